@@ -1,0 +1,112 @@
+"""Train a reward model on preference pairs with the Bradley-Terry-Luce loss.
+
+The loss is -log sigmoid(r(y_w) - r(y_l)), written as binary cross-entropy on the
+margin r(a) - r(b) against the label (the same thing, and it also accepts BTL-sampled
+labels). After every epoch the validation accuracy is measured and the weights of the
+best epoch are kept, as in the paper.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .errors import CausalPrefError
+from .pairs import PairSet
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    lr: float = 1e-4        # Adam learning rate (paper: 1e-4)
+    epochs: int = 10        # passes over the training set (paper: 10)
+    batch_size: int = 64    # pairs per step (not stated in the paper)
+
+    def __post_init__(self):
+        if not (np.isfinite(self.lr) and self.lr > 0):
+            raise CausalPrefError(f"lr must be a positive number, got {self.lr!r}")
+        if not isinstance(self.epochs, int) or self.epochs < 1:
+            raise CausalPrefError(f"epochs must be a positive integer, got {self.epochs!r}")
+        if not isinstance(self.batch_size, int) or self.batch_size < 1:
+            raise CausalPrefError(f"batch_size must be a positive integer, got {self.batch_size!r}")
+
+
+@dataclass
+class TrainResult:
+    model: nn.Module                # weights of the best-validation epoch, on the CPU
+    best_epoch: int                 # 1-based
+    history: list[dict] = field(default_factory=list)  # per epoch: train_loss, val_accuracy
+
+
+class PairTensors:
+    """A PairSet's arrays moved to the device once."""
+
+    def __init__(self, pairs: PairSet, device: torch.device):
+        self.emb_a = torch.as_tensor(pairs.emb_a, device=device)
+        self.emb_b = torch.as_tensor(pairs.emb_b, device=device)
+        self.label = torch.as_tensor(pairs.label, device=device)
+
+    def __len__(self) -> int:
+        return int(self.label.shape[0])
+
+
+@torch.no_grad()
+def reward_margins(model: nn.Module, pairs: PairSet | PairTensors, device: torch.device,
+                   batch_size: int = 8192) -> np.ndarray:
+    """r(a) - r(b) for every pair, as a numpy array."""
+    data = pairs if isinstance(pairs, PairTensors) else PairTensors(pairs, device)
+    model.eval()
+    out = [model(data.emb_a[i:i + batch_size]) - model(data.emb_b[i:i + batch_size])
+           for i in range(0, len(data), batch_size)]
+    return torch.cat(out).cpu().numpy()
+
+
+def _accuracy(margin: torch.Tensor | np.ndarray, label) -> float:
+    margin = torch.as_tensor(margin)
+    label = torch.as_tensor(label, device=margin.device)
+    correct = torch.where(margin == 0, 0.5, ((margin > 0).float() == label).float())
+    return float(correct.mean())
+
+
+def train_reward_model(model: nn.Module, train: PairSet, val: PairSet, config: TrainConfig,
+                       seed: int, device: torch.device, on_epoch=None) -> TrainResult:
+    """Fit `model` with Adam on the BTL loss; keep the best-validation-accuracy epoch.
+
+    `on_epoch(epoch, record)` is called after each epoch (progress bars, stop buttons);
+    it may return True to stop early.
+    """
+    if train.dim != val.dim:
+        raise CausalPrefError(f"train and val embeddings differ in dimension: {train.dim} vs {val.dim}")
+    model = model.to(device)
+    tr, va = PairTensors(train, device), PairTensors(val, device)
+    optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
+    order_rng = torch.Generator().manual_seed(seed)   # batch order: CPU generator, any device
+    best = TrainResult(model=model, best_epoch=0)
+    best_accuracy, best_state = -1.0, None
+    for epoch in range(1, config.epochs + 1):
+        model.train()
+        order = torch.randperm(len(tr), generator=order_rng).to(device)
+        loss_sum = torch.zeros((), device=device)   # summed on device: no sync per step
+        for start in range(0, len(tr), config.batch_size):
+            idx = order[start:start + config.batch_size]
+            margin = model(tr.emb_a[idx]) - model(tr.emb_b[idx])
+            loss = F.binary_cross_entropy_with_logits(margin, tr.label[idx])
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+            loss_sum += loss.detach() * idx.numel()
+        val_accuracy = _accuracy(torch.as_tensor(reward_margins(model, va, device)), val.label)
+        record = {"epoch": epoch, "train_loss": float(loss_sum) / len(tr), "val_accuracy": val_accuracy}
+        best.history.append(record)
+        if val_accuracy > best_accuracy:
+            best_accuracy, best.best_epoch = val_accuracy, epoch
+            best_state = copy.deepcopy(model.state_dict())
+        if on_epoch is not None and on_epoch(epoch, record):
+            break
+    model.load_state_dict(best_state)
+    best.model = model.cpu()
+    return best

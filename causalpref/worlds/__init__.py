@@ -1,0 +1,5 @@
+"""Where pairs come from: synthetic latent-factor worlds (the embedded default)."""
+
+from .synthetic import CorrelatedFactorsWorld, FactorPool
+
+__all__ = ["CorrelatedFactorsWorld", "FactorPool"]
