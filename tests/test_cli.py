@@ -1,0 +1,65 @@
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from causalpref.cli import main
+
+TINY = ["--seeds", "1", "--n-train", "300", "--n-val", "100", "--n-id", "200", "--n-ood", "200",
+        "--pool-size", "5000", "--dim", "12", "--hidden", "16", "--latent", "4", "--epochs", "2",
+        "--device", "cpu"]
+
+
+def test_exp1_prints_table_beside_paper_and_writes_tidy_csv(tmp_path, capsys):
+    out = tmp_path / "r.csv"
+    assert main(["exp1", "--rho", "0", "0.6", "--out", str(out)] + TINY) == 0
+    printed = capsys.readouterr().out
+    assert "paper" in printed and "64.5 ± 0.2" in printed and "59.7 ± 0.2" in printed
+    assert "Achieved training rho" in printed and "largest |achieved - target|" in printed
+    frame = pd.read_csv(out)
+    required = {"experiment", "world", "model", "rho", "seed", "split", "accuracy", "n"}
+    assert required <= set(frame.columns)
+    assert set(frame["split"]) == {"train", "val", "id", "ood"}
+    assert set(frame["model"]) == {"base"} and set(frame["experiment"]) == {"exp1"}
+    assert frame["accuracy"].between(0, 1).all()
+
+
+def test_same_command_same_csv(tmp_path):
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    main(["exp1", "--rho", "0.3", "--out", str(first)] + TINY)
+    main(["exp1", "--rho", "0.3", "--out", str(second)] + TINY)
+    assert first.read_bytes() == second.read_bytes()
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--rho", "1.5"], "rho must be a number in [-1, 1], got 1.5"),
+    (["--rho", "nan"], "rho must be a number in [-1, 1], got nan"),
+    (["--rho", "0.99", "--pool-size", "2000", "--n-train", "1500"], "feasible range"),
+    (["--n-train", "100000"], "pool has only 5000"),
+    (["--pool-size", "0"], "pool_size must be at least 1"),
+    (["--noise", "nan"], "noise must be >= 0"),
+    (["--seeds", "0"], "--seeds must be at least 1"),
+])
+def test_bad_input_is_one_line_and_exit_2(args, expected, capsys, tmp_path):
+    out = tmp_path / "r.csv"
+    out.write_text("precious")
+    assert main(["exp1"] + TINY + args + ["--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "\n" not in err and expected in err
+    assert out.read_text() == "precious"   # nothing already written is lost
+
+
+def test_out_into_missing_folder_is_refused_before_training(tmp_path, capsys):
+    assert main(["exp1", "--out", str(tmp_path / "nope" / "r.csv")] + TINY) == 2
+    captured = capsys.readouterr()
+    assert "does not exist" in captured.err and "[1/" not in captured.err   # no model was trained
+
+
+def test_module_entry_point_help_and_exit_status():
+    help_text = subprocess.run([sys.executable, "-m", "causalpref", "exp1", "--help"],
+                               capture_output=True, text=True, check=True).stdout
+    for option in ("--rho", "--seeds", "--out", "--device", "--models", "--paper-size", "--scale"):
+        assert option in help_text
+    bad = subprocess.run([sys.executable, "-m", "causalpref", "exp1", "--rho", "2"], capture_output=True, text=True)
+    assert bad.returncode == 2 and bad.stderr.startswith("error: rho must be")

@@ -1,0 +1,70 @@
+import numpy as np
+import pandas as pd
+import pytest
+from dataclasses import replace
+
+from causalpref import CausalPrefError
+from causalpref.experiments import RESULT_COLUMNS, Exp1Spec, SplitSizes, run_exp1
+from causalpref.models import ModelConfig
+from causalpref.summary import exp1_reading, exp1_summary
+from causalpref.train import TrainConfig
+from causalpref.worlds import CorrelatedFactorsWorld
+
+
+def test_results_are_tidy_and_complete(tiny_spec):
+    results = run_exp1(tiny_spec)
+    assert list(results.columns) == RESULT_COLUMNS
+    assert len(results) == len(tiny_spec.rhos) * len(tiny_spec.seeds) * 4
+    assert set(results["split"]) == {"train", "val", "id", "ood"}
+    assert results["accuracy"].between(0, 1).all()
+    sizes = tiny_spec.sizes.as_dict()
+    assert all(results["n"] == results["split"].map(sizes))
+    targeted = results[results.split.isin(["train", "val", "id"])]
+    assert (targeted["rho_achieved"] - targeted["rho"]).abs().max() <= 0.02
+    assert (results[results.split == "ood"]["rho_achieved"] < 0).all()
+
+
+def test_same_spec_same_numbers(tiny_spec):
+    pd.testing.assert_frame_equal(run_exp1(tiny_spec), run_exp1(tiny_spec))
+
+
+def test_progress_reports_every_model(tiny_spec):
+    calls = []
+    run_exp1(tiny_spec, progress=lambda done, total, msg: calls.append((done, total)))
+    assert calls == [(1, 2), (2, 2)]
+
+
+def test_correlated_training_hurts_out_of_distribution_accuracy():
+    """The paper's Experiment-1 effect, at a size that trains in a few seconds."""
+    spec = Exp1Spec(rhos=(0.0, 0.9), seeds=(0, 1), sizes=SplitSizes(train=1500, val=400, id=1000, ood=1000),
+                    model=ModelConfig(hidden=64, latent=16), train=TrainConfig(lr=1e-3, epochs=6), device="cpu")
+    summary = exp1_summary(run_exp1(spec)).set_index("rho")
+    assert summary.loc[0.9, "OOD acc %"] < summary.loc[0.0, "OOD acc %"] - 5
+    assert summary.loc[0.9, "ID−OOD gap"] > summary.loc[0.0, "ID−OOD gap"] + 5
+    assert abs(summary.loc[0.9, "ID acc %"] - summary.loc[0.0, "ID acc %"]) < 5
+    assert "falls" in exp1_reading(summary.reset_index())
+
+
+@pytest.mark.parametrize("changes, expected", [
+    ({"rhos": (1.5,)}, r"rho must be a number in \[-1, 1\], got 1.5"),
+    ({"rhos": (float("nan"),)}, "rho must be a number"),
+    ({"rhos": ()}, "at least one rho"),
+    ({"models": ("multihead",)}, "unknown model"),
+])
+def test_bad_specs_are_refused(tiny_spec, changes, expected):
+    with pytest.raises(CausalPrefError, match=expected):
+        replace(tiny_spec, **changes)
+
+
+def test_split_larger_than_pool_is_refused(tiny_spec):
+    spec = replace(tiny_spec, sizes=SplitSizes(train=10_000, val=100, id=100, ood=100))
+    with pytest.raises(CausalPrefError, match="pool has only 6000"):
+        run_exp1(spec)
+
+
+def test_paper_size_spec_has_the_papers_numbers():
+    spec = Exp1Spec.paper_size()
+    assert spec.sizes == SplitSizes(train=15_000, val=2_000, id=15_000, ood=15_000)
+    assert (spec.model.hidden, spec.model.latent, spec.model.n_layers) == (512, 64, 3)
+    assert (spec.train.lr, spec.train.epochs) == (1e-4, 10)
+    assert spec.world.dim == 4096
