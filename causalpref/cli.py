@@ -1,4 +1,4 @@
-"""Command line: python -m causalpref exp1 ...
+"""Command line: python -m causalpref exp1|exp2 ...
 
 Every subcommand builds a spec, runs it and prints the tables beside the paper's. A bad
 input ends with a one-line `error: ...` on stderr and exit status 2.
@@ -12,11 +12,11 @@ import time
 from dataclasses import replace
 
 from .errors import CausalPrefError
-from .experiments import EXP1_MODELS, Exp1Spec, SplitSizes, run_exp1
+from .experiments import EXP1_MODELS, Exp1Spec, Exp2Spec, run_exp1, run_exp2
 from .io import check_output_path, write_csv_atomic
-from .models import ModelConfig
-from .report import achieved_rho_lines, baselines_table, exp1_table
-from .train import TrainConfig
+from .models import MODEL_NAMES
+from .report import (achieved_consistency_lines, achieved_rho_lines, baselines_table, exp1_table,
+                     exp2_baselines, exp2_tables)
 from .worlds.synthetic import LABEL_MODES, SCALES
 
 EPILOG_EXP1 = """\
@@ -27,24 +27,44 @@ latent 64, Adam lr 1e-4 (slow on a CPU; meant for a GPU). Size options given bes
 --paper-size override it.
 """
 
+EPILOG_EXP2 = """\
+Interactive default: 2,000 train / 500 val pairs at consistency rate rho, 2,000 consistent
+and 2,000 inconsistent test pairs, d = 32, hidden 128, z_hat 64, heads 64, Adam lr 1e-3,
+batch 64, 10 epochs. --paper-size: 30,000 / 6,000 / 2 x 23,259 pairs, d = 4096, hidden
+512, z_hat 512, heads 512, Adam lr 1e-4. Size options given beside --paper-size override it.
+"""
 
-def _add_common(parser: argparse.ArgumentParser, default_rhos: list[float], default_seeds: int) -> None:
+
+def _add_common(parser: argparse.ArgumentParser, default_rhos: list[float], default_seeds: int,
+                models: tuple[str, ...], default_models: list[str]) -> None:
     parser.add_argument("--rho", type=float, nargs="+", default=default_rhos, metavar="RHO",
-                        help=f"target training correlation(s) (default: {' '.join(map(str, default_rhos))})")
+                        help=f"training rho value(s) (default: {' '.join(map(str, default_rhos))})")
     parser.add_argument("--seeds", type=int, default=default_seeds, metavar="N",
                         help=f"number of seeds, 0..N-1; each redraws the splits and the model's "
                              f"initial weights (default: {default_seeds})")
+    # Checked by the spec, not argparse, so that a wrong name gets the usual one-line error.
+    parser.add_argument("--models", nargs="+", default=default_models, metavar="MODEL",
+                        help=f"reward models to train, from {', '.join(models)} "
+                             f"(default: {' '.join(default_models)})")
     parser.add_argument("--out", metavar="FILE.csv", help="write the tidy results table here")
     parser.add_argument("--device", default="auto",
                         help="auto (cuda > mps > cpu), cpu, cuda, cuda:N or mps (default: auto)")
     parser.add_argument("--paper-size", action="store_true", help="use the paper's sizes (see below)")
     model = parser.add_argument_group("model and optimiser")
     model.add_argument("--hidden", type=int, help="hidden width of the MLP")
-    model.add_argument("--latent", type=int, help="size of the latent before the reward head")
+    model.add_argument("--latent", type=int, help="size of the latent (z_hat) before the reward head(s)")
     model.add_argument("--layers", type=int, help="linear layers up to the latent (default 3)")
     model.add_argument("--lr", type=float, help="Adam learning rate")
     model.add_argument("--epochs", type=int, help="training epochs (best-validation epoch is kept)")
     model.add_argument("--batch-size", type=int, help="pairs per optimiser step")
+    world = parser.add_argument_group("synthetic world")
+    world.add_argument("--dim", type=int, help="embedding dimension d")
+    world.add_argument("--noise", type=float, help="observation noise std per dimension (default 1.0)")
+    world.add_argument("--label-mode", choices=LABEL_MODES,
+                       help="argmax: higher true reward wins, ties by coin (default); btl: sampled")
+    world.add_argument("--temperature", type=float, help="BTL label temperature (with --label-mode btl)")
+    world.add_argument("--pool-size", type=int, help="candidate pairs in the world's pool")
+    world.add_argument("--world-seed", type=int, help="seed of the world's mixing and pool (default 0)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,69 +79,91 @@ def build_parser() -> argparse.ArgumentParser:
                     "correlate at rho, then test in distribution (same rho) and out of distribution "
                     "(pairs whose factors disagree). Prints Table 1 beside the paper's numbers.",
         epilog=EPILOG_EXP1, formatter_class=argparse.RawDescriptionHelpFormatter)
-    _add_common(exp1, [0.0, 0.3, 0.6, 0.9], 3)
-    exp1.add_argument("--models", nargs="+", default=["base"], choices=EXP1_MODELS,
-                      help="reward models to train (default: base, the paper's BTL MLP)")
-    world = exp1.add_argument_group("synthetic world")
+    _add_common(exp1, [0.0, 0.3, 0.6, 0.9], 3, EXP1_MODELS, ["base"])
+    world = exp1.add_argument_group("correlated-factors world")
     world.add_argument("--scale", choices=SCALES, help="factor scores: likert 1..5 (default), continuous, binary 0/1")
     world.add_argument("--a", type=float, help="true reward a*z1 + (1-a)*z2 (default 0.25)")
-    world.add_argument("--dim", type=int, help="embedding dimension d")
-    world.add_argument("--noise", type=float, help="observation noise std per dimension (default 1.0)")
-    world.add_argument("--label-mode", choices=LABEL_MODES,
-                       help="argmax: higher true reward wins, ties by coin (default); btl: sampled")
-    world.add_argument("--temperature", type=float, help="BTL label temperature (with --label-mode btl)")
-    world.add_argument("--pool-size", type=int, help="candidate pairs in the world's pool")
-    world.add_argument("--world-seed", type=int, help="seed of the world's mixing and pool (default 0)")
     sizes = exp1.add_argument_group("split sizes (pairs)")
     for name in ("train", "val", "id", "ood"):
         sizes.add_argument(f"--n-{name}", type=int, help=f"pairs in the {name} split")
+
+    exp2 = sub.add_parser(
+        "exp2", help="Experiment 2: confounding by user objectives; Base, Multihead, Adversarial",
+        description="Train reward models on sets where the prompt type t matches the user's "
+                    "objective c with probability rho, then test on consistent (t = c) and "
+                    "inconsistent (t != c) pairs. Prints Tables 2 and 3 beside the paper's numbers.",
+        epilog=EPILOG_EXP2, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_common(exp2, [0.5, 0.6, 0.7, 0.8, 0.9, 1.0], 5, MODEL_NAMES, list(MODEL_NAMES))
+    exp2.add_argument("--lambda", dest="adversary_lambda", type=float, metavar="LAMBDA",
+                      help="gradient-reversal strength of the adversarial model (default 1.0)")
+    exp2.add_argument("--head-hidden", type=int, help="hidden width of each head and the discriminator (0 = linear)")
+    world = exp2.add_argument_group("user-objectives world")
+    world.add_argument("--conflict", type=float, help="|corr(helpfulness, harmlessness)| within a prompt type (default 0.8)")
+    world.add_argument("--type-specificity", type=float,
+                       help="0 = qualities look alike in both prompt types, 1 = unrelated (default 0.7)")
+    sizes = exp2.add_argument_group("split sizes (pairs)")
+    for name, what in (("train", "training pairs"), ("val", "validation pairs"),
+                       ("test", "pairs in each of the consistent and inconsistent test sets")):
+        sizes.add_argument(f"--n-{name}", type=int, help=what)
     return parser
 
 
 def _given(args, mapping: dict[str, str]) -> dict:
     """The options the user set, renamed to the dataclass fields they override."""
     return {field: getattr(args, option) for option, field in mapping.items()
-            if getattr(args, option) is not None}
+            if getattr(args, option, None) is not None}
 
 
-def exp1_spec_from_args(args) -> Exp1Spec:
-    spec = Exp1Spec.paper_size() if args.paper_size else Exp1Spec()
-    world = replace(spec.world, **_given(args, {
-        "scale": "scale", "a": "a", "dim": "dim", "noise": "noise", "label_mode": "label_mode",
-        "temperature": "temperature", "pool_size": "pool_size", "world_seed": "seed"}))
-    sizes = replace(spec.sizes, **_given(args, {f"n_{s}": s for s in ("train", "val", "id", "ood")}))
-    model = replace(spec.model, **_given(args, {"hidden": "hidden", "latent": "latent", "layers": "n_layers"}))
-    train = replace(spec.train, **_given(args, {"lr": "lr", "epochs": "epochs", "batch_size": "batch_size"}))
+COMMON_WORLD = {"dim": "dim", "noise": "noise", "label_mode": "label_mode", "temperature": "temperature",
+                "pool_size": "pool_size", "world_seed": "seed"}
+COMMON_MODEL = {"hidden": "hidden", "latent": "latent", "layers": "n_layers",
+                "head_hidden": "head_hidden", "adversary_lambda": "adversary_lambda"}
+COMMON_TRAIN = {"lr": "lr", "epochs": "epochs", "batch_size": "batch_size"}
+
+
+def spec_from_args(args, spec_class, world_options: dict, size_names: tuple[str, ...]):
+    spec = spec_class.paper_size() if args.paper_size else spec_class()
     if args.seeds < 1:
         raise CausalPrefError(f"--seeds must be at least 1, got {args.seeds}")
-    return replace(spec, world=world, sizes=sizes, model=model, train=train,
-                   rhos=tuple(args.rho), seeds=tuple(range(args.seeds)),
-                   models=tuple(args.models), device=args.device)
+    return replace(
+        spec,
+        world=replace(spec.world, **_given(args, {**COMMON_WORLD, **world_options})),
+        sizes=replace(spec.sizes, **_given(args, {f"n_{s}": s for s in size_names})),
+        model=replace(spec.model, **_given(args, COMMON_MODEL)),
+        train=replace(spec.train, **_given(args, COMMON_TRAIN)),
+        rhos=tuple(args.rho), seeds=tuple(range(args.seeds)), models=tuple(args.models),
+        device=args.device)
 
 
 def _progress(done: int, total: int, message: str) -> None:
     print(f"  [{done}/{total}] {message}", file=sys.stderr, flush=True)
 
 
-def run_exp1_command(args) -> int:
-    spec = exp1_spec_from_args(args)
+def _run(args, spec, runner, sections) -> int:
     if args.out:
         check_output_path(args.out)
     started = time.perf_counter()
-    results = run_exp1(spec, progress=_progress)
-    print(exp1_table(results))
-    print()
-    print(baselines_table(results))
-    print()
-    print(achieved_rho_lines(results))
-    print(f"\n{len(results.groupby(['rho', 'seed', 'model']))} models trained in "
-          f"{time.perf_counter() - started:.1f} s")
+    results = runner(spec, progress=_progress)
+    print("\n\n".join(section(results) for section in sections))
+    n_models = len(results.groupby(["rho", "seed", "model"]))
+    print(f"\n{n_models} models trained in {time.perf_counter() - started:.1f} s")
     if args.out:
         print(f"results written to {write_csv_atomic(results, args.out)}")
     return 0
 
 
-COMMANDS = {"exp1": run_exp1_command}
+def run_exp1_command(args) -> int:
+    spec = spec_from_args(args, Exp1Spec, {"scale": "scale", "a": "a"}, ("train", "val", "id", "ood"))
+    return _run(args, spec, run_exp1, (exp1_table, baselines_table, achieved_rho_lines))
+
+
+def run_exp2_command(args) -> int:
+    spec = spec_from_args(args, Exp2Spec, {"conflict": "conflict", "type_specificity": "type_specificity"},
+                          ("train", "val", "test"))
+    return _run(args, spec, run_exp2, (exp2_tables, exp2_baselines, achieved_consistency_lines))
+
+
+COMMANDS = {"exp1": run_exp1_command, "exp2": run_exp2_command}
 
 
 def main(argv: list[str] | None = None) -> int:

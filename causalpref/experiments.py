@@ -17,10 +17,12 @@ from .device import resolve_device
 from .errors import CausalPrefError
 from .metrics import (CHANCE, mean_margin, non_dominant_factor, oracle_accuracy,
                       pairwise_accuracy, spurious_accuracy)
-from .models import ModelConfig, build_model
-from .sampling import draw_correlation_splits, pearson
-from .train import TrainConfig, reward_margins, train_reward_model
-from .worlds import CorrelatedFactorsWorld
+from .consistency import draw_objective_splits
+from .models import MODEL_NAMES, ModelConfig, build_model
+from .pairs import PairSet
+from .sampling import draw_correlation_splits
+from .train import TrainConfig, discriminator_accuracy, reward_margins, train_reward_model
+from .worlds import CorrelatedFactorsWorld, UserObjectivesWorld
 
 RESULT_COLUMNS = ["experiment", "world", "model", "rho", "seed", "split", "accuracy", "n",
                   "rho_achieved", "margin", "oracle_accuracy", "spurious_accuracy", "chance",
@@ -75,11 +77,54 @@ class Exp1Spec:
         return replace(spec, **changes)
 
 
+def _cell_seed(spec_seed: int, rho: float) -> int:
+    """One data seed per (seed, rho) cell, so every cell draws its own splits."""
+    return int(np.random.SeedSequence([spec_seed, int(round((rho + 1) * 1000))]).generate_state(1)[0])
+
+
 def draw_exp1_splits(pool, spec_seed: int, rho: float, sizes: SplitSizes):
     """The four splits of one (rho, seed) cell, drawn from the pool's causal factors."""
     d1, d2 = (pool.diffs(name) for name in pool.world.factor_names)
-    seed = int(np.random.SeedSequence([spec_seed, int(round((rho + 1) * 1000))]).generate_state(1)[0])
-    return draw_correlation_splits(d1, d2, sizes.as_dict(), rho, seed)
+    return draw_correlation_splits(d1, d2, sizes.as_dict(), rho, _cell_seed(spec_seed, rho))
+
+
+@dataclass
+class _Cell:
+    """The data of one (rho, seed) cell: what to train on and what to evaluate on."""
+    train: PairSet
+    val: PairSet
+    evaluate: dict[str, tuple[PairSet, float]]   # split name -> (pairs, achieved rho)
+
+
+def _sweep(spec, experiment: str, world, make_cell, spurious, uses_objective: bool, progress) -> pd.DataFrame:
+    """Train every (rho, seed, model) of a spec and return the tidy rows."""
+    device = resolve_device(spec.device)
+    rows, total, done = [], len(spec.rhos) * len(spec.seeds) * len(spec.models), 0
+    for rho in spec.rhos:
+        for seed in spec.seeds:
+            cell = make_cell(rho, seed)
+            for model_name in spec.models:
+                model = build_model(model_name, world.dim, spec.model, seed, uses_objective=uses_objective)
+                result = train_reward_model(model, cell.train, cell.val, spec.train, seed, device)
+                common = {"experiment": experiment, "world": world.name, "model": model_name,
+                          "rho": float(rho), "seed": int(seed), "chance": CHANCE,
+                          "best_epoch": result.best_epoch}
+                for split, (pairs, achieved) in cell.evaluate.items():
+                    margin = reward_margins(result.model, pairs, device)
+                    rows.append({**common, "split": split, "n": len(pairs), "rho_achieved": achieved,
+                                 "accuracy": pairwise_accuracy(margin, pairs.label),
+                                 "margin": mean_margin(margin, pairs.label),
+                                 "oracle_accuracy": oracle_accuracy(pairs),
+                                 "spurious_accuracy": spurious(pairs)})
+                for split, pairs in (("train", cell.train), ("val", cell.val)):
+                    accuracy = discriminator_accuracy(result.model, pairs, device)
+                    if accuracy is not None:
+                        rows.append({**common, "split": f"discriminator_{split}", "n": 2 * len(pairs),
+                                     "accuracy": accuracy, "chance": CHANCE})
+                done += 1
+                if progress is not None:
+                    progress(done, total, f"rho={rho:g} seed={seed} model={model_name}")
+    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 
 
 def run_exp1(spec: Exp1Spec, progress=None) -> pd.DataFrame:
@@ -87,35 +132,93 @@ def run_exp1(spec: Exp1Spec, progress=None) -> pd.DataFrame:
 
     `progress(done, total, message)` is called after each trained model.
     """
-    device = resolve_device(spec.device)
     world = spec.world
     pool = world.pool()
     spurious_factor = non_dominant_factor(world.factor_names, world.a)
-    rows, total, done = [], len(spec.rhos) * len(spec.seeds) * len(spec.models), 0
-    for rho in spec.rhos:
-        for seed in spec.seeds:
-            splits = draw_exp1_splits(pool, seed, rho, spec.sizes)
-            data = {name: pool.pairs(idx, name=name) for name, idx in splits.indices.items()}
-            for model_name in spec.models:
-                model = build_model(world.dim, spec.model, seed)
-                result = train_reward_model(model, data["train"], data["val"], spec.train, seed, device)
-                for split, pairs in data.items():
-                    margin = reward_margins(result.model, pairs, device)
-                    rows.append({
-                        "experiment": "exp1", "world": world.name, "model": model_name,
-                        "rho": float(rho), "seed": int(seed), "split": split,
-                        "accuracy": pairwise_accuracy(margin, pairs.label), "n": len(pairs),
-                        "rho_achieved": splits.achieved_rho.get(split, pearson(*_causal(pairs))),
-                        "margin": mean_margin(margin, pairs.label),
-                        "oracle_accuracy": oracle_accuracy(pairs),
-                        "spurious_accuracy": spurious_accuracy(pairs, spurious_factor),
-                        "chance": CHANCE, "best_epoch": result.best_epoch,
-                    })
-                done += 1
-                if progress is not None:
-                    progress(done, total, f"rho={rho:g} seed={seed} model={model_name}")
-    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+
+    def make_cell(rho, seed):
+        splits = draw_exp1_splits(pool, seed, rho, spec.sizes)
+        data = {name: pool.pairs(idx, name=name) for name, idx in splits.indices.items()}
+        return _Cell(train=data["train"], val=data["val"],
+                     evaluate={name: (data[name], splits.achieved_rho[name]) for name in data})
+
+    return _sweep(spec, "exp1", world, make_cell, lambda pairs: spurious_accuracy(pairs, spurious_factor),
+                  uses_objective=False, progress=progress)
 
 
-def _causal(pairs):
-    return pairs.factor_diffs[:, 0], pairs.factor_diffs[:, 1]
+@dataclass(frozen=True)
+class Exp2Sizes:
+    train: int = 2000     # equal per objective (paper: 30,000)
+    val: int = 500        # same rho (paper: 6,000)
+    test: int = 2000      # pairs in each of the consistent and inconsistent test sets
+
+    def as_dict(self) -> dict[str, int]:
+        return {"train": self.train, "val": self.val, "test": self.test}
+
+
+@dataclass(frozen=True)
+class Exp2Spec:
+    """Experiment 2: confounding by user objectives (prompt type t vs objective c)."""
+    world: UserObjectivesWorld = field(default_factory=UserObjectivesWorld)
+    rhos: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
+    sizes: Exp2Sizes = field(default_factory=Exp2Sizes)
+    model: ModelConfig = field(default_factory=lambda: ModelConfig(hidden=128, latent=64, head_hidden=64))
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(lr=1e-3, epochs=10, batch_size=64))
+    models: tuple[str, ...] = MODEL_NAMES
+    device: str = "auto"
+
+    def __post_init__(self):
+        if not self.rhos:
+            raise CausalPrefError("at least one rho is needed")
+        for rho in self.rhos:
+            if not (isinstance(rho, (int, float)) and np.isfinite(rho) and 0.5 <= rho <= 1):
+                raise CausalPrefError(f"consistency rate rho = P(t = c) must be a number in [0.5, 1], got {rho!r}")
+        if not self.seeds:
+            raise CausalPrefError("at least one seed is needed")
+        unknown = [m for m in self.models if m not in MODEL_NAMES]
+        if unknown or not self.models:
+            raise CausalPrefError(f"unknown model(s) {unknown or '(none given)'} for exp2; "
+                                  f"choose from {list(MODEL_NAMES)}")
+
+    @classmethod
+    def paper_size(cls, **changes) -> "Exp2Spec":
+        """The paper's sizes: 30k train, 6k val, ~46.5k test, d = 4096, hidden 512, z_hat 512, Adam 1e-4."""
+        spec = cls(world=UserObjectivesWorld(dim=4096, pool_size=200_000),
+                   sizes=Exp2Sizes(train=30_000, val=6_000, test=23_259),
+                   model=ModelConfig(hidden=512, latent=512, head_hidden=512),
+                   train=TrainConfig(lr=1e-4, epochs=10, batch_size=64))
+        return replace(spec, **changes)
+
+
+def prompt_type_accuracy(pairs: PairSet) -> float | None:
+    """Baseline of a model that reads the prompt type instead of the objective it is given:
+    it ranks by the factor of objective t (perfect on consistent pairs, the counterfactual
+    label's accuracy on inconsistent ones)."""
+    if pairs.prompt_type is None or pairs.factor_diffs is None:
+        return None
+    by_type = np.where(pairs.prompt_type == 0, pairs.factor_diffs[:, 0], pairs.factor_diffs[:, 1])
+    return pairwise_accuracy(by_type, pairs.label)
+
+
+def run_exp2(spec: Exp2Spec, progress=None) -> pd.DataFrame:
+    """Train every (rho, seed, model); evaluate consistent / inconsistent, train split likewise."""
+    world = spec.world
+    pool = world.pool()
+
+    def make_cell(rho, seed):
+        splits = draw_objective_splits(pool.prompt_type, pool.objective, spec.sizes.as_dict(), rho,
+                                       _cell_seed(seed, rho))
+        data = {name: pool.pairs(idx, name=name) for name, idx in splits.indices.items()}
+        train = data["train"]
+        evaluate = {}
+        for name, keep in (("train_consistent", train.prompt_type == train.objective),
+                           ("train_inconsistent", train.prompt_type != train.objective)):
+            if keep.any():          # at rho = 1 there is no inconsistent training pair
+                evaluate[name] = (train.subset(np.flatnonzero(keep), name), float(name == "train_consistent"))
+        evaluate["val"] = (data["val"], splits.achieved_rho["val"])
+        for name in ("consistent", "inconsistent"):
+            evaluate[name] = (data[name], splits.achieved_rho[name])
+        return _Cell(train=train, val=data["val"], evaluate=evaluate)
+
+    return _sweep(spec, "exp2", world, make_cell, prompt_type_accuracy, uses_objective=True, progress=progress)

@@ -25,6 +25,7 @@ class PairSet:
     true_margin: np.ndarray | None = None   # (n,): r*(a) - r*(b), the world's true reward
     objective: np.ndarray | None = None     # (n,) int: the objective c the label was given under
     prompt_type: np.ndarray | None = None   # (n,) int: t, never shown to models
+    counterfactual_label: np.ndarray | None = None  # (n,): the label under the other objective
     name: str = field(default="pairs", compare=False)
 
     def __post_init__(self):
@@ -53,7 +54,8 @@ class PairSet:
             emb_a=self.emb_a[indices], emb_b=self.emb_b[indices], label=self.label[indices],
             factor_diffs=take(self.factor_diffs), factor_names=self.factor_names,
             true_margin=take(self.true_margin), objective=take(self.objective),
-            prompt_type=take(self.prompt_type), name=name or self.name,
+            prompt_type=take(self.prompt_type),
+            counterfactual_label=take(self.counterfactual_label), name=name or self.name,
         )
 
 
@@ -79,7 +81,7 @@ def validate_pairs(pairs: PairSet) -> None:
     if not np.all((pairs.label == 0) | (pairs.label == 1)):
         bad = int(np.flatnonzero((pairs.label != 0) & (pairs.label != 1))[0])
         raise CausalPrefError(f"{where}: label at row {bad} is {float(pairs.label[bad])}, expected 0 or 1")
-    for field_name in ("true_margin", "objective", "prompt_type"):
+    for field_name in ("true_margin", "objective", "prompt_type", "counterfactual_label"):
         value = getattr(pairs, field_name)
         if value is not None and value.shape != (n,):
             raise CausalPrefError(f"{where}: {field_name} must have shape ({n},), got {value.shape}")

@@ -74,3 +74,66 @@ def achieved_rho_lines(results: pd.DataFrame) -> str:
              for r in train.itertuples()]
     worst = float(np.max(np.abs(train["rho_achieved"] - train["rho"]))) if len(train) else float("nan")
     return "Achieved training rho:\n" + "\n".join(parts) + f"\n  largest |achieved - target| = {worst:.4f}"
+
+
+EXP2_MODELS = ("base", "multihead", "adversarial")
+
+
+def _exp2_layout(results: pd.DataFrame, splits: tuple[str, str], paper_table: dict, title: str) -> str:
+    """Table 2/3 layout: one row per rho, inconsistent then consistent per model."""
+    models = [m for m in EXP2_MODELS if m in set(results["model"])]
+    short = {"base": "Base", "multihead": "Multi", "adversarial": "Adv"}
+    header = ["rho", "source"] + [f"{short[m]} {'inc' if 'inconsistent' in s else 'con'}"
+                                  for s in splits for m in models]
+    rows = []
+    for rho in sorted(results["rho"].unique()):
+        ours, theirs = [f"{rho:g}", "ours"], ["", "paper"]
+        for position, split in enumerate(splits):
+            for model in models:
+                cell = results[(results.rho == rho) & (results.model == model) & (results.split == split)]
+                ours.append(_cell(cell["accuracy"]))
+                entry = paper_table.get(round(rho, 2), {}).get(model)
+                value = None if entry is None else entry[position]
+                theirs.append("—" if value is None else f"{value:.1f}")
+        rows += [ours, theirs]
+    n_seeds = results["seed"].nunique()
+    return f"{title}, mean ± std over {n_seeds} seed(s)\n" + _table(header, rows)
+
+
+def exp2_tables(results: pd.DataFrame) -> str:
+    """Table 2 (test) and Table 3 (train at the selected checkpoint) layouts, beside the paper."""
+    test = _exp2_layout(results, ("inconsistent", "consistent"), paper.TABLE2,
+                        "Experiment 2 — test accuracy [%] (inc: t != c, con: t = c)")
+    train = _exp2_layout(results, ("train_inconsistent", "train_consistent"), paper.TABLE3,
+                         "Experiment 2 — training accuracy [%] at the selected checkpoint")
+    return test + "\n\n" + train
+
+
+def exp2_baselines(results: pd.DataFrame) -> str:
+    """Prompt-type-only, oracle and chance on the test sets; the adversary's accuracy."""
+    rhos = sorted(results["rho"].unique())
+    header = ["what", "split"] + [f"rho={r:g}" for r in rhos]
+    rows = []
+    for split in ("consistent", "inconsistent"):
+        sub = results[results.split == split]
+        for column, label in (("spurious_accuracy", "reads prompt type"), ("oracle_accuracy", "oracle"),
+                              ("chance", "chance")):
+            rows.append([label, split] + [_cell(sub[sub.rho == r][column]) for r in rhos])
+    for split in ("discriminator_train", "discriminator_val"):
+        sub = results[results.split == split]
+        if len(sub):
+            rows.append(["adversary reads c", split.split("_")[1]] + [_cell(sub[sub.rho == r]["accuracy"]) for r in rhos])
+    return ("Baselines [%] (same pairs). 'reads prompt type' ranks by the factor of objective t instead "
+            "of c;\nthe adversary's accuracy near 50 means z_hat carries no information on c.\n"
+            + _table(header, rows))
+
+
+def achieved_consistency_lines(results: pd.DataFrame) -> str:
+    train = results[results.split.isin(["train_consistent", "train_inconsistent"])]
+    counts = train.pivot_table(index=["rho", "seed"], columns="split", values="n", aggfunc="first").fillna(0)
+    parts = []
+    for (rho, seed), row in counts.iterrows():
+        n_con, n_inc = row.get("train_consistent", 0), row.get("train_inconsistent", 0)
+        parts.append(f"  rho={rho:g} seed={seed}: achieved P(t = c) = {n_con / (n_con + n_inc):.4f} "
+                     f"(n={int(n_con + n_inc)})")
+    return "Achieved training consistency rate:\n" + "\n".join(parts)

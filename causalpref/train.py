@@ -43,12 +43,17 @@ class TrainResult:
 
 
 class PairTensors:
-    """A PairSet's arrays moved to the device once."""
+    """A PairSet's arrays moved to the device once (the objective too, when there is one)."""
 
     def __init__(self, pairs: PairSet, device: torch.device):
         self.emb_a = torch.as_tensor(pairs.emb_a, device=device)
         self.emb_b = torch.as_tensor(pairs.emb_b, device=device)
         self.label = torch.as_tensor(pairs.label, device=device)
+        self.objective = (None if pairs.objective is None
+                          else torch.as_tensor(pairs.objective, device=device).long())
+
+    def objective_at(self, idx):
+        return None if self.objective is None else self.objective[idx]
 
     def __len__(self) -> int:
         return int(self.label.shape[0])
@@ -60,9 +65,24 @@ def reward_margins(model: nn.Module, pairs: PairSet | PairTensors, device: torch
     """r(a) - r(b) for every pair, as a numpy array."""
     data = pairs if isinstance(pairs, PairTensors) else PairTensors(pairs, device)
     model.eval()
-    out = [model(data.emb_a[i:i + batch_size]) - model(data.emb_b[i:i + batch_size])
-           for i in range(0, len(data), batch_size)]
+    out = []
+    for i in range(0, len(data), batch_size):
+        part = slice(i, i + batch_size)
+        objective = data.objective_at(part)
+        out.append(model(data.emb_a[part], objective) - model(data.emb_b[part], objective))
     return torch.cat(out).cpu().numpy()
+
+
+@torch.no_grad()
+def discriminator_accuracy(model: nn.Module, pairs: PairSet, device: torch.device) -> float | None:
+    """How well the adversary reads the objective c from z_hat (both responses); None if no adversary."""
+    if not hasattr(model, "discriminator_logits") or pairs.objective is None:
+        return None
+    data = PairTensors(pairs, device)
+    model.eval()
+    hits = [(model.discriminator_logits(model.latent(emb)) > 0).long() == data.objective
+            for emb in (data.emb_a, data.emb_b)]
+    return float(torch.cat(hits).float().mean())
 
 
 def _accuracy(margin: torch.Tensor | np.ndarray, label) -> float:
@@ -93,8 +113,10 @@ def train_reward_model(model: nn.Module, train: PairSet, val: PairSet, config: T
         loss_sum = torch.zeros((), device=device)   # summed on device: no sync per step
         for start in range(0, len(tr), config.batch_size):
             idx = order[start:start + config.batch_size]
-            margin = model(tr.emb_a[idx]) - model(tr.emb_b[idx])
+            margin, auxiliary = model.pair_terms(tr.emb_a[idx], tr.emb_b[idx], tr.objective_at(idx))
             loss = F.binary_cross_entropy_with_logits(margin, tr.label[idx])
+            if auxiliary is not None:      # the adversary's loss (gradient-reversed into g)
+                loss = loss + auxiliary
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()

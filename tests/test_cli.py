@@ -63,3 +63,32 @@ def test_module_entry_point_help_and_exit_status():
         assert option in help_text
     bad = subprocess.run([sys.executable, "-m", "causalpref", "exp1", "--rho", "2"], capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stderr.startswith("error: rho must be")
+
+
+TINY2 = ["--seeds", "1", "--n-train", "300", "--n-val", "100", "--n-test", "200", "--pool-size", "4000",
+         "--dim", "12", "--hidden", "16", "--latent", "8", "--head-hidden", "8", "--epochs", "2", "--device", "cpu"]
+
+
+def test_exp2_prints_tables_2_and_3_and_writes_csv(tmp_path, capsys):
+    out = tmp_path / "r2.csv"
+    assert main(["exp2", "--rho", "0.5", "1.0", "--lambda", "0.5", "--out", str(out)] + TINY2) == 0
+    printed = capsys.readouterr().out
+    assert "Experiment 2 — test accuracy" in printed and "training accuracy [%] at the selected checkpoint" in printed
+    assert "60.0" in printed and "68.4" in printed and "79.6" in printed   # the paper's Table 2/3 values
+    assert "adversary reads c" in printed and "achieved P(t = c) = 1.0000" in printed
+    frame = pd.read_csv(out)
+    assert set(frame["model"]) == {"base", "multihead", "adversarial"}
+    assert {"train_consistent", "train_inconsistent", "consistent", "inconsistent",
+            "discriminator_train"} <= set(frame["split"])
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--rho", "0.3"], "must be a number in [0.5, 1], got 0.3"),
+    (["--models", "base", "ensemble"], "unknown model(s) ['ensemble'] for exp2"),
+    (["--rho", "1.0", "--pool-size", "700"], "split"),
+    (["--lambda", "-1"], "lambda must be a finite number >= 0"),
+])
+def test_exp2_bad_input_exit_2(args, expected, capsys):
+    assert main(["exp2"] + TINY2 + args) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "\n" not in err and expected in err

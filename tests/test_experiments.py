@@ -68,3 +68,58 @@ def test_paper_size_spec_has_the_papers_numbers():
     assert (spec.model.hidden, spec.model.latent, spec.model.n_layers) == (512, 64, 3)
     assert (spec.train.lr, spec.train.epochs) == (1e-4, 10)
     assert spec.world.dim == 4096
+
+
+from causalpref.experiments import Exp2Sizes, Exp2Spec, run_exp2
+from causalpref.worlds import UserObjectivesWorld
+
+
+def small_exp2(**changes):
+    spec = Exp2Spec(world=UserObjectivesWorld(dim=16, pool_size=8000), rhos=(0.5, 1.0), seeds=(0,),
+                    sizes=Exp2Sizes(train=600, val=200, test=400),
+                    model=ModelConfig(hidden=32, latent=16, head_hidden=16),
+                    train=TrainConfig(lr=1e-3, epochs=3), device="cpu")
+    return replace(spec, **changes)
+
+
+def test_exp2_results_have_consistency_splits_and_discriminator_rows():
+    results = run_exp2(small_exp2())
+    assert list(results.columns) == RESULT_COLUMNS
+    splits = set(results["split"])
+    assert {"train_consistent", "train_inconsistent", "val", "consistent", "inconsistent"} <= splits
+    assert set(results[results.split.str.startswith("discriminator")]["model"]) == {"adversarial"}
+    at_one = results[results.rho == 1.0]
+    assert "train_inconsistent" not in set(at_one["split"])      # rho = 1 has no inconsistent pair
+    train = results[results.split.isin(["train_consistent", "train_inconsistent"]) & (results.rho == 0.5)]
+    assert train.groupby("model")["n"].sum().eq(600).all()
+    test = results[results.split.isin(["consistent", "inconsistent"])]
+    assert test["n"].eq(400).all() and test["spurious_accuracy"].notna().all()
+    pd.testing.assert_frame_equal(results, run_exp2(small_exp2()))
+
+
+def test_confounding_hurts_base_on_inconsistent_pairs():
+    """The paper's Experiment-2 effect at a few-second size: Base fails on t != c as rho -> 1."""
+    spec = small_exp2(rhos=(0.5, 1.0), seeds=(0, 1), models=("base",), world=UserObjectivesWorld(),
+                      sizes=Exp2Sizes(train=2000, val=400, test=1000), model=Exp2Spec().model,
+                      train=TrainConfig(lr=1e-3, epochs=8))
+    results = run_exp2(spec)
+    inconsistent = results[results.split == "inconsistent"].groupby("rho")["accuracy"].mean()
+    assert inconsistent[1.0] < inconsistent[0.5] - 0.07
+    assert abs(inconsistent[1.0] - 0.5) < 0.06
+
+
+@pytest.mark.parametrize("changes, expected", [
+    ({"rhos": (0.4,)}, r"must be a number in \[0.5, 1\], got 0.4"),
+    ({"rhos": (1.1,)}, r"must be a number in \[0.5, 1\]"),
+    ({"models": ("base", "ensemble")}, r"unknown model\(s\) \['ensemble'\] for exp2"),
+])
+def test_bad_exp2_specs(changes, expected):
+    with pytest.raises(CausalPrefError, match=expected):
+        small_exp2(**changes)
+
+
+def test_exp2_paper_size():
+    spec = Exp2Spec.paper_size()
+    assert (spec.sizes.train, spec.sizes.val, 2 * spec.sizes.test) == (30_000, 6_000, 46_518)
+    assert (spec.model.hidden, spec.model.latent, spec.model.head_hidden, spec.model.adversary_lambda) == (512, 512, 512, 1.0)
+    assert len(spec.seeds) == 5 and spec.rhos == (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)

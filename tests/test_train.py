@@ -29,10 +29,10 @@ def test_build_model_is_seeded_and_leaves_global_rng_alone():
     torch.manual_seed(123)
     before = torch.rand(1)
     torch.manual_seed(123)
-    first = build_model(8, ModelConfig(hidden=4, latent=2), seed=5)
+    first = build_model("base", 8, ModelConfig(hidden=4, latent=2), seed=5)
     assert torch.equal(torch.rand(1), before)
-    second = build_model(8, ModelConfig(hidden=4, latent=2), seed=5)
-    third = build_model(8, ModelConfig(hidden=4, latent=2), seed=6)
+    second = build_model("base", 8, ModelConfig(hidden=4, latent=2), seed=5)
+    third = build_model("base", 8, ModelConfig(hidden=4, latent=2), seed=6)
     assert all(torch.equal(a, b) for a, b in zip(first.state_dict().values(), second.state_dict().values()))
     assert not torch.equal(first.head.weight, third.head.weight)
 
@@ -40,7 +40,7 @@ def test_build_model_is_seeded_and_leaves_global_rng_alone():
 def test_training_learns_far_above_chance_and_keeps_the_best_epoch(easy_data):
     train, val = easy_data
     config = TrainConfig(lr=1e-3, epochs=4, batch_size=64)
-    result = train_reward_model(build_model(train.dim, ModelConfig(hidden=32, latent=8), 0), train, val, config, 0, CPU)
+    result = train_reward_model(build_model("base", train.dim, ModelConfig(hidden=32, latent=8), 0), train, val, config, 0, CPU)
     val_accuracies = [h["val_accuracy"] for h in result.history]
     assert result.best_epoch == 1 + int(np.argmax(val_accuracies))
     achieved = pairwise_accuracy(reward_margins(result.model, val, CPU), val.label)
@@ -54,7 +54,7 @@ def test_same_seed_gives_bit_identical_weights(easy_data):
     config = TrainConfig(lr=1e-3, epochs=2, batch_size=128)
 
     def fit(seed):
-        return train_reward_model(build_model(train.dim, ModelConfig(hidden=16, latent=4), seed),
+        return train_reward_model(build_model("base", train.dim, ModelConfig(hidden=16, latent=4), seed),
                                   train, val, config, seed, CPU).model.state_dict()
 
     first, second, other = fit(1), fit(1), fit(2)
@@ -65,7 +65,7 @@ def test_same_seed_gives_bit_identical_weights(easy_data):
 def test_on_epoch_can_stop_training(easy_data):
     train, val = easy_data
     seen = []
-    result = train_reward_model(build_model(train.dim, ModelConfig(hidden=8, latent=4), 0), train, val,
+    result = train_reward_model(build_model("base", train.dim, ModelConfig(hidden=8, latent=4), 0), train, val,
                                 TrainConfig(epochs=5), 0, CPU,
                                 on_epoch=lambda epoch, record: seen.append(epoch) or epoch == 2)
     assert seen == [1, 2] and len(result.history) == 2
@@ -75,7 +75,7 @@ def test_dimension_mismatch_is_named(easy_data):
     train, _ = easy_data
     other = CorrelatedFactorsWorld(dim=8, pool_size=50).pool().pairs(np.arange(50), "val")
     with pytest.raises(CausalPrefError, match="differ in dimension: 16 vs 8"):
-        train_reward_model(build_model(16, ModelConfig(hidden=4, latent=2), 0), train, other, TrainConfig(), 0, CPU)
+        train_reward_model(build_model("base", 16, ModelConfig(hidden=4, latent=2), 0), train, other, TrainConfig(), 0, CPU)
 
 
 @pytest.mark.parametrize("changes, expected", [
