@@ -8,10 +8,11 @@ app plots. Same spec, same numbers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 import pandas as pd
+import torch
 
 from .device import resolve_device
 from .errors import CausalPrefError
@@ -21,7 +22,8 @@ from .consistency import draw_objective_splits
 from .models import MODEL_NAMES, ModelConfig, build_model
 from .pairs import PairSet
 from .sampling import draw_correlation_splits
-from .train import TrainConfig, discriminator_accuracy, reward_margins, train_reward_model
+from .train import TrainConfig, discriminator_accuracy, reward_margins
+from .train_many import train_reward_models
 from .worlds import CorrelatedFactorsWorld, UserObjectivesWorld
 
 RESULT_COLUMNS = ["experiment", "world", "model", "rho", "seed", "split", "accuracy", "n",
@@ -96,35 +98,68 @@ class _Cell:
     evaluate: dict[str, tuple[PairSet, float]]   # split name -> (pairs, achieved rho)
 
 
+def _cells_per_chunk(spec, device) -> int:
+    """How many (rho, seed) cells to hold and train at once: bounded by a memory budget.
+
+    A cell's pairs take (pairs x 2 x d x 4) bytes; CPUs get 3 GiB, a CUDA device half of
+    its free memory. The paper's sizes on a CPU train a cell or two at a time.
+    """
+    pairs = sum(getattr(spec.sizes, f.name) for f in fields(spec.sizes))
+    if spec.sizes.__class__.__name__ == "Exp2Sizes":
+        pairs += spec.sizes.test          # consistent and inconsistent test sets
+    cell_bytes = pairs * 2 * spec.world.dim * 4
+    if device.type == "cuda":
+        budget = torch.cuda.mem_get_info(device)[0] // 2
+    else:
+        budget = 3 * 2 ** 30
+    return max(1, int(budget // max(cell_bytes, 1)))
+
+
 def _sweep(spec, experiment: str, world, make_cell, spurious, uses_objective: bool, progress) -> pd.DataFrame:
-    """Train every (rho, seed, model) of a spec and return the tidy rows."""
+    """Train every (rho, seed, model) of a spec, many models at once, and return the tidy rows.
+
+    Rows come out in (rho, seed, model) order whatever the chunking.
+    """
     device = resolve_device(spec.device)
-    rows, total, done = [], len(spec.rhos) * len(spec.seeds) * len(spec.models), 0
-    for rho in spec.rhos:
-        for seed in spec.seeds:
-            cell = make_cell(rho, seed)
-            for model_name in spec.models:
-                model = build_model(model_name, world.dim, spec.model, seed, uses_objective=uses_objective)
-                result = train_reward_model(model, cell.train, cell.val, spec.train, seed, device)
+    cells = [(rho, seed) for rho in spec.rhos for seed in spec.seeds]
+    chunk = _cells_per_chunk(spec, device)
+    rows_of: dict[tuple[int, int], list[dict]] = {}
+    total, done = len(cells) * len(spec.models), 0
+    for first in range(0, len(cells), chunk):
+        part = list(enumerate(cells))[first:first + chunk]
+        data = [make_cell(rho, seed) for _, (rho, seed) in part]
+        for m, model_name in enumerate(spec.models):
+            models = [build_model(model_name, world.dim, spec.model, seed, uses_objective=uses_objective)
+                      for _, (_, seed) in part]
+            trained = train_reward_models(models, [c.train for c in data], [c.val for c in data], spec.train,
+                                          [seed for _, (_, seed) in part], device)
+            for (i, (rho, seed)), cell, result in zip(part, data, trained):
                 common = {"experiment": experiment, "world": world.name, "model": model_name,
                           "rho": float(rho), "seed": int(seed), "chance": CHANCE,
                           "best_epoch": result.best_epoch}
-                for split, (pairs, achieved) in cell.evaluate.items():
-                    margin = reward_margins(result.model, pairs, device)
-                    rows.append({**common, "split": split, "n": len(pairs), "rho_achieved": achieved,
-                                 "accuracy": pairwise_accuracy(margin, pairs.label),
-                                 "margin": mean_margin(margin, pairs.label),
-                                 "oracle_accuracy": oracle_accuracy(pairs),
-                                 "spurious_accuracy": spurious(pairs)})
-                for split, pairs in (("train", cell.train), ("val", cell.val)):
-                    accuracy = discriminator_accuracy(result.model, pairs, device)
-                    if accuracy is not None:
-                        rows.append({**common, "split": f"discriminator_{split}", "n": 2 * len(pairs),
-                                     "accuracy": accuracy, "chance": CHANCE})
-                done += 1
-                if progress is not None:
-                    progress(done, total, f"rho={rho:g} seed={seed} model={model_name}")
+                rows_of[i, m] = _evaluate(result.model, cell, common, spurious, device)
+            done += len(part)
+            if progress is not None:
+                rho_text = ", ".join(sorted({f"{rho:g}" for _, (rho, _) in part}))
+                progress(done, total, f"{model_name}: rho {rho_text} ({len(part)} models at once)")
+    rows = [row for key in sorted(rows_of) for row in rows_of[key]]
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+
+
+def _evaluate(model, cell: _Cell, common: dict, spurious, device) -> list[dict]:
+    rows = []
+    for split, (pairs, achieved) in cell.evaluate.items():
+        margin = reward_margins(model, pairs, device)
+        rows.append({**common, "split": split, "n": len(pairs), "rho_achieved": achieved,
+                     "accuracy": pairwise_accuracy(margin, pairs.label),
+                     "margin": mean_margin(margin, pairs.label),
+                     "oracle_accuracy": oracle_accuracy(pairs), "spurious_accuracy": spurious(pairs)})
+    for split, pairs in (("train", cell.train), ("val", cell.val)):
+        accuracy = discriminator_accuracy(model, pairs, device)
+        if accuracy is not None:
+            rows.append({**common, "split": f"discriminator_{split}", "n": 2 * len(pairs),
+                         "accuracy": accuracy, "chance": CHANCE})
+    return rows
 
 
 def run_exp1(spec: Exp1Spec, progress=None) -> pd.DataFrame:

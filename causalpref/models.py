@@ -114,10 +114,15 @@ class MultiheadReward(RewardModel):
 class _ReverseGradient(torch.autograd.Function):
     """Identity forward; multiplies the gradient by -lambda on the way back."""
 
+    generate_vmap_rule = True       # lets torch.func.vmap train many adversarial models at once
+
     @staticmethod
-    def forward(ctx, x, lam):
-        ctx.lam = lam
+    def forward(x, lam):
         return x.view_as(x)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.lam = inputs[1]
 
     @staticmethod
     def backward(ctx, grad):

@@ -30,8 +30,9 @@ def test_same_spec_same_numbers(tiny_spec):
 
 def test_progress_reports_every_model(tiny_spec):
     calls = []
-    run_exp1(tiny_spec, progress=lambda done, total, msg: calls.append((done, total)))
-    assert calls == [(1, 2), (2, 2)]
+    run_exp1(tiny_spec, progress=lambda done, total, msg: calls.append((done, total, msg)))
+    assert calls[-1][:2] == (2, 2) and "rho 0, 0.9" in calls[-1][2]
+    assert [c[0] for c in calls] == sorted(c[0] for c in calls)
 
 
 def test_correlated_training_hurts_out_of_distribution_accuracy():
