@@ -1,0 +1,157 @@
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from causalpref import paper
+from causalpref.analytic import quadrant_24_mass, refit_a_hat, sample_toy_points, toy_accuracy, toy_accuracy_ood
+from causalpref.errors import CausalPrefError
+from causalpref.experiments import RESULT_COLUMNS
+from causalpref.plots import (MODEL_COLOURS, a_hat_spread_figure, accuracy_vs_rho_figure,
+                              consistency_figure, overlap_figure, toy_figure)
+from causalpref.positivity import coverage
+
+
+def _names(fig):
+    return [trace.name for trace in fig.data]
+
+
+def _q24_rects(fig):
+    return [s for s in fig.layout.shapes if s.type == "rect" and s.name in ("Q2", "Q4")]
+
+
+def _assert_q24_shaded(fig):
+    q2, q4 = sorted(_q24_rects(fig), key=lambda s: s.name)
+    assert (q2.x1, q2.y0) == (0, 0) and q2.x0 < 0 < q2.y1
+    assert (q4.x0, q4.y1) == (0, 0) and q4.y0 < 0 < q4.x1
+
+
+def _results(models, splits, rhos, seeds=(0, 1, 2)):
+    rng = np.random.default_rng(0)
+    rows = [{"experiment": "x", "world": "w", "model": m, "rho": r, "seed": s, "split": sp,
+             "accuracy": 0.6 + 0.05 * rng.random(), "n": 100}
+            for m in models for r in rhos for s in seeds for sp in splits]
+    return pd.DataFrame(rows).reindex(columns=RESULT_COLUMNS)
+
+
+def test_toy_figure():
+    rho, a, a_hat = 0.9, 0.25, 0.5
+    fig = toy_figure(rho, a, a_hat, n=200, seed=0)
+    assert isinstance(fig, go.Figure)
+    assert _names(fig) == ["â agrees with the truth", "â disagrees with the truth",
+                           "true boundary (a = 0.25)", "fitted boundary (â = 0.5)"]
+    points = sample_toy_points(rho, 200, 0)
+    wrong = np.sign(points @ [a, 1 - a]) != np.sign(points @ [a_hat, 1 - a_hat])
+    assert len(fig.data[0].x) + len(fig.data[1].x) == 200
+    assert len(fig.data[1].x) == wrong.sum() > 0
+    _assert_q24_shaded(fig)
+    title = fig.layout.title.text
+    assert f"{toy_accuracy(rho, a, a_hat):.1%}" in title
+    assert f"{toy_accuracy_ood(rho, a, a_hat):.1%}" in title
+    assert f"{quadrant_24_mass(rho):.3f}" in title
+    # Boundary lines lie on a*d1 + (1 - a)*d2 = 0.
+    line = fig.data[2]
+    assert np.allclose(a * np.asarray(line.x) + (1 - a) * np.asarray(line.y), 0)
+
+
+def test_toy_figure_rejects_bad_input():
+    with pytest.raises(CausalPrefError, match="degenerate"):
+        toy_figure(1.0, 0.25, 0.5)
+    with pytest.raises(CausalPrefError, match="a_hat"):
+        toy_figure(0.3, 0.25, 1.5)
+
+
+def test_a_hat_spread_figure():
+    fig = a_hat_spread_figure([0.0, 0.9], a=0.25, n=50, repeats=40, seed=0)
+    assert len(fig.data) == 2 and all(isinstance(t, go.Box) for t in fig.data)
+    assert _names(fig) == ["ρ = 0", "ρ = 0.9"]
+    expected = refit_a_hat(0.9, 0.25, 50, 40, 0)
+    np.testing.assert_allclose(fig.data[1].y, expected[~np.isnan(expected)])
+    assert any(s.type == "line" and s.y0 == s.y1 == 0.25 for s in fig.layout.shapes)
+    with pytest.raises(CausalPrefError, match="rhos"):
+        a_hat_spread_figure([], 0.25, 50, 10, 0)
+    with pytest.raises(CausalPrefError, match="repeats"):
+        a_hat_spread_figure([0.0], 0.25, 50, 0, 0)
+
+
+@pytest.mark.parametrize("discrete", [True, False])
+def test_overlap_figure(discrete):
+    rng = np.random.default_rng(0)
+    train = rng.normal(size=(5000, 2)) @ np.linalg.cholesky([[1, 0.9], [0.9, 1]]).T
+    test = rng.normal(size=(2000, 2))
+    test = test[test[:, 0] * test[:, 1] < 0]
+    if discrete:
+        train, test = np.round(2 * train), np.round(2 * test)
+        test = test[test[:, 0] * test[:, 1] < 0]
+    fig = overlap_figure(train[:, 0], train[:, 1], test[:, 0], test[:, 1],
+                         factor_names=("truthfulness", "instruction_following"), max_points=1500, seed=1)
+    assert _names(fig) == ["training pairs", "OOD test pairs (covered)", "OOD test pairs (poorly covered)"]
+    assert len(fig.data[0].x) == 1500                           # subsampled
+    assert len(fig.data[1].x) + len(fig.data[2].x) == min(1500, len(test))
+    assert len(fig.data[2].x) > 0
+    assert fig.layout.xaxis.title.text == "Δ truthfulness"
+    assert fig.layout.yaxis.title.text == "Δ instruction_following"
+    _assert_q24_shaded(fig)
+    cov = coverage(train[:, 0], train[:, 1], test[:, 0], test[:, 1])
+    assert f"{cov.poorly_covered_share:.0%} of test pairs poorly covered" in fig.layout.title.text
+    if discrete:                                                   # jittered for visibility
+        jittered = np.asarray(fig.data[0].x)
+        assert np.any(jittered != np.round(jittered)) and np.all(np.abs(jittered - np.round(jittered)) <= 0.2)
+    again = overlap_figure(train[:, 0], train[:, 1], test[:, 0], test[:, 1], max_points=1500, seed=1)
+    np.testing.assert_array_equal(again.data[0].x, fig.data[0].x)   # seeded
+
+
+def test_overlap_figure_rejects_bad_input():
+    with pytest.raises(CausalPrefError, match="max_points"):
+        overlap_figure([1, 2], [1, 2], [1], [-1], max_points=0)
+    with pytest.raises(CausalPrefError, match="factor_names"):
+        overlap_figure([1, 2], [1, 2], [1], [-1], factor_names=("a",))
+    with pytest.raises(CausalPrefError, match="test_d1 and test_d2"):
+        overlap_figure([1, 2], [1, 2], [1], [-1, 2])
+
+
+def test_accuracy_vs_rho_figure():
+    frame = _results(["base"], ["id", "ood", "train"], [0.0, 0.3, 0.6, 0.9])
+    fig = accuracy_vs_rho_figure(frame, current_rho=0.6)
+    assert _names(fig) == ["Base ID: min–max over seeds", "Base ID", "Base OOD: min–max over seeds",
+                           "Base OOD", "paper ID (Table 1)", "paper OOD (Table 1)"]
+    ident, ood = fig.data[1], fig.data[3]
+    assert ident.line.dash == "dash" and ood.line.dash == "solid"
+    assert ident.line.color == ood.line.color == MODEL_COLOURS["base"]
+    means = frame[frame.split == "ood"].groupby("rho")["accuracy"].mean() * 100
+    np.testing.assert_allclose(ood.y, means.to_numpy())
+    assert list(fig.data[5].y) == [v[0] for v in paper.TABLE1["ood"].values()]
+    lines = [s for s in fig.layout.shapes if s.type == "line"]
+    assert any(s.y0 == s.y1 == 50 for s in lines)                    # chance
+    assert any(s.x0 == s.x1 == 0.6 for s in lines)                   # current rho
+    assert fig.layout.yaxis.title.text == "Accuracy [%]"
+    assert len(accuracy_vs_rho_figure(frame).layout.shapes) == 1     # no current rho marker
+
+
+def test_consistency_figure():
+    frame = _results(["adversarial", "base", "multihead"], ["consistent", "inconsistent", "val"],
+                     [0.5, 0.7, 1.0])
+    fig = consistency_figure(frame)
+    lines = [t for t in fig.data if t.showlegend is not False]
+    assert [t.name for t in lines] == [
+        "Base (inconsistent)", "Base (consistent)", "Multihead (inconsistent)",
+        "Multihead (consistent)", "Adversarial (inconsistent)", "Adversarial (consistent)"]
+    assert len(fig.data) == 12                                        # a band per line
+    for trace in lines:
+        model = trace.name.split()[0].lower()
+        assert trace.line.color == MODEL_COLOURS[model]
+        assert trace.line.dash == ("solid" if "inconsistent" in trace.name else "dash")
+    texts = {a.text: a.x for a in fig.layout.annotations}
+    assert texts == {"No confounding": 0.5, "Extreme confounding": 1.0}
+    assert fig.layout.yaxis.title.text == "Accuracy [%]"
+
+
+@pytest.mark.parametrize("builder, frame, word", [
+    (accuracy_vs_rho_figure, pd.DataFrame({"model": ["base"]}), "lack the column"),
+    (accuracy_vs_rho_figure, _results(["base"], ["consistent"], [0.5]), "no rows"),
+    (consistency_figure, _results(["base"], ["id"], [0.5]), "no rows"),
+    (consistency_figure, [1, 2, 3], "DataFrame"),
+])
+def test_results_figures_reject_bad_frames(builder, frame, word):
+    with pytest.raises(CausalPrefError, match=word):
+        builder(frame)
