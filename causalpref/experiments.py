@@ -22,7 +22,7 @@ from .consistency import draw_objective_splits
 from .models import MODEL_NAMES, ModelConfig, build_model
 from .pairs import PairSet
 from .sampling import draw_correlation_splits
-from .train import TrainConfig, discriminator_accuracy, reward_margins
+from .train import TrainConfig, discriminator_accuracy, reward_margins, train_reward_model
 from .train_many import train_reward_models
 from .worlds import CorrelatedFactorsWorld, UserObjectivesWorld
 
@@ -30,6 +30,8 @@ RESULT_COLUMNS = ["experiment", "world", "model", "rho", "seed", "split", "accur
                   "rho_achieved", "margin", "oracle_accuracy", "spurious_accuracy", "chance",
                   "best_epoch"]
 EXP1_MODELS = ("base",)
+# The Correlation-shift slider's grid: the interactive sweep trains every value of it.
+INTERACTIVE_RHOS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 
 
 @dataclass(frozen=True)
@@ -115,14 +117,16 @@ def _cells_per_chunk(spec, device) -> int:
     return max(1, int(budget // max(cell_bytes, 1)))
 
 
-def _sweep(spec, experiment: str, world, make_cell, spurious, uses_objective: bool, progress) -> pd.DataFrame:
+def _sweep(spec, experiment: str, world, make_cell, spurious, uses_objective: bool, progress,
+           sequential: bool = False) -> pd.DataFrame:
     """Train every (rho, seed, model) of a spec, many models at once, and return the tidy rows.
 
-    Rows come out in (rho, seed, model) order whatever the chunking.
+    Rows come out in (rho, seed, model) order whatever the chunking. `sequential` trains
+    one model after another with the plain loop instead (the benchmarks' baseline).
     """
     device = resolve_device(spec.device)
     cells = [(rho, seed) for rho in spec.rhos for seed in spec.seeds]
-    chunk = _cells_per_chunk(spec, device)
+    chunk = 1 if sequential else _cells_per_chunk(spec, device)
     rows_of: dict[tuple[int, int], list[dict]] = {}
     total, done = len(cells) * len(spec.models), 0
     for first in range(0, len(cells), chunk):
@@ -131,8 +135,13 @@ def _sweep(spec, experiment: str, world, make_cell, spurious, uses_objective: bo
         for m, model_name in enumerate(spec.models):
             models = [build_model(model_name, world.dim, spec.model, seed, uses_objective=uses_objective)
                       for _, (_, seed) in part]
-            trained = train_reward_models(models, [c.train for c in data], [c.val for c in data], spec.train,
-                                          [seed for _, (_, seed) in part], device)
+            seeds = [seed for _, (_, seed) in part]
+            if sequential:
+                trained = [train_reward_model(model, c.train, c.val, spec.train, seed, device)
+                           for model, c, seed in zip(models, data, seeds)]
+            else:
+                trained = train_reward_models(models, [c.train for c in data], [c.val for c in data],
+                                              spec.train, seeds, device)
             for (i, (rho, seed)), cell, result in zip(part, data, trained):
                 common = {"experiment": experiment, "world": world.name, "model": model_name,
                           "rho": float(rho), "seed": int(seed), "chance": CHANCE,
@@ -162,7 +171,7 @@ def _evaluate(model, cell: _Cell, common: dict, spurious, device) -> list[dict]:
     return rows
 
 
-def run_exp1(spec: Exp1Spec, progress=None) -> pd.DataFrame:
+def run_exp1(spec: Exp1Spec, progress=None, sequential: bool = False) -> pd.DataFrame:
     """Train every (rho, seed) and evaluate on train/val/id/ood. Returns the tidy table.
 
     `progress(done, total, message)` is called after each trained model.
@@ -178,7 +187,7 @@ def run_exp1(spec: Exp1Spec, progress=None) -> pd.DataFrame:
                      evaluate={name: (data[name], splits.achieved_rho[name]) for name in data})
 
     return _sweep(spec, "exp1", world, make_cell, lambda pairs: spurious_accuracy(pairs, spurious_factor),
-                  uses_objective=False, progress=progress)
+                  uses_objective=False, progress=progress, sequential=sequential)
 
 
 @dataclass(frozen=True)
@@ -236,7 +245,7 @@ def prompt_type_accuracy(pairs: PairSet) -> float | None:
     return pairwise_accuracy(by_type, pairs.label)
 
 
-def run_exp2(spec: Exp2Spec, progress=None) -> pd.DataFrame:
+def run_exp2(spec: Exp2Spec, progress=None, sequential: bool = False) -> pd.DataFrame:
     """Train every (rho, seed, model); evaluate consistent / inconsistent, train split likewise."""
     world = spec.world
     pool = world.pool()
@@ -256,4 +265,5 @@ def run_exp2(spec: Exp2Spec, progress=None) -> pd.DataFrame:
             evaluate[name] = (data[name], splits.achieved_rho[name])
         return _Cell(train=train, val=data["val"], evaluate=evaluate)
 
-    return _sweep(spec, "exp2", world, make_cell, prompt_type_accuracy, uses_objective=True, progress=progress)
+    return _sweep(spec, "exp2", world, make_cell, prompt_type_accuracy, uses_objective=True, progress=progress,
+                  sequential=sequential)
