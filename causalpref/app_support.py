@@ -31,7 +31,7 @@ def run_default_exp1(rhos: tuple[float, ...], n_seeds: int, progress=None) -> Ex
     """The interactive-default Experiment 1 over the given rhos; bad input -> error text."""
     try:
         spec = replace(Exp1Spec(), rhos=rhos, seeds=tuple(range(n_seeds)))
-        results = run_exp1(spec, progress=progress)
+        results = run_exp1(spec, progress=progress).results
     except CausalPrefError as error:
         return Exp1Outcome(error=str(error))
     summary = exp1_summary(results)

@@ -143,7 +143,7 @@ def _run(args, spec, runner, sections) -> int:
     if args.out:
         check_output_path(args.out)
     started = time.perf_counter()
-    results = runner(spec, progress=_progress)
+    results = runner(spec, progress=_progress).results
     print("\n\n".join(section(results) for section in sections))
     n_models = len(results.groupby(["rho", "seed", "model"]))
     print(f"\n{n_models} models trained in {time.perf_counter() - started:.1f} s")

@@ -8,7 +8,7 @@ app plots. Same spec, same numbers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,8 @@ from .models import MODEL_NAMES, ModelConfig, build_model
 from .pairs import PairSet
 from .sampling import draw_correlation_splits
 from .train import TrainConfig, discriminator_accuracy, reward_margins, train_reward_model
+from .inspect import boundary_probe, boundary_rows, history_rows, implied_weight_rows, latent_rows
+from .pairs import concat_pairs
 from .train_many import train_reward_models
 from .worlds import CorrelatedFactorsWorld, UserObjectivesWorld
 
@@ -43,6 +45,9 @@ class SplitSizes:
 
     def as_dict(self) -> dict[str, int]:
         return {"train": self.train, "val": self.val, "id": self.id, "ood": self.ood}
+
+    def total_pairs(self) -> int:
+        return self.train + self.val + self.id + self.ood
 
 
 @dataclass(frozen=True)
@@ -100,16 +105,26 @@ class _Cell:
     evaluate: dict[str, tuple[PairSet, float]]   # split name -> (pairs, achieved rho)
 
 
+@dataclass
+class Sweep:
+    """What a sweep produces: the tidy results and the detail tables the dashboard draws.
+
+    details: 'history' (per epoch: train_loss, val_accuracy) always; Experiment 1 adds
+    'boundary' (P(a preferred) over the (d1, d2) plane) and 'implied' (a_hat per model);
+    Experiment 2 adds 'latent' (2-D PCA of z_hat on test responses).
+    Every detail row carries model, rho and seed.
+    """
+    results: pd.DataFrame
+    details: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
 def _cells_per_chunk(spec, device) -> int:
     """How many (rho, seed) cells to hold and train at once: bounded by a memory budget.
 
     A cell's pairs take (pairs x 2 x d x 4) bytes; CPUs get 3 GiB, a CUDA device half of
     its free memory. The paper's sizes on a CPU train a cell or two at a time.
     """
-    pairs = sum(getattr(spec.sizes, f.name) for f in fields(spec.sizes))
-    if spec.sizes.__class__.__name__ == "Exp2Sizes":
-        pairs += spec.sizes.test          # consistent and inconsistent test sets
-    cell_bytes = pairs * 2 * spec.world.dim * 4
+    cell_bytes = spec.sizes.total_pairs() * 2 * spec.world.dim * 4
     if device.type == "cuda":
         budget = torch.cuda.mem_get_info(device)[0] // 2
     else:
@@ -118,7 +133,7 @@ def _cells_per_chunk(spec, device) -> int:
 
 
 def _sweep(spec, experiment: str, world, make_cell, spurious, uses_objective: bool, progress,
-           sequential: bool = False) -> pd.DataFrame:
+           sequential: bool = False, inspectors: dict | None = None) -> Sweep:
     """Train every (rho, seed, model) of a spec, many models at once, and return the tidy rows.
 
     Rows come out in (rho, seed, model) order whatever the chunking. `sequential` trains
@@ -128,6 +143,8 @@ def _sweep(spec, experiment: str, world, make_cell, spurious, uses_objective: bo
     cells = [(rho, seed) for rho in spec.rhos for seed in spec.seeds]
     chunk = 1 if sequential else _cells_per_chunk(spec, device)
     rows_of: dict[tuple[int, int], list[dict]] = {}
+    inspectors = {"history": lambda model, cell, result: history_rows(result.history), **(inspectors or {})}
+    detail_rows: dict[str, dict[tuple[int, int], list[dict]]] = {name: {} for name in inspectors}
     total, done = len(cells) * len(spec.models), 0
     for first in range(0, len(cells), chunk):
         part = list(enumerate(cells))[first:first + chunk]
@@ -147,12 +164,18 @@ def _sweep(spec, experiment: str, world, make_cell, spurious, uses_objective: bo
                           "rho": float(rho), "seed": int(seed), "chance": CHANCE,
                           "best_epoch": result.best_epoch}
                 rows_of[i, m] = _evaluate(result.model, cell, common, spurious, device)
+                key = {"model": model_name, "rho": float(rho), "seed": int(seed)}
+                for name, inspect in inspectors.items():
+                    detail_rows[name][i, m] = [{**key, **row} for row in inspect(result.model, cell, result)]
             done += len(part)
             if progress is not None:
                 rho_text = ", ".join(sorted({f"{rho:g}" for _, (rho, _) in part}))
                 progress(done, total, f"{model_name}: rho {rho_text} ({len(part)} models at once)")
-    rows = [row for key in sorted(rows_of) for row in rows_of[key]]
-    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+    def in_order(by_key):
+        return [row for key in sorted(by_key) for row in by_key[key]]
+
+    return Sweep(results=pd.DataFrame(in_order(rows_of), columns=RESULT_COLUMNS),
+                 details={name: pd.DataFrame(in_order(rows)) for name, rows in detail_rows.items()})
 
 
 def _evaluate(model, cell: _Cell, common: dict, spurious, device) -> list[dict]:
@@ -171,8 +194,8 @@ def _evaluate(model, cell: _Cell, common: dict, spurious, device) -> list[dict]:
     return rows
 
 
-def run_exp1(spec: Exp1Spec, progress=None, sequential: bool = False) -> pd.DataFrame:
-    """Train every (rho, seed) and evaluate on train/val/id/ood. Returns the tidy table.
+def run_exp1(spec: Exp1Spec, progress=None, sequential: bool = False) -> Sweep:
+    """Train every (rho, seed) and evaluate on train/val/id/ood.
 
     `progress(done, total, message)` is called after each trained model.
     """
@@ -186,8 +209,14 @@ def run_exp1(spec: Exp1Spec, progress=None, sequential: bool = False) -> pd.Data
         return _Cell(train=data["train"], val=data["val"],
                      evaluate={name: (data[name], splits.achieved_rho[name]) for name in data})
 
+    device = resolve_device(spec.device)
+    probe = boundary_probe(world)
+    inspectors = {
+        "boundary": lambda model, cell, result: boundary_rows(model, probe, device),
+        "implied": lambda model, cell, result: implied_weight_rows(model, cell.evaluate["id"][0], device),
+    }
     return _sweep(spec, "exp1", world, make_cell, lambda pairs: spurious_accuracy(pairs, spurious_factor),
-                  uses_objective=False, progress=progress, sequential=sequential)
+                  uses_objective=False, progress=progress, sequential=sequential, inspectors=inspectors)
 
 
 @dataclass(frozen=True)
@@ -198,6 +227,9 @@ class Exp2Sizes:
 
     def as_dict(self) -> dict[str, int]:
         return {"train": self.train, "val": self.val, "test": self.test}
+
+    def total_pairs(self) -> int:
+        return self.train + self.val + 2 * self.test
 
 
 @dataclass(frozen=True)
@@ -245,7 +277,7 @@ def prompt_type_accuracy(pairs: PairSet) -> float | None:
     return pairwise_accuracy(by_type, pairs.label)
 
 
-def run_exp2(spec: Exp2Spec, progress=None, sequential: bool = False) -> pd.DataFrame:
+def run_exp2(spec: Exp2Spec, progress=None, sequential: bool = False) -> Sweep:
     """Train every (rho, seed, model); evaluate consistent / inconsistent, train split likewise."""
     world = spec.world
     pool = world.pool()
@@ -265,5 +297,12 @@ def run_exp2(spec: Exp2Spec, progress=None, sequential: bool = False) -> pd.Data
             evaluate[name] = (data[name], splits.achieved_rho[name])
         return _Cell(train=train, val=data["val"], evaluate=evaluate)
 
+    device = resolve_device(spec.device)
+
+    def latent(model, cell, result):
+        consistent, inconsistent = cell.evaluate["consistent"][0], cell.evaluate["inconsistent"][0]
+        half = np.arange(min(200, len(consistent), len(inconsistent)))
+        return latent_rows(model, concat_pairs([consistent.subset(half), inconsistent.subset(half)]), device)
+
     return _sweep(spec, "exp2", world, make_cell, prompt_type_accuracy, uses_objective=True, progress=progress,
-                  sequential=sequential)
+                  sequential=sequential, inspectors={"latent": latent})

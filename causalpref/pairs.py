@@ -59,6 +59,22 @@ class PairSet:
         )
 
 
+def concat_pairs(sets: list[PairSet], name: str = "pairs") -> PairSet:
+    """One PairSet holding the pairs of several, in order (optional fields kept when all have them)."""
+    def join(field_name):
+        parts = [getattr(s, field_name) for s in sets]
+        return None if any(p is None for p in parts) else np.concatenate(parts)
+
+    names = {s.factor_names for s in sets}
+    if len(names) != 1:
+        raise CausalPrefError(f"cannot join pair sets with different factors: {sorted(names)}")
+    return PairSet(emb_a=join("emb_a"), emb_b=join("emb_b"), label=join("label"),
+                   factor_diffs=join("factor_diffs"), factor_names=sets[0].factor_names,
+                   true_margin=join("true_margin"), objective=join("objective"),
+                   prompt_type=join("prompt_type"), counterfactual_label=join("counterfactual_label"),
+                   name=name)
+
+
 def validate_pairs(pairs: PairSet) -> None:
     """Check shapes, dtypes and values; raise CausalPrefError naming the field at fault."""
     where = pairs.name

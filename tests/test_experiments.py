@@ -12,7 +12,7 @@ from causalpref.worlds import CorrelatedFactorsWorld
 
 
 def test_results_are_tidy_and_complete(tiny_spec):
-    results = run_exp1(tiny_spec)
+    results = run_exp1(tiny_spec).results
     assert list(results.columns) == RESULT_COLUMNS
     assert len(results) == len(tiny_spec.rhos) * len(tiny_spec.seeds) * 4
     assert set(results["split"]) == {"train", "val", "id", "ood"}
@@ -25,7 +25,7 @@ def test_results_are_tidy_and_complete(tiny_spec):
 
 
 def test_same_spec_same_numbers(tiny_spec):
-    pd.testing.assert_frame_equal(run_exp1(tiny_spec), run_exp1(tiny_spec))
+    pd.testing.assert_frame_equal(run_exp1(tiny_spec).results, run_exp1(tiny_spec).results)
 
 
 def test_progress_reports_every_model(tiny_spec):
@@ -39,7 +39,7 @@ def test_correlated_training_hurts_out_of_distribution_accuracy():
     """The paper's Experiment-1 effect, at a size that trains in a few seconds."""
     spec = Exp1Spec(rhos=(0.0, 0.9), seeds=(0, 1), sizes=SplitSizes(train=1500, val=400, id=1000, ood=1000),
                     model=ModelConfig(hidden=64, latent=16), train=TrainConfig(lr=1e-3, epochs=6), device="cpu")
-    summary = exp1_summary(run_exp1(spec)).set_index("rho")
+    summary = exp1_summary(run_exp1(spec).results).set_index("rho")
     assert summary.loc[0.9, "OOD acc %"] < summary.loc[0.0, "OOD acc %"] - 5
     assert summary.loc[0.9, "ID−OOD gap"] > summary.loc[0.0, "ID−OOD gap"] + 5
     assert abs(summary.loc[0.9, "ID acc %"] - summary.loc[0.0, "ID acc %"]) < 5
@@ -60,7 +60,7 @@ def test_bad_specs_are_refused(tiny_spec, changes, expected):
 def test_split_larger_than_pool_is_refused(tiny_spec):
     spec = replace(tiny_spec, sizes=SplitSizes(train=10_000, val=100, id=100, ood=100))
     with pytest.raises(CausalPrefError, match="pool has only 6000"):
-        run_exp1(spec)
+        run_exp1(spec).results
 
 
 def test_paper_size_spec_has_the_papers_numbers():
@@ -84,7 +84,7 @@ def small_exp2(**changes):
 
 
 def test_exp2_results_have_consistency_splits_and_discriminator_rows():
-    results = run_exp2(small_exp2())
+    results = run_exp2(small_exp2()).results
     assert list(results.columns) == RESULT_COLUMNS
     splits = set(results["split"])
     assert {"train_consistent", "train_inconsistent", "val", "consistent", "inconsistent"} <= splits
@@ -95,7 +95,7 @@ def test_exp2_results_have_consistency_splits_and_discriminator_rows():
     assert train.groupby("model")["n"].sum().eq(600).all()
     test = results[results.split.isin(["consistent", "inconsistent"])]
     assert test["n"].eq(400).all() and test["spurious_accuracy"].notna().all()
-    pd.testing.assert_frame_equal(results, run_exp2(small_exp2()))
+    pd.testing.assert_frame_equal(results, run_exp2(small_exp2()).results)
 
 
 def test_confounding_hurts_base_on_inconsistent_pairs():
@@ -103,7 +103,7 @@ def test_confounding_hurts_base_on_inconsistent_pairs():
     spec = small_exp2(rhos=(0.5, 1.0), seeds=(0, 1), models=("base",), world=UserObjectivesWorld(),
                       sizes=Exp2Sizes(train=2000, val=400, test=1000), model=Exp2Spec().model,
                       train=TrainConfig(lr=1e-3, epochs=8))
-    results = run_exp2(spec)
+    results = run_exp2(spec).results
     inconsistent = results[results.split == "inconsistent"].groupby("rho")["accuracy"].mean()
     assert inconsistent[1.0] < inconsistent[0.5] - 0.07
     assert abs(inconsistent[1.0] - 0.5) < 0.06
@@ -124,3 +124,14 @@ def test_exp2_paper_size():
     assert (spec.sizes.train, spec.sizes.val, 2 * spec.sizes.test) == (30_000, 6_000, 46_518)
     assert (spec.model.hidden, spec.model.latent, spec.model.head_hidden, spec.model.adversary_lambda) == (512, 512, 512, 1.0)
     assert len(spec.seeds) == 5 and spec.rhos == (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+
+
+def test_sweep_details_for_the_dashboard(tiny_spec):
+    sweep = run_exp1(tiny_spec)
+    history, boundary, implied = (sweep.details[k] for k in ("history", "boundary", "implied"))
+    assert len(history) == 2 * tiny_spec.train.epochs and history["val_accuracy"].between(0, 1).all()
+    assert set(boundary.groupby(["rho", "seed", "model"]).size()) == {21 * 21}
+    assert boundary["p_prefer_a"].between(0, 1).all()
+    assert list(implied["rho"]) == [0.0, 0.9] and implied["a_hat"].notna().all()
+    latent = run_exp2(small_exp2()).details["latent"]
+    assert set(latent["model"]) == {"base", "multihead", "adversarial"}

@@ -59,9 +59,9 @@ def test_models_do_not_leak_into_each_other():
 
 
 def test_chunking_does_not_change_the_results(tiny_spec, monkeypatch):
-    all_at_once = experiments.run_exp1(tiny_spec)
+    all_at_once = experiments.run_exp1(tiny_spec).results
     monkeypatch.setattr(experiments, "_cells_per_chunk", lambda spec, device: 1)
-    one_at_a_time = experiments.run_exp1(tiny_spec)
+    one_at_a_time = experiments.run_exp1(tiny_spec).results
     pd.testing.assert_frame_equal(all_at_once.drop(columns=["accuracy", "margin"]),
                                   one_at_a_time.drop(columns=["accuracy", "margin"]))
     np.testing.assert_allclose(all_at_once["accuracy"], one_at_a_time["accuracy"], atol=2e-3)

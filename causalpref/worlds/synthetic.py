@@ -132,6 +132,25 @@ class CorrelatedFactorsWorld:
         return FactorPool(world=self, z_a=z_a, z_b=z_b, z_prompt=z_prompt,
                           true_margin=margin, label=label)
 
+    def probe_pairs(self, d1: np.ndarray, d2: np.ndarray, contexts: int = 32, seed: int = 0) -> PairSet:
+        """Pairs whose causal factors differ by exactly (d1[i], d2[i]), each in `contexts` random
+        contexts (the other factors, the prompt, the baseline response): rows i*contexts + j.
+
+        Used to draw a model's decision boundary over the (d1, d2) plane. Probe responses get
+        noise ids far beyond any pool's, so they never share noise with pool pairs.
+        """
+        d = np.repeat(np.column_stack([d1, d2]).astype(np.float64), contexts, axis=0)
+        rng = np.random.default_rng([self.seed, 2, seed])
+        n, n_nuis = d.shape[0], len(self.nuisance_names)
+        z_b = np.concatenate([self._draw_causal(rng, n), rng.normal(size=(n, n_nuis))], axis=1)
+        z_a = np.concatenate([z_b[:, :2] + d, rng.normal(size=(n, n_nuis))], axis=1)
+        z_prompt = rng.normal(size=(n, self.n_prompt_factors))
+        ids = np.uint64(2 ** 40) + 2 * np.arange(n, dtype=np.uint64)
+        margin = self.true_reward(z_a) - self.true_reward(z_b)
+        return PairSet(emb_a=self.embed(z_a, z_prompt, ids), emb_b=self.embed(z_b, z_prompt, ids + np.uint64(1)),
+                       label=(margin > 0).astype(np.float32), factor_diffs=z_a - z_b,
+                       factor_names=self.all_factor_names, true_margin=margin, name="probe")
+
     def _labels(self, margin: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         coin = rng.random(margin.shape[0])
         if self.label_mode == "btl":
