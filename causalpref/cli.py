@@ -12,9 +12,11 @@ import time
 from dataclasses import replace
 
 from .errors import CausalPrefError
-from .experiments import EXP1_MODELS, Exp1Spec, Exp2Spec, run_exp1, run_exp2
+from .cache import ResultCache, format_info
+from .experiments import EXP1_MODELS, Exp1Spec, Exp2Spec
 from .io import check_output_path, write_csv_atomic
 from .models import MODEL_NAMES
+from .runs import run_cached
 from .report import (achieved_consistency_lines, achieved_rho_lines, baselines_table, exp1_table,
                      exp2_baselines, exp2_tables)
 from .worlds.synthetic import LABEL_MODES, SCALES
@@ -50,6 +52,8 @@ def _add_common(parser: argparse.ArgumentParser, default_rhos: list[float], defa
     parser.add_argument("--device", default="auto",
                         help="auto (cuda > mps > cpu), cpu, cuda, cuda:N or mps (default: auto)")
     parser.add_argument("--paper-size", action="store_true", help="use the paper's sizes (see below)")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="recompute even when the result cache (cache/) holds this exact spec")
     model = parser.add_argument_group("model and optimiser")
     model.add_argument("--hidden", type=int, help="hidden width of the MLP")
     model.add_argument("--latent", type=int, help="size of the latent (z_hat) before the reward head(s)")
@@ -57,6 +61,8 @@ def _add_common(parser: argparse.ArgumentParser, default_rhos: list[float], defa
     model.add_argument("--lr", type=float, help="Adam learning rate")
     model.add_argument("--epochs", type=int, help="training epochs (best-validation epoch is kept)")
     model.add_argument("--batch-size", type=int, help="pairs per optimiser step")
+    model.add_argument("--precision", choices=("fp32", "tf32", "bf16"),
+                       help="fp32 (default); on CUDA also tf32 matmuls or bf16 autocast")
     world = parser.add_argument_group("synthetic world")
     world.add_argument("--dim", type=int, help="embedding dimension d")
     world.add_argument("--noise", type=float, help="observation noise std per dimension (default 1.0)")
@@ -105,6 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
     for name, what in (("train", "training pairs"), ("val", "validation pairs"),
                        ("test", "pairs in each of the consistent and inconsistent test sets")):
         sizes.add_argument(f"--n-{name}", type=int, help=what)
+    cache = sub.add_parser("cache", help="show or clear the result cache",
+                           description="The result cache holds every computed sweep under cache/ "
+                                       "(or $CAUSALPREF_CACHE_DIR), keyed by the full spec and the code version.")
+    cache.add_argument("action", choices=("info", "clear"), help="info: what is stored; clear: remove all results")
     return parser
 
 
@@ -118,7 +128,7 @@ COMMON_WORLD = {"dim": "dim", "noise": "noise", "label_mode": "label_mode", "tem
                 "pool_size": "pool_size", "world_seed": "seed"}
 COMMON_MODEL = {"hidden": "hidden", "latent": "latent", "layers": "n_layers",
                 "head_hidden": "head_hidden", "adversary_lambda": "adversary_lambda"}
-COMMON_TRAIN = {"lr": "lr", "epochs": "epochs", "batch_size": "batch_size"}
+COMMON_TRAIN = {"lr": "lr", "epochs": "epochs", "batch_size": "batch_size", "precision": "precision"}
 
 
 def spec_from_args(args, spec_class, world_options: dict, size_names: tuple[str, ...]):
@@ -139,14 +149,16 @@ def _progress(done: int, total: int, message: str) -> None:
     print(f"  [{done}/{total}] {message}", file=sys.stderr, flush=True)
 
 
-def _run(args, spec, runner, sections) -> int:
+def _run(args, kind, spec, sections) -> int:
     if args.out:
         check_output_path(args.out)
     started = time.perf_counter()
-    results = runner(spec, progress=_progress).results
+    sweep, was_cached = run_cached(kind, spec, ResultCache(enabled=not args.no_cache), progress=_progress)
+    results = sweep.results
     print("\n\n".join(section(results) for section in sections))
     n_models = len(results.groupby(["rho", "seed", "model"]))
-    print(f"\n{n_models} models trained in {time.perf_counter() - started:.1f} s")
+    how = "loaded from the result cache" if was_cached else "trained"
+    print(f"\n{n_models} models {how} in {time.perf_counter() - started:.1f} s")
     if args.out:
         print(f"results written to {write_csv_atomic(results, args.out)}")
     return 0
@@ -154,16 +166,25 @@ def _run(args, spec, runner, sections) -> int:
 
 def run_exp1_command(args) -> int:
     spec = spec_from_args(args, Exp1Spec, {"scale": "scale", "a": "a"}, ("train", "val", "id", "ood"))
-    return _run(args, spec, run_exp1, (exp1_table, baselines_table, achieved_rho_lines))
+    return _run(args, "exp1", spec, (exp1_table, baselines_table, achieved_rho_lines))
 
 
 def run_exp2_command(args) -> int:
     spec = spec_from_args(args, Exp2Spec, {"conflict": "conflict", "type_specificity": "type_specificity"},
                           ("train", "val", "test"))
-    return _run(args, spec, run_exp2, (exp2_tables, exp2_baselines, achieved_consistency_lines))
+    return _run(args, "exp2", spec, (exp2_tables, exp2_baselines, achieved_consistency_lines))
 
 
-COMMANDS = {"exp1": run_exp1_command, "exp2": run_exp2_command}
+def run_cache_command(args) -> int:
+    cache = ResultCache()
+    if args.action == "info":
+        print(format_info(cache.info()))
+    else:
+        print(f"removed {cache.clear()} file(s) from {cache.results_dir}")
+    return 0
+
+
+COMMANDS = {"exp1": run_exp1_command, "exp2": run_exp2_command, "cache": run_cache_command}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,6 +6,14 @@ from causalpref.train import TrainConfig
 from causalpref.worlds import CorrelatedFactorsWorld
 
 
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path, monkeypatch):
+    """Every test gets its own empty result cache: the repository's cache/ is never touched."""
+    root = tmp_path / "cache"
+    monkeypatch.setenv("CAUSALPREF_CACHE_DIR", str(root))
+    return root
+
+
 @pytest.fixture
 def tiny_spec() -> Exp1Spec:
     """A spec small enough to train in a second or two on a CPU."""

@@ -92,3 +92,35 @@ def test_exp2_bad_input_exit_2(args, expected, capsys):
     assert main(["exp2"] + TINY2 + args) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and "\n" not in err and expected in err
+
+
+def test_second_run_loads_from_cache_and_no_cache_recomputes(capsys, private_cache):
+    args = ["exp1", "--rho", "0.3"] + TINY
+    assert main(args) == 0
+    first = capsys.readouterr().out
+    assert main(args) == 0
+    second = capsys.readouterr().out
+    assert "trained in" in first and "loaded from the result cache" in second
+    assert first.split("\n\n")[0] == second.split("\n\n")[0]          # the same table
+    assert main(args + ["--no-cache"]) == 0
+    assert "trained in" in capsys.readouterr().out
+
+
+def test_cache_info_and_clear(capsys, private_cache):
+    main(["exp1", "--rho", "0.3"] + TINY)
+    capsys.readouterr()
+    assert main(["cache", "info"]) == 0
+    info = capsys.readouterr().out
+    assert str(private_cache) in info and "entries: 4" in info and "exp1 4" in info
+    assert main(["cache", "clear"]) == 0
+    assert "removed 4 file(s)" in capsys.readouterr().out
+    main(["cache", "info"])
+    assert "entries: 0" in capsys.readouterr().out
+
+
+def test_precision_needs_cuda(capsys):
+    import torch
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    assert main(["exp1", "--rho", "0", "--precision", "bf16"] + TINY) == 2
+    assert "needs a CUDA device" in capsys.readouterr().err
