@@ -23,7 +23,7 @@ from .worlds.synthetic import LABEL_MODES, SCALES
 
 EPILOG_EXP1 = """\
 Interactive default (fast on a laptop CPU): 2,000 train / 500 val / 2,000 ID / 2,000 OOD
-pairs, d = 32, hidden 128, latent 32, Adam lr 1e-3, batch 64, 10 epochs.
+pairs, d = 32, hidden 64, latent 16, Adam lr 1e-3, batch 64, 10 epochs.
 --paper-size: the paper's 15,000 / 2,000 / 15,000 / 15,000 pairs, d = 4096, hidden 512,
 latent 64, Adam lr 1e-4 (slow on a CPU; meant for a GPU). Size options given beside
 --paper-size override it.

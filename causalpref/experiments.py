@@ -57,7 +57,7 @@ class Exp1Spec:
     rhos: tuple[float, ...] = (0.0, 0.3, 0.6, 0.9)
     seeds: tuple[int, ...] = (0, 1, 2)
     sizes: SplitSizes = field(default_factory=SplitSizes)
-    model: ModelConfig = field(default_factory=lambda: ModelConfig(hidden=128, latent=32))
+    model: ModelConfig = field(default_factory=lambda: ModelConfig(hidden=64, latent=16))
     train: TrainConfig = field(default_factory=lambda: TrainConfig(lr=1e-3, epochs=10, batch_size=64))
     models: tuple[str, ...] = ("base",)
     device: str = "auto"

@@ -55,19 +55,32 @@ def mlp(d_in: int, hidden: int, d_out: int, n_layers: int) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-def head(d_in: int, hidden: int) -> nn.Module:
-    """A scalar head: one hidden GELU layer of width `hidden`, or linear when hidden = 0."""
+def head(d_in: int, hidden: int, bias: bool = True) -> nn.Module:
+    """A scalar head: one hidden GELU layer of width `hidden`, or linear when hidden = 0.
+
+    Reward heads take bias=False: a constant added to every reward cancels in r(a) - r(b)
+    (absolute rewards are not identifiable), so its gradient is pure rounding noise that
+    Adam would turn into a random walk."""
     if hidden == 0:
-        return nn.Linear(d_in, 1)
-    return nn.Sequential(nn.Linear(d_in, hidden), nn.GELU(), nn.Linear(hidden, 1))
+        return nn.Linear(d_in, 1, bias=bias)
+    return nn.Sequential(nn.Linear(d_in, hidden), nn.GELU(), nn.Linear(hidden, 1, bias=bias))
+
+
+def _both(objective):
+    """The objectives of a batch of a-sides followed by the same batch of b-sides."""
+    return None if objective is None else torch.cat([objective, objective])
 
 
 class RewardModel(nn.Module):
     """Common interface: reward(emb, objective) and the per-pair training terms."""
 
     def pair_terms(self, emb_a, emb_b, objective):
-        """(margin r(a) - r(b), auxiliary loss or None) for one batch."""
-        return self(emb_a, objective) - self(emb_b, objective), None
+        """(margin r(a) - r(b), auxiliary loss or None) for one batch.
+
+        Both sides go through the network as one batch: half the calls, larger matmuls."""
+        n = emb_a.shape[0]
+        reward = self(torch.cat([emb_a, emb_b]), _both(objective))
+        return reward[:n] - reward[n:], None
 
 
 class RewardMLP(RewardModel):
@@ -77,7 +90,7 @@ class RewardMLP(RewardModel):
         super().__init__()
         self.uses_objective = uses_objective
         self.encoder = mlp(d_in + int(uses_objective), config.hidden, config.latent, config.n_layers)
-        self.head = nn.Linear(config.latent, 1)
+        self.head = nn.Linear(config.latent, 1, bias=False)   # a reward offset cancels in BTL
 
     def latent(self, emb, objective=None):
         if self.uses_objective:
@@ -96,7 +109,8 @@ class MultiheadReward(RewardModel):
     def __init__(self, d_in: int, config: ModelConfig = ModelConfig(), n_objectives: int = 2):
         super().__init__()
         self.encoder = mlp(d_in, config.hidden, config.latent, config.n_layers)
-        self.heads = nn.ModuleList([head(config.latent, config.head_hidden) for _ in range(n_objectives)])
+        self.heads = nn.ModuleList([head(config.latent, config.head_hidden, bias=False)
+                                    for _ in range(n_objectives)])
 
     def latent(self, emb, objective=None):
         return self.encoder(emb)
@@ -141,15 +155,14 @@ class AdversarialReward(MultiheadReward):
         return self.discriminator(z).squeeze(-1)
 
     def pair_terms(self, emb_a, emb_b, objective):
-        z_a, z_b = self.encoder(emb_a), self.encoder(emb_b)
-        margin = self.rewards_from_latent(z_a, objective) - self.rewards_from_latent(z_b, objective)
-        target = objective.to(z_a.dtype)
+        n = emb_a.shape[0]
+        both = _both(objective)
+        z = self.encoder(torch.cat([emb_a, emb_b]))
+        reward = self.rewards_from_latent(z, both)       # as Multihead computes it: lambda=0 matches
         # BCE on both responses of each pair, as in the paper.
-        adversary_loss = sum(
-            F.binary_cross_entropy_with_logits(
-                self.discriminator_logits(_ReverseGradient.apply(z, self.adversary_lambda)), target)
-            for z in (z_a, z_b)) / 2
-        return margin, adversary_loss
+        logits = self.discriminator_logits(_ReverseGradient.apply(z, self.adversary_lambda))
+        adversary_loss = F.binary_cross_entropy_with_logits(logits, both.to(z.dtype))
+        return reward[:n] - reward[n:], adversary_loss
 
 
 def build_model(name: str, d_in: int, config: ModelConfig, seed: int, uses_objective: bool = False) -> RewardModel:

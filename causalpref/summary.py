@@ -25,7 +25,10 @@ def exp1_summary(results: pd.DataFrame) -> pd.DataFrame:
             "paper ID %": paper_id[0] if paper_id else None,
             "paper OOD %": paper_ood[0] if paper_ood else None,
         })
-    return pd.DataFrame(rows).round(1)
+    frame = pd.DataFrame(rows)
+    percent = [c for c in frame.columns if c not in ("model", "rho", "seeds")]
+    frame[percent] = frame[percent].round(1)     # rho keeps its full value (0.95 stays 0.95)
+    return frame
 
 
 def exp1_reading(summary: pd.DataFrame) -> str:

@@ -20,7 +20,7 @@ from torch.nn import functional as F
 
 from .errors import CausalPrefError
 from .pairs import PairSet
-from .train import TrainConfig, TrainResult
+from .train import TrainConfig, TrainResult, make_adam, train_reward_model
 
 
 class _PairTerms(nn.Module):
@@ -97,18 +97,50 @@ def _accuracies(margin: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
     return correct.mean(dim=1)
 
 
+# On a CPU a step this large (multiply-adds per model) keeps the cores busy by itself, and
+# batched matmuls of several such models measured slower than one model at a time.
+CPU_BUSY_STEP_MACS = 20_000_000
+
+
+def models_per_chunk(model: nn.Module, n_pairs: int, dim: int, batch_size: int, device: torch.device) -> int:
+    """How many models to train at once: all that fit the memory budget, but on a CPU one at a
+    time once a single model's step is large enough to be compute-bound."""
+    n_params = sum(p.numel() for p in model.parameters())
+    if device.type == "cpu" and 2 * batch_size * n_params > CPU_BUSY_STEP_MACS:
+        return 1
+    per_model = n_pairs * 2 * dim * 4 + n_params * 4 * 6    # data; weights, grads, Adam, best copy
+    budget = torch.cuda.mem_get_info(device)[0] // 2 if device.type == "cuda" else 3 * 2 ** 30
+    return max(1, int(budget // max(per_model, 1)))
+
+
 def train_reward_models(models: list[nn.Module], trains: list[PairSet], vals: list[PairSet],
                         config: TrainConfig, seeds: list[int], device: torch.device,
-                        on_epoch=None) -> list[TrainResult]:
+                        on_epoch=None, max_models: int | None = None) -> list[TrainResult]:
     """Train K same-architecture models together; model k on trains[k], selected on vals[k].
 
-    `on_epoch(epoch, records)` gets one record per model after each epoch; returning True stops.
+    Models are trained in chunks of at most `max_models` (default: `models_per_chunk`).
+    `on_epoch(epoch, records)` gets one record per model of a chunk after each epoch;
+    returning True stops that chunk.
     """
     if not (len(models) == len(trains) == len(vals) == len(seeds)) or not models:
         raise CausalPrefError(f"need one training set, validation set and seed per model, got "
                               f"{len(models)} models, {len(trains)} train, {len(vals)} val, {len(seeds)} seeds")
     check_precision(config.precision, device)
+    if max_models is None:
+        max_models = models_per_chunk(models[0], len(trains[0]) + len(vals[0]), trains[0].dim,
+                                      config.batch_size, device)
+    results = []
+    for first in range(0, len(models), max_models):
+        part = slice(first, first + max_models)
+        results += _train_chunk(models[part], trains[part], vals[part], config, seeds[part], device, on_epoch)
+    return results
+
+
+def _train_chunk(models, trains, vals, config, seeds, device, on_epoch) -> list[TrainResult]:
     k = len(models)
+    if k == 1:      # nothing to stack: the plain loop, without vmap's overhead
+        per_model = None if on_epoch is None else (lambda epoch, record: on_epoch(epoch, [record]))
+        return [train_reward_model(models[0], trains[0], vals[0], config, seeds[0], device, on_epoch=per_model)]
     train, val = _StackedPairs(trains, device), _StackedPairs(vals, device)
     template = copy.deepcopy(models[0]).to("meta")
     params, buffers = stack_module_state([m.to(device) for m in models])
@@ -121,7 +153,7 @@ def train_reward_models(models: list[nn.Module], trains: list[PairSet], vals: li
         return loss if auxiliary is None else loss + auxiliary.float()
 
     batched_loss = vmap(loss_of_one, in_dims=(0, 0, 0, 0, None if train.objective is None else 0))
-    optimiser = torch.optim.Adam(params.values(), lr=config.lr)
+    optimiser = make_adam(params.values(), config.lr, device)
     generators = [torch.Generator().manual_seed(int(s)) for s in seeds]
     rows = torch.arange(k, device=device)[:, None]
     best_accuracy = torch.full((k,), -1.0, device=device)

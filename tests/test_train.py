@@ -22,6 +22,7 @@ def test_model_shape_matches_the_paper_layout():
     model = RewardMLP(4096, ModelConfig())
     linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
     assert [(m.in_features, m.out_features) for m in linears] == [(4096, 512), (512, 512), (512, 64), (64, 1)]
+    assert model.head.bias is None   # a reward offset cancels in r(a) - r(b)
     assert model(torch.zeros(5, 4096)).shape == (5,)
 
 

@@ -79,3 +79,25 @@ def test_unequal_sets_and_bad_precision_are_refused():
                             TrainConfig(precision="bf16"), [0], CPU)
     with pytest.raises(CausalPrefError, match="precision must be fp32, tf32 or bf16"):
         TrainConfig(precision="fp8")
+
+
+def test_chunk_policy_bounds_models_at_once():
+    from causalpref.train_many import models_per_chunk
+    small = build_model("base", 32, ModelConfig(hidden=64, latent=16), 0)
+    paper = build_model("base", 4096, ModelConfig(hidden=512, latent=64), 0)
+    assert models_per_chunk(small, 2500, 32, 64, CPU) > 33            # the whole interactive sweep at once
+    assert models_per_chunk(paper, 17_000, 4096, 64, CPU) == 1       # compute-bound: one at a time
+
+
+def test_forced_chunks_give_the_same_models():
+    trains, vals = sets(CorrelatedFactorsWorld(dim=16, pool_size=4000), 3)
+    seeds = [4, 5, 6]
+
+    def fit(max_models):
+        models = [build_model("base", 16, MODEL, s) for s in seeds]
+        return train_reward_models(models, trains, vals, CONFIG, seeds, CPU, max_models=max_models)
+
+    for whole, chunked in zip(fit(None), fit(2)):
+        assert whole.best_epoch == chunked.best_epoch
+        for key, value in whole.model.state_dict().items():
+            torch.testing.assert_close(value, chunked.model.state_dict()[key], atol=1e-5, rtol=1e-5)

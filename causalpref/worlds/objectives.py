@@ -22,7 +22,7 @@ import numpy as np
 from ..errors import CausalPrefError
 from ..pairs import PairSet
 from .noise import counter_normal
-from .synthetic import LABEL_MODES, _require
+from .synthetic import EAGER_EMBEDDING_BYTES, LABEL_MODES, _require
 
 OBJECTIVE_NAMES = ("helpfulness", "harmlessness")
 PROMPT_TYPE_NAMES = ("helpful", "red-team")
@@ -145,12 +145,28 @@ class ObjectivePool:
     def __len__(self) -> int:
         return int(self.label.shape[0])
 
+    @cached_property
+    def _embedded(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The whole pool embedded once when small enough (see synthetic.EAGER_EMBEDDING_BYTES)."""
+        if 2 * len(self) * self.world.dim * 4 > EAGER_EMBEDDING_BYTES:
+            return None
+        rows = np.arange(len(self))
+        return (self.world.embed(self.z_a, self.prompt_type, self.topic, 2 * rows),
+                self.world.embed(self.z_b, self.prompt_type, self.topic, 2 * rows + 1))
+
+    def _embeddings(self, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self._embedded is not None:
+            return self._embedded[0][indices], self._embedded[1][indices]
+        t, topic = self.prompt_type[indices], self.topic[indices]
+        return (self.world.embed(self.z_a[indices], t, topic, 2 * indices),
+                self.world.embed(self.z_b[indices], t, topic, 2 * indices + 1))
+
     def pairs(self, indices: np.ndarray, name: str = "pairs") -> PairSet:
         indices = np.asarray(indices, dtype=np.int64)
         world, t = self.world, self.prompt_type[indices]
+        emb_a, emb_b = self._embeddings(indices)
         return PairSet(
-            emb_a=world.embed(self.z_a[indices], t, self.topic[indices], 2 * indices),
-            emb_b=world.embed(self.z_b[indices], t, self.topic[indices], 2 * indices + 1),
+            emb_a=emb_a, emb_b=emb_b,
             label=self.label[indices],
             factor_diffs=self.z_a[indices] - self.z_b[indices],
             factor_names=world.factor_names,

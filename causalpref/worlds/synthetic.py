@@ -28,6 +28,8 @@ SCALES = ("likert", "continuous", "binary")
 LABEL_MODES = ("argmax", "btl")
 # UltraFeedback-like skew towards good ratings for the 1..5 scale.
 LIKERT_PROBS = np.array([0.08, 0.12, 0.25, 0.30, 0.25])
+# Pools whose embeddings take at most this much memory are embedded once, whole.
+EAGER_EMBEDDING_BYTES = 256 * 2 ** 20
 
 
 @dataclass(frozen=True)
@@ -183,15 +185,31 @@ class FactorPool:
         j = self.factor_names.index(name)
         return self.z_a[:, j] - self.z_b[:, j]
 
+    @cached_property
+    def _embedded(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The whole pool embedded once, when it fits in EAGER_EMBEDDING_BYTES: a sweep of many
+        cells then indexes rows instead of embedding the same responses again and again."""
+        if 2 * len(self) * self.world.dim * 4 > EAGER_EMBEDDING_BYTES:
+            return None
+        rows = np.arange(len(self))
+        return (self.world.embed(self.z_a, self.z_prompt, 2 * rows),
+                self.world.embed(self.z_b, self.z_prompt, 2 * rows + 1))
+
+    def _embeddings(self, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self._embedded is not None:
+            return self._embedded[0][indices], self._embedded[1][indices]
+        world = self.world
+        return (world.embed(self.z_a[indices], self.z_prompt[indices], 2 * indices),
+                world.embed(self.z_b[indices], self.z_prompt[indices], 2 * indices + 1))
+
     def pairs(self, indices: np.ndarray, name: str = "pairs") -> PairSet:
         """Embed the pairs at `indices` (response ids 2i and 2i+1 fix their noise)."""
         indices = np.asarray(indices, dtype=np.int64)
         if indices.size and (indices.min() < 0 or indices.max() >= len(self)):
             raise CausalPrefError(f"pair indices must be in [0, {len(self)}), got {indices.min()}..{indices.max()}")
-        world = self.world
+        emb_a, emb_b = self._embeddings(indices)
         return PairSet(
-            emb_a=world.embed(self.z_a[indices], self.z_prompt[indices], 2 * indices),
-            emb_b=world.embed(self.z_b[indices], self.z_prompt[indices], 2 * indices + 1),
+            emb_a=emb_a, emb_b=emb_b,
             label=self.label[indices],
             factor_diffs=(self.z_a[indices] - self.z_b[indices]),
             factor_names=self.factor_names,
