@@ -145,8 +145,9 @@ def spec_from_args(args, spec_class, world_options: dict, size_names: tuple[str,
         device=args.device)
 
 
-def _progress(done: int, total: int, message: str) -> None:
-    print(f"  [{done}/{total}] {message}", file=sys.stderr, flush=True)
+def _progress(done: float, total: int, message: str) -> None:
+    if float(done).is_integer():     # whole models only: epochs inside a chunk stay quiet
+        print(f"  [{int(done)}/{total}] {message}", file=sys.stderr, flush=True)
 
 
 def _run(args, kind, spec, sections) -> int:

@@ -157,8 +157,11 @@ def _sweep(spec, experiment: str, world, make_cell, spurious, uses_objective: bo
                 trained = [train_reward_model(model, c.train, c.val, spec.train, seed, device)
                            for model, c, seed in zip(models, data, seeds)]
             else:
+                def on_epoch(epoch, records, done=done, n=len(part), name=model_name):
+                    if progress is not None:     # fractional progress inside a chunk
+                        progress(done + n * epoch / spec.train.epochs, total, f"{name}: epoch {epoch}")
                 trained = train_reward_models(models, [c.train for c in data], [c.val for c in data],
-                                              spec.train, seeds, device)
+                                              spec.train, seeds, device, on_epoch=on_epoch)
             for (i, (rho, seed)), cell, result in zip(part, data, trained):
                 common = {"experiment": experiment, "world": world.name, "model": model_name,
                           "rho": float(rho), "seed": int(seed), "chance": CHANCE,

@@ -1,0 +1,76 @@
+"""Streamlit glue shared by the pages: page frame, error boundary, cached sweeps, downloads.
+
+The engine (causalpref/) never imports streamlit; this module is the only place where the
+two meet besides the pages themselves, which stay thin descriptions of their UI.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+import streamlit as st
+
+from causalpref.cache import ResultCache, spec_key
+from causalpref.device import describe_device, resolve_device
+from causalpref.errors import CausalPrefError
+from causalpref.runs import load_cached, run_cached
+
+log = logging.getLogger("causalpref.app")
+
+
+def page(title: str, intro: str) -> None:
+    """The frame every page shares: wide layout, title, one-paragraph intro, device badge."""
+    st.set_page_config(page_title=f"causalpref · {title}", layout="wide")
+    st.sidebar.caption(f"Compute device: {describe_device(resolve_device('auto'))}")
+    st.title(title)
+    st.markdown(intro)
+
+
+def guard(render) -> None:
+    """Run a page body; any error becomes a plain st.error, never a traceback on the page."""
+    try:
+        render()
+    except CausalPrefError as error:
+        st.error(str(error))
+    except Exception as error:  # noqa: BLE001 - the page must stay readable whatever happens
+        log.exception("page failed")
+        st.error(f"Something went wrong ({type(error).__name__}: {error}). The details are in the "
+                 "server log; please report it with the page's URL.")
+
+
+def sweep(kind: str, spec, what: str):
+    """The sweep of `spec`: from this session, from the disk cache, or trained now with a
+    progress bar and a Stop button. Returns None while it is not available (stopped)."""
+    key = spec_key(kind, spec)
+    memo = st.session_state.setdefault("_sweeps", {})
+    if key in memo:
+        return memo[key]
+    cache = ResultCache()
+    found = load_cached(kind, spec, cache)
+    if found is None:
+        stopped = st.session_state.setdefault("_stopped", set())
+        if key in stopped:
+            st.info(f"Training of {what} was stopped.")
+            if not st.button("Train again", key=f"train-{key[:12]}"):
+                return None
+            stopped.discard(key)
+        st.button("Stop training", key=f"stop-{key[:12]}", on_click=stopped.add, args=(key,))
+        bar = st.progress(0.0, text=f"Training {what}…")
+        found, _ = run_cached(kind, spec, cache,
+                              progress=lambda done, total, msg: bar.progress(done / total, text=f"{what}: {msg}"))
+        bar.empty()
+        memo[key] = found
+        st.rerun()      # redraw without the progress bar and the Stop button
+    memo[key] = found
+    return found
+
+
+def download_csv(frame: pd.DataFrame, file_name: str, label: str = "Download results (CSV)") -> None:
+    st.download_button(label, frame.to_csv(index=False), file_name=file_name, mime="text/csv",
+                       key=f"download-{file_name}")
+
+
+def reading(text: str) -> None:
+    """A one-line plain-language reading under a number or a figure."""
+    st.caption(text)

@@ -1,0 +1,1 @@
+"""What each dashboard page shows, computed without streamlit."""

@@ -1,0 +1,61 @@
+"""Correlation shift page, headless with AppTest, on a cache shared by this file's tests."""
+
+import os
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "2_Correlation_shift.py")
+
+
+@pytest.fixture(scope="module")
+def shared_cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("page-cache")
+
+
+@pytest.fixture
+def app(shared_cache, monkeypatch):
+    monkeypatch.setenv("CAUSALPREF_CACHE_DIR", str(shared_cache))
+    return AppTest.from_file(PAGE, default_timeout=180)
+
+
+def metric(at, label):
+    return float(next(m.value for m in at.metric if m.label == label).rstrip("%"))
+
+
+def test_renders_trains_once_and_shows_numbers_with_baselines(app):
+    at = app.run()
+    assert not at.exception and not at.error
+    assert 50 < metric(at, "ID accuracy") < 100
+    captions = " ".join(c.value for c in at.caption)
+    assert "chance 50%" in captions and "paper: 69.3%" in captions
+    assert len(at.get("plotly_chart")) == 3
+
+
+def test_ood_accuracy_falls_as_rho_rises_and_the_slider_reruns(app):
+    at = app.run()
+    ood_at_zero = metric(at, "OOD accuracy")
+    at.select_slider(key="rho").set_value(0.9).run()
+    assert not at.exception and not at.error
+    ood_at_high = metric(at, "OOD accuracy")
+    assert ood_at_high < ood_at_zero - 5
+    assert "paper: 57.8%" in " ".join(c.value for c in at.caption)
+    assert float(next(m.value for m in at.metric if m.label.startswith("Implied"))) > 0.3
+
+
+def test_url_sets_the_slider_and_bad_values_are_ignored(app):
+    app.query_params["rho"] = "0.6"
+    at = app.run()
+    assert at.select_slider(key="rho").value == 0.6 and not at.exception
+    bad = AppTest.from_file(PAGE, default_timeout=180)
+    bad.query_params["rho"] = "abc"
+    bad.run()
+    assert not bad.exception and bad.select_slider(key="rho").value == 0.0
+
+
+def test_scale_selector_reruns(app):
+    at = app.run()
+    at.selectbox(key="scale").set_value("continuous").run()
+    assert not at.exception and not at.error
+    assert 50 < metric(at, "OOD accuracy") < 100
