@@ -1,41 +1,45 @@
-"""causalpref — Streamlit entry page.
-
-Run with: streamlit run app.py
-"""
+"""causalpref — home page. Run with: streamlit run app.py"""
 
 import streamlit as st
 
-from causalpref.app_support import device_badge, run_default_exp1
+import appkit
+from causalpref.diagrams import DIAGRAMS
 
-st.set_page_config(page_title="causalpref", layout="wide")
-st.sidebar.caption(f"Compute device: {device_badge()}")
-
-st.title("causalpref — a laboratory for causal preference learning")
-st.markdown(
-    "Reward models learn what people prefer from pairs of responses. When two qualities of "
-    "a response (say truthfulness and instruction-following) rise and fall together in the "
-    "training data, a model cannot tell which one people actually reward, and it fails on "
-    "responses where the two disagree. This lab reproduces that failure and the remedies of "
-    "Kobalczyk & van der Schaar, *Preference Learning for AI Alignment: a Causal Perspective* "
-    "(ICML 2025), on synthetic worlds that need no download."
+appkit.page(
+    "causalpref — a laboratory for causal preference learning",
+    "Reward models learn what people prefer from pairs of responses, and they learn it from "
+    "whatever happens to go together in the data. When two qualities of a response rise and fall "
+    "together, or when the kind of prompt gives away what the user wanted, a reward model can "
+    "latch onto the wrong cause and fail on exactly the cases where it matters. This lab "
+    "reproduces those failures and the causally-inspired remedies of Kobalczyk & van der Schaar, "
+    "*Preference Learning for AI Alignment: a Causal Perspective* (ICML 2025), on synthetic "
+    "worlds that need no download.",
 )
 
-st.subheader("Experiment 1: correlated factors break out-of-distribution accuracy")
-st.markdown(
-    "Train a Bradley-Terry reward model on pairs whose two factor differences correlate at "
-    "ρ, then test on pairs with the same ρ (ID) and on pairs where the factors disagree (OOD)."
-)
-rhos = st.multiselect("Training correlations ρ", [0.0, 0.3, 0.6, 0.9], default=[0.0, 0.9])
-seeds = st.number_input("Seeds", min_value=1, max_value=5, value=1)
-if st.button("Train", type="primary", disabled=not rhos):
-    bar = st.progress(0.0, text="training…")
-    outcome = run_default_exp1(tuple(sorted(rhos)), int(seeds),
-                               progress=lambda done, total, msg: bar.progress(done / total, text=msg))
-    bar.empty()
-    if outcome.error:
-        st.error(outcome.error)
-    else:
-        st.dataframe(outcome.summary, hide_index=True)
-        st.caption(outcome.reading)
-        st.download_button("Download results (CSV)", outcome.results.to_csv(index=False),
-                           file_name="exp1_results.csv", mime="text/csv")
+
+def render():
+    if st.button("Show me the failure", type="primary",
+                 help="Opens Correlation shift at ρ = 0.9: truthfulness and instruction-following "
+                      "rise together in training, and the model fails where they disagree."):
+        st.switch_page("pages/2_Correlation_shift.py", query_params={"rho": "0.9"})
+
+    st.subheader("The pages")
+    st.page_link("pages/1_Latent_overlap.py", label="Latent overlap",
+                 help="Which regions of latent space the training data covers, for any pair of factors.")
+    st.page_link("pages/2_Correlation_shift.py", label="Correlation shift (Experiment 1)",
+                 help="Slide the training correlation ρ and watch out-of-distribution accuracy fall.")
+    st.page_link("pages/3_User_objectives.py", label="User objectives (Experiment 2)",
+                 help="Prompt type confounded with the user's objective; Base, Multihead, Adversarial.")
+    st.page_link("pages/4_Analytic_toy.py", label="Analytic toy",
+                 help="The closed-form picture: why high ρ leaves few informative pairs.")
+
+    st.subheader("The causal picture")
+    columns = st.columns(2)
+    for i, (name, (dot, caption)) in enumerate(DIAGRAMS.items()):
+        with columns[i % 2]:
+            st.markdown(f"**{name}**")
+            st.graphviz_chart(dot)
+            st.caption(caption)
+
+
+appkit.guard(render)

@@ -31,7 +31,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def _peak_mib() -> float:
+def _peak_mib(device: str = "cpu") -> float:
+    """Peak memory of this process: the GPU's allocator on CUDA, else the resident set."""
+    if device.startswith("cuda"):
+        import torch
+        return torch.cuda.max_memory_allocated() / 2 ** 20
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -51,16 +55,16 @@ def _timed_trainers(experiments):
     return spent
 
 
-def worker_interactive(mode: str) -> dict:
+def worker_interactive(mode: str, device: str) -> dict:
     import torch
     from causalpref import experiments
-    spec = replace(experiments.Exp1Spec(), rhos=experiments.INTERACTIVE_RHOS, device="cpu")
+    spec = replace(experiments.Exp1Spec(), rhos=experiments.INTERACTIVE_RHOS, device=device)
     spent = _timed_trainers(experiments)
     started = time.perf_counter()
     sweep = experiments.run_exp1(spec, sequential=(mode == "sequential"))
     return {"seconds": time.perf_counter() - started, "train_seconds": spent["train"],
             "models": len(spec.rhos) * len(spec.seeds), "accuracy": sweep.results["accuracy"].tolist(),
-            "peak_mib": _peak_mib(), "threads": torch.get_num_threads()}
+            "peak_mib": _peak_mib(device), "threads": torch.get_num_threads()}
 
 
 def mlp_flops_per_response(d: int, hidden: int, latent: int) -> int:
@@ -68,7 +72,7 @@ def mlp_flops_per_response(d: int, hidden: int, latent: int) -> int:
     return 2 * (d * hidden + hidden * hidden + hidden * latent + latent)
 
 
-def worker_paper(mode: str, models: int, epochs: int) -> dict:
+def worker_paper(mode: str, models: int, epochs: int, device: str) -> dict:
     import numpy as np
     import torch
     from causalpref.models import ModelConfig, build_model
@@ -85,31 +89,34 @@ def worker_paper(mode: str, models: int, epochs: int) -> dict:
                        label=(rng.random(n) < 0.5).astype(np.float32))
     trains, vals = [pairs(n_train) for _ in range(models)], [pairs(n_val) for _ in range(models)]
     built = [build_model("base", d, model_config, s) for s in range(models)]
-    cpu = torch.device("cpu")
+    target = torch.device(device)
     started = time.perf_counter()
     if mode == "sequential":
-        results = [train_reward_model(m, t, v, config, s, cpu) for s, (m, t, v) in enumerate(zip(built, trains, vals))]
+        results = [train_reward_model(m, t, v, config, s, target) for s, (m, t, v) in enumerate(zip(built, trains, vals))]
     else:
-        results = train_reward_models(built, trains, vals, config, list(range(models)), cpu)
+        results = train_reward_models(built, trains, vals, config, list(range(models)), target)
     seconds = time.perf_counter() - started
     per_response = mlp_flops_per_response(d, 512, 64)
     # training: forward + backward (about 2x forward) on both responses; selection: forward on val
     flops = models * epochs * (3 * 2 * n_train + 2 * n_val) * per_response
-    return {"seconds": seconds, "flops": flops, "peak_mib": _peak_mib(),
+    return {"seconds": seconds, "flops": flops, "peak_mib": _peak_mib(device),
             "val": [r.history[-1]["val_accuracy"] for r in results]}
 
 
-def worker_matmul_peak() -> dict:
+def worker_matmul_peak(device: str) -> dict:
     import torch
-    n, best = 2048, float("inf")
-    a, b = torch.randn(n, n), torch.randn(n, n)
+    n, best = (8192 if device.startswith("cuda") else 2048), float("inf")
+    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
     for _ in range(3):
         a @ b
     for _ in range(10):
+        sync()
         started = time.perf_counter()
         a @ b
+        sync()
         best = min(best, time.perf_counter() - started)
-    return {"flops_per_s": 2 * n ** 3 / best}
+    return {"flops_per_s": 2 * n ** 3 / best, "n": n}
 
 
 def worker_cache_load() -> dict:
@@ -135,19 +142,21 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="paper-size shape with 2 models and 1 epoch")
     parser.add_argument("--paper-models", type=int, default=3)
     parser.add_argument("--paper-epochs", type=int, default=1)
+    parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         kind, *rest = args.worker
-        result = {"interactive": lambda: worker_interactive(rest[0]),
-                  "paper": lambda: worker_paper(rest[0], int(rest[1]), int(rest[2])),
-                  "matmul": worker_matmul_peak, "cache": worker_cache_load}[kind]()
+        result = {"interactive": lambda: worker_interactive(rest[0], rest[1]),
+                  "paper": lambda: worker_paper(rest[0], int(rest[1]), int(rest[2]), rest[3]),
+                  "matmul": lambda: worker_matmul_peak(rest[0]), "cache": worker_cache_load}[kind]()
         print(json.dumps(result))
         return
     paper_models, paper_epochs = (2, 1) if args.quick else (args.paper_models, args.paper_epochs)
 
-    print("1. Interactive default sweep: Experiment 1, 11 rho x 3 seeds = 33 models (CPU)")
-    seq, vec = child("interactive", "sequential"), child("interactive", "vectorised")
+    device = args.device
+    print(f"1. Interactive default sweep: Experiment 1, 11 rho x 3 seeds = 33 models ({device})")
+    seq, vec = child("interactive", "sequential", device), child("interactive", "vectorised", device)
     diff = max(abs(a - b) for a, b in zip(seq["accuracy"], vec["accuracy"]))
     for name, r in (("sequential", seq), ("vectorised", vec)):
         print(f"   {name:<11} end to end {r['seconds']:6.2f} s ({r['models'] / r['seconds']:5.1f} models/s), "
@@ -158,11 +167,12 @@ def main() -> None:
           f"over {len(seq['accuracy'])} numbers; torch threads {vec['threads']}")
 
     print(f"\n2. Paper-size Experiment-1 shape: {paper_models} models x {paper_epochs} epoch(s), "
-          f"15,000 train pairs, d=4096, hidden 512, latent 64 (CPU)")
-    peak = child("matmul")["flops_per_s"]
-    print(f"   measured matmul peak (2048x2048 fp32): {peak / 1e9:.1f} GFLOP/s")
+          f"15,000 train pairs, d=4096, hidden 512, latent 64 ({device})")
+    matmul = child("matmul", device)
+    peak = matmul["flops_per_s"]
+    print(f"   measured matmul peak ({matmul['n']}x{matmul['n']} fp32): {peak / 1e9:.1f} GFLOP/s")
     for mode in ("sequential", "vectorised"):
-        r = child("paper", mode, paper_models, paper_epochs)
+        r = child("paper", mode, paper_models, paper_epochs, device)
         rate = r["flops"] / r["seconds"]
         print(f"   {mode:<11} {r['seconds']:7.1f} s, {rate / 1e9:6.1f} GFLOP/s = {rate / peak:5.1%} of peak "
               f"(target >= 50%), peak memory {r['peak_mib']:6.0f} MiB")

@@ -29,13 +29,17 @@ def _uniform_open(bits: np.ndarray) -> np.ndarray:
 
 
 def counter_normal(seed: int, rows: np.ndarray, dim: int) -> np.ndarray:
-    """Standard normals of shape (len(rows), dim), a pure function of (seed, row, column)."""
+    """Standard normals of shape (len(rows), dim), a pure function of (seed, row, column).
+
+    Box-Muller turns each hashed pair of uniforms into two normals (cos and sin), so a row
+    of `dim` normals costs dim/2 pairs of hashes."""
     rows = np.asarray(rows, dtype=np.uint64).reshape(-1, 1)
-    cols = np.arange(dim, dtype=np.uint64).reshape(1, -1)
+    half = (dim + 1) // 2
+    cols = np.arange(half, dtype=np.uint64).reshape(1, -1)
     key = _splitmix64(np.array([seed], dtype=np.uint64))[0]
     with np.errstate(over="ignore"):
-        counter = (rows * np.uint64(2 * dim) + np.uint64(2) * cols) ^ key
-    u1 = _uniform_open(_splitmix64(counter))
-    u2 = _uniform_open(_splitmix64(counter + np.uint64(1)))
-    # Box-Muller: one normal per (u1, u2) pair keeps the arithmetic simple.
-    return (np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)).astype(np.float32)
+        counter = (rows * np.uint64(2 * half) + np.uint64(2) * cols) ^ key
+    radius = np.sqrt(-2.0 * np.log(_uniform_open(_splitmix64(counter))))
+    angle = 2.0 * np.pi * _uniform_open(_splitmix64(counter + np.uint64(1)))
+    pairs = np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=-1)
+    return pairs.reshape(rows.shape[0], 2 * half)[:, :dim].astype(np.float32)
