@@ -1,0 +1,141 @@
+"""Latent-overlap view, without streamlit: its numbers are the engine's numbers."""
+
+import math
+
+import numpy as np
+import pytest
+
+from causalpref.errors import CausalPrefError
+from causalpref.positivity import overlap_summary, quadrant_masses
+from causalpref.sampling import draw_correlation_splits
+from causalpref.views.overlap import (DEFAULT_SIZES, RHO_OPTIONS, default_pair, factor_choices,
+                                      overlap_view)
+from causalpref.worlds import CorrelatedFactorsWorld, UserObjectivesWorld
+
+CAUSAL = ("truthfulness", "instruction_following")
+
+
+def metric(view, label):
+    return next(m for m in view.metrics if m.label == label)
+
+
+def test_factor_choices_list_every_factor_causal_first():
+    names = factor_choices("correlated", "likert")
+    assert names[:2] == CAUSAL and "length" in names and len(names) == 10
+    assert factor_choices("objectives", None)[:2] == ("helpfulness", "harmlessness")
+    assert default_pair("correlated") == CAUSAL
+    assert default_pair("objectives") == ("helpfulness", "harmlessness")
+    assert RHO_OPTIONS[0] == 0.0 and RHO_OPTIONS[-2:] == (0.9, 0.95)
+
+
+def test_masses_and_summary_equal_the_engine_on_the_drawn_split():
+    view = overlap_view("correlated", "likert", *CAUSAL, 0.6, seed=3)
+    pool = CorrelatedFactorsWorld(scale="likert").pool()
+    d1, d2 = pool.diffs(CAUSAL[0]), pool.diffs(CAUSAL[1])
+    splits = draw_correlation_splits(d1, d2, DEFAULT_SIZES, 0.6, 3)
+    tr, ood = splits.indices["train"], splits.indices["ood"]
+    expected = quadrant_masses(d1[tr], d2[tr])
+    assert view.train_masses == expected
+    table = view.masses.set_index("quadrant")
+    for key in ("Q1", "Q2", "Q3", "Q4", "axes"):
+        assert table.loc[key, "training"] == pytest.approx(expected[key], abs=1e-4)
+    assert table.loc["Q2+Q4", "training"] == pytest.approx(expected["q24"], abs=1e-4)
+    assert table.loc["Q2+Q4", "OOD test"] == 1.0            # OOD pairs all disagree
+    assert view.summary == overlap_summary(d1[tr], d2[tr], d1[ood], d2[ood])
+    assert view.achieved_rho == splits.achieved_rho["train"]
+
+
+@pytest.mark.parametrize("world, scale, pair, rho", [
+    ("correlated", "likert", CAUSAL, 0.6),
+    ("correlated", "continuous", CAUSAL, 0.9),
+    ("correlated", "binary", ("truthfulness", "length"), 0.95),
+    ("objectives", None, ("helpfulness", "harmlessness"), 0.3),
+])
+def test_achieved_rho_is_within_002_of_the_target(world, scale, pair, rho):
+    view = overlap_view(world, scale, *pair, rho, seed=0)
+    assert abs(view.achieved_rho - rho) <= 0.02
+    assert view.target_rho == rho
+    assert metric(view, "Achieved training ρ").reading.startswith(f"Target ρ = {rho:g}")
+
+
+def test_objectives_world_uses_the_factor_differences_of_its_pool():
+    view = overlap_view("objectives", "ignored", "helpfulness", "length", 0.0, seed=1)
+    assert view.scale is None and not view.discrete
+    world = UserObjectivesWorld()
+    pool = world.pool()
+    j, k = world.factor_names.index("helpfulness"), world.factor_names.index("length")
+    d1, d2 = pool.z_a[:, j] - pool.z_b[:, j], pool.z_a[:, k] - pool.z_b[:, k]
+    assert view.pool_masses == quadrant_masses(d1, d2)
+
+
+def test_overlap_worsens_with_rho_and_the_warning_fires_at_high_rho():
+    low = overlap_view("correlated", "likert", *CAUSAL, 0.0)
+    high = overlap_view("correlated", "likert", *CAUSAL, 0.9)
+    assert high.summary.q24_train < low.summary.q24_train
+    assert high.summary.poorly_covered_share > low.summary.poorly_covered_share
+    assert low.warning is None and high.warning is not None and "Poor overlap" in high.warning
+    assert high.baseline == low.summary       # the baseline is the rho = 0 draw with the same seed
+
+
+def test_continuous_reading_names_the_gaussian_reference_value():
+    view = overlap_view("correlated", "continuous", *CAUSAL, 0.9)
+    reference = 0.5 - math.asin(view.achieved_rho) / math.pi
+    reading = metric(view, "Training pairs in quadrants 2/4").reading
+    assert "1/2 − arcsin(ρ)/π" in reading and f"{reference:.3f}" in reading
+    assert view.masses.set_index("quadrant").loc["Q2+Q4", "Gaussian reference (achieved ρ)"] == \
+        pytest.approx(reference, abs=1e-4)
+    assert not view.discrete and len(view.metrics) == 3     # no off-axis metric for continuous factors
+    poor = metric(view, "OOD test pairs poorly covered").reading
+    assert f"{100 * view.baseline.poorly_covered_share:.1f}%" in poor and "30%" in poor
+
+
+def test_discrete_scales_say_the_reference_does_not_apply_and_show_the_off_axis_share():
+    view = overlap_view("correlated", "binary", *CAUSAL, 0.3)
+    assert view.discrete
+    reading = metric(view, "Training pairs in quadrants 2/4").reading
+    assert "only to continuous" in reading
+    off = metric(view, "Quadrants 2/4 among pairs without ties")
+    assert off.number == pytest.approx(view.summary.q24_off_axes)
+    assert "20%" in off.reading
+
+
+def test_the_figure_shows_training_and_ood_pairs_with_quadrants_shaded():
+    view = overlap_view("correlated", "likert", *CAUSAL, 0.6)
+    names = [trace.name for trace in view.figure.data]
+    assert names[0] == "training pairs" and any("poorly covered" in n for n in names)
+    assert {shape.name for shape in view.figure.layout.shapes} >= {"Q2", "Q4"}
+    assert view.figure.layout.xaxis.title.text == "Δ truthfulness"
+    assert "quadrants 2/4" in view.figure_reading
+
+
+def test_same_factor_twice_is_a_plain_error():
+    with pytest.raises(CausalPrefError, match="two different factors"):
+        overlap_view("correlated", "likert", "truthfulness", "truthfulness", 0.6)
+
+
+@pytest.mark.parametrize("args, message", [
+    (("nowhere", "likert", *CAUSAL, 0.6), "unknown world"),
+    (("correlated", "decimal", *CAUSAL, 0.6), "unknown scale"),
+    (("correlated", "likert", "wit", "truthfulness", 0.6), "not a factor of this world"),
+    (("objectives", None, *CAUSAL, 0.6), "not a factor of this world"),
+    (("correlated", "likert", *CAUSAL, "high"), "ρ must be a number"),
+    (("correlated", "likert", *CAUSAL, 1.5), "ρ must be a number"),
+    (("correlated", "likert", *CAUSAL, 0.6, -1), "seed"),
+])
+def test_bad_inputs_are_plain_errors(args, message):
+    with pytest.raises(CausalPrefError, match=message):
+        overlap_view(*args)
+
+
+def test_an_infeasible_rho_raises_the_samplers_error_naming_the_range():
+    sizes = {"train": 20_000, "val": 500, "id": 500, "ood": 500}
+    with pytest.raises(CausalPrefError, match=r"feasible range is \[-0\.\d+, 0\.\d+\]"):
+        overlap_view("correlated", "binary", *CAUSAL, 0.99, sizes=sizes)
+
+
+def test_same_inputs_same_draw_and_a_new_seed_a_new_one():
+    first = overlap_view("correlated", "continuous", *CAUSAL, 0.6, seed=0)
+    again = overlap_view("correlated", "continuous", *CAUSAL, 0.6, seed=0)
+    other = overlap_view("correlated", "continuous", *CAUSAL, 0.6, seed=1)
+    assert first.train_masses == again.train_masses
+    assert not np.isclose(first.achieved_rho, other.achieved_rho, rtol=0, atol=1e-12)
