@@ -229,3 +229,131 @@ def consistency_figure(results) -> go.Figure:
     fig.update_xaxes(title="consistency rate ρ")
     fig.update_yaxes(title="Accuracy [%]")
     return fig
+
+
+# --------------------------------------------------------------------------- Experiment 2 page
+
+# Two classes in both latent panels: 0 = helpful(ness), 1 = harmless(ness) / red-team.
+LATENT_COLOURS = ("#17becf", "#d62728")
+LATENT_NEEDS = ("model", "pc1", "pc2", "objective", "prompt_type")
+
+
+def _rho_rows(frame: pd.DataFrame, rho) -> pd.DataFrame:
+    return frame[np.isclose(frame["rho"].astype(float), float(rho))]
+
+
+def exp2_figure(results, rho=None, models=None) -> go.Figure:
+    """consistency_figure plus the chosen ρ, chance and the paper's Table 2 as markers.
+
+    Paper markers: filled diamonds inconsistent, open diamonds consistent, in model colour."""
+    rows = _check_results(results, ("consistent", "inconsistent"), "exp2_figure")
+    if models is not None:
+        rows = rows[rows["model"].isin(list(models))]
+        if rows.empty:
+            raise CausalPrefError(f"exp2_figure: results have no rows for the model(s) {list(models)}")
+    fig = consistency_figure(rows)
+    shown = [m for m in MODEL_COLOURS if m in set(rows["model"])]
+    for model in shown:
+        for position, split, symbol in ((0, "inconsistent", "diamond"), (1, "consistent", "diamond-open")):
+            rhos = sorted(paper.TABLE2)
+            fig.add_trace(go.Scatter(
+                x=rhos, y=[paper.TABLE2[r][model][position] for r in rhos], mode="markers",
+                name=f"paper {_label(model)} ({split}, Table 2)", legendgroup=f"paper-{model}",
+                marker=dict(color=MODEL_COLOURS[model], symbol=symbol, size=9,
+                            line=dict(color="black", width=1)),
+                hovertemplate="ρ = %{x}<br>paper %{y:.1f}%<extra>" + _label(model) + f" {split}</extra>"))
+    fig.add_hline(y=50, line=dict(color="grey", dash="dot"), annotation_text="chance 50%",
+                  annotation_position="bottom right")
+    if rho is not None:
+        fig.add_vline(x=float(rho), line=dict(color="black", width=1),
+                      annotation_text=f"ρ = {float(rho):g}", annotation_position="bottom left")
+    fig.update_layout(title="Accuracy vs consistency rate ρ: solid inconsistent (t ≠ c), dashed consistent "
+                            "(t = c); bands: min–max over seeds; diamonds: the paper", legend=dict(orientation="h", y=-0.2))
+    return fig
+
+
+def overfitting_figure(results, rho, models=None) -> go.Figure:
+    """Train vs test accuracy at one ρ: grouped bars per model (mean, error bar = min–max over
+    seeds), the paper's Tables 3 (train) and 2 (test) as black-edged markers on each bar."""
+    splits = ("train_inconsistent", "inconsistent", "train_consistent", "consistent")
+    rows = _rho_rows(_check_results(results, splits, "overfitting_figure"), rho)
+    if models is not None:
+        rows = rows[rows["model"].isin(list(models))]
+    if rows.empty:
+        raise CausalPrefError(f"overfitting_figure: results have no rows at ρ = {float(rho):g}")
+    names = {"train_inconsistent": "train, inconsistent", "inconsistent": "test, inconsistent",
+             "train_consistent": "train, consistent", "consistent": "test, consistent"}
+    sources = {"train_inconsistent": (paper.TABLE3, 0), "inconsistent": (paper.TABLE2, 0),
+               "train_consistent": (paper.TABLE3, 1), "consistent": (paper.TABLE2, 1)}
+    shown = [m for m in MODEL_COLOURS if m in set(rows["model"])]
+    fig = go.Figure()
+    for model in shown:
+        x, mean, lo, hi, ours_paper = [], [], [], [], []
+        for split in splits:
+            pct = 100 * rows[(rows["model"] == model) & (rows["split"] == split)]["accuracy"].astype(float)
+            table, position = sources[split]
+            entry = table.get(round(float(rho), 2), {}).get(model)
+            x.append(names[split])
+            ours_paper.append(None if entry is None else entry[position])
+            if pct.empty:
+                mean.append(None), lo.append(0.0), hi.append(0.0)
+            else:
+                mean.append(float(pct.mean()))
+                lo.append(float(pct.mean() - pct.min())), hi.append(float(pct.max() - pct.mean()))
+        fig.add_trace(go.Bar(
+            x=x, y=mean, name=_label(model), marker_color=MODEL_COLOURS[model], offsetgroup=model,
+            legendgroup=model, error_y=dict(type="data", array=hi, arrayminus=lo, visible=True),
+            hovertemplate="%{x}<br>ours %{y:.1f}%<extra>" + _label(model) + "</extra>"))
+        fig.add_trace(go.Scatter(
+            x=x, y=ours_paper, mode="markers", name="paper (Tables 2 and 3)", offsetgroup=model,
+            legendgroup=model, showlegend=model == shown[0],
+            marker=dict(color="black", symbol="diamond", size=9),
+            hovertemplate="%{x}<br>paper %{y:.1f}%<extra>" + _label(model) + "</extra>"))
+    fig.add_hline(y=50, line=dict(color="grey", dash="dot"), annotation_text="chance 50%")
+    fig.update_layout(title=f"Train vs test accuracy at ρ = {float(rho):g} (a train–test gap means overfitting)",
+                      template="plotly_white", barmode="group", scattermode="group",
+                      legend=dict(orientation="h", y=-0.2))
+    fig.update_yaxes(title="Accuracy [%]", range=[40, 100])
+    return fig
+
+
+def latent_figure(latent_frame, models) -> go.Figure:
+    """2-D projection (PCA) of each model's latent z_hat: one row per model, left coloured by the
+    objective c, right by the prompt type t. A latent that encodes the prompt type splits the
+    right panel into two clouds. Each model's traces share one legend group (the model's name)."""
+    if not isinstance(latent_frame, pd.DataFrame):
+        raise CausalPrefError(f"latent_figure: expected a pandas DataFrame, got {type(latent_frame).__name__}")
+    missing = [c for c in LATENT_NEEDS if c not in latent_frame.columns]
+    if missing:
+        raise CausalPrefError(f"latent_figure: the latent frame lacks the column(s) {missing}")
+    models = [models] if isinstance(models, str) else list(models or [])
+    models = [m for m in models if (latent_frame["model"] == m).any()]
+    if not models:
+        raise CausalPrefError("latent_figure: no latent points for the chosen model(s)")
+    from plotly.subplots import make_subplots
+    from .worlds.objectives import OBJECTIVE_NAMES, PROMPT_TYPE_NAMES
+
+    titles = [f"{_label(m)}: coloured by {what}" for m in models for what in ("objective c", "prompt type t")]
+    fig = make_subplots(rows=len(models), cols=2, subplot_titles=titles,
+                        horizontal_spacing=0.08, vertical_spacing=0.12 / max(1, len(models) - 1) + 0.04)
+    for row, model in enumerate(models, start=1):
+        part = latent_frame[latent_frame["model"] == model]
+        for col, (column, labels) in enumerate((("objective", OBJECTIVE_NAMES),
+                                                ("prompt_type", PROMPT_TYPE_NAMES)), start=1):
+            for value, label in enumerate(labels):
+                points = part[part[column] == value]
+                fig.add_trace(go.Scattergl(
+                    x=points["pc1"], y=points["pc2"], mode="markers",
+                    name=f"{_label(model)}: {column.replace('_', ' ')} = {label}",
+                    legendgroup=model, legendgrouptitle_text=_label(model),
+                    marker=dict(color=LATENT_COLOURS[value], size=5, opacity=0.6,
+                                line=dict(color=MODEL_COLOURS.get(model, OTHER_COLOUR), width=0.5))),
+                    row=row, col=col)
+        fig.update_xaxes(title_text="PC 1", row=row)
+        fig.update_yaxes(title_text="PC 2", row=row)
+    fig.update_layout(template="plotly_white", height=320 * len(models) + 80, legend=dict(groupclick="toggleitem"),
+                      title="Latent z_hat, 2-D projection (PCA), test responses of seed 0")
+    return fig
+
+
+__all__ += ["exp2_figure", "latent_figure", "overfitting_figure"]

@@ -155,3 +155,72 @@ def test_consistency_figure():
 def test_results_figures_reject_bad_frames(builder, frame, word):
     with pytest.raises(CausalPrefError, match=word):
         builder(frame)
+
+
+# --------------------------------------------------------------------------- Experiment 2 page
+
+from causalpref.plots import exp2_figure, latent_figure, overfitting_figure  # noqa: E402
+
+EXP2_MODELS = ["base", "multihead", "adversarial"]
+EXP2_SPLITS = ["consistent", "inconsistent", "train_consistent", "train_inconsistent", "val"]
+
+
+def test_exp2_figure_marks_rho_chance_and_the_papers_table_2():
+    frame = _results(EXP2_MODELS, EXP2_SPLITS, [0.5, 0.9, 1.0])
+    fig = exp2_figure(frame, rho=0.9, models=["base", "adversarial"])
+    names = _names(fig)
+    assert "Base (inconsistent)" in names and "Multihead (inconsistent)" not in names
+    paper_traces = [t for t in fig.data if t.name.startswith("paper")]
+    assert len(paper_traces) == 4                                      # 2 models x 2 splits
+    base_inc = next(t for t in paper_traces if t.name == "paper Base (inconsistent, Table 2)")
+    assert list(base_inc.y) == [paper.TABLE2[r]["base"][0] for r in sorted(paper.TABLE2)]
+    assert base_inc.marker.color == MODEL_COLOURS["base"]
+    lines = [s for s in fig.layout.shapes if s.type == "line"]
+    assert any(s.y0 == s.y1 == 50 for s in lines) and any(s.x0 == s.x1 == 0.9 for s in lines)
+    with pytest.raises(CausalPrefError, match="no rows for the model"):
+        exp2_figure(frame[frame.model == "base"], models=["multihead"])
+
+
+def test_overfitting_figure_has_bars_per_model_and_the_papers_tables():
+    frame = _results(EXP2_MODELS, EXP2_SPLITS, [0.5, 0.9])
+    fig = overfitting_figure(frame, 0.9, EXP2_MODELS)
+    bars = [t for t in fig.data if t.type == "bar"]
+    assert [b.name for b in bars] == ["Base", "Multihead", "Adversarial"]
+    assert [b.marker.color for b in bars] == [MODEL_COLOURS[m] for m in EXP2_MODELS]
+    assert list(bars[0].x) == ["train, inconsistent", "test, inconsistent", "train, consistent", "test, consistent"]
+    rows = frame[(frame.rho == 0.9) & (frame.model == "base") & (frame.split == "train_inconsistent")]
+    assert bars[0].y[0] == pytest.approx(100 * rows.accuracy.mean())
+    marks = [t for t in fig.data if t.type == "scatter"]
+    assert list(marks[0].y) == [paper.TABLE3[0.9]["base"][0], paper.TABLE2[0.9]["base"][0],
+                                paper.TABLE3[0.9]["base"][1], paper.TABLE2[0.9]["base"][1]]
+    assert sum(bool(t.showlegend) for t in marks) == 1
+    with pytest.raises(CausalPrefError, match="no rows at"):
+        overfitting_figure(frame, 0.7)
+
+
+def _latent_frame(models, n=50):
+    rng = np.random.default_rng(1)
+    return pd.DataFrame([{"model": m, "rho": 0.9, "seed": 0, "pc1": rng.normal(), "pc2": rng.normal(),
+                          "objective": i % 2, "prompt_type": (i // 2) % 2}
+                         for m in models for i in range(n)])
+
+
+def test_latent_figure_two_panels_per_model_one_legend_group_each():
+    fig = latent_figure(_latent_frame(EXP2_MODELS), ["base", "adversarial"])
+    assert {t.legendgroup for t in fig.data} == {"base", "adversarial"}
+    assert len(fig.data) == 8                                          # 2 models x 2 panels x 2 classes
+    assert [a.text for a in fig.layout.annotations][:2] == ["Base: coloured by objective c",
+                                                            "Base: coloured by prompt type t"]
+    first = fig.data[0]
+    assert len(first.x) == 25 and first.marker.line.color == MODEL_COLOURS["base"]
+    assert len(latent_figure(_latent_frame(["multihead"]), "multihead").data) == 4
+
+
+@pytest.mark.parametrize("frame, models, word", [
+    ([1, 2], ["base"], "DataFrame"),
+    (pd.DataFrame({"model": ["base"]}), ["base"], "lacks the column"),
+    (_latent_frame(["base"]), ["adversarial"], "no latent points"),
+])
+def test_latent_figure_rejects_bad_input(frame, models, word):
+    with pytest.raises(CausalPrefError, match=word):
+        latent_figure(frame, models)

@@ -1,0 +1,103 @@
+"""User objectives (Experiment 2): confounding of the prompt type and the labeller's objective.
+
+A thin description of the UI; every number, reading and figure comes from
+causalpref.views.objectives.
+"""
+
+import streamlit as st
+
+import appkit
+from causalpref.views import objectives as ov
+
+appkit.page(
+    "User objectives",
+    "When users write their own prompts, the objective they judge by (helpfulness c = 0, "
+    "harmlessness c = 1) also decides what they ask: helpful questions come with helpfulness, "
+    "red-team prompts with harmlessness. At a consistency rate ρ = P(t = c) near 1 a reward "
+    "model can read the prompt type t instead of the objective c it is given, and fails on "
+    "*inconsistent* pairs (t ≠ c). This page reproduces Experiment 2 of Kobalczyk & van der "
+    "Schaar (ICML 2025) on a synthetic world: a Base model ([embedding, c] → MLP), a Multihead "
+    "model (one head per objective) and an Adversarial one (Multihead plus a discriminator that "
+    "tries to read c from the latent z_hat, through gradient reversal of strength λ). "
+    "The sweep trains every ρ of the paper's Table 2 with 3 seeds (the app's default), which "
+    "takes about 10–15 seconds for all three models on a 2-core CPU; it is then cached on disk, "
+    "so moving ρ never retrains — only λ or the architectures do.",
+)
+
+
+def render() -> None:
+    left, middle, right = st.columns(3)
+    with left:
+        rho = st.select_slider("Consistency rate ρ = P(t = c)", options=ov.RHO_OPTIONS, value=ov.DEFAULT_RHO,
+                               format_func=lambda v: f"{v:g}", key="rho", bind="query-params",
+                               help="0.5: prompts assigned at random (no confounding); 1: every prompt "
+                                    "matches its labeller's objective (extreme confounding).")
+    with middle:
+        models = st.multiselect("Architectures to compare", ov.ARCHITECTURES, default=list(ov.ARCHITECTURES),
+                                format_func=ov.label, key="arch", bind="query-params")
+    with right:
+        lam = st.select_slider("λ, gradient-reversal strength of the adversarial model", options=ov.LAMBDA_OPTIONS,
+                               value=ov.DEFAULT_LAMBDA, format_func=lambda v: f"{v:g}", key="lam",
+                               bind="query-params", disabled="adversarial" not in models,
+                               help="0 makes the adversarial model a Multihead; the paper uses 1. "
+                                    "Only the adversarial model uses it.")
+    if not models:
+        st.info("Choose at least one architecture to compare.")
+        return
+
+    spec = ov.objectives_spec(lam, models)
+    sweep = appkit.sweep("exp2", spec, ov.spec_description(spec))
+    if sweep is None:
+        return
+    view = ov.objectives_view(sweep, rho, models, lam=lam)
+
+    st.subheader(f"Test accuracy at ρ = {view.rho:g}")
+    st.caption(f"Mean over {len(view.seeds)} seeds; beside each: the paper's Table 2, chance and a model "
+               f"that reads the prompt type instead of the objective.")
+    for column, model in zip(st.columns(len(view.per_model)), view.per_model):
+        with column:
+            st.markdown(f"#### :{ov.MARKDOWN_COLOURS[model.model]}[{model.label}]")
+            for name, split in (("Inconsistent pairs (t ≠ c)", "inconsistent"),
+                                ("Consistent pairs (t = c)", "consistent")):
+                number = getattr(model, split)
+                paper = "—" if number.paper is None else f"{number.paper:.1f} %"
+                st.metric(name, number.text(), delta=number.versus_paper(), delta_color="off",
+                          help=f"± {number.spread:.1f} over {number.seeds} seeds" if number.spread is not None else None)
+                st.caption(f"paper {paper} · {view.baselines.text(split)}")
+            appkit.reading(model.reading)
+    appkit.reading(view.reading)
+
+    st.subheader("Accuracy vs ρ")
+    st.plotly_chart(view.accuracy_figure, key="accuracy-vs-rho")
+    appkit.reading(view.accuracy_reading)
+
+    st.subheader("Train vs test: overfitting")
+    figure, table = st.columns([3, 2])
+    with figure:
+        st.plotly_chart(view.overfitting_figure, key="overfitting")
+    with table:
+        st.dataframe(view.overfitting_table, hide_index=True)
+    appkit.reading(view.overfitting_reading)
+
+    st.subheader("The adversary: does z_hat tell the objective?")
+    if view.discriminator is None:
+        st.caption("The discriminator belongs to the adversarial model; choose it above to see it.")
+    else:
+        d = view.discriminator
+        st.metric("Discriminator accuracy at predicting c from z_hat (validation)", f"{d.val:.1f} %",
+                  help=f"± {d.spread:.1f} over seeds; training pairs {d.train:.1f} %")
+        st.caption(f"chance 50 % · reading the prompt type: ρ = {100 * d.rho:.0f} %")
+        appkit.reading(d.reading)
+
+    st.subheader("What the latent z_hat encodes")
+    if view.latent_figure is not None:
+        st.plotly_chart(view.latent_figure, key="latent")
+        st.dataframe(view.latent_table, hide_index=True)
+    appkit.reading(view.latent_reading)
+
+    st.subheader("Results")
+    lam_part = f"_lambda{lam:g}" if "adversarial" in view.models else ""
+    appkit.download_csv(view.results, f"exp2_results{lam_part}.csv")
+
+
+appkit.guard(render)

@@ -1,0 +1,142 @@
+"""User objectives page (Experiment 2), headless with AppTest, on one cache shared by this file.
+
+The first test trains the page's default sweep (3 models x 6 ρ x 3 seeds, ~15 s on 2 CPU
+cores); the others read it from the shared disk cache, or train small sweeps of one model.
+"""
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from causalpref import paper, runs
+from causalpref.cache import ENV_VAR
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "3_User_objectives.py")
+
+
+@pytest.fixture(scope="module")
+def shared_cache(tmp_path_factory):
+    """One result cache for every test of this file (restored afterwards)."""
+    root = tmp_path_factory.mktemp("objectives-cache")
+    before = os.environ.get(ENV_VAR)
+    os.environ[ENV_VAR] = str(root)
+    yield root
+    if before is None:
+        os.environ.pop(ENV_VAR, None)
+    else:
+        os.environ[ENV_VAR] = before
+
+
+@pytest.fixture(autouse=True)
+def private_cache(shared_cache):
+    """Overrides conftest's per-test cache: this file's tests share `shared_cache`."""
+    return shared_cache
+
+
+@pytest.fixture
+def trainings(monkeypatch):
+    """Counts the Experiment-2 sweeps actually trained (not loaded from the cache)."""
+    calls = []
+    real = runs.RUNNERS["exp2"]
+
+    def counting(spec, progress=None):
+        calls.append(spec)
+        return real(spec, progress=progress)
+
+    monkeypatch.setitem(runs.RUNNERS, "exp2", counting)
+    return calls
+
+
+def app() -> AppTest:
+    return AppTest.from_file(PAGE, default_timeout=180)
+
+
+def metrics(at, label_start):
+    return [float(m.value.rstrip(" %")) for m in at.metric if m.label.startswith(label_start)]
+
+
+def assert_clean(at):
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_renders_with_numbers_baselines_paper_and_download(trainings):
+    at = app().run()
+    assert_clean(at)
+    assert len(trainings) == 1 and trainings[0].models == ("base", "multihead", "adversarial")
+    assert at.select_slider(key="rho").value == 0.9 and at.select_slider(key="lam").value == 1.0
+    assert at.multiselect(key="arch").value == ["base", "multihead", "adversarial"]
+    inconsistent, consistent = metrics(at, "Inconsistent"), metrics(at, "Consistent")
+    assert len(inconsistent) == len(consistent) == 3
+    assert all(0 <= v <= 100 for v in inconsistent + consistent)
+    captions = " ".join(c.value for c in at.caption)
+    for model in ("base", "multihead", "adversarial"):
+        assert f"paper {paper.TABLE2[0.9][model][0]:.1f} %" in captions
+    assert "chance 50 %" in captions and "reads the prompt type" in captions
+    assert "Base ranks" in captions and "near 50 % means z_hat carries no information" in captions
+    assert len(metrics(at, "Discriminator")) == 1
+    assert len(at.get("plotly_chart")) == 3
+    assert len(at.get("download_button")) == 1
+
+
+def test_rho_slider_reruns_from_the_cache_and_moves_the_numbers(trainings):
+    at = app().run()            # the sweep of the first test, from the shared disk cache
+    assert_clean(at)
+    trainings.clear()           # (trained here only when this test runs alone)
+    at.select_slider(key="rho").set_value(0.5)
+    start = time.perf_counter()
+    at.run()
+    fast = time.perf_counter() - start
+    assert_clean(at)
+    base_low = metrics(at, "Inconsistent")[0]
+    at.select_slider(key="rho").set_value(1.0).run()
+    assert_clean(at)
+    base_high = metrics(at, "Inconsistent")[0]
+    assert trainings == []                       # no sweep was trained by any of these runs
+    assert fast < 5
+    assert not at.get("progress")
+    assert base_high < base_low
+    assert abs(base_high - 50) < 10
+
+
+def test_architectures_and_lambda_rerun(trainings):
+    at = app().run()
+    at.multiselect(key="arch").set_value(["base"]).run()
+    assert_clean(at)
+    assert [s.models for s in trainings] == [("base",)]
+    assert len(metrics(at, "Inconsistent")) == 1 and not metrics(at, "Discriminator")
+    assert at.select_slider(key="lam").disabled
+    adversary = app()
+    adversary.query_params["arch"] = ["Adversarial"]      # the URL names the chosen architectures
+    adversary.run()
+    assert_clean(adversary)
+    assert adversary.multiselect(key="arch").value == ["adversarial"]
+    assert not adversary.select_slider(key="lam").disabled
+    adversary.select_slider(key="lam").set_value(0.0).run()
+    assert_clean(adversary)
+    assert [(s.models, s.model.adversary_lambda) for s in trainings[1:]] == [
+        (("adversarial",), 1.0), (("adversarial",), 0.0)]
+    assert len(metrics(adversary, "Discriminator")) == 1 and len(metrics(adversary, "Inconsistent")) == 1
+    at.multiselect(key="arch").set_value([]).run()
+    assert_clean(at)
+    assert any("at least one architecture" in i.value for i in at.info)
+
+
+def test_url_sets_the_controls_and_bad_values_are_ignored(trainings):
+    app().run()                 # the default sweep in the cache (trained only when run alone)
+    trainings.clear()
+    at = app()
+    at.query_params["rho"] = "0.5"
+    at.run()
+    assert_clean(at)
+    assert at.select_slider(key="rho").value == 0.5
+    assert trainings == []
+    bad = app()
+    bad.query_params["rho"] = "abc"
+    bad.query_params["lam"] = "-7"
+    bad.run()
+    assert_clean(bad)
+    assert bad.select_slider(key="rho").value == 0.9 and bad.select_slider(key="lam").value == 1.0

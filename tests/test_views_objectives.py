@@ -1,0 +1,151 @@
+"""The User-objectives view (Experiment 2) without streamlit, on a small real sweep."""
+
+import numpy as np
+import pytest
+
+from causalpref import paper
+from causalpref.errors import CausalPrefError
+from causalpref.experiments import Exp2Sizes, Exp2Spec, run_exp2
+from causalpref.models import ModelConfig
+from causalpref.train import TrainConfig
+from causalpref.views import objectives as ov
+from causalpref.worlds import UserObjectivesWorld
+
+ALL = ("base", "multihead", "adversarial")
+
+
+@pytest.fixture(scope="module")
+def sweep():
+    spec = Exp2Spec(world=UserObjectivesWorld(dim=16, pool_size=8000), rhos=(0.5, 1.0), seeds=(0, 1),
+                    sizes=Exp2Sizes(train=600, val=200, test=400),
+                    model=ModelConfig(hidden=32, latent=8, head_hidden=8),
+                    train=TrainConfig(lr=1e-3, epochs=2, batch_size=64), device="cpu")
+    return run_exp2(spec)
+
+
+def mean_pct(results, model, rho, split, column="accuracy"):
+    rows = results[(results.model == model) & np.isclose(results.rho, rho) & (results.split == split)]
+    return 100 * rows[column].mean()
+
+
+@pytest.mark.parametrize("rho", [0.5, 1.0])
+def test_metric_values_are_the_sweeps_means_over_seeds(sweep, rho):
+    view = ov.objectives_view(sweep, rho, ALL)
+    assert view.models == ALL and view.seeds == (0, 1) and view.rho == rho
+    for model in ALL:
+        numbers = view.model(model)
+        for split in ("inconsistent", "consistent", "train_consistent"):
+            number = getattr(numbers, split)
+            assert number.ours == pytest.approx(mean_pct(sweep.results, model, rho, split))
+            assert number.seeds == 2
+    base = view.baselines
+    assert base.chance == 50
+    assert base.prompt_type_inconsistent == pytest.approx(
+        mean_pct(sweep.results, "base", rho, "inconsistent", "spurious_accuracy"))
+    assert base.prompt_type_consistent == pytest.approx(100)
+
+
+def test_no_inconsistent_training_pairs_at_rho_one(sweep):
+    view = ov.objectives_view(sweep, 1.0, ALL)
+    assert view.model("base").train_inconsistent.ours is None
+    assert view.overfitting_table["train inc. % (ours)"].isna().all()
+    assert "no inconsistent training pair" in view.overfitting_reading
+
+
+def test_paper_values_come_from_tables_2_and_3(sweep):
+    for rho in (0.5, 1.0):
+        view = ov.objectives_view(sweep, rho, ALL)
+        for model in ALL:
+            numbers = view.model(model)
+            assert (numbers.inconsistent.paper, numbers.consistent.paper) == paper.TABLE2[rho][model]
+            assert (numbers.train_inconsistent.paper, numbers.train_consistent.paper) == paper.TABLE3[rho][model]
+            table = view.overfitting_table.set_index("model").loc[ov.label(model)]
+            assert table["test inc. % (paper, Table 2)"] == paper.TABLE2[rho][model][0]
+    number = ov.objectives_view(sweep, 0.5, ["base"]).model("base").inconsistent
+    assert number.versus_paper() == f"{number.ours - 60.0:+.1f} pts vs paper"
+
+
+def test_readings_name_the_baselines(sweep):
+    view = ov.objectives_view(sweep, 1.0, ALL)
+    base = view.model("base")
+    assert base.reading.startswith("At ρ = 1, Base ranks")
+    assert "a model that reads the prompt type" in base.reading and "chance 50 %" in base.reading
+    assert f"the paper: {paper.TABLE2[1.0]['base'][0]:.1f} %" in base.reading
+    assert "chance 50 %" in view.baselines.text("inconsistent")
+    assert "reads the prompt type" in view.baselines.text("consistent")
+    for text in (view.reading, view.accuracy_reading, view.overfitting_reading, view.latent_reading):
+        assert isinstance(text, str) and text and "\n" not in text
+    assert "(the paper:" in view.reading
+
+
+def test_discriminator_only_with_the_adversarial_model(sweep):
+    assert ov.objectives_view(sweep, 0.5, ["base", "multihead"]).discriminator is None
+    view = ov.objectives_view(sweep, 1.0, ["adversarial"])
+    d = view.discriminator
+    assert d.val == pytest.approx(mean_pct(sweep.results, "adversarial", 1.0, "discriminator_val"))
+    assert d.train == pytest.approx(mean_pct(sweep.results, "adversarial", 1.0, "discriminator_train"))
+    assert ov.DISCRIMINATOR_MEANING in d.reading
+    assert "near 50 %" in d.reading and "near ρ" in d.reading
+    assert "coincide" in ov.objectives_view(sweep, 0.5, ["adversarial"]).discriminator.reading
+
+
+def test_latent_figure_has_one_trace_group_per_model(sweep):
+    for models in (ALL, ("multihead",), ("base", "adversarial")):
+        view = ov.objectives_view(sweep, 1.0, models)
+        groups = {trace.legendgroup for trace in view.latent_figure.data}
+        assert groups == set(models)
+        assert len(view.latent_figure.data) == 4 * len(models)     # 2 panels x 2 classes
+        assert list(view.latent_table["model"]) == [ov.label(m) for m in models]
+        assert view.latent_seed == 0
+
+
+def test_figures_and_download_follow_the_chosen_models(sweep):
+    view = ov.objectives_view(sweep, 0.5, ["adversarial", "base"], lam=0.3)
+    assert view.models == ("base", "adversarial")                   # canonical order
+    assert set(view.results["model"]) == {"base", "adversarial"}
+    assert set(view.results["rho"]) == {0.5, 1.0}                   # every ρ, not just the chosen one
+    assert (view.results["adversary_lambda"] == 0.3).all()
+    names = " ".join(t.name for t in view.accuracy_figure.data)
+    assert "Base" in names and "Adversarial" in names and "Multihead" not in names
+    assert any(s.type == "line" and s.x0 == 0.5 for s in view.accuracy_figure.layout.shapes)
+
+
+def test_bad_choices_are_plain_errors(sweep):
+    with pytest.raises(CausalPrefError, match="was not trained"):
+        ov.objectives_view(sweep, 0.7, ALL)
+    with pytest.raises(CausalPrefError, match="at least one"):
+        ov.objectives_view(sweep, 0.5, [])
+    with pytest.raises(CausalPrefError, match="unknown architecture"):
+        ov.objectives_view(sweep, 0.5, ["resnet"])
+    with pytest.raises(CausalPrefError, match="ρ must be a number"):
+        ov.objectives_view(sweep, "abc", ALL)
+    with pytest.raises(CausalPrefError, match="Sweep"):
+        ov.objectives_view(sweep.results, 0.5, ALL)
+
+
+def test_the_pages_spec_has_every_rho_three_seeds_and_lambda_only_for_the_adversary():
+    spec = ov.objectives_spec(0.3, ["adversarial", "base"])
+    default = Exp2Spec()
+    assert spec.rhos == ov.RHO_OPTIONS == default.rhos           # ρ is not in the spec: no retraining
+    assert spec.seeds == (0, 1, 2) and spec.sizes == default.sizes and spec.train == default.train
+    assert spec.models == ("base", "adversarial")
+    assert spec.model.adversary_lambda == 0.3
+    assert ov.objectives_spec(0.3, ["adversarial"]) != ov.objectives_spec(1.0, ["adversarial"])
+    # without the adversary λ changes nothing, so it does not split the cache
+    assert ov.objectives_spec(0.3, ["base"]) == ov.objectives_spec(3.0, ["base"])
+    assert ov.objectives_spec(1.0, ALL) == ov.objectives_spec(1.0, list(reversed(ALL)))
+    assert "λ = 0.3" in ov.spec_description(spec)
+    with pytest.raises(CausalPrefError):
+        ov.objectives_spec(-1.0, ["adversarial"])
+    with pytest.raises(CausalPrefError):
+        ov.objectives_spec(1.0, [])
+
+
+def test_centroid_separability():
+    rng = np.random.default_rng(0)
+    labels = np.repeat([0, 1], 200)
+    apart = rng.normal(size=(400, 2)) + np.where(labels[:, None] == 1, 10.0, 0.0)
+    assert ov.centroid_separability(apart[:, 0], apart[:, 1], labels) == 100
+    same = rng.normal(size=(400, 2))
+    assert 35 < ov.centroid_separability(same[:, 0], same[:, 1], labels) < 65
+    assert np.isnan(ov.centroid_separability(same[:, 0], same[:, 1], np.zeros(400)))
