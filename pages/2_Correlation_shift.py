@@ -36,7 +36,7 @@ def render():
 
     cols = st.columns(4)
     for col, label, number in ((cols[0], "ID accuracy", view.id), (cols[1], "OOD accuracy", view.ood)):
-        paper_text = "—" if number.paper is None else f"{number.paper:.1f}%"
+        paper_text = "not reported at this ρ" if number.paper is None else f"{number.paper:.1f}%"
         col.metric(label, f"{number.value:.1f}%", delta=f"{number.value - 50:+.1f} vs chance",
                    help=f"± {number.spread:.1f} over seeds; the paper (Llama-3-8B on UltraFeedback): {paper_text}")
         col.caption(f"paper: {paper_text} · chance 50%")

@@ -117,7 +117,7 @@ def test_every_page_renders_and_the_rho_slider_moves_ood_accuracy(server, browse
     page.wait_for_selector('[data-testid="stMetricValue"]', timeout=60_000)
     _settle(page)
     before = _metric(page, "OOD accuracy")
-    slider = page.locator('[role="slider"]').first
+    slider = page.locator('[data-testid="stSlider"] input[type="range"]').first
     slider.focus()
     begun = time.perf_counter()
     page.keyboard.press("End")                    # rho = 0.95, the far end of the grid
