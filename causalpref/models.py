@@ -46,12 +46,29 @@ class ModelConfig:
             raise CausalPrefError(f"adversary lambda must be a finite number >= 0, got {lam!r}")
 
 
+class Linear(nn.Linear):
+    """nn.Linear that also runs K stacked models at once.
+
+    With the usual (out, in) weight it is nn.Linear. Given stacked weights (K, out, in) and
+    biases (K, out) through torch.func.functional_call, and inputs (K, n, in), it computes all
+    K layers in one batched matmul: that is how train_many.py trains many models per step.
+    Every other operation of the models below works on a leading K axis as it is.
+    """
+
+    def forward(self, x):
+        if self.weight.dim() == 2:
+            return F.linear(x, self.weight, self.bias)
+        if self.bias is None:
+            return torch.bmm(x, self.weight.transpose(1, 2))
+        return torch.baddbmm(self.bias.unsqueeze(1), x, self.weight.transpose(1, 2))
+
+
 def mlp(d_in: int, hidden: int, d_out: int, n_layers: int) -> nn.Sequential:
     """n_layers linear layers with GELU after each one (the output included)."""
     widths = [d_in] + [hidden] * (n_layers - 1) + [d_out]
     layers: list[nn.Module] = []
     for w_in, w_out in zip(widths[:-1], widths[1:]):
-        layers += [nn.Linear(w_in, w_out), nn.GELU()]
+        layers += [Linear(w_in, w_out), nn.GELU()]
     return nn.Sequential(*layers)
 
 
@@ -62,13 +79,13 @@ def head(d_in: int, hidden: int, bias: bool = True) -> nn.Module:
     (absolute rewards are not identifiable), so its gradient is pure rounding noise that
     Adam would turn into a random walk."""
     if hidden == 0:
-        return nn.Linear(d_in, 1, bias=bias)
-    return nn.Sequential(nn.Linear(d_in, hidden), nn.GELU(), nn.Linear(hidden, 1, bias=bias))
+        return Linear(d_in, 1, bias=bias)
+    return nn.Sequential(Linear(d_in, hidden), nn.GELU(), Linear(hidden, 1, bias=bias))
 
 
 def _both(objective):
     """The objectives of a batch of a-sides followed by the same batch of b-sides."""
-    return None if objective is None else torch.cat([objective, objective])
+    return None if objective is None else torch.cat([objective, objective], dim=-1)
 
 
 class RewardModel(nn.Module):
@@ -77,10 +94,11 @@ class RewardModel(nn.Module):
     def pair_terms(self, emb_a, emb_b, objective):
         """(margin r(a) - r(b), auxiliary loss or None) for one batch.
 
-        Both sides go through the network as one batch: half the calls, larger matmuls."""
-        n = emb_a.shape[0]
-        reward = self(torch.cat([emb_a, emb_b]), _both(objective))
-        return reward[:n] - reward[n:], None
+        Both sides go through the network as one batch: half the calls, larger matmuls.
+        Works on one model's (n, d) batch or on K stacked models' (K, n, d) batches."""
+        n = emb_a.shape[-2]
+        reward = self(torch.cat([emb_a, emb_b], dim=-2), _both(objective))
+        return reward[..., :n] - reward[..., n:], None
 
 
 class RewardMLP(RewardModel):
@@ -90,7 +108,7 @@ class RewardMLP(RewardModel):
         super().__init__()
         self.uses_objective = uses_objective
         self.encoder = mlp(d_in + int(uses_objective), config.hidden, config.latent, config.n_layers)
-        self.head = nn.Linear(config.latent, 1, bias=False)   # a reward offset cancels in BTL
+        self.head = Linear(config.latent, 1, bias=False)   # a reward offset cancels in BTL
 
     def latent(self, emb, objective=None):
         if self.uses_objective:
@@ -128,8 +146,6 @@ class MultiheadReward(RewardModel):
 class _ReverseGradient(torch.autograd.Function):
     """Identity forward; multiplies the gradient by -lambda on the way back."""
 
-    generate_vmap_rule = True       # lets torch.func.vmap train many adversarial models at once
-
     @staticmethod
     def forward(x, lam):
         return x.view_as(x)
@@ -155,14 +171,14 @@ class AdversarialReward(MultiheadReward):
         return self.discriminator(z).squeeze(-1)
 
     def pair_terms(self, emb_a, emb_b, objective):
-        n = emb_a.shape[0]
+        n = emb_a.shape[-2]
         both = _both(objective)
-        z = self.encoder(torch.cat([emb_a, emb_b]))
+        z = self.encoder(torch.cat([emb_a, emb_b], dim=-2))
         reward = self.rewards_from_latent(z, both)       # as Multihead computes it: lambda=0 matches
-        # BCE on both responses of each pair, as in the paper.
+        # BCE on both responses of each pair, as in the paper (one mean per model).
         logits = self.discriminator_logits(_ReverseGradient.apply(z, self.adversary_lambda))
-        adversary_loss = F.binary_cross_entropy_with_logits(logits, both.to(z.dtype))
-        return reward[:n] - reward[n:], adversary_loss
+        adversary_loss = F.binary_cross_entropy_with_logits(logits, both.to(z.dtype), reduction="none").mean(-1)
+        return reward[..., :n] - reward[..., n:], adversary_loss
 
 
 def build_model(name: str, d_in: int, config: ModelConfig, seed: int, uses_objective: bool = False) -> RewardModel:

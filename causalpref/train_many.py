@@ -1,8 +1,8 @@
 """Train many reward models of one architecture at once.
 
 K models (different seeds, training sets, rho) have their weights stacked along a leading
-axis and run through one `torch.func.vmap` per step, so K small MLPs cost about as many
-Python steps as one. Each model keeps its own data, its own batch order (its seed), its
+axis and run as one batched-matmul network per step (models.Linear understands stacked
+weights; see stack_models), so K small MLPs cost about as many Python steps as one. Each model keeps its own data, its own batch order (its seed), its
 own Adam state (Adam is element-wise, so one Adam over stacked tensors is K independent
 Adams) and its own best-validation checkpoint. The result is the same as training them
 one by one with `train.train_reward_model`, up to float rounding of batched matmuls.
@@ -15,7 +15,6 @@ import copy
 
 import torch
 from torch import nn
-from torch.func import functional_call, stack_module_state, vmap
 from torch.nn import functional as F
 
 from .errors import CausalPrefError
@@ -23,15 +22,16 @@ from .pairs import PairSet
 from .train import TrainConfig, TrainResult, make_adam, train_reward_model
 
 
-class _PairTerms(nn.Module):
-    """forward = model.pair_terms, so that functional_call can reach it."""
-
-    def __init__(self, model: nn.Module):
-        super().__init__()
-        self.model = model
-
-    def forward(self, emb_a, emb_b, objective):
-        return self.model.pair_terms(emb_a, emb_b, objective)
+def stack_models(models: list[nn.Module]) -> nn.Module:
+    """One module whose every parameter is the K models' parameters stacked on a new first
+    axis. models.Linear runs such weights as batched matmuls, so the stacked module's own
+    forward and pair_terms compute all K models at once, with ordinary autograd."""
+    stacked = copy.deepcopy(models[0])
+    for name, _ in models[0].named_parameters():
+        owner, _, attribute = name.rpartition(".")
+        values = torch.stack([m.get_parameter(name).detach() for m in models])
+        setattr(stacked.get_submodule(owner), attribute, nn.Parameter(values))
+    return stacked
 
 
 class _StackedPairs:
@@ -77,18 +77,14 @@ def check_precision(precision: str, device: torch.device) -> None:
         raise CausalPrefError(f"precision {precision!r} needs a CUDA device; this run uses {device.type}")
 
 
-def stacked_margins(template: nn.Module, params: dict, data: _StackedPairs, batch_size: int = 8192) -> torch.Tensor:
+def stacked_margins(stacked: nn.Module, data: _StackedPairs, batch_size: int = 8192) -> torch.Tensor:
     """(K, n) reward margins r(a) - r(b) of K stacked models on their own pairs."""
-    def margin(p, emb_a, emb_b, objective):
-        return functional_call(template, p, (emb_a, objective)) - functional_call(template, p, (emb_b, objective))
-
-    in_dims = (0, 0, 0, None if data.objective is None else 0)
     parts = []
     with torch.no_grad():
         for i in range(0, len(data), batch_size):
             cut = slice(i, i + batch_size)
             objective = None if data.objective is None else data.objective[:, cut]
-            parts.append(vmap(margin, in_dims=in_dims)(params, data.emb_a[:, cut], data.emb_b[:, cut], objective))
+            parts.append(stacked(data.emb_a[:, cut], objective) - stacked(data.emb_b[:, cut], objective))
     return torch.cat(parts, dim=1).float()
 
 
@@ -138,21 +134,19 @@ def train_reward_models(models: list[nn.Module], trains: list[PairSet], vals: li
 
 def _train_chunk(models, trains, vals, config, seeds, device, on_epoch) -> list[TrainResult]:
     k = len(models)
-    if k == 1:      # nothing to stack: the plain loop, without vmap's overhead
+    if k == 1:      # nothing to stack: the plain loop
         per_model = None if on_epoch is None else (lambda epoch, record: on_epoch(epoch, [record]))
         return [train_reward_model(models[0], trains[0], vals[0], config, seeds[0], device, on_epoch=per_model)]
     train, val = _StackedPairs(trains, device), _StackedPairs(vals, device)
-    template = copy.deepcopy(models[0]).to("meta")
-    params, buffers = stack_module_state([m.to(device) for m in models])
-    pair_terms = _PairTerms(template)
+    stacked = stack_models(models).to(device)
+    params = dict(stacked.named_parameters())
 
-    def loss_of_one(p, emb_a, emb_b, label, objective):
-        margin, auxiliary = functional_call(pair_terms, {f"model.{n}": v for n, v in p.items()},
-                                            (emb_a, emb_b, objective))
-        loss = F.binary_cross_entropy_with_logits(margin.float(), label)
+    def batched_loss(emb_a, emb_b, label, objective):
+        """(K,) losses: each model's mean BTL loss on its batch, plus its adversary's loss."""
+        margin, auxiliary = stacked.pair_terms(emb_a, emb_b, objective)
+        loss = F.binary_cross_entropy_with_logits(margin.float(), label, reduction="none").mean(-1)
         return loss if auxiliary is None else loss + auxiliary.float()
 
-    batched_loss = vmap(loss_of_one, in_dims=(0, 0, 0, 0, None if train.objective is None else 0))
     optimiser = make_adam(params.values(), config.lr, device)
     generators = [torch.Generator().manual_seed(int(s)) for s in seeds]
     rows = torch.arange(k, device=device)[:, None]
@@ -169,14 +163,16 @@ def _train_chunk(models, trains, vals, config, seeds, device, on_epoch) -> list[
                 idx = order[:, start:start + config.batch_size]
                 objective = None if train.objective is None else train.objective[rows, idx]
                 with _precision_context(config.precision, device):
-                    losses = batched_loss(params, train.emb_a[rows, idx], train.emb_b[rows, idx],
+                    losses = batched_loss(train.emb_a[rows, idx], train.emb_b[rows, idx],
                                           train.label[rows, idx], objective)
                 optimiser.zero_grad(set_to_none=True)
                 losses.sum().backward()    # each model's parameters only see their own loss
                 optimiser.step()
                 loss_sum += losses.detach() * idx.shape[1]
             with _precision_context(config.precision, device):
-                val_accuracy = _accuracies(stacked_margins(template, params, val), val.label)
+                stacked.eval()
+                val_accuracy = _accuracies(stacked_margins(stacked, val), val.label)
+                stacked.train()
             improved = val_accuracy > best_accuracy
             best_accuracy = torch.where(improved, val_accuracy, best_accuracy)
             best_epoch = torch.where(improved, epoch, best_epoch)
@@ -192,7 +188,6 @@ def _train_chunk(models, trains, vals, config, seeds, device, on_epoch) -> list[
     results = []
     for i, model in enumerate(models):
         state = {name: value[i].detach().cpu().clone() for name, value in best_params.items()}
-        state.update({name: value[i].cpu() for name, value in buffers.items()})
         model = model.cpu()
         model.load_state_dict(state)
         results.append(TrainResult(model=model, best_epoch=int(best_epoch[i]), history=histories[i]))
