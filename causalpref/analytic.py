@@ -44,7 +44,8 @@ _NEWTON_ITERS = 25
 
 # --------------------------------------------------------------------------- validation
 
-def _real(value, name: str) -> float:
+def finite_number(value, name: str) -> float:
+    """`value` as a float, or a CausalPrefError naming `name` when it is not a finite number."""
     if (not isinstance(value, numbers.Real) or isinstance(value, (bool, np.bool_))
             or not math.isfinite(float(value))):
         raise CausalPrefError(f"{name} must be a finite number, got {value!r}")
@@ -52,7 +53,7 @@ def _real(value, name: str) -> float:
 
 
 def _check_rho(rho) -> float:
-    rho = _real(rho, "rho")
+    rho = finite_number(rho, "rho")
     if abs(rho) == 1.0:
         raise CausalPrefError(
             f"rho = {rho:g} is degenerate (d1 and d2 are then identical up to sign); "
@@ -64,7 +65,7 @@ def _check_rho(rho) -> float:
 
 
 def _check_unit(value, name: str) -> float:
-    value = _real(value, name)
+    value = finite_number(value, name)
     if not 0.0 <= value <= 1.0:
         raise CausalPrefError(f"{name} must be in [0, 1], got {value!r}")
     return value
@@ -77,7 +78,7 @@ def _check_int(value, name: str, minimum: int) -> int:
 
 
 def _check_positive(value, name: str) -> float:
-    value = _real(value, name)
+    value = finite_number(value, name)
     if value <= 0:
         raise CausalPrefError(f"{name} must be > 0, got {value!r}")
     return value

@@ -1,4 +1,3 @@
-import numpy as np
 import pandas as pd
 import pytest
 from dataclasses import replace
@@ -8,7 +7,7 @@ from causalpref.experiments import RESULT_COLUMNS, Exp1Spec, SplitSizes, run_exp
 from causalpref.models import ModelConfig
 from causalpref.summary import exp1_reading, exp1_summary
 from causalpref.train import TrainConfig
-from causalpref.worlds import CorrelatedFactorsWorld
+
 
 
 def test_results_are_tidy_and_complete(tiny_spec):

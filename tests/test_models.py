@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from causalpref import CausalPrefError
-from causalpref.models import AdversarialReward, ModelConfig, MultiheadReward, RewardMLP, build_model
+from causalpref.models import ModelConfig, build_model
 from causalpref.train import TrainConfig, discriminator_accuracy, train_reward_model
 from causalpref.worlds import UserObjectivesWorld
 

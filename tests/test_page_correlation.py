@@ -1,6 +1,5 @@
 """Correlation shift page, headless with AppTest, on a cache shared by this file's tests."""
 
-import os
 from pathlib import Path
 
 import pytest

@@ -9,7 +9,6 @@ noisy. Every number here comes from `causalpref.analytic` (closed forms and seed
 
 from __future__ import annotations
 
-import math
 import numbers
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -18,7 +17,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from ..analytic import (quadrant_24_mass, refit_a_hat, sample_toy_points, toy_accuracy,
+from ..analytic import (finite_number, quadrant_24_mass, refit_a_hat, sample_toy_points, toy_accuracy,
                         toy_accuracy_ood)
 from ..errors import CausalPrefError
 from ..plots import a_hat_spread_figure, toy_figure
@@ -59,15 +58,8 @@ class SpreadView:
 
 # --------------------------------------------------------------------------- validation
 
-def _real(value, name: str) -> float:
-    if (not isinstance(value, numbers.Real) or isinstance(value, (bool, np.bool_))
-            or not math.isfinite(float(value))):
-        raise CausalPrefError(f"{name} must be a finite number, got {value!r}")
-    return float(value)
-
-
 def _check_rho(rho) -> float:
-    rho = _real(rho, "ρ")
+    rho = finite_number(rho, "ρ")
     if not -1.0 < rho < 1.0:
         raise CausalPrefError(f"ρ must lie strictly between -1 and 1 (at ρ = ±1 the two factor differences "
                               f"are the same up to sign, so the toy is degenerate), got {rho:g}")
@@ -75,7 +67,7 @@ def _check_rho(rho) -> float:
 
 
 def _check_unit(value, name: str) -> float:
-    value = _real(value, name)
+    value = finite_number(value, name)
     if not 0.0 <= value <= 1.0:
         raise CausalPrefError(f"{name} must be between 0 and 1, got {value:g}")
     return round(value, 6)

@@ -22,7 +22,8 @@ import numpy as np
 from ..errors import CausalPrefError
 from ..pairs import PairSet
 from .noise import counter_normal
-from .synthetic import EAGER_EMBEDDING_BYTES, LABEL_MODES, _require
+from .synthetic import (EAGER_EMBEDDING_BYTES, LABEL_MODES, _require, apply_mixing, labels_from_margin,
+                        random_mixing)
 
 OBJECTIVE_NAMES = ("helpfulness", "harmlessness")
 PROMPT_TYPE_NAMES = ("helpful", "red-team")
@@ -75,23 +76,14 @@ class UserObjectivesWorld:
         """Three fixed random mixings: shared, helpful-type specific, red-team specific."""
         rng = np.random.default_rng([self.seed, 10])
         k = len(self.factor_names) + 1 + self.n_topic_factors
-        return [{
-            "linear": rng.normal(0, 1 / np.sqrt(k), (k, self.dim)),
-            "w1": rng.normal(0, 1.5 / np.sqrt(k), (k, self.mixing_hidden)),
-            "b1": rng.normal(0, 0.5, self.mixing_hidden),
-            "w2": rng.normal(0, 1 / np.sqrt(self.mixing_hidden), (self.mixing_hidden, self.dim)),
-        } for _ in range(3)]
+        return [random_mixing(rng, k, self.dim, self.mixing_hidden) for _ in range(3)]
 
     def embed(self, z: np.ndarray, prompt_type: np.ndarray, topic: np.ndarray, response_ids: np.ndarray) -> np.ndarray:
         scaled = z.copy()
         scaled[:, 2:] *= self.nuisance_strength
         type_signal = (2.0 * prompt_type - 1.0)[:, None] * self.type_strength
         u = np.concatenate([scaled, type_signal, topic], axis=1)
-
-        def mix(m):
-            return u @ m["linear"] + np.tanh(u @ m["w1"] + m["b1"]) @ m["w2"]
-
-        shared, helpful_type, red_team_type = (mix(m) for m in self._mixings)
+        shared, helpful_type, red_team_type = (apply_mixing(u, m) for m in self._mixings)
         specific = np.where((prompt_type == 0)[:, None], helpful_type, red_team_type)
         gamma = self.type_specificity
         signal = np.sqrt(1 - gamma) * shared + np.sqrt(gamma) * specific
@@ -117,17 +109,13 @@ class UserObjectivesWorld:
         diffs = z_a[:, :2] - z_b[:, :2]
         margin_by_objective = diffs            # column c: reward margin under objective c
         coins = rng.random((n, 2))
-        labels = np.column_stack([self._labels(margin_by_objective[:, j], coins[:, j]) for j in (0, 1)])
+        labels = np.column_stack([labels_from_margin(margin_by_objective[:, j], coins[:, j], self.label_mode,
+                                                     self.temperature) for j in (0, 1)])
         rows = np.arange(n)
         return ObjectivePool(world=self, z_a=z_a, z_b=z_b, topic=topic, prompt_type=prompt_type,
                              objective=objective, label=labels[rows, objective],
                              counterfactual_label=labels[rows, 1 - objective],
                              true_margin=margin_by_objective[rows, objective])
-
-    def _labels(self, margin: np.ndarray, coin: np.ndarray) -> np.ndarray:
-        if self.label_mode == "btl":
-            return (coin < 1.0 / (1.0 + np.exp(-margin / self.temperature))).astype(np.float32)
-        return np.where(margin > 0, 1.0, np.where(margin < 0, 0.0, (coin < 0.5) * 1.0)).astype(np.float32)
 
 
 @dataclass(frozen=True)

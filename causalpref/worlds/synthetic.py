@@ -84,14 +84,8 @@ class CorrelatedFactorsWorld:
     @cached_property
     def _mixing(self) -> dict[str, np.ndarray]:
         """Fixed random weights of the mixing map latents -> embedding (seeded by the world)."""
-        rng = np.random.default_rng([self.seed, 0])
         k = len(self.all_factor_names) + self.n_prompt_factors
-        return {
-            "linear": rng.normal(0, 1 / np.sqrt(k), (k, self.dim)),
-            "w1": rng.normal(0, 1.5 / np.sqrt(k), (k, self.mixing_hidden)),
-            "b1": rng.normal(0, 0.5, self.mixing_hidden),
-            "w2": rng.normal(0, 1 / np.sqrt(self.mixing_hidden), (self.mixing_hidden, self.dim)),
-        }
+        return random_mixing(np.random.default_rng([self.seed, 0]), k, self.dim, self.mixing_hidden)
 
     def true_reward(self, z: np.ndarray) -> np.ndarray:
         """r*(z) = a*z1 + (1 - a)*z2 on the factors' own scale."""
@@ -100,8 +94,7 @@ class CorrelatedFactorsWorld:
     def embed(self, z_response: np.ndarray, z_prompt: np.ndarray, response_ids: np.ndarray) -> np.ndarray:
         """Mix latents non-linearly into d dimensions and add per-response noise."""
         u = np.concatenate([self._standardise(z_response), z_prompt], axis=1)
-        m = self._mixing
-        signal = u @ m["linear"] + np.tanh(u @ m["w1"] + m["b1"]) @ m["w2"]
+        signal = apply_mixing(u, self._mixing)
         noise = counter_normal(self.seed, response_ids, self.dim)
         return (signal + self.noise * noise).astype(np.float32)
 
@@ -154,11 +147,7 @@ class CorrelatedFactorsWorld:
                        factor_names=self.all_factor_names, true_margin=margin, name="probe")
 
     def _labels(self, margin: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        coin = rng.random(margin.shape[0])
-        if self.label_mode == "btl":
-            return (coin < 1.0 / (1.0 + np.exp(-margin / self.temperature))).astype(np.float32)
-        # Higher true reward wins; exact ties (common on discrete scales) by a fair coin.
-        return np.where(margin > 0, 1.0, np.where(margin < 0, 0.0, (coin < 0.5) * 1.0)).astype(np.float32)
+        return labels_from_margin(margin, rng.random(margin.shape[0]), self.label_mode, self.temperature)
 
 
 @dataclass(frozen=True)
@@ -216,6 +205,28 @@ class FactorPool:
             true_margin=self.true_margin[indices],
             name=name,
         )
+
+
+def random_mixing(rng: np.random.Generator, k: int, dim: int, hidden: int) -> dict[str, np.ndarray]:
+    """Weights of a fixed non-linear map from k latents to dim: a linear part plus a tanh layer."""
+    return {
+        "linear": rng.normal(0, 1 / np.sqrt(k), (k, dim)),
+        "w1": rng.normal(0, 1.5 / np.sqrt(k), (k, hidden)),
+        "b1": rng.normal(0, 0.5, hidden),
+        "w2": rng.normal(0, 1 / np.sqrt(hidden), (hidden, dim)),
+    }
+
+
+def apply_mixing(u: np.ndarray, m: dict[str, np.ndarray]) -> np.ndarray:
+    return u @ m["linear"] + np.tanh(u @ m["w1"] + m["b1"]) @ m["w2"]
+
+
+def labels_from_margin(margin: np.ndarray, coin: np.ndarray, mode: str, temperature: float) -> np.ndarray:
+    """1.0 when a is preferred. argmax: the higher true reward wins, exact ties (common on
+    discrete scales) by a fair coin; btl: P(a wins) = sigmoid(margin / temperature)."""
+    if mode == "btl":
+        return (coin < 1.0 / (1.0 + np.exp(-margin / temperature))).astype(np.float32)
+    return np.where(margin > 0, 1.0, np.where(margin < 0, 0.0, (coin < 0.5) * 1.0)).astype(np.float32)
 
 
 def _require(ok: bool, message: str) -> None:
