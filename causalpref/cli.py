@@ -13,13 +13,37 @@ from dataclasses import replace
 
 from .errors import CausalPrefError
 from .cache import ResultCache, format_info
-from .experiments import EXP1_MODELS, Exp1Spec, Exp2Spec
+from .experiments import EXP1_MODELS, Exp1Spec, Exp2Sizes, Exp2Spec
 from .io import check_output_path, write_csv_atomic
 from .models import MODEL_NAMES
 from .runs import run_cached
 from .report import (achieved_consistency_lines, achieved_rho_lines, baselines_table, exp1_table,
                      exp2_baselines, exp2_tables)
+from .worlds.real import FACTOR_KINDS, OBJECTIVE_KINDS, RealDataWorld
 from .worlds.synthetic import LABEL_MODES, SCALES
+
+REAL_KINDS = FACTOR_KINDS + OBJECTIVE_KINDS
+# Split sizes that the small real files bundled for development can support.
+REAL_SIZES = {"Exp2Spec": {"relabeled-hh": Exp2Sizes(train=1200, val=300, test=400)},
+              "Exp1Spec": {}}
+
+
+def tqdm_progress(desc: str):
+    """A progress(done, total) callback drawing a tqdm bar on stderr (a no-op without tqdm)."""
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    bar = {}
+
+    def update(done, total):
+        if "bar" not in bar:
+            bar["bar"] = tqdm(total=total, desc=desc, file=sys.stderr)
+        bar["bar"].n = done
+        bar["bar"].refresh()
+        if done >= total:
+            bar["bar"].close()
+    return update
 
 EPILOG_EXP1 = """\
 Interactive default (fast on a laptop CPU): 2,000 train / 500 val / 2,000 ID / 2,000 OOD
@@ -71,6 +95,15 @@ def _add_common(parser: argparse.ArgumentParser, default_rhos: list[float], defa
     world.add_argument("--temperature", type=float, help="BTL label temperature (with --label-mode btl)")
     world.add_argument("--pool-size", type=int, help="candidate pairs in the world's pool")
     world.add_argument("--world-seed", type=int, help="seed of the world's mixing and pool (default 0)")
+    real = parser.add_argument_group("real data (instead of the synthetic world)")
+    real.add_argument("--world", default="synthetic", metavar="KIND",
+                      help="synthetic (default), or a real data kind read from --data: " + ", ".join(REAL_KINDS))
+    real.add_argument("--data", metavar="PATH", help="local data file (JSONL/JSONL.gz/CSV/Parquet) for --world")
+    real.add_argument("--factors", nargs="+", metavar="NAME",
+                      help="factor columns of a generic per-response table (--world responses), first two used")
+    real.add_argument("--model", metavar="DIR", help="local transformers model directory for the embeddings "
+                                                     "(default: the packaged all-MiniLM-L6-v2)")
+    real.add_argument("--max-length", type=int, default=256, help="tokens per text; long dialogues keep their end")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -111,6 +144,14 @@ def build_parser() -> argparse.ArgumentParser:
     for name, what in (("train", "training pairs"), ("val", "validation pairs"),
                        ("test", "pairs in each of the consistent and inconsistent test sets")):
         sizes.add_argument(f"--n-{name}", type=int, help=what)
+    embed = sub.add_parser("embed", help="pre-compute the embeddings of a real data file",
+                           description="Embed every (prompt, response) of a data file with a local "
+                                       "transformers model and keep the vectors in the embedding cache.")
+    embed.add_argument("--data", required=True, metavar="PATH", help="local data file")
+    embed.add_argument("--kind", required=True, choices=REAL_KINDS, help="what the file holds")
+    embed.add_argument("--model", metavar="DIR", help="local model directory (default: packaged all-MiniLM-L6-v2)")
+    embed.add_argument("--max-length", type=int, default=256, help="tokens per text (default 256)")
+    embed.add_argument("--factors", nargs="+", metavar="NAME", help="factor columns (--kind responses)")
     cache = sub.add_parser("cache", help="show or clear the result cache",
                            description="The result cache holds every computed sweep under cache/ "
                                        "(or $CAUSALPREF_CACHE_DIR), keyed by the full spec and the code version.")
@@ -131,13 +172,30 @@ COMMON_MODEL = {"hidden": "hidden", "latent": "latent", "layers": "n_layers",
 COMMON_TRAIN = {"lr": "lr", "epochs": "epochs", "batch_size": "batch_size", "precision": "precision"}
 
 
+def _world_from_args(args, spec, world_options: dict):
+    if args.world == "synthetic":
+        return replace(spec.world, **_given(args, {**COMMON_WORLD, **world_options}))
+    if args.world not in REAL_KINDS:
+        raise CausalPrefError(f"--world must be synthetic or one of {list(REAL_KINDS)}, got {args.world!r}")
+    if not args.data:
+        raise CausalPrefError(f"--world {args.world} needs --data PATH (a local file; nothing is downloaded)")
+    options = {"model_dir": args.model, "max_length": args.max_length}
+    if getattr(args, "a", None) is not None:
+        options["a"] = args.a
+    if args.factors:
+        options["factors"] = tuple(args.factors)
+    return RealDataWorld.from_path(args.world, args.data, **options)
+
+
 def spec_from_args(args, spec_class, world_options: dict, size_names: tuple[str, ...]):
     spec = spec_class.paper_size() if args.paper_size else spec_class()
     if args.seeds < 1:
         raise CausalPrefError(f"--seeds must be at least 1, got {args.seeds}")
+    if args.world in REAL_SIZES.get(spec_class.__name__, {}):
+        spec = replace(spec, sizes=REAL_SIZES[spec_class.__name__][args.world])
     return replace(
         spec,
-        world=replace(spec.world, **_given(args, {**COMMON_WORLD, **world_options})),
+        world=_world_from_args(args, spec, world_options),
         sizes=replace(spec.sizes, **_given(args, {f"n_{s}": s for s in size_names})),
         model=replace(spec.model, **_given(args, COMMON_MODEL)),
         train=replace(spec.train, **_given(args, COMMON_TRAIN)),
@@ -154,6 +212,9 @@ def _run(args, kind, spec, sections) -> int:
     if args.out:
         check_output_path(args.out)
     started = time.perf_counter()
+    if isinstance(spec.world, RealDataWorld):       # embed first, with a progress bar
+        print(f"embedding {spec.world.path} (cached under cache/embeddings) ...", file=sys.stderr)
+        spec.world.pool(progress=tqdm_progress("embedding"))
     sweep, was_cached = run_cached(kind, spec, ResultCache(enabled=not args.no_cache), progress=_progress)
     results = sweep.results
     print("\n\n".join(section(results) for section in sections))
@@ -176,6 +237,16 @@ def run_exp2_command(args) -> int:
     return _run(args, "exp2", spec, (exp2_tables, exp2_baselines, achieved_consistency_lines))
 
 
+def run_embed_command(args) -> int:
+    world = RealDataWorld.from_path(args.kind, args.data, model_dir=args.model, max_length=args.max_length,
+                                    **({"factors": tuple(args.factors)} if args.factors else {}))
+    started = time.perf_counter()
+    pool = world.pool(progress=tqdm_progress("embedding"))
+    print(f"{len(pool)} pairs of {world.path} embedded ({pool.emb_a.shape[1]}-d) in "
+          f"{time.perf_counter() - started:.1f} s; cached under cache/embeddings")
+    return 0
+
+
 def run_cache_command(args) -> int:
     cache = ResultCache()
     if args.action == "info":
@@ -185,7 +256,8 @@ def run_cache_command(args) -> int:
     return 0
 
 
-COMMANDS = {"exp1": run_exp1_command, "exp2": run_exp2_command, "cache": run_cache_command}
+COMMANDS = {"exp1": run_exp1_command, "exp2": run_exp2_command, "cache": run_cache_command,
+            "embed": run_embed_command}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,12 +21,13 @@ from .metrics import (CHANCE, mean_margin, non_dominant_factor, oracle_accuracy,
 from .consistency import draw_objective_splits
 from .models import MODEL_NAMES, ModelConfig, build_model
 from .pairs import PairSet
-from .sampling import draw_correlation_splits
+from .sampling import CorrelationSplits, draw_correlation_splits, pearson, sample_with_target_rho
 from .train import TrainConfig, discriminator_accuracy, reward_margins, train_reward_model
 from .inspect import boundary_probe, boundary_rows, history_rows, implied_weight_rows, latent_rows
 from .pairs import concat_pairs
 from .train_many import train_reward_models
 from .worlds import CorrelatedFactorsWorld, UserObjectivesWorld
+from .worlds.real import group_split
 
 RESULT_COLUMNS = ["experiment", "world", "model", "rho", "seed", "split", "accuracy", "n",
                   "rho_achieved", "margin", "oracle_accuracy", "spurious_accuracy", "chance",
@@ -92,9 +93,35 @@ def _cell_seed(spec_seed: int, rho: float) -> int:
 
 
 def draw_exp1_splits(pool, spec_seed: int, rho: float, sizes: SplitSizes):
-    """The four splits of one (rho, seed) cell, drawn from the pool's causal factors."""
-    d1, d2 = (pool.diffs(name) for name in pool.world.factor_names)
-    return draw_correlation_splits(d1, d2, sizes.as_dict(), rho, _cell_seed(spec_seed, rho))
+    """The four splits of one (rho, seed) cell, drawn from the pool's first two factors.
+
+    Pools with groups (real data: pairs of answers to one question) are split by group
+    first — 60 % of the groups for training, 10 % for validation, 30 % for the tests — so
+    that no question is seen in training and tested on."""
+    d1, d2 = (pool.diffs(name) for name in pool.world.factor_names[:2])
+    seed = _cell_seed(spec_seed, rho)
+    group = getattr(pool, "group", None)
+    if group is None:
+        return draw_correlation_splits(d1, d2, sizes.as_dict(), rho, seed)
+    parts = group_split(group, {"train": 0.6, "val": 0.1, "test": 0.3}, seed)
+    indices, achieved = {}, {}
+    split_seeds = np.random.SeedSequence(seed).spawn(4)
+    for name, part, split_seed in (("train", "train", split_seeds[0]), ("val", "val", split_seeds[1]),
+                                   ("id", "test", split_seeds[2])):
+        try:
+            draw = sample_with_target_rho(d1, d2, getattr(sizes, name), rho, split_seed, available=parts[part])
+        except CausalPrefError as error:
+            raise CausalPrefError(f"split {name!r} (drawn from {part} questions): {error}") from None
+        indices[name], achieved[name] = draw.indices, draw.achieved_rho
+    left = parts["test"] & (d1 * d2 < 0)
+    left[indices["id"]] = False
+    candidates = np.flatnonzero(left)
+    if candidates.size < sizes.ood:
+        raise CausalPrefError(f"split 'ood': cannot draw n={sizes.ood} pairs with d1*d2 < 0 from the test "
+                              f"questions: only {candidates.size} remain")
+    ood = np.sort(np.random.default_rng(split_seeds[3]).choice(candidates, sizes.ood, replace=False))
+    indices["ood"], achieved["ood"] = ood, pearson(d1[ood], d2[ood])
+    return CorrelationSplits(indices=indices, achieved_rho=achieved, target_rho=float(rho))
 
 
 @dataclass
@@ -213,11 +240,12 @@ def run_exp1(spec: Exp1Spec, progress=None, sequential: bool = False) -> Sweep:
                      evaluate={name: (data[name], splits.achieved_rho[name]) for name in data})
 
     device = resolve_device(spec.device)
-    probe = boundary_probe(world)
     inspectors = {
-        "boundary": lambda model, cell, result: boundary_rows(model, probe, device),
         "implied": lambda model, cell, result: implied_weight_rows(model, cell.evaluate["id"][0], device),
     }
+    if hasattr(world, "probe_pairs"):      # synthetic worlds can embed any (d1, d2): draw the boundary
+        probe = boundary_probe(world)
+        inspectors["boundary"] = lambda model, cell, result: boundary_rows(model, probe, device)
     return _sweep(spec, "exp1", world, make_cell, lambda pairs: spurious_accuracy(pairs, spurious_factor),
                   uses_objective=False, progress=progress, sequential=sequential, inspectors=inspectors)
 
@@ -284,6 +312,9 @@ def run_exp2(spec: Exp2Spec, progress=None, sequential: bool = False) -> Sweep:
     """Train every (rho, seed, model); evaluate consistent / inconsistent, train split likewise."""
     world = spec.world
     pool = world.pool()
+    if getattr(pool, "prompt_type", None) is None or getattr(pool, "objective", None) is None:
+        raise CausalPrefError(f"Experiment 2 needs an objective and a prompt type per pair, and {world.name} "
+                              "has none (use relabelled HH-RLHF, or a pair table with objective and prompt_type)")
 
     def make_cell(rho, seed):
         splits = draw_objective_splits(pool.prompt_type, pool.objective, spec.sizes.as_dict(), rho,

@@ -18,13 +18,17 @@ from .experiments import Exp1Spec, Exp2Spec, Sweep, run_exp1, run_exp2
 
 RUNNERS = {"exp1": run_exp1, "exp2": run_exp2}
 SPEC_TYPES = {"exp1": Exp1Spec, "exp2": Exp2Spec}
-TABLES = {"exp1": ("results", "history", "boundary", "implied"),
-          "exp2": ("results", "history", "latent")}
+def tables_of(kind: str, spec) -> tuple[str, ...]:
+    """The tables a sweep of this spec produces (a decision boundary needs a synthetic world)."""
+    if kind == "exp2":
+        return ("results", "history", "latent")
+    boundary = ("boundary",) if hasattr(spec.world, "probe_pairs") else ()
+    return ("results", "history", "implied") + boundary
 
 
 def _keys(kind: str, spec) -> dict[str, str]:
     keyed = replace(spec, device=resolve_device(spec.device).type)
-    return {table: spec_key(f"{kind}/{table}", keyed) for table in TABLES[kind]}
+    return {table: spec_key(f"{kind}/{table}", keyed) for table in tables_of(kind, spec)}
 
 
 def load_cached(kind: str, spec, cache: ResultCache) -> Sweep | None:
