@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from dataclasses import replace
 
-from causalpref import CausalPrefError
 from causalpref.cli import main
 from causalpref.experiments import Exp1Spec, Exp2Sizes, Exp2Spec, SplitSizes, draw_exp1_splits, run_exp1, run_exp2
 from causalpref.models import ModelConfig
