@@ -32,6 +32,9 @@ def render():
                  help="Prompt type confounded with the user's objective; Base, Multihead, Adversarial.")
     st.page_link("pages/4_Analytic_toy.py", label="Analytic toy",
                  help="The closed-form picture: why high ρ leaves few informative pairs.")
+    st.page_link("pages/5_Data.py", label="Data",
+                 help="Use a real preference data file (TruthfulQA, relabelled HH-RLHF, your own) "
+                      "embedded with a local model, on the experiment pages.")
 
     st.subheader("The causal picture")
     columns = st.columns(2)

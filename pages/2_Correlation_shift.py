@@ -1,11 +1,13 @@
 """Correlation shift (Experiment 1): slide the training correlation, watch OOD accuracy fall."""
 
 from dataclasses import replace
+from pathlib import Path
 
 import streamlit as st
 
 import appkit
 from causalpref.experiments import INTERACTIVE_RHOS, Exp1Spec
+from causalpref.views import data as dv
 from causalpref.views.correlation import correlation_view, reading_of_curve
 from causalpref.worlds import CorrelatedFactorsWorld
 from causalpref.worlds.synthetic import SCALES
@@ -20,7 +22,18 @@ appkit.page(
 )
 
 
+SYNTHETIC = "Synthetic (embedded)"
+REAL_RHOS = (0.0, 0.3, 0.6, 0.9)
+
+
 def render():
+    real = st.session_state.get("real_world")
+    data_label = dv.world_label(real, dv.FACTOR_KINDS)
+    choice = st.selectbox("World", [SYNTHETIC] + ([data_label] if data_label else []), key="world",
+                          help="Synthetic: the embedded correlated-factors world. Data: the file chosen "
+                               "on the Data page.")
+    if choice != SYNTHETIC:
+        return render_real(real)
     left, right = st.columns([3, 1])
     rho = left.select_slider("Training correlation ρ between d1 and d2", options=list(INTERACTIVE_RHOS),
                              value=0.0, key="rho", bind="query-params")
@@ -33,7 +46,22 @@ def render():
     if sweep is None:
         return
     view = correlation_view(sweep, rho, world.a)
+    show(sweep, view, rho, f"exp1_{scale}_results.csv")
 
+
+def render_real(real):
+    rho = st.select_slider("Training correlation ρ between d1 and d2", options=list(REAL_RHOS),
+                           value=0.0, key="rho_real")
+    world = dv.world_of(real)
+    spec = replace(Exp1Spec(), world=world, rhos=REAL_RHOS)
+    sweep = appkit.sweep("exp1", spec, f"the Experiment-1 sweep on {real.get('name')} (4 ρ × 3 seeds)")
+    if sweep is None:
+        return
+    view = dv.correlation_view_for(sweep, rho, world.a)
+    show(sweep, view, rho, f"exp1_{Path(real['path']).stem}_results.csv")
+
+
+def show(sweep, view, rho, file_name):
     cols = st.columns(4)
     for col, label, number in ((cols[0], "ID accuracy", view.id), (cols[1], "OOD accuracy", view.ood)):
         paper_text = "not reported at this ρ" if number.paper is None else f"{number.paper:.1f}%"
@@ -55,14 +83,19 @@ def render():
     left, right = st.columns(2)
     with left:
         st.subheader("Decision boundary")
-        st.plotly_chart(view.boundary, key="boundary")
-        appkit.reading("Blue: the model prefers response a; red: b. The black line is where people are "
-                       "indifferent; the dashed red line is the boundary the model's rewards imply. The "
-                       "shaded quadrants hold the pairs where the factors disagree — where a wrong â costs.")
+        if view.boundary is None:
+            st.info("The decision-boundary map needs a world that can embed any (d1, d2) — only the "
+                    "synthetic world can; real data has just the pairs it has.")
+        else:
+            st.plotly_chart(view.boundary, key="boundary")
+            appkit.reading("Blue: the model prefers response a; red: b. The black line is where people "
+                           "are indifferent; the dashed red line is the boundary the model's rewards imply. "
+                           "The shaded quadrants hold the pairs where the factors disagree — where a wrong "
+                           "â costs.")
     with right:
         st.subheader("Training curves")
         st.plotly_chart(view.training, key="training")
-    appkit.download_csv(sweep.results, f"exp1_{scale}_results.csv")
+    appkit.download_csv(sweep.results, file_name)
 
 
 appkit.guard(render)

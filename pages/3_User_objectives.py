@@ -4,10 +4,18 @@ A thin description of the UI; every number, reading and figure comes from
 causalpref.views.objectives.
 """
 
+from dataclasses import replace
+
 import streamlit as st
 
 import appkit
+from causalpref.experiments import Exp2Sizes
+from causalpref.views import data as dv
 from causalpref.views import objectives as ov
+
+SYNTHETIC = "Synthetic (embedded)"
+# cf. causalpref.cli.REAL_SIZES: what the relabelled HH-RLHF test file can supply at every ρ
+REAL_SIZES = {"relabeled-hh": Exp2Sizes(train=1200, val=300, test=400)}
 
 appkit.page(
     "User objectives",
@@ -26,6 +34,11 @@ appkit.page(
 
 
 def render() -> None:
+    real = st.session_state.get("real_world")
+    data_label = dv.world_label(real, dv.OBJECTIVE_KINDS)
+    choice = st.selectbox("World", [SYNTHETIC] + ([data_label] if data_label else []), key="world",
+                          help="Synthetic: the embedded user-objectives world. Data: the file chosen on "
+                               "the Data page.")
     left, middle, right = st.columns(3)
     with left:
         rho = st.select_slider("Consistency rate ρ = P(t = c)", options=ov.RHO_OPTIONS, value=ov.DEFAULT_RHO,
@@ -46,6 +59,10 @@ def render() -> None:
         return
 
     spec = ov.objectives_spec(lam, models)
+    if choice != SYNTHETIC:
+        spec = replace(spec, world=dv.world_of(real))
+        if real["kind"] in REAL_SIZES:
+            spec = replace(spec, sizes=REAL_SIZES[real["kind"]])
     sweep = appkit.sweep("exp2", spec, ov.spec_description(spec))
     if sweep is None:
         return
