@@ -22,7 +22,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -33,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import CausalPrefError
+from .io import fsync_dir, write_atomic
 
 ENV_VAR = "CAUSALPREF_CACHE_DIR"
 FORMAT = 1
@@ -331,17 +331,8 @@ class ResultCache:
         path = self.path_for(key)
         arrays = _encode(key, frame, dict(meta))
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{key}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                np.savez(handle, allow_pickle=False, **arrays)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        _fsync_dir(path.parent)
+        write_atomic(path, lambda handle: np.savez(handle, allow_pickle=False, **arrays))
+        fsync_dir(path.parent)
         return path
 
     def get_or_compute(self, kind: str, spec: Any,
@@ -403,20 +394,6 @@ class ResultCache:
             except OSError:
                 pass
         return removed
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make the rename durable; not every platform can open a folder."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _size(n: int) -> str:

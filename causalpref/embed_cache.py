@@ -40,7 +40,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 import warnings
 from datetime import datetime, timezone
 from pathlib import Path
@@ -48,7 +47,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .cache import _fsync_dir, default_cache_root
+from .cache import default_cache_root
+from .io import fsync_dir, write_atomic
 from .embed import Encoder, text_key
 from .errors import CausalPrefError
 
@@ -74,20 +74,6 @@ def _sha256(data) -> str:
 
 def _keys_sha256(keys: Sequence[str]) -> str:
     return _sha256("\n".join(keys).encode("ascii"))
-
-
-def _write_atomic(path: Path, write: Callable) -> None:
-    """write(handle) into a temporary file beside `path`, fsync, rename onto `path`."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _empty(rows: int, dim: int) -> np.ndarray:
@@ -328,14 +314,14 @@ class EmbeddingCache:
             taken = [int(m.group(1)) for p in self.dir.iterdir() if (m := _SHARD_RE.fullmatch(p.name))]
             number = max(taken + [self._next - 1]) + 1
             npy, index = self._paths(number)
-            _write_atomic(npy, lambda handle: np.save(handle, data, allow_pickle=False))
-            _fsync_dir(self.dir)      # the shard's name is durable before its index entry exists
+            write_atomic(npy, lambda handle: np.save(handle, data, allow_pickle=False))
+            fsync_dir(self.dir)      # the shard's name is durable before its index entry exists
             try:
-                _write_atomic(index, lambda handle: handle.write(text))
+                write_atomic(index, lambda handle: handle.write(text))
             except BaseException:
                 npy.unlink(missing_ok=True)
                 raise
-            _fsync_dir(self.dir)
+            fsync_dir(self.dir)
             self._loaded.add(number)
             self._next = number + 1
             self._add(data, new_keys)

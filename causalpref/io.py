@@ -11,6 +11,37 @@ import pandas as pd
 from .errors import CausalPrefError
 
 
+def write_atomic(path: Path, write) -> None:
+    """write(handle) into a temporary file beside `path`, fsync, then rename onto `path`.
+
+    Readers see the old file or the new one, never a part; on any failure the temporary
+    file is removed and the old file stays."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename durable; not every platform can open a folder."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 def check_output_path(path: str | os.PathLike) -> Path:
     """Refuse an unusable output path up front, before any long computation."""
     path = Path(path)
@@ -24,12 +55,6 @@ def check_output_path(path: str | os.PathLike) -> Path:
 def write_csv_atomic(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
     """Write to a temporary file beside `path`, then rename over it in one step."""
     path = check_output_path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="") as handle:
-            frame.to_csv(handle, index=False, float_format="%.10g")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    text = frame.to_csv(index=False, float_format="%.10g", lineterminator="\n")
+    write_atomic(path, lambda handle: handle.write(text.encode()))
     return path
