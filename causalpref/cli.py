@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 from dataclasses import replace
 
 from .errors import CausalPrefError
@@ -97,7 +98,8 @@ def _add_common(parser: argparse.ArgumentParser, default_rhos: list[float], defa
     world.add_argument("--world-seed", type=int, help="seed of the world's mixing and pool (default 0)")
     real = parser.add_argument_group("real data (instead of the synthetic world)")
     real.add_argument("--world", default="synthetic", metavar="KIND",
-                      help="synthetic (default), or a real data kind read from --data: " + ", ".join(REAL_KINDS))
+                      help="synthetic (default); a real data kind read from --data: " + ", ".join(REAL_KINDS)
+                           + "; or a data FILE itself (its kind guessed from its fields)")
     real.add_argument("--data", metavar="PATH", help="local data file (JSONL/JSONL.gz/CSV/Parquet) for --world")
     real.add_argument("--factors", nargs="+", metavar="NAME",
                       help="factor columns of a generic per-response table (--world responses), first two used")
@@ -148,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
                            description="Embed every (prompt, response) of a data file with a local "
                                        "transformers model and keep the vectors in the embedding cache.")
     embed.add_argument("--data", required=True, metavar="PATH", help="local data file")
-    embed.add_argument("--kind", required=True, choices=REAL_KINDS, help="what the file holds")
+    embed.add_argument("--kind", choices=REAL_KINDS, help="what the file holds (default: guessed from its fields)")
     embed.add_argument("--model", metavar="DIR", help="local model directory (default: packaged all-MiniLM-L6-v2)")
     embed.add_argument("--max-length", type=int, default=256, help="tokens per text (default 256)")
     embed.add_argument("--factors", nargs="+", metavar="NAME", help="factor columns (--kind responses)")
@@ -175,6 +177,8 @@ COMMON_TRAIN = {"lr": "lr", "epochs": "epochs", "batch_size": "batch_size", "pre
 def _world_from_args(args, spec, world_options: dict):
     if args.world == "synthetic":
         return replace(spec.world, **_given(args, {**COMMON_WORLD, **world_options}))
+    if args.world not in REAL_KINDS and Path(args.world).is_file():     # --world FILE: a generic table
+        args.data, args.world = args.world, _guess_kind(args.world)
     if args.world not in REAL_KINDS:
         raise CausalPrefError(f"--world must be synthetic or one of {list(REAL_KINDS)}, got {args.world!r}")
     if not args.data:
@@ -237,8 +241,17 @@ def run_exp2_command(args) -> int:
     return _run(args, "exp2", spec, (exp2_tables, exp2_baselines, achieved_consistency_lines))
 
 
+def _guess_kind(path: str) -> str:
+    from .worlds.datasets import guess_kind
+    kind = guess_kind(path)
+    if kind not in REAL_KINDS:
+        raise CausalPrefError(f"{path}: looks like {kind!r} data, which no experiment uses; "
+                              f"expected one of {list(REAL_KINDS)} (say which with --world or --kind)")
+    return kind
+
+
 def run_embed_command(args) -> int:
-    world = RealDataWorld.from_path(args.kind, args.data, model_dir=args.model, max_length=args.max_length,
+    world = RealDataWorld.from_path(args.kind or _guess_kind(args.data), args.data, model_dir=args.model, max_length=args.max_length,
                                     **({"factors": tuple(args.factors)} if args.factors else {}))
     started = time.perf_counter()
     pool = world.pool(progress=tqdm_progress("embedding"))

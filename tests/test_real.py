@@ -111,3 +111,18 @@ def test_cli_embed_then_exp1_on_real_file(truthfulqa_file, capsys):
                  "--n-train", "150", "--n-val", "30", "--n-id", "80", "--n-ood", "40", "--epochs", "2",
                  "--device", "cpu"]) == 0
     assert "Experiment 1" in capsys.readouterr().out
+
+
+def test_world_file_with_factors_guesses_a_response_table(tmp_path, capsys):
+    rows = ["prompt,response,truthfulness,instruction_following"]
+    rng = np.random.default_rng(2)
+    for p in range(60):
+        for r in range(6):
+            rows.append(f"prompt {p},response {p}-{r} {rng.integers(1000)},{rng.integers(1, 6)},{rng.integers(1, 6)}")
+    table = tmp_path / "ratings.csv"
+    table.write_text("\n".join(rows) + "\n")
+    assert main(["embed", "--data", str(table), "--factors", "truthfulness", "instruction_following"]) == 0
+    assert main(["exp1", "--world", str(table), "--factors", "truthfulness", "instruction_following",
+                 "--rho", "0.3", "--seeds", "1", "--n-train", "200", "--n-val", "40", "--n-id", "100",
+                 "--n-ood", "40", "--epochs", "2", "--device", "cpu"]) == 0
+    assert "Experiment 1" in capsys.readouterr().out
