@@ -146,6 +146,23 @@ def build_parser() -> argparse.ArgumentParser:
     for name, what in (("train", "training pairs"), ("val", "validation pairs"),
                        ("test", "pairs in each of the consistent and inconsistent test sets")):
         sizes.add_argument(f"--n-{name}", type=int, help=what)
+    diagnose = sub.add_parser("diagnose", help="overlap diagnostics of the training sets, before training",
+                              description="Draw the training and test sets of an experiment (seed 0) and "
+                                          "print how well the training data covers the test data: for exp1 "
+                                          "quadrant masses, training support, importance-weight ESS and SMD; "
+                                          "for exp2 the cross-fitted propensity P(c | prompt) and its overlap.")
+    which = diagnose.add_subparsers(dest="experiment", required=True, metavar="EXPERIMENT")
+    d1 = which.add_parser("exp1", help="correlated factors")
+    _add_common(d1, [0.0, 0.3, 0.6, 0.9], 1, EXP1_MODELS, ["base"])
+    d1.add_argument("--scale", choices=SCALES)
+    d1.add_argument("--a", type=float)
+    for name in ("train", "val", "id", "ood"):
+        d1.add_argument(f"--n-{name}", type=int)
+    d2 = which.add_parser("exp2", help="user objectives")
+    _add_common(d2, [0.5, 0.8, 0.9, 1.0], 1, MODEL_NAMES, list(MODEL_NAMES))
+    d2.add_argument("--epsilon", type=float, default=0.1, help="overlap band [eps, 1 - eps] (default 0.1)")
+    for name in ("train", "val", "test"):
+        d2.add_argument(f"--n-{name}", type=int)
     embed = sub.add_parser("embed", help="pre-compute the embeddings of a real data file",
                            description="Embed every (prompt, response) of a data file with a local "
                                        "transformers model and keep the vectors in the embedding cache.")
@@ -260,6 +277,33 @@ def run_embed_command(args) -> int:
     return 0
 
 
+def run_diagnose_command(args) -> int:
+    """Print the overlap report of each rho's seed-0 draw."""
+    from .consistency import draw_objective_splits
+    from .diagnostics import overlap_report
+    from .experiments import _cell_seed, draw_exp1_splits
+    from .propensity import objective_overlap_report
+    if args.experiment == "exp1":
+        spec = spec_from_args(args, Exp1Spec, {"scale": "scale", "a": "a"}, ("train", "val", "id", "ood"))
+    else:
+        spec = spec_from_args(args, Exp2Spec, {}, ("train", "val", "test"))
+    pool = spec.world.pool()
+    for rho in spec.rhos:
+        print(f"=== {args.experiment} on {spec.world.name}, training rho = {rho:g} (seed 0) ===")
+        if args.experiment == "exp1":
+            splits = draw_exp1_splits(pool, 0, rho, spec.sizes)
+            d1, d2 = (pool.diffs(name) for name in pool.world.factor_names[:2])
+            train, ood = splits.indices["train"], splits.indices["ood"]
+            print(overlap_report(d1[train], d2[train], d1[ood], d2[ood]))
+        else:
+            splits = draw_objective_splits(pool.prompt_type, pool.objective, spec.sizes.as_dict(), rho,
+                                           _cell_seed(0, rho))
+            train = pool.pairs(splits.indices["train"], "train")
+            print(objective_overlap_report(train.emb_a, train.objective, epsilon=args.epsilon))
+        print()
+    return 0
+
+
 def run_cache_command(args) -> int:
     cache = ResultCache()
     if args.action == "info":
@@ -270,7 +314,7 @@ def run_cache_command(args) -> int:
 
 
 COMMANDS = {"exp1": run_exp1_command, "exp2": run_exp2_command, "cache": run_cache_command,
-            "embed": run_embed_command}
+            "embed": run_embed_command, "diagnose": run_diagnose_command}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -124,3 +124,25 @@ def test_precision_needs_cuda(capsys):
         pytest.skip("this machine has CUDA")
     assert main(["exp1", "--rho", "0", "--precision", "bf16"] + TINY) == 2
     assert "needs a CUDA device" in capsys.readouterr().err
+
+
+def test_diagnose_exp1_warns_at_high_rho_only(capsys):
+    assert main(["diagnose", "exp1", "--rho", "0", "0.9", "--scale", "continuous", "--pool-size", "20000"]) == 0
+    report = capsys.readouterr().out
+    low, high = report.split("training rho = 0.9")
+    assert "ESS of train->test importance weights" in low and "warning: Poor overlap" not in low
+    assert "warning: Poor overlap" in high
+
+
+def test_diagnose_exp2_warns_when_prompt_gives_away_the_objective(capsys):
+    assert main(["diagnose", "exp2", "--rho", "0.5", "1.0", "--pool-size", "20000"]) == 0
+    report = capsys.readouterr().out
+    low, high = report.split("training rho = 1 ")
+    assert "overlap OK" in low and "WARNING: POOR OVERLAP" not in low
+    assert "WARNING: POOR OVERLAP" in high and "does NOT clip" in high
+
+
+def test_diagnose_bad_epsilon_is_one_line(capsys):
+    assert main(["diagnose", "exp2", "--rho", "0.5", "--epsilon", "0.7", "--pool-size", "20000"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "\n" not in err and "epsilon" in err
