@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from .errors import CausalPrefError
 from .cache import ResultCache, format_info
-from .experiments import EXP1_MODELS, Exp1Spec, Exp2Sizes, Exp2Spec
+from .experiments import EXP1_MODELS, EXP2_MODELS, Exp1Spec, Exp2Sizes, Exp2Spec
 from .io import check_output_path, write_csv_atomic
 from .models import MODEL_NAMES
 from .runs import run_cached
@@ -134,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "objective c with probability rho, then test on consistent (t = c) and "
                     "inconsistent (t != c) pairs. Prints Tables 2 and 3 beside the paper's numbers.",
         epilog=EPILOG_EXP2, formatter_class=argparse.RawDescriptionHelpFormatter)
-    _add_common(exp2, [0.5, 0.6, 0.7, 0.8, 0.9, 1.0], 5, MODEL_NAMES, list(MODEL_NAMES))
+    _add_common(exp2, [0.5, 0.6, 0.7, 0.8, 0.9, 1.0], 5, EXP2_MODELS, list(MODEL_NAMES))
     exp2.add_argument("--lambda", dest="adversary_lambda", type=float, metavar="LAMBDA",
                       help="gradient-reversal strength of the adversarial model (default 1.0)")
     exp2.add_argument("--head-hidden", type=int, help="hidden width of each head and the discriminator (0 = linear)")

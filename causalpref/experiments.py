@@ -23,6 +23,8 @@ from .models import MODEL_NAMES, ModelConfig, build_model
 from .pairs import PairSet
 from .sampling import CorrelationSplits, draw_correlation_splits, pearson, sample_with_target_rho
 from .train import TrainConfig, discriminator_accuracy, reward_margins, train_reward_model
+from .diagnostics import reweighting_target_balanced
+from .propensity import cross_fitted_propensity, inverse_propensity_weights
 from .inspect import boundary_probe, boundary_rows, history_rows, implied_weight_rows, latent_rows
 from .pairs import concat_pairs
 from .train_many import train_reward_models
@@ -32,7 +34,11 @@ from .worlds.real import group_split
 RESULT_COLUMNS = ["experiment", "world", "model", "rho", "seed", "split", "accuracy", "n",
                   "rho_achieved", "margin", "oracle_accuracy", "spurious_accuracy", "chance",
                   "best_epoch"]
-EXP1_MODELS = ("base",)
+# "reweighted" is the Base model trained with importance weights (diagnostics.py,
+# propensity.py): balanced quadrants in Experiment 1, inverse propensity in Experiment 2.
+REWEIGHTED = "reweighted"
+EXP1_MODELS = ("base", REWEIGHTED)
+EXP2_MODELS = MODEL_NAMES + (REWEIGHTED,)
 # The Correlation-shift slider's grid: the interactive sweep trains every value of it.
 INTERACTIVE_RHOS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 
@@ -160,7 +166,7 @@ def _cells_per_chunk(spec, device) -> int:
 
 
 def _sweep(spec, experiment: str, world, make_cell, spurious, uses_objective: bool, progress,
-           sequential: bool = False, inspectors: dict | None = None) -> Sweep:
+           sequential: bool = False, inspectors: dict | None = None, weigh=None) -> Sweep:
     """Train every (rho, seed, model) of a spec, many models at once, and return the tidy rows.
 
     Rows come out in (rho, seed, model) order whatever the chunking. `sequential` trains
@@ -172,22 +178,32 @@ def _sweep(spec, experiment: str, world, make_cell, spurious, uses_objective: bo
     rows_of: dict[tuple[int, int], list[dict]] = {}
     inspectors = {"history": lambda model, cell, result: history_rows(result.history), **(inspectors or {})}
     detail_rows: dict[str, dict[tuple[int, int], list[dict]]] = {name: {} for name in inspectors}
+    if REWEIGHTED in spec.models:
+        detail_rows["weights"] = {}
     total, done = len(cells) * len(spec.models), 0
     for first in range(0, len(cells), chunk):
         part = list(enumerate(cells))[first:first + chunk]
         data = [make_cell(rho, seed) for _, (rho, seed) in part]
         for m, model_name in enumerate(spec.models):
-            models = [build_model(model_name, world.dim, spec.model, seed, uses_objective=uses_objective)
+            architecture = "base" if model_name == REWEIGHTED else model_name
+            models = [build_model(architecture, world.dim, spec.model, seed, uses_objective=uses_objective)
                       for _, (_, seed) in part]
             seeds = [seed for _, (_, seed) in part]
+            trains = [c.train for c in data]
+            if model_name == REWEIGHTED:
+                weighted = [weigh(c.train, seed) for c, seed in zip(data, seeds)]
+                trains = [w for w, _ in weighted]
+                for (i, (rho, seed)), (_, ess_share) in zip(part, weighted):
+                    detail_rows["weights"][i, m] = [{"model": model_name, "rho": float(rho), "seed": int(seed),
+                                                     "ess_share": ess_share}]
             if sequential:
-                trained = [train_reward_model(model, c.train, c.val, spec.train, seed, device)
-                           for model, c, seed in zip(models, data, seeds)]
+                trained = [train_reward_model(model, t, c.val, spec.train, seed, device)
+                           for model, t, c, seed in zip(models, trains, data, seeds)]
             else:
                 def on_epoch(epoch, records, done=done, n=len(part), name=model_name):
                     if progress is not None:     # fractional progress inside a chunk
                         progress(done + n * epoch / spec.train.epochs, total, f"{name}: epoch {epoch}")
-                trained = train_reward_models(models, [c.train for c in data], [c.val for c in data],
+                trained = train_reward_models(models, trains, [c.val for c in data],
                                               spec.train, seeds, device, on_epoch=on_epoch)
             for (i, (rho, seed)), cell, result in zip(part, data, trained):
                 common = {"experiment": experiment, "world": world.name, "model": model_name,
@@ -246,8 +262,13 @@ def run_exp1(spec: Exp1Spec, progress=None, sequential: bool = False) -> Sweep:
     if hasattr(world, "probe_pairs"):      # synthetic worlds can embed any (d1, d2): draw the boundary
         probe = boundary_probe(world)
         inspectors["boundary"] = lambda model, cell, result: boundary_rows(model, probe, device)
+    def weigh(train, seed):     # remedy: weights that balance the four quadrants of (d1, d2)
+        balanced = reweighting_target_balanced(train.factor_diffs[:, 0], train.factor_diffs[:, 1])
+        return replace(train, weight=balanced.weights.astype(np.float32)), balanced.ess_share
+
     return _sweep(spec, "exp1", world, make_cell, lambda pairs: spurious_accuracy(pairs, spurious_factor),
-                  uses_objective=False, progress=progress, sequential=sequential, inspectors=inspectors)
+                  uses_objective=False, progress=progress, sequential=sequential, inspectors=inspectors,
+                  weigh=weigh)
 
 
 @dataclass(frozen=True)
@@ -283,10 +304,10 @@ class Exp2Spec:
                 raise CausalPrefError(f"consistency rate rho = P(t = c) must be a number in [0.5, 1], got {rho!r}")
         if not self.seeds:
             raise CausalPrefError("at least one seed is needed")
-        unknown = [m for m in self.models if m not in MODEL_NAMES]
+        unknown = [m for m in self.models if m not in EXP2_MODELS]
         if unknown or not self.models:
             raise CausalPrefError(f"unknown model(s) {unknown or '(none given)'} for exp2; "
-                                  f"choose from {list(MODEL_NAMES)}")
+                                  f"choose from {list(EXP2_MODELS)}")
 
     @classmethod
     def paper_size(cls, **changes) -> "Exp2Spec":
@@ -338,5 +359,10 @@ def run_exp2(spec: Exp2Spec, progress=None, sequential: bool = False) -> Sweep:
         half = np.arange(min(200, len(consistent), len(inconsistent)))
         return latent_rows(model, concat_pairs([consistent.subset(half), inconsistent.subset(half)]), device)
 
+    def weigh(train, seed):     # remedy: inverse-propensity weights 1 / P(c | prompt), cross-fitted
+        p = cross_fitted_propensity(train.emb_a, train.objective, seed=seed)
+        weights, ess = inverse_propensity_weights(p, train.objective)
+        return replace(train, weight=weights.astype(np.float32)), ess / len(train)
+
     return _sweep(spec, "exp2", world, make_cell, prompt_type_accuracy, uses_objective=True, progress=progress,
-                  sequential=sequential, inspectors={"latent": latent})
+                  sequential=sequential, inspectors={"latent": latent}, weigh=weigh)

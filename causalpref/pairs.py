@@ -26,6 +26,7 @@ class PairSet:
     objective: np.ndarray | None = None     # (n,) int: the objective c the label was given under
     prompt_type: np.ndarray | None = None   # (n,) int: t, never shown to models
     counterfactual_label: np.ndarray | None = None  # (n,): the label under the other objective
+    weight: np.ndarray | None = None        # (n,) >= 0: importance weight of each pair in training
     name: str = field(default="pairs", compare=False)
 
     def __post_init__(self):
@@ -55,7 +56,8 @@ class PairSet:
             factor_diffs=take(self.factor_diffs), factor_names=self.factor_names,
             true_margin=take(self.true_margin), objective=take(self.objective),
             prompt_type=take(self.prompt_type),
-            counterfactual_label=take(self.counterfactual_label), name=name or self.name,
+            counterfactual_label=take(self.counterfactual_label), weight=take(self.weight),
+            name=name or self.name,
         )
 
 
@@ -72,7 +74,7 @@ def concat_pairs(sets: list[PairSet], name: str = "pairs") -> PairSet:
                    factor_diffs=join("factor_diffs"), factor_names=sets[0].factor_names,
                    true_margin=join("true_margin"), objective=join("objective"),
                    prompt_type=join("prompt_type"), counterfactual_label=join("counterfactual_label"),
-                   name=name)
+                   weight=join("weight"), name=name)
 
 
 def validate_pairs(pairs: PairSet) -> None:
@@ -97,10 +99,14 @@ def validate_pairs(pairs: PairSet) -> None:
     if not np.all((pairs.label == 0) | (pairs.label == 1)):
         bad = int(np.flatnonzero((pairs.label != 0) & (pairs.label != 1))[0])
         raise CausalPrefError(f"{where}: label at row {bad} is {float(pairs.label[bad])}, expected 0 or 1")
-    for field_name in ("true_margin", "objective", "prompt_type", "counterfactual_label"):
+    for field_name in ("true_margin", "objective", "prompt_type", "counterfactual_label", "weight"):
         value = getattr(pairs, field_name)
         if value is not None and value.shape != (n,):
             raise CausalPrefError(f"{where}: {field_name} must have shape ({n},), got {value.shape}")
+    if pairs.weight is not None:
+        _check_finite(pairs.weight, f"{where}: weight")
+        if (pairs.weight < 0).any():
+            raise CausalPrefError(f"{where}: weight at row {int(np.argmin(pairs.weight))} is negative")
     if pairs.factor_diffs is not None:
         if pairs.factor_diffs.shape != (n, len(pairs.factor_names)):
             raise CausalPrefError(

@@ -20,10 +20,11 @@ RUNNERS = {"exp1": run_exp1, "exp2": run_exp2}
 SPEC_TYPES = {"exp1": Exp1Spec, "exp2": Exp2Spec}
 def tables_of(kind: str, spec) -> tuple[str, ...]:
     """The tables a sweep of this spec produces (a decision boundary needs a synthetic world)."""
+    weights = ("weights",) if "reweighted" in spec.models else ()
     if kind == "exp2":
-        return ("results", "history", "latent")
+        return ("results", "history", "latent") + weights
     boundary = ("boundary",) if hasattr(spec.world, "probe_pairs") else ()
-    return ("results", "history", "implied") + boundary
+    return ("results", "history", "implied") + boundary + weights
 
 
 def _keys(kind: str, spec) -> dict[str, str]:

@@ -54,12 +54,20 @@ class PairTensors:
         self.label = torch.as_tensor(pairs.label, device=device)
         self.objective = (None if pairs.objective is None
                           else torch.as_tensor(pairs.objective, device=device).long())
+        self.weight = None if pairs.weight is None else torch.as_tensor(pairs.weight, device=device).float()
 
     def objective_at(self, idx):
         return None if self.objective is None else self.objective[idx]
 
     def __len__(self) -> int:
         return int(self.label.shape[0])
+
+
+def btl_loss(margin: torch.Tensor, label: torch.Tensor, weight: torch.Tensor | None = None) -> torch.Tensor:
+    """Mean BTL loss over the last axis (one per model when models are stacked); with
+    importance weights (mean 1 over the training set) the weighted mean over the batch."""
+    loss = F.binary_cross_entropy_with_logits(margin.float(), label, reduction="none")
+    return (loss if weight is None else loss * weight).mean(-1)
 
 
 def make_adam(parameters, lr: float, device: torch.device) -> torch.optim.Adam:
@@ -123,7 +131,7 @@ def train_reward_model(model: nn.Module, train: PairSet, val: PairSet, config: T
         for start in range(0, len(tr), config.batch_size):
             idx = order[start:start + config.batch_size]
             margin, auxiliary = model.pair_terms(tr.emb_a[idx], tr.emb_b[idx], tr.objective_at(idx))
-            loss = F.binary_cross_entropy_with_logits(margin, tr.label[idx])
+            loss = btl_loss(margin, tr.label[idx], None if tr.weight is None else tr.weight[idx])
             if auxiliary is not None:      # the adversary's loss (gradient-reversed into g)
                 loss = loss + auxiliary
             optimiser.zero_grad(set_to_none=True)

@@ -15,11 +15,10 @@ import copy
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
 from .errors import CausalPrefError
 from .pairs import PairSet
-from .train import TrainConfig, TrainResult, make_adam, train_reward_model
+from .train import TrainConfig, TrainResult, btl_loss, make_adam, train_reward_model
 
 
 def stack_models(models: list[nn.Module]) -> nn.Module:
@@ -49,6 +48,10 @@ class _StackedPairs:
         if any(has_objective) and not all(has_objective):
             raise CausalPrefError("either every pair set of a batch of models has objectives or none has")
         self.objective = stack("objective", torch.long) if all(has_objective) else None
+        has_weight = [s.weight is not None for s in sets]
+        if any(has_weight) and not all(has_weight):
+            raise CausalPrefError("either every training set of a batch of models has weights or none has")
+        self.weight = stack("weight", torch.float32) if all(has_weight) else None
 
     def __len__(self) -> int:
         return int(self.label.shape[1])
@@ -141,10 +144,10 @@ def _train_chunk(models, trains, vals, config, seeds, device, on_epoch) -> list[
     stacked = stack_models(models).to(device)
     params = dict(stacked.named_parameters())
 
-    def batched_loss(emb_a, emb_b, label, objective):
+    def batched_loss(emb_a, emb_b, label, objective, weight):
         """(K,) losses: each model's mean BTL loss on its batch, plus its adversary's loss."""
         margin, auxiliary = stacked.pair_terms(emb_a, emb_b, objective)
-        loss = F.binary_cross_entropy_with_logits(margin.float(), label, reduction="none").mean(-1)
+        loss = btl_loss(margin, label, weight)
         return loss if auxiliary is None else loss + auxiliary.float()
 
     optimiser = make_adam(params.values(), config.lr, device)
@@ -163,8 +166,9 @@ def _train_chunk(models, trains, vals, config, seeds, device, on_epoch) -> list[
                 idx = order[:, start:start + config.batch_size]
                 objective = None if train.objective is None else train.objective[rows, idx]
                 with _precision_context(config.precision, device):
+                    weight = None if train.weight is None else train.weight[rows, idx]
                     losses = batched_loss(train.emb_a[rows, idx], train.emb_b[rows, idx],
-                                          train.label[rows, idx], objective)
+                                          train.label[rows, idx], objective, weight)
                 optimiser.zero_grad(set_to_none=True)
                 losses.sum().backward()    # each model's parameters only see their own loss
                 optimiser.step()

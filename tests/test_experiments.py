@@ -6,6 +6,8 @@ from causalpref import CausalPrefError
 from causalpref.experiments import RESULT_COLUMNS, Exp1Spec, SplitSizes, run_exp1
 from causalpref.models import ModelConfig
 from causalpref.views.correlation import reading_of_curve
+from causalpref.worlds import CorrelatedFactorsWorld
+import numpy as np
 from causalpref.train import TrainConfig
 
 
@@ -135,3 +137,34 @@ def test_sweep_details_for_the_dashboard(tiny_spec):
     assert list(implied["rho"]) == [0.0, 0.9] and implied["a_hat"].notna().all()
     latent = run_exp2(small_exp2()).details["latent"]
     assert set(latent["model"]) == {"base", "multihead", "adversarial"}
+
+
+def test_reweighted_models_train_on_weighted_pairs_and_report_their_ess(tiny_spec):
+    sweep = run_exp1(replace(tiny_spec, models=("base", "reweighted")))
+    assert set(sweep.results["model"]) == {"base", "reweighted"}
+    weights = sweep.details["weights"].set_index("rho")["ess_share"]
+    assert 0.9 < weights[0.0] <= 1.0 and weights[0.9] < weights[0.0]      # balancing costs more at high rho
+    exp2 = run_exp2(small_exp2(models=("reweighted",))).details["weights"].set_index("rho")["ess_share"]
+    assert exp2[0.5] > 0.8 and exp2.between(0, 1).all()
+
+
+def test_all_zero_weight_pairs_do_not_move_the_model():
+    import torch
+    from causalpref.models import build_model
+    from causalpref.train import train_reward_model
+    pool = CorrelatedFactorsWorld(dim=8, pool_size=600).pool()
+    train, val = pool.pairs(np.arange(400), "train"), pool.pairs(np.arange(400, 600), "val")
+    silent = replace(train, weight=np.zeros(len(train), np.float32))
+    model = build_model("base", 8, ModelConfig(hidden=8, latent=4), 0)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    result = train_reward_model(model, silent, val, TrainConfig(epochs=1, lr=1e-2), 0, torch.device("cpu"))
+    assert all(torch.equal(before[k], v) for k, v in result.model.state_dict().items())
+
+
+def test_negative_or_nan_weights_are_refused():
+    pool = CorrelatedFactorsWorld(dim=8, pool_size=50).pool()
+    pairs = pool.pairs(np.arange(10))
+    with pytest.raises(CausalPrefError, match="weight at row"):
+        replace(pairs, weight=-np.ones(10, np.float32))
+    with pytest.raises(CausalPrefError, match="weight contains NaN"):
+        replace(pairs, weight=np.full(10, np.nan, np.float32))
