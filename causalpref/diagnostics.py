@@ -24,6 +24,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
+from .checks import finite_vector
 from .errors import CausalPrefError
 from .positivity import _as_diffs, _cell, _edges, _is_discrete, overlap_summary, quadrant_masses
 from .sampling import pearson
@@ -49,22 +50,6 @@ QUADRANTS = ("Q1", "Q2", "Q3", "Q4")
 
 
 # --------------------------------------------------------------------------- validation
-
-def _vector(value, name: str) -> np.ndarray:
-    """A non-empty, finite 1-D float array, or a CausalPrefError naming `name`."""
-    try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise CausalPrefError(f"{name} must be a 1-D array of numbers: {err}") from None
-    if array.ndim != 1:
-        raise CausalPrefError(f"{name} must be a 1-D array, got shape {array.shape}")
-    if array.size == 0:
-        raise CausalPrefError(f"{name} is empty: expected at least one value")
-    bad = ~np.isfinite(array)
-    if bad.any():
-        raise CausalPrefError(f"{name} contains NaN or infinity (first at index {int(np.flatnonzero(bad)[0])})")
-    return array
-
 
 def _check_bins(bins) -> None:
     if bins is not None and (not isinstance(bins, numbers.Integral) or isinstance(bins, (bool, np.bool_))
@@ -140,7 +125,7 @@ def unsupported_test_share(train_d1, train_d2, test_d1, test_d2, bins=None) -> f
 
 
 def _check_weights(weights) -> np.ndarray:
-    w = _vector(weights, "weights")
+    w = finite_vector(weights, "weights")
     if (w < 0).any():
         raise CausalPrefError(f"weights must be non-negative (first negative at index {int(np.flatnonzero(w < 0)[0])})")
     return w
@@ -191,8 +176,8 @@ def standardised_mean_differences(train: Mapping[str, object], test: Mapping[str
         )
     rows = []
     for factor in train:
-        a = _vector(train[factor], f"train[{factor!r}]")
-        b = _vector(test[factor], f"test[{factor!r}]")
+        a = finite_vector(train[factor], f"train[{factor!r}]")
+        b = finite_vector(test[factor], f"test[{factor!r}]")
         var_a = float(a.var(ddof=1)) if a.size > 1 else 0.0
         var_b = float(b.var(ddof=1)) if b.size > 1 else 0.0
         pooled = math.sqrt((var_a + var_b) / 2.0)
@@ -222,7 +207,7 @@ def reward_factor_correlations(margin, factor_diffs, factor_names) -> pd.DataFra
     Reading: a large |correlation| with a nuisance factor means the model rewards it; an
     a_hat far from the world's true weight a means the model trades the factors off wrongly.
     """
-    m = _vector(margin, "margin")
+    m = finite_vector(margin, "margin")
     try:
         diffs = np.asarray(factor_diffs, dtype=np.float64)
     except (TypeError, ValueError) as err:
@@ -258,7 +243,7 @@ def label_shuffle(labels, seed: int) -> np.ndarray:
     """
     seed = _check_seed(seed)
     array = np.asarray(labels)
-    _vector(array, "labels")
+    finite_vector(array, "labels")
     return np.random.default_rng(seed).permutation(array)
 
 

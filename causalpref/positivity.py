@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .checks import finite_vector
 from .errors import CausalPrefError
 from .paper import quadrant_24_mass
 from .sampling import pearson
@@ -35,20 +36,7 @@ WARN_Q24 = 0.2
 # --------------------------------------------------------------------------- validation
 
 def _as_diffs(d1, d2, names=("d1", "d2")) -> tuple[np.ndarray, np.ndarray]:
-    arrays = []
-    for name, value in zip(names, (d1, d2)):
-        try:
-            array = np.asarray(value, dtype=np.float64)
-        except (TypeError, ValueError) as err:
-            raise CausalPrefError(f"{name} must be a 1-D array of numbers: {err}") from None
-        if array.ndim != 1:
-            raise CausalPrefError(f"{name} must be a 1-D array, got shape {array.shape}")
-        if array.size == 0:
-            raise CausalPrefError(f"{name} is empty: expected at least one pair")
-        bad = ~np.isfinite(array)
-        if bad.any():
-            raise CausalPrefError(f"{name} contains NaN or infinity (first at index {int(np.flatnonzero(bad)[0])})")
-        arrays.append(array)
+    arrays = [finite_vector(value, name) for name, value in zip(names, (d1, d2))]
     if arrays[0].size != arrays[1].size:
         raise CausalPrefError(
             f"{names[0]} and {names[1]} must have equal length, got {arrays[0].size} and {arrays[1].size}"

@@ -1,0 +1,23 @@
+"""Input checks shared by the numeric modules: one message style for one kind of mistake."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import CausalPrefError
+
+
+def finite_vector(value, name: str) -> np.ndarray:
+    """A non-empty, finite 1-D float array, or a CausalPrefError naming `name`."""
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise CausalPrefError(f"{name} must be a 1-D array of numbers: {err}") from None
+    if array.ndim != 1:
+        raise CausalPrefError(f"{name} must be a 1-D array, got shape {array.shape}")
+    if array.size == 0:
+        raise CausalPrefError(f"{name} is empty: expected at least one value")
+    bad = ~np.isfinite(array)
+    if bad.any():
+        raise CausalPrefError(f"{name} contains NaN or infinity (first at index {int(np.flatnonzero(bad)[0])})")
+    return array
