@@ -7,14 +7,20 @@ import numpy as np
 from .errors import CausalPrefError
 
 
-def finite_vector(value, name: str) -> np.ndarray:
-    """A non-empty, finite 1-D float array, or a CausalPrefError naming `name`."""
+def vector(value, name: str) -> np.ndarray:
+    """`value` as a 1-D float array, or a CausalPrefError naming `name`."""
     try:
         array = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as err:
         raise CausalPrefError(f"{name} must be a 1-D array of numbers: {err}") from None
     if array.ndim != 1:
         raise CausalPrefError(f"{name} must be a 1-D array, got shape {array.shape}")
+    return array
+
+
+def finite_vector(value, name: str) -> np.ndarray:
+    """A non-empty, finite 1-D float array, or a CausalPrefError naming `name`."""
+    array = vector(value, name)
     if array.size == 0:
         raise CausalPrefError(f"{name} is empty: expected at least one value")
     bad = ~np.isfinite(array)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .checks import vector
 from .errors import CausalPrefError
 
 __all__ = ["PropensityOverlap", "QUANTILES", "WARN_OUTSIDE_SHARE", "clip_weights", "cross_fitted_propensity",
@@ -53,12 +54,7 @@ def _as_features(x, name: str = "x") -> np.ndarray:
 
 
 def _as_objective(c, n: int | None = None, name: str = "c") -> np.ndarray:
-    try:
-        array = np.asarray(c, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise CausalPrefError(f"{name} must be a 1-D array of 0/1 objectives: {err}") from None
-    if array.ndim != 1:
-        raise CausalPrefError(f"{name} must be a 1-D array, got shape {array.shape}")
+    array = vector(c, name)
     if n is not None and array.size != n:
         raise CausalPrefError(f"{name} must have one entry per row ({n}), got {array.size}")
     bad = ~np.isin(array, (0.0, 1.0))
@@ -73,12 +69,7 @@ def _as_objective(c, n: int | None = None, name: str = "c") -> np.ndarray:
 
 
 def _as_propensity(p, n: int | None = None, name: str = "p") -> np.ndarray:
-    try:
-        array = np.asarray(p, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise CausalPrefError(f"{name} must be a 1-D array of probabilities: {err}") from None
-    if array.ndim != 1:
-        raise CausalPrefError(f"{name} must be a 1-D array, got shape {array.shape}")
+    array = vector(p, name)
     if array.size == 0:
         raise CausalPrefError(f"{name} is empty: expected one propensity per row")
     if n is not None and array.size != n:

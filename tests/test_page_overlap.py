@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from apptest_helpers import clean, metric, percent
+
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "1_Latent_overlap.py")
 Q24 = "Training pairs in quadrants 2/4"
 
@@ -12,18 +14,6 @@ Q24 = "Training pairs in quadrants 2/4"
 @pytest.fixture
 def app():
     return AppTest.from_file(PAGE, default_timeout=60)
-
-
-def metric(at, label):
-    return next(m.value for m in at.metric if m.label == label)
-
-
-def percent(at, label):
-    return float(metric(at, label).rstrip("%"))
-
-
-def clean(at):
-    return not at.exception and not at.error
 
 
 def test_renders_with_numbers_baselines_figure_and_download(app):

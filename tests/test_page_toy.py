@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from apptest_helpers import clean, metric, percent
+
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "4_Analytic_toy.py")
 ACCURACY = "Accuracy of â (all pairs)"
 
@@ -12,18 +14,6 @@ ACCURACY = "Accuracy of â (all pairs)"
 @pytest.fixture
 def app():
     return AppTest.from_file(PAGE, default_timeout=60)
-
-
-def metric(at, label):
-    return next(m.value for m in at.metric if m.label == label)
-
-
-def percent(at, label):
-    return float(metric(at, label).rstrip("%"))
-
-
-def clean(at):
-    return not at.exception and not at.error
 
 
 def spread_table(at):
