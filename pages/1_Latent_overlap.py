@@ -57,6 +57,14 @@ def render():
     st.plotly_chart(view.figure, key="overlap")
     appkit.reading(view.figure_reading)
 
+    st.subheader("Could reweighting the training set stand in for OOD data?")
+    cols = st.columns(len(view.reweighting))
+    for col, metric in zip(cols, view.reweighting):
+        col.metric(metric.label, metric.value)
+        col.caption(metric.reading)
+    st.dataframe(view.balance, hide_index=True)
+    appkit.reading(view.balance_reading)
+
     st.subheader("Quadrant masses")
     st.dataframe(view.masses, hide_index=True)
     appkit.reading("Shares of each set per quadrant. The Gaussian reference is what continuous, Gaussian-like "

@@ -30,8 +30,22 @@ def test_renders_with_numbers_baselines_figure_and_download(app):
     assert "only to continuous" in captions                 # Likert: the reference does not apply
     assert "Quadrants 2/4 among pairs without ties" in [m.label for m in at.metric]
     assert len(at.get("plotly_chart")) == 1
-    assert list(at.dataframe[0].value["quadrant"]) == ["Q1", "Q2", "Q3", "Q4", "axes", "Q2+Q4"]
+    balance, masses = (frame.value for frame in at.dataframe)
+    assert list(masses["quadrant"]) == ["Q1", "Q2", "Q3", "Q4", "axes", "Q2+Q4"]
+    assert balance["flag"].iloc[-1] and not balance["flag"].iloc[:2].any()   # only d1·d2 is imbalanced
     assert len(at.get("download_button")) == 1
+
+
+def test_reweighting_measures_fall_with_rho_beside_their_rho_zero_baseline(app):
+    at = app.run()
+    labels = ("Effective training pairs for the OOD test", "Data kept by balancing the quadrants")
+    at.select_slider(key="rho").set_value(0.0).run()
+    at_zero = [percent(at, label) for label in labels] + [percent(at, "OOD test pairs no reweighting reaches")]
+    at.select_slider(key="rho").set_value(0.9).run()
+    assert clean(at)
+    assert all(percent(at, label) < 0.5 * value for label, value in zip(labels, at_zero))
+    assert percent(at, "OOD test pairs no reweighting reaches") > at_zero[2] + 20
+    assert "at ρ = 0" in " ".join(c.value for c in at.caption)
 
 
 def test_overlap_shrinks_with_rho_and_the_warning_appears_only_at_high_rho(app):
@@ -48,7 +62,7 @@ def test_overlap_shrinks_with_rho_and_the_warning_appears_only_at_high_rho(app):
 def test_every_control_reruns_without_exception(app):
     at = app.run()
     at.selectbox(key="scale").set_value("continuous").run()
-    assert clean(at) and len(at.metric) == 3           # no off-axis share for continuous factors
+    assert clean(at) and len(at.metric) == 6           # no off-axis share for continuous factors
     assert "0.500 at ρ = 0" in " ".join(c.value for c in at.caption)
     at.selectbox(key="scale").set_value("binary").run()
     assert clean(at)

@@ -139,3 +139,31 @@ def test_same_inputs_same_draw_and_a_new_seed_a_new_one():
     other = overlap_view("correlated", "continuous", *CAUSAL, 0.6, seed=1)
     assert first.train_masses == again.train_masses
     assert not np.isclose(first.achieved_rho, other.achieved_rho, rtol=0, atol=1e-12)
+
+
+def test_reweighting_measures_are_the_diagnostics_of_the_drawn_split():
+    from causalpref.diagnostics import (effective_sample_share, importance_weights, reweighting_target_balanced,
+                                        unsupported_test_share)
+    pool = CorrelatedFactorsWorld(scale="continuous").pool()
+    d1, d2 = pool.diffs(CAUSAL[0]), pool.diffs(CAUSAL[1])
+    splits = draw_correlation_splits(d1, d2, DEFAULT_SIZES, 0.9, 3)
+    tr, ood = splits.indices["train"], splits.indices["ood"]
+    view = overlap_view("correlated", "continuous", *CAUSAL, 0.9, seed=3)
+    ess, unsupported, balanced = (m.number for m in view.reweighting)
+    assert ess == pytest.approx(effective_sample_share(importance_weights(d1[tr], d2[tr], d1[ood], d2[ood])))
+    assert unsupported == pytest.approx(unsupported_test_share(d1[tr], d2[tr], d1[ood], d2[ood]))
+    assert balanced == pytest.approx(reweighting_target_balanced(d1[tr], d2[tr]).ess_share)
+    at_zero = overlap_view("correlated", "continuous", *CAUSAL, 0.0, seed=3)
+    assert ess < at_zero.reweighting[0].number / 4
+    assert balanced < 0.6 < 0.9 < at_zero.reweighting[2].number      # Gaussian: 1 / (0.5²/0.144 + 0.5²/0.856)
+    assert unsupported > at_zero.reweighting[1].number
+
+
+def test_balance_table_flags_the_product_not_the_single_factors():
+    view = overlap_view("correlated", "continuous", *CAUSAL, 0.9)
+    table = view.balance
+    assert len(table) == len(factor_choices("correlated", "continuous")) + 1
+    assert table["role"].iloc[-1] == "product d1·d2" and table["flag"].iloc[-1]
+    assert table["smd"].iloc[-1] < -1                      # OOD pairs disagree: d1·d2 < 0 there
+    assert not table["flag"].iloc[:-1].any()               # every single factor is balanced
+    assert "product d1·d2" in view.balance_reading or "d1·d2" in view.balance_reading

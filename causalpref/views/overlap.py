@@ -24,6 +24,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from ..diagnostics import (SMD_FLAG, effective_sample_share, importance_weights, reweighting_target_balanced,
+                           standardised_mean_differences, unsupported_test_share)
 from ..errors import CausalPrefError
 from ..paper import quadrant_24_mass
 from ..plots import overlap_figure
@@ -83,6 +85,9 @@ class OverlapView:
     pool_masses: dict[str, float]
     masses: pd.DataFrame           # quadrant x (training, ID test, OOD test, pool, Gaussian)
     metrics: tuple[Metric, ...]
+    reweighting: tuple[Metric, ...]  # can weights make the training set look like the OOD test set?
+    balance: pd.DataFrame          # standardised mean differences, every factor, train vs OOD test
+    balance_reading: str
     figure: go.Figure
     figure_reading: str
     warning: str | None
@@ -177,6 +182,53 @@ def _summary(world: str, scale: str | None, factor_a: str, factor_b: str, rho: f
     return overlap_summary(d1[tr], d2[tr], d1[ood], d2[ood])
 
 
+@lru_cache(maxsize=256)
+def _reweighting(world: str, scale: str | None, factor_a: str, factor_b: str, rho: float,
+                 seed: int, sizes: tuple[tuple[str, int], ...]) -> tuple[float, float, float]:
+    """(ESS share of the train -> OOD importance weights, unsupported OOD share, ESS share of
+    the quadrant-balanced remedy weights) of one draw."""
+    names, diffs = _pool(world, scale)
+    d1, d2 = diffs[:, names.index(factor_a)], diffs[:, names.index(factor_b)]
+    splits = _splits(world, scale, factor_a, factor_b, rho, seed, sizes)
+    tr, ood = splits.indices["train"], splits.indices["ood"]
+    weights = importance_weights(d1[tr], d2[tr], d1[ood], d2[ood])
+    return (effective_sample_share(weights), unsupported_test_share(d1[tr], d2[tr], d1[ood], d2[ood]),
+            reweighting_target_balanced(d1[tr], d2[tr]).ess_share)
+
+
+def _reweighting_metrics(now: tuple[float, float, float], at_zero: tuple[float, float, float],
+                         n_train: int) -> tuple[Metric, ...]:
+    ess, unsupported, balanced = now
+    ess0, unsupported0, balanced0 = at_zero
+    return (
+        Metric("Effective training pairs for the OOD test", _pct(ess), ess,
+               f"Reweighting the {n_train:,} training pairs to look like the OOD test pairs leaves them worth "
+               f"{ess * n_train:,.0f} equally weighted pairs (Kish ESS); at ρ = 0 the same draw keeps "
+               f"{_pct(ess0)} (at most 50%: OOD pairs lie in quadrants 2/4 only, so pairs in 1/3 get weight 0). "
+               f"Below 10% the reweighted estimate rests on a handful of pairs."),
+        Metric("OOD test pairs no reweighting reaches", _pct(unsupported), unsupported,
+               f"Share of OOD test pairs in histogram cells with no training pair at all; at ρ = 0: "
+               f"{_pct(unsupported0)}. Weights cannot create data that is not there."),
+        Metric("Data kept by balancing the quadrants", _pct(balanced), balanced,
+               f"The 'reweighted' remedy gives the four quadrants equal weight; its ESS share is what it "
+               f"costs (100% at ρ = 0 would mean no cost; this draw at ρ = 0: {_pct(balanced0)})."),
+    )
+
+
+def _balance_table(names: tuple[str, ...], diffs: np.ndarray, factor_a: str, factor_b: str,
+                   tr: np.ndarray, ood: np.ndarray) -> pd.DataFrame:
+    """SMD (OOD test − training) / pooled SD of every factor difference and of d1·d2."""
+    d1, d2 = diffs[:, names.index(factor_a)], diffs[:, names.index(factor_b)]
+    train = {name: diffs[tr, j] for j, name in enumerate(names)}
+    test = {name: diffs[ood, j] for j, name in enumerate(names)}
+    product = f"{factor_a} × {factor_b}"
+    train[product], test[product] = d1[tr] * d2[tr], d1[ood] * d2[ood]
+    table = standardised_mean_differences(train, test)
+    table["role"] = ["first factor (d1)" if f == factor_a else "second factor (d2)" if f == factor_b
+                     else "product d1·d2" if f == product else "other factor" for f in table["factor"]]
+    return table[["factor", "role", "train_mean", "test_mean", "smd", "flag"]].round(3)
+
+
 # --------------------------------------------------------------------------- the view
 
 def _pct(x: float) -> str:
@@ -268,6 +320,16 @@ def overlap_view(world: str, scale: str | None, factor_a: str, factor_b: str, rh
         f"{THRESHOLD_SHARE:.1%} of the training pairs; a draw at ρ = 0 from the same pool leaves "
         f"{_pct(baseline.poorly_covered_share)}; above {WARN_POORLY_COVERED:.0%} overlap counts as poor."))
 
+    reweighting = _reweighting_metrics(_reweighting(world, scale, factor_a, factor_b, rho, seed, sizes),
+                                       _reweighting(world, scale, factor_a, factor_b, 0.0, seed, sizes),
+                                       summary.n_train)
+    balance = _balance_table(names, diffs, factor_a, factor_b, tr, ood)
+    product_smd = float(balance["smd"].iloc[-1])
+    balance_reading = (f"Standardised mean difference (OOD test − training) / pooled SD of every factor; |SMD| "
+                       f"above {SMD_FLAG:g} is flagged as imbalanced. Each factor alone can look balanced while the "
+                       f"product d1·d2 is not (here {product_smd:+.2f}): the shift is in how the two factors "
+                       f"move together, which a per-factor check misses.")
+
     figure = overlap_figure(d1[tr], d2[tr], d1[ood], d2[ood], factor_names=(factor_a, factor_b), seed=seed)
     jitter = " Discrete differences are jittered slightly so that stacked pairs show." if all(integer) else ""
     figure_reading = (f"Blue: the {summary.n_train:,} training pairs at ρ = {achieved:.2f}; grey and red: the "
@@ -277,5 +339,6 @@ def overlap_view(world: str, scale: str | None, factor_a: str, factor_b: str, rh
     return OverlapView(world=world, scale=scale, factors=(factor_a, factor_b), target_rho=rho,
                        achieved_rho=achieved, discrete=discrete, summary=summary, baseline=baseline,
                        train_masses=train_masses, pool_masses=pool_masses, masses=masses,
-                       metrics=tuple(metrics), figure=figure, figure_reading=figure_reading,
+                       metrics=tuple(metrics), reweighting=reweighting, balance=balance,
+                       balance_reading=balance_reading, figure=figure, figure_reading=figure_reading,
                        warning=summary.warning)
