@@ -8,7 +8,7 @@ import streamlit as st
 import appkit
 from causalpref.experiments import INTERACTIVE_RHOS, Exp1Spec
 from causalpref.views import data as dv
-from causalpref.views.correlation import correlation_view, reading_of_curve
+from causalpref.views.correlation import correlation_view, merged, reading_of_curve
 from causalpref.worlds import CorrelatedFactorsWorld
 from causalpref.worlds.synthetic import SCALES
 
@@ -40,13 +40,19 @@ def render():
     scale = right.selectbox("Factor scores", SCALES, key="scale", bind="query-params",
                             help="likert: ratings 1–5 like UltraFeedback (the paper's data); "
                                  "continuous: Gaussian factors; binary: 0/1 like TruthfulQA")
+    with_remedy = st.toggle("Also train the reweighting remedy", key="remedy", bind="query-params",
+                            help="Base trained with weights that make the four quadrants of (d1, d2) count "
+                                 "equally — the classic causal-inference fix for a shifted training set.")
     world = CorrelatedFactorsWorld(scale=scale)
     spec = replace(Exp1Spec(), world=world, rhos=INTERACTIVE_RHOS)
     sweep = appkit.sweep("exp1", spec, "the Experiment-1 sweep (11 ρ × 3 seeds)")
-    if sweep is None:
+    remedy = None
+    if sweep is not None and with_remedy:
+        remedy = appkit.sweep("exp1", replace(spec, models=("reweighted",)), "the reweighted models (11 ρ × 3 seeds)")
+    if sweep is None or (with_remedy and remedy is None):
         return
-    view = correlation_view(sweep, rho, world.a)
-    show(sweep, view, rho, f"exp1_{scale}_results.csv")
+    view = correlation_view(sweep, rho, world.a, remedy)
+    show(sweep, view, rho, f"exp1_{scale}_results.csv", remedy)
 
 
 def render_real(real):
@@ -58,10 +64,10 @@ def render_real(real):
     if sweep is None:
         return
     view = dv.correlation_view_for(sweep, rho, world.a)
-    show(sweep, view, rho, f"exp1_{Path(real['path']).stem}_results.csv")
+    show(sweep, view, rho, f"exp1_{Path(real['path']).stem}_results.csv", None)
 
 
-def show(sweep, view, rho, file_name):
+def show(sweep, view, rho, file_name, remedy=None):
     cols = st.columns(4)
     for col, label, number in ((cols[0], "ID accuracy", view.id), (cols[1], "OOD accuracy", view.ood)):
         paper_text = "not reported at this ρ" if number.paper is None else f"{number.paper:.1f}%"
@@ -75,6 +81,8 @@ def show(sweep, view, rho, file_name):
     appkit.reading(view.id.reading)
     appkit.reading(view.ood.reading)
     st.dataframe(view.baselines, hide_index=True)
+    if view.remedy is not None:
+        show_remedy(view)
 
     st.subheader("Accuracy vs training correlation")
     st.plotly_chart(view.curves, key="curves")
@@ -95,7 +103,21 @@ def show(sweep, view, rho, file_name):
     with right:
         st.subheader("Training curves")
         st.plotly_chart(view.training, key="training")
-    appkit.download_csv(sweep.results, file_name)
+    appkit.download_csv(merged(sweep, remedy), file_name)
+
+
+def show_remedy(view):
+    st.subheader("The reweighting remedy")
+    cols = st.columns(3)
+    cols[0].metric("Reweighted OOD accuracy", f"{view.remedy.ood.value:.1f}%",
+                   delta=f"{view.remedy.ood_gain:+.1f} vs Base", help=f"± {view.remedy.ood.spread:.1f} over seeds")
+    cols[0].caption(f"Base: {view.ood.value:.1f}% · chance 50%")
+    cols[1].metric("Reweighted ID accuracy", f"{view.remedy.id.value:.1f}%",
+                   delta=f"{view.remedy.id.value - view.id.value:+.1f} vs Base")
+    cols[1].caption(f"Base: {view.id.value:.1f}%")
+    cols[2].metric("Effective sample size kept", f"{100 * view.remedy.ess_share:.1f}%")
+    cols[2].caption("100% = unweighted; the rest is what the weights cost")
+    appkit.reading(view.remedy.reading)
 
 
 appkit.guard(render)

@@ -58,3 +58,20 @@ def test_scale_selector_reruns(app):
     at.selectbox(key="scale").set_value("continuous").run()
     assert not at.exception and not at.error
     assert 50 < metric(at, "OOD accuracy") < 100
+
+
+def test_remedy_toggle_trains_reweighted_models_and_shows_their_cost(app):
+    app.query_params["remedy"] = "true"      # a teacher link can switch the remedy on
+    at = app.run()
+    assert not at.exception and not at.error
+    assert at.toggle(key="remedy").value
+    ess_at_zero = metric(at, "Effective sample size kept")
+    at.select_slider(key="rho").set_value(0.9).run()
+    assert not at.exception and not at.error
+    assert metric(at, "Effective sample size kept") < ess_at_zero / 5          # the weights' price
+    base_ood = metric(at, "OOD accuracy")
+    gain = next(m.delta for m in at.metric if m.label == "Reweighted OOD accuracy")
+    assert abs(metric(at, "Reweighted OOD accuracy") - base_ood - float(gain.split()[0])) < 0.06
+    assert "points against Base" in " ".join(c.value for c in at.caption)
+    at.toggle(key="remedy").set_value(False).run()
+    assert not at.exception and not any(m.label == "Reweighted OOD accuracy" for m in at.metric)

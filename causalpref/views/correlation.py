@@ -3,7 +3,9 @@
 The sweep trains every rho of the slider's grid once (cached), so moving the slider only
 selects rows: ID and OOD accuracy with their baselines and the paper's values, the
 accuracy-vs-rho curves, the model's decision boundary over the (d1, d2) plane with the
-true boundary and the implied a_hat, and the training curves.
+true boundary and the implied a_hat, and the training curves. A second sweep of the
+"reweighted" remedy (Base trained with quadrant-balanced weights), when given, adds its
+numbers beside Base's with the effective sample size the weights cost.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import plotly.graph_objects as go
 
 from .. import paper
 from ..errors import CausalPrefError
-from ..experiments import Sweep
+from ..experiments import REWEIGHTED, Sweep
 from ..plots import _boundary, _plane_layout, accuracy_vs_rho_figure
 
 CHANCE = 50.0
@@ -42,8 +44,19 @@ class CorrelationView:
     a: float
     a_hat: float
     curves: go.Figure
-    boundary: go.Figure
+    boundary: go.Figure | None       # None for worlds that cannot embed any (d1, d2): real data
     training: go.Figure
+    remedy: "RemedyView | None" = None
+
+
+@dataclass
+class RemedyView:
+    """The reweighted model at the chosen rho beside Base."""
+    id: Number
+    ood: Number
+    ood_gain: float                  # reweighted OOD - Base OOD [points]
+    ess_share: float                 # effective sample size of the weights / training pairs
+    reading: str
 
 
 def _at(results: pd.DataFrame, rho: float, split: str) -> pd.DataFrame:
@@ -54,22 +67,57 @@ def _at(results: pd.DataFrame, rho: float, split: str) -> pd.DataFrame:
     return rows
 
 
-def correlation_view(sweep: Sweep, rho: float, a: float) -> CorrelationView:
-    results = sweep.results
+def _spread(rows: pd.DataFrame) -> float:
+    return 100 * rows["accuracy"].std(ddof=1) if len(rows) > 1 else 0.0
+
+
+def _only(results: pd.DataFrame, model: str) -> pd.DataFrame:
+    return results[results["model"] == model] if "model" in results else results
+
+
+def remedy_view(remedy: Sweep, rho: float, base_ood: float) -> RemedyView:
+    """Reweighted ID/OOD at rho, its gain over Base's OOD accuracy and the weights' ESS share."""
+    results = _only(remedy.results, REWEIGHTED)
+    ident, ood = _at(results, rho, "id"), _at(results, rho, "ood")
+    weights = remedy.details["weights"]
+    ess = float(weights[np.isclose(weights["rho"], rho)]["ess_share"].mean())
+    id_value, ood_value = 100 * ident["accuracy"].mean(), 100 * ood["accuracy"].mean()
+    gain = ood_value - base_ood
+    spread = _spread(ood)
+    verdict = ("within the seed spread: no clear help" if abs(gain) <= max(spread, 1.0) else
+               "it helps" if gain > 0 else "it hurts")
+    reading = (f"Weighting the training pairs so that the four quadrants count equally moves OOD accuracy "
+               f"{gain:+.1f} points against Base ({ood_value:.1f}% vs {base_ood:.1f}%, seed spread ± {spread:.1f}): "
+               f"{verdict}. The weights keep {100 * ess:.1f}% of the training set's effective size — the price: "
+               f"at high ρ a few disagreeing pairs carry the whole weight, so the model sees less data.")
+    return RemedyView(id=Number(id_value, _spread(ident), None, ""), ood=Number(ood_value, spread, None, ""),
+                      ood_gain=gain, ess_share=ess, reading=reading)
+
+
+def merged(sweep: Sweep, remedy: Sweep | None) -> pd.DataFrame:
+    """Both sweeps' results in one frame (the curves draw every model they find)."""
+    if remedy is None:
+        return sweep.results
+    return pd.concat([sweep.results, _only(remedy.results, REWEIGHTED)], ignore_index=True)
+
+
+def correlation_view(sweep: Sweep, rho: float, a: float, remedy: Sweep | None = None) -> CorrelationView:
+    """What the page shows at `rho` for a Base sweep (and, optionally, a reweighted one)."""
+    results = _only(sweep.results, "base")
     ident, ood = _at(results, rho, "id"), _at(results, rho, "ood")
     paper_id, paper_ood = (paper.TABLE1[s].get(round(rho, 2)) for s in ("id", "ood"))
     id_value, ood_value = 100 * ident["accuracy"].mean(), 100 * ood["accuracy"].mean()
     spurious_ood = 100 * ood["spurious_accuracy"].mean()
-    implied = sweep.details["implied"]
+    implied = _only(sweep.details["implied"], "base")
     a_hat = float(implied[np.isclose(implied["rho"], rho)]["a_hat"].mean())
     id_number = Number(
-        value=id_value, spread=100 * ident["accuracy"].std(ddof=1) if len(ident) > 1 else 0.0,
+        value=id_value, spread=_spread(ident),
         paper=None if paper_id is None else paper_id[0],
         reading=(f"In distribution (test pairs drawn like the training pairs, ρ = {rho:g}) the model ranks "
                  f"{id_value:.1f}% of pairs correctly; chance is 50%, the true reward "
                  f"{100 * ident['oracle_accuracy'].mean():.1f}% (ties are coin flips)."))
     ood_number = Number(
-        value=ood_value, spread=100 * ood["accuracy"].std(ddof=1) if len(ood) > 1 else 0.0,
+        value=ood_value, spread=_spread(ood),
         paper=None if paper_ood is None else paper_ood[0],
         reading=(f"Out of distribution (pairs where the two factors disagree) it ranks {ood_value:.1f}% "
                  f"correctly: {ood_value - CHANCE:+.1f} points from chance; a model ranking by the wrong "
@@ -82,9 +130,11 @@ def correlation_view(sweep: Sweep, rho: float, a: float) -> CorrelationView:
     return CorrelationView(
         rho=rho, achieved_rho=float(_at(results, rho, "train")["rho_achieved"].mean()),
         id=id_number, ood=ood_number, gap=id_value - ood_value, baselines=baselines, a=a, a_hat=a_hat,
-        curves=accuracy_vs_rho_figure(results, current_rho=rho),
-        boundary=boundary_figure(sweep.details["boundary"], rho, a, a_hat),
-        training=training_figure(sweep.details["history"], rho))
+        curves=accuracy_vs_rho_figure(merged(sweep, remedy), current_rho=rho),
+        boundary=(boundary_figure(_only(sweep.details["boundary"], "base"), rho, a, a_hat)
+                  if "boundary" in sweep.details else None),
+        training=training_figure(_only(sweep.details["history"], "base"), rho),
+        remedy=None if remedy is None else remedy_view(remedy, rho, ood_value))
 
 
 def boundary_figure(boundary: pd.DataFrame, rho: float, a: float, a_hat: float) -> go.Figure:
@@ -120,7 +170,8 @@ def training_figure(history: pd.DataFrame, rho: float) -> go.Figure:
 
 
 def reading_of_curve(results: pd.DataFrame) -> str:
-    """How much OOD accuracy falls across the sweep, in one sentence."""
+    """How much Base's OOD accuracy falls across the sweep, in one sentence."""
+    results = _only(results, "base")
     ood = results[results["split"] == "ood"].groupby("rho")["accuracy"].mean() * 100
     ident = results[results["split"] == "id"].groupby("rho")["accuracy"].mean() * 100
     low, high = ood.index.min(), ood.index.max()

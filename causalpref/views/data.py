@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -186,15 +185,9 @@ def world_of(params: dict) -> RealDataWorld:
 
 
 def correlation_view_for(sweep, rho: float, a: float):
-    """correlation_view, also for sweeps without a decision boundary (real data): boundary None."""
+    """correlation_view of a real-data sweep (no decision boundary: real data has only its pairs)."""
     from .correlation import correlation_view
-    if "boundary" in sweep.details:
-        return correlation_view(sweep, rho, a)
-    stub = pd.DataFrame({"rho": [rho] * 4, "d1": [-1.0, -1.0, 1.0, 1.0], "d2": [-1.0, 1.0, -1.0, 1.0],
-                         "p_prefer_a": [0.5] * 4})
-    view = correlation_view(replace(sweep, details={**sweep.details, "boundary": stub}), rho, a)
-    view.boundary = None
-    return view
+    return correlation_view(sweep, rho, a)
 
 
 __all__ = ["REAL_KINDS", "example_datasets", "describe", "problem", "world_from_choice", "target_page",
