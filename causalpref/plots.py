@@ -27,8 +27,8 @@ __all__ = [
     "toy_figure",
 ]
 
-MODEL_COLOURS = {"base": "#1f77b4", "multihead": "#2ca02c", "adversarial": "#e6b800"}
-MODEL_LABELS = {"base": "Base", "multihead": "Multihead", "adversarial": "Adversarial"}
+MODEL_COLOURS = {"base": "#1f77b4", "multihead": "#2ca02c", "adversarial": "#e6b800", "reweighted": "#9467bd"}
+MODEL_LABELS = {"base": "Base", "multihead": "Multihead", "adversarial": "Adversarial", "reweighted": "Reweighted"}
 OTHER_COLOUR = "#7f7f7f"
 TRUE_COLOUR, FIT_COLOUR, BAD_COLOUR = "#222222", "#d62728", "#d62728"
 Q24_FILL = "rgba(255, 165, 0, 0.12)"
@@ -252,7 +252,8 @@ def exp2_figure(results, rho=None, models=None) -> go.Figure:
         if rows.empty:
             raise CausalPrefError(f"exp2_figure: results have no rows for the model(s) {list(models)}")
     fig = consistency_figure(rows)
-    shown = [m for m in MODEL_COLOURS if m in set(rows["model"])]
+    in_paper = {model for table in paper.TABLE2.values() for model in table}
+    shown = [m for m in MODEL_COLOURS if m in set(rows["model"]) and m in in_paper]
     for model in shown:
         for position, split, symbol in ((0, "inconsistent", "diamond"), (1, "consistent", "diamond-open")):
             rhos = sorted(paper.TABLE2)

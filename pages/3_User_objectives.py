@@ -12,6 +12,7 @@ import appkit
 from causalpref.experiments import Exp2Sizes
 from causalpref.views import data as dv
 from causalpref.views import objectives as ov
+from causalpref.views.objective_overlap import EPSILON, objective_overlap_view
 
 SYNTHETIC = "Synthetic (embedded)"
 # cf. causalpref.cli.REAL_SIZES: what the relabelled HH-RLHF test file can supply at every ρ
@@ -46,8 +47,10 @@ def render() -> None:
                                help="0.5: prompts assigned at random (no confounding); 1: every prompt "
                                     "matches its labeller's objective (extreme confounding).")
     with middle:
-        models = st.multiselect("Architectures to compare", ov.ARCHITECTURES, default=list(ov.ARCHITECTURES),
-                                format_func=ov.label, key="arch", bind="query-params")
+        models = st.multiselect("Architectures to compare", ov.ARCHITECTURES, default=list(ov.DEFAULT_ARCHITECTURES),
+                                format_func=ov.label, key="arch", bind="query-params",
+                                help="The paper's three, and Reweighted: Base trained with inverse-propensity "
+                                     "weights 1/P(c | prompt), the classic causal-inference remedy.")
     with right:
         lam = st.select_slider("λ, gradient-reversal strength of the adversarial model", options=ov.LAMBDA_OPTIONS,
                                value=ov.DEFAULT_LAMBDA, format_func=lambda v: f"{v:g}", key="lam",
@@ -58,15 +61,18 @@ def render() -> None:
         st.info("Choose at least one architecture to compare.")
         return
 
-    spec = ov.objectives_spec(lam, models)
-    if choice != SYNTHETIC:
-        spec = replace(spec, world=dv.world_of(real))
-        if real["kind"] in REAL_SIZES:
-            spec = replace(spec, sizes=REAL_SIZES[real["kind"]])
-    sweep = appkit.sweep("exp2", spec, ov.spec_description(spec))
-    if sweep is None:
-        return
-    view = ov.objectives_view(sweep, rho, models, lam=lam)
+    sweeps = []
+    for model in ov.chosen_models(models):      # one sweep per architecture: adding one trains only it
+        spec = ov.objectives_spec(lam, [model])
+        if choice != SYNTHETIC:
+            spec = replace(spec, world=dv.world_of(real))
+            if real["kind"] in REAL_SIZES:
+                spec = replace(spec, sizes=REAL_SIZES[real["kind"]])
+        sweep = appkit.sweep("exp2", spec, ov.spec_description(spec))
+        if sweep is None:
+            return
+        sweeps.append(sweep)
+    view = ov.objectives_view(ov.merge_sweeps(sweeps), rho, models, lam=lam)
 
     st.subheader(f"Test accuracy at ρ = {view.rho:g}")
     st.caption(f"Mean over {len(view.seeds)} seeds; beside each: the paper's Table 2, chance and a model "
@@ -83,6 +89,10 @@ def render() -> None:
                 st.caption(f"paper {paper} · {view.baselines.text(split)}")
             appkit.reading(model.reading)
     appkit.reading(view.reading)
+    if view.remedy_reading:
+        appkit.reading(view.remedy_reading)
+
+    show_objective_overlap(spec, rho)
 
     st.subheader("Accuracy vs ρ")
     st.plotly_chart(view.accuracy_figure, key="accuracy-vs-rho")
@@ -115,6 +125,23 @@ def render() -> None:
     st.subheader("Results")
     lam_part = f"_lambda{lam:g}" if "adversarial" in view.models else ""
     appkit.download_csv(view.results, f"exp2_results{lam_part}.csv")
+
+
+def show_objective_overlap(spec, rho) -> None:
+    """Before any model: how much the prompt gives away the objective in the training set."""
+    st.subheader("Does the prompt give away the objective?")
+    view = objective_overlap_view(spec, rho)
+    cols = st.columns(3)
+    cols[0].metric(f"Pairs outside [{EPSILON:g}, {1 - EPSILON:g}]", f"{100 * view.overlap.outside_share:.1f}%")
+    cols[0].caption(view.readings["outside"])
+    cols[1].metric("c-AUC from the prompt", f"{view.overlap.auc:.3f}")
+    cols[1].caption(view.readings["auc"])
+    ess = "undefined" if view.ess_share is None else f"{100 * view.ess_share:.1f}%"
+    cols[2].metric("IPW effective sample size", ess)
+    cols[2].caption(view.readings["ess"])
+    if view.warning:
+        st.warning(view.warning)
+    st.plotly_chart(view.figure, key="propensity")
 
 
 appkit.guard(render)

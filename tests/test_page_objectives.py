@@ -1,7 +1,7 @@
 """User objectives page (Experiment 2), headless with AppTest, on one cache shared by this file.
 
-The first test trains the page's default sweep (3 models x 6 ρ x 3 seeds, ~15 s on 2 CPU
-cores); the others read it from the shared disk cache, or train small sweeps of one model.
+The first test trains the page's default sweeps (one per model, 3 models x 6 ρ x 3 seeds,
+~15 s on 2 CPU cores); the others read them from the shared disk cache, or train one model.
 """
 
 import os
@@ -66,7 +66,7 @@ def assert_clean(at):
 def test_renders_with_numbers_baselines_paper_and_download(trainings):
     at = app().run()
     assert_clean(at)
-    assert len(trainings) == 1 and trainings[0].models == ("base", "multihead", "adversarial")
+    assert [s.models for s in trainings] == [("base",), ("multihead",), ("adversarial",)]
     assert at.select_slider(key="rho").value == 0.9 and at.select_slider(key="lam").value == 1.0
     assert at.multiselect(key="arch").value == ["base", "multihead", "adversarial"]
     inconsistent, consistent = metrics(at, "Inconsistent"), metrics(at, "Consistent")
@@ -78,7 +78,8 @@ def test_renders_with_numbers_baselines_paper_and_download(trainings):
     assert "chance 50 %" in captions and "reads the prompt type" in captions
     assert "Base ranks" in captions and "near 50 % means z_hat carries no information" in captions
     assert len(metrics(at, "Discriminator")) == 1
-    assert len(at.get("plotly_chart")) == 3
+    assert len(at.get("plotly_chart")) == 4
+    assert "POOR OVERLAP" in at.warning[0].value                 # ρ = 0.9: the prompt gives c away
     assert len(at.get("download_button")) == 1
 
 
@@ -103,10 +104,11 @@ def test_rho_slider_reruns_from_the_cache_and_moves_the_numbers(trainings):
 
 
 def test_architectures_and_lambda_rerun(trainings):
-    at = app().run()
+    at = app().run()            # the default sweeps in the cache (trained only when run alone)
+    trainings.clear()
     at.multiselect(key="arch").set_value(["base"]).run()
     assert_clean(at)
-    assert [s.models for s in trainings] == [("base",)]
+    assert trainings == []                       # one sweep per architecture: Base is cached
     assert len(metrics(at, "Inconsistent")) == 1 and not metrics(at, "Discriminator")
     assert at.select_slider(key="lam").disabled
     adversary = app()
@@ -117,8 +119,7 @@ def test_architectures_and_lambda_rerun(trainings):
     assert not adversary.select_slider(key="lam").disabled
     adversary.select_slider(key="lam").set_value(0.0).run()
     assert_clean(adversary)
-    assert [(s.models, s.model.adversary_lambda) for s in trainings[1:]] == [
-        (("adversarial",), 1.0), (("adversarial",), 0.0)]
+    assert [(s.models, s.model.adversary_lambda) for s in trainings] == [(("adversarial",), 0.0)]
     assert len(metrics(adversary, "Discriminator")) == 1 and len(metrics(adversary, "Inconsistent")) == 1
     at.multiselect(key="arch").set_value([]).run()
     assert_clean(at)
@@ -140,3 +141,20 @@ def test_url_sets_the_controls_and_bad_values_are_ignored(trainings):
     bad.run()
     assert_clean(bad)
     assert bad.select_slider(key="rho").value == 0.9 and bad.select_slider(key="lam").value == 1.0
+
+
+def test_reweighted_remedy_trains_alone_and_reads_against_base(trainings):
+    at = app().run()
+    trainings.clear()
+    at.multiselect(key="arch").set_value(["base", "reweighted"]).run()
+    assert_clean(at)
+    assert [s.models for s in trainings] == [("reweighted",)]
+    assert len(metrics(at, "Inconsistent")) == 2
+    captions = " ".join(c.value for c in at.caption)
+    assert "1/P(c | prompt)" in captions and "Against Base: inconsistent" in captions
+    ipw_high = metrics(at, "IPW effective sample size")[0]
+    at.select_slider(key="rho").set_value(0.5).run()
+    assert_clean(at)
+    assert not at.warning                                      # prompts at random: overlap is fine
+    assert metrics(at, "IPW effective sample size")[0] > ipw_high + 30
+    assert metrics(at, "c-AUC from the prompt")[0] < 0.6

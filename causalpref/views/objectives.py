@@ -2,7 +2,9 @@
 
 `objectives_spec(lam, models)` is the sweep the page trains: the interactive default sizes,
 the app's 3 seeds, all six ρ of Table 2. ρ is not part of it, so moving the ρ slider never
-retrains; λ is, but only when the adversarial model is among the chosen architectures.
+retrains; λ is, but only when the adversarial model is among the chosen architectures. The
+page trains one sweep per architecture (`objectives_spec(lam, [model])`) and joins them with
+`merge_sweeps`, so adding an architecture or moving λ trains only what changed.
 
 `objectives_view(sweep, rho, models)` turns a trained sweep into what the page shows at one
 ρ: per model the inconsistent and consistent test accuracy (mean over seeds, in %) beside
@@ -20,7 +22,7 @@ import plotly.graph_objects as go
 
 from .. import paper, plots
 from ..errors import CausalPrefError
-from ..experiments import Exp2Spec, Sweep
+from ..experiments import EXP2_MODELS, Exp2Spec, Sweep
 from ..metrics import CHANCE
 from ..models import MODEL_NAMES
 
@@ -29,10 +31,11 @@ DEFAULT_RHO = 0.9
 LAMBDA_OPTIONS = (0.0, 0.1, 0.3, 1.0, 3.0)
 DEFAULT_LAMBDA = 1.0
 APP_SEEDS = (0, 1, 2)
-ARCHITECTURES = MODEL_NAMES
+ARCHITECTURES = EXP2_MODELS            # the paper's three and the inverse-propensity remedy
+DEFAULT_ARCHITECTURES = MODEL_NAMES    # the paper's three
 LABELS = plots.MODEL_LABELS
 # st.markdown colour names closest to the paper's colours (plots.MODEL_COLOURS)
-MARKDOWN_COLOURS = {"base": "blue", "multihead": "green", "adversarial": "yellow"}
+MARKDOWN_COLOURS = {"base": "blue", "multihead": "green", "adversarial": "yellow", "reweighted": "violet"}
 CLOSE_POINTS = 5.0      # within this many points of a baseline reads as "close to" it
 
 
@@ -63,6 +66,17 @@ def objectives_spec(lam: float, models) -> Exp2Spec:
         raise CausalPrefError(f"λ must be a finite number >= 0, got {lam!r}")
     return replace(default, seeds=APP_SEEDS, models=models,
                    model=replace(default.model, adversary_lambda=float(lam)))
+
+
+def merge_sweeps(sweeps) -> Sweep:
+    """One sweep of the results and detail tables of several (one per architecture)."""
+    sweeps = list(sweeps)
+    if not sweeps:
+        raise CausalPrefError("no sweep to merge")
+    names = {name for sweep in sweeps for name in sweep.details}
+    return Sweep(results=pd.concat([s.results for s in sweeps], ignore_index=True),
+                 details={name: pd.concat([s.details[name] for s in sweeps if name in s.details], ignore_index=True)
+                          for name in sorted(names)})
 
 
 def spec_description(spec: Exp2Spec) -> str:
@@ -148,6 +162,7 @@ class ObjectivesView:
     latent_reading: str
     latent_seed: int | None
     results: pd.DataFrame           # the download: every ρ, the chosen models
+    remedy_reading: str | None = None   # the reweighted model against Base, with its ESS
 
     def model(self, name: str) -> ModelView:
         for view in self.per_model:
@@ -329,6 +344,28 @@ def _latent(sweep: Sweep, rho, models):
     return plots.latent_figure(frame, shown), table, reading, seed
 
 
+def _remedy_reading(sweep: Sweep, per_model, rho) -> str | None:
+    """What inverse-propensity weighting bought against Base, and what its weights cost."""
+    views = {view.model: view for view in per_model}
+    weights = sweep.details.get("weights")
+    if "reweighted" not in views or weights is None or weights.empty:
+        return None
+    rows = weights[np.isclose(weights["rho"].astype(float), rho) & (weights["model"] == "reweighted")]
+    ess = float(rows["ess_share"].mean()) if len(rows) else float("nan")
+    text = (f"The reweighted model is Base trained with weights 1/P(c | prompt) (cross-fitted), which make "
+            f"the objective look independent of the prompt; at ρ = {rho:g} they keep {100 * ess:.1f}% of the "
+            f"training set's effective size.")
+    re, base = views["reweighted"], views.get("base")
+    if base is not None and None not in (re.inconsistent.ours, base.inconsistent.ours,
+                                         re.consistent.ours, base.consistent.ours):
+        text += (f" Against Base: inconsistent {re.inconsistent.ours - base.inconsistent.ours:+.1f} points, "
+                 f"consistent {re.consistent.ours - base.consistent.ours:+.1f} points (seed spread "
+                 f"± {re.inconsistent.spread or 0:.1f}).")
+    if rho >= 1.0:
+        text += " At ρ = 1 there is no inconsistent pair to up-weight, so the weights cannot help."
+    return text
+
+
 def objectives_view(sweep: Sweep, rho: float, models, lam: float | None = None) -> ObjectivesView:
     """Everything the page shows at one ρ for the chosen models of a trained Experiment-2 sweep."""
     if not isinstance(sweep, Sweep):
@@ -367,4 +404,4 @@ def objectives_view(sweep: Sweep, rho: float, models, lam: float | None = None) 
         overfitting_reading=overfit_reading,
         discriminator=_discriminator(results, rho) if "adversarial" in models else None,
         latent_figure=latent_fig, latent_table=latent_table, latent_reading=latent_reading,
-        latent_seed=latent_seed, results=download)
+        latent_seed=latent_seed, results=download, remedy_reading=_remedy_reading(sweep, per_model, rho))

@@ -1,0 +1,44 @@
+"""Prompt–objective overlap view: its numbers are the propensity engine's on the sweep's draw."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from causalpref.consistency import draw_objective_splits
+from causalpref.errors import CausalPrefError
+from causalpref.experiments import Exp2Sizes, Exp2Spec, _cell_seed
+from causalpref.propensity import cross_fitted_propensity, inverse_propensity_weights, propensity_overlap
+from causalpref.views.objective_overlap import objective_overlap_view
+from causalpref.worlds import CorrelatedFactorsWorld, UserObjectivesWorld
+
+SPEC = Exp2Spec(world=UserObjectivesWorld(pool_size=8000), sizes=Exp2Sizes(train=800, val=200, test=400))
+
+
+def test_numbers_are_the_engines_on_the_training_split_of_seed_zero():
+    pool = SPEC.world.pool()
+    splits = draw_objective_splits(pool.prompt_type, pool.objective, SPEC.sizes.as_dict(), 0.8, _cell_seed(0, 0.8))
+    train = pool.pairs(splits.indices["train"])
+    p = cross_fitted_propensity(train.emb_a, train.objective, seed=0)
+    view = objective_overlap_view(SPEC, 0.8)
+    assert view.overlap == propensity_overlap(p, train.objective, 0.1)
+    weights, ess = inverse_propensity_weights(p, train.objective)
+    assert view.ess_share == pytest.approx(ess / len(weights))
+
+
+def test_overlap_collapses_as_rho_goes_to_one_and_only_then_the_warning_fires():
+    low, high, full = (objective_overlap_view(SPEC, rho) for rho in (0.5, 0.9, 1.0))
+    assert low.warning is None and high.warning and full.warning
+    assert low.overlap.outside_share < 0.05 < high.overlap.outside_share < full.overlap.outside_share
+    assert low.overlap.auc < 0.6 and full.overlap.auc > 0.99
+    assert high.ess_share < low.ess_share / 2
+    assert high.baseline == low.overlap                              # every view carries the ρ = 0.5 numbers
+    assert "0.5" in high.readings["outside"] and len(high.figure.data) == 2
+
+
+def test_worlds_without_objectives_and_bad_rho_are_plain_errors():
+    with pytest.raises(CausalPrefError, match="no objective"):
+        objective_overlap_view(replace(SPEC, world=CorrelatedFactorsWorld(pool_size=4000)), 0.9)
+    for rho in (0.2, 1.5, float("nan"), True):
+        with pytest.raises(CausalPrefError, match="ρ must be"):
+            objective_overlap_view(SPEC, rho)
