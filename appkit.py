@@ -14,17 +14,43 @@ import streamlit as st
 from causalpref.cache import ResultCache, spec_key
 from causalpref.device import describe_device, resolve_device
 from causalpref.errors import CausalPrefError
+from causalpref.links import HIDE_PARAM, hidden_keys, hiding_css, teacher_link
 from causalpref.runs import load_cached, run_cached
 
 log = logging.getLogger("causalpref.app")
 
 
-def page(title: str, intro: str) -> None:
-    """The frame every page shares: wide layout, title, one-paragraph intro, device badge."""
+def page(title: str, intro: str, controls: dict[str, str] | None = None) -> None:
+    """The frame every page shares: wide layout, title, one-paragraph intro, device badge.
+
+    `controls` (widget key -> label) are the page's URL-bound controls: a teacher link's
+    `hide` parameter may hide any of them, and the sidebar offers to make such a link."""
     st.set_page_config(page_title=f"causalpref · {title}", layout="wide")
     st.sidebar.caption(f"Compute device: {describe_device(resolve_device('auto'))}")
     st.title(title)
     st.markdown(intro)
+    if controls:
+        _teacher_mode(controls)
+
+
+def _teacher_mode(controls: dict[str, str]) -> None:
+    """Hide the controls a teacher link names, say so, and offer the link maker."""
+    hidden, unknown = hidden_keys(st.query_params.get_all(HIDE_PARAM), controls)
+    if hidden:
+        st.html(hiding_css(hidden))
+        fixed = ", ".join(controls[k] for k in hidden)
+        st.caption(f"This link fixes some settings so that everyone sees the same picture: {fixed}. "
+                   "Open the page without the `hide` parameter to change them.")
+    if unknown:
+        st.caption(f"The link asks to hide {', '.join(unknown)}, which this page does not have; "
+                   f"its controls are {', '.join(controls)}.")
+    with st.sidebar.expander("Make a teaching link"):
+        pick = st.multiselect("Controls to hide from the reader", list(controls), default=list(hidden),
+                              format_func=controls.get, key="teacher_hide")
+        settings = {k: st.query_params.get_all(k) for k in st.query_params if k != HIDE_PARAM}
+        st.code(teacher_link(st.context.url or "", settings, pick), language=None, wrap_lines=True)
+        st.caption("The link opens this page at its current settings; settings left at their default "
+                   "are not written into it.")
 
 
 def guard(render) -> None:

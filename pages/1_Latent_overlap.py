@@ -16,6 +16,8 @@ appkit.page(
     "the factors disagree. The higher ρ, the fewer training pairs disagree and the more test pairs "
     "fall where the training set has almost none: latent positivity is nearly violated. No model "
     "is trained; every number reads the factor differences only.",
+    controls={"world": "World", "scale": "Rating scale", "seed": "Seed", "factor_a": "First factor",
+              "factor_b": "Second factor", "rho": "ρ"},
 )
 
 

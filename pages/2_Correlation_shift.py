@@ -19,6 +19,7 @@ appkit.page(
     "0.75·instruction-following. Tested on pairs like its training pairs (ID) it looks fine; "
     "tested where the two qualities disagree (OOD) it fails more the higher ρ was. "
     "All 11 values of ρ are trained once (3 seeds, about 3 s on a 2-core CPU) and cached.",
+    controls={"rho": "ρ", "scale": "Factor scores", "remedy": "Reweighting remedy", "world": "World"},
 )
 
 

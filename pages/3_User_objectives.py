@@ -31,6 +31,7 @@ appkit.page(
     "The sweep trains every ρ of the paper's Table 2 with 3 seeds (the app's default), which "
     "takes about 10–15 seconds for all three models on a 2-core CPU; it is then cached on disk, "
     "so moving ρ never retrains — only λ or the architectures do.",
+    controls={"rho": "ρ", "arch": "Architectures", "lam": "λ", "world": "World"},
 )
 
 

@@ -13,6 +13,8 @@ appkit.page(
     "Their share is 1/2 − arcsin(ρ)/π: at high ρ they are rare, so a wrong â barely hurts the overall "
     "accuracy, and a model fitted on a finite sample has little evidence to pin â down. "
     "(ρ = ±1 is degenerate: d1 and d2 are then the same up to sign.)",
+    controls={"rho": "ρ", "a": "True weight a", "a_hat": "Fitted weight â", "seed": "Seed",
+              "n": "N pairs per refit", "repeats": "Repeats"},
 )
 
 

@@ -132,3 +132,20 @@ def test_every_page_renders_and_the_rho_slider_moves_ood_accuracy(server, browse
     assert "rho=0.95" in page.url
     assert float(after.rstrip("%")) < float(before.rstrip("%")) - 5, (before, after)
     (OUT / "timings.json").write_text(json.dumps({**timings, "ood_before": before, "ood_after": after}, indent=2))
+
+
+def test_a_teacher_link_hides_its_controls_and_keeps_hiding_them_after_a_change(server, browser):
+    url, _ = server
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{url}/{PAGES['analytic_toy']}?rho=0.5&hide=rho,a_hat")
+    page.wait_for_selector('[data-testid="stMetricValue"]', timeout=60_000)
+    _settle(page)
+    assert not page.locator(".st-key-rho").is_visible() and not page.locator(".st-key-a_hat").is_visible()
+    assert page.locator(".st-key-a").is_visible()
+    page.locator('.st-key-a input[type="range"]').focus()
+    page.keyboard.press("End")                    # a = 1: a visible control still works
+    page.wait_for_function("() => location.search.includes('a=1')", timeout=30_000)
+    _settle(page)
+    page.screenshot(path=str(OUT / "teacher_link_toy.png"), full_page=True)
+    assert "hide=rho" in page.url.replace("%2C", ",") and "rho=0.5" in page.url
+    assert not page.locator(".st-key-rho").is_visible()
