@@ -182,3 +182,16 @@ def test_auc_with_ties():
 def test_bad_inputs(call, match):
     with pytest.raises(CausalPrefError, match=match):
         call()
+
+
+def test_auto_penalty_stops_many_noise_features_from_faking_poor_overlap():
+    from causalpref.propensity import cross_fitted_propensity, propensity_overlap
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((300, 150))            # features that say nothing about c
+    c = np.repeat([0, 1], 150)
+    weak = propensity_overlap(cross_fitted_propensity(x, c, l2=1e-2), c)
+    auto = propensity_overlap(cross_fitted_propensity(x, c), c)
+    assert weak.outside_share > 0.05                # the overfitted propensities: a false alarm
+    assert auto.outside_share == 0.0 and auto.warning is None
+    signal = x[:, :1] + 3.0 * (2 * c[:, None] - 1)  # ... while a real signal is still found
+    assert propensity_overlap(cross_fitted_propensity(np.hstack([signal, x]), c), c).auc > 0.95
