@@ -163,6 +163,26 @@ def build_parser() -> argparse.ArgumentParser:
     d2.add_argument("--epsilon", type=float, default=0.1, help="overlap band [eps, 1 - eps] (default 0.1)")
     for name in ("train", "val", "test"):
         d2.add_argument(f"--n-{name}", type=int)
+    sanity = sub.add_parser("sanity", help="sanity checks: label-shuffle placebo, a random feature, half the data",
+                            description="Train the experiment at each training rho given four times (as it is, with "
+                                        "shuffled training labels, with a random extra feature, on half of the "
+                                        "training pairs) and print each check's accuracy beside the expected "
+                                        "outcome, a verdict and a plain reading. Runs go through the result cache.")
+    which = sanity.add_subparsers(dest="experiment", required=True, metavar="EXPERIMENT")
+    s1 = which.add_parser("exp1", help="correlated factors")
+    _add_common(s1, [0.9], 3, EXP1_MODELS, ["base"])
+    s1.add_argument("--scale", choices=SCALES)
+    s1.add_argument("--a", type=float)
+    for name in ("train", "val", "id", "ood"):
+        s1.add_argument(f"--n-{name}", type=int)
+    s2 = which.add_parser("exp2", help="user objectives")
+    _add_common(s2, [0.9], 3, EXP2_MODELS, list(MODEL_NAMES))
+    s2.add_argument("--lambda", dest="adversary_lambda", type=float, metavar="LAMBDA")
+    s2.add_argument("--head-hidden", type=int)
+    s2.add_argument("--conflict", type=float)
+    s2.add_argument("--type-specificity", type=float)
+    for name in ("train", "val", "test"):
+        s2.add_argument(f"--n-{name}", type=int)
     embed = sub.add_parser("embed", help="pre-compute the embeddings of a real data file",
                            description="Embed every (prompt, response) of a data file with a local "
                                        "transformers model and keep the vectors in the embedding cache.")
@@ -304,6 +324,32 @@ def run_diagnose_command(args) -> int:
     return 0
 
 
+def run_sanity_command(args) -> int:
+    """Print the sanity report of each training rho given (the table with --out: all rhos)."""
+    import pandas as pd
+    from .sanity import format_sanity, run_sanity_checks
+    if args.experiment == "exp1":
+        spec = spec_from_args(args, Exp1Spec, {"scale": "scale", "a": "a"}, ("train", "val", "id", "ood"))
+    else:
+        spec = spec_from_args(args, Exp2Spec, {"conflict": "conflict", "type_specificity": "type_specificity"},
+                              ("train", "val", "test"))
+    if args.out:
+        check_output_path(args.out)
+    if isinstance(spec.world, RealDataWorld):       # embed first, with a progress bar
+        spec.world.pool(progress=tqdm_progress("embedding"))
+    tables = []
+    for rho in spec.rhos:
+        report = run_sanity_checks(args.experiment, spec, rho, ResultCache(enabled=not args.no_cache),
+                                   progress=_progress)
+        how = "all loaded from the result cache" if all(report.cached.values()) else "trained"
+        print(format_sanity(report))
+        print(f"\n{len(report.cached)} variants {how} in {report.seconds:.1f} s\n")
+        tables.append(report.table.assign(rho=rho))
+    if args.out:
+        print(f"table written to {write_csv_atomic(pd.concat(tables, ignore_index=True), args.out)}")
+    return 0
+
+
 def run_cache_command(args) -> int:
     cache = ResultCache()
     if args.action == "info":
@@ -314,7 +360,7 @@ def run_cache_command(args) -> int:
 
 
 COMMANDS = {"exp1": run_exp1_command, "exp2": run_exp2_command, "cache": run_cache_command,
-            "embed": run_embed_command, "diagnose": run_diagnose_command}
+            "embed": run_embed_command, "diagnose": run_diagnose_command, "sanity": run_sanity_command}
 
 
 def main(argv: list[str] | None = None) -> int:

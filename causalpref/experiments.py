@@ -23,7 +23,8 @@ from .models import MODEL_NAMES, ModelConfig, build_model
 from .pairs import PairSet
 from .sampling import CorrelationSplits, draw_correlation_splits, pearson, sample_with_target_rho
 from .train import TrainConfig, discriminator_accuracy, reward_margins, train_reward_model
-from .diagnostics import reweighting_target_balanced
+from .diagnostics import (add_random_feature, half_subset, label_shuffle, reward_factor_correlations,
+                          reweighting_target_balanced)
 from .propensity import cross_fitted_propensity, inverse_propensity_weights
 from .inspect import boundary_probe, boundary_rows, history_rows, implied_weight_rows, latent_rows
 from .pairs import concat_pairs
@@ -41,6 +42,14 @@ EXP1_MODELS = ("base", REWEIGHTED)
 EXP2_MODELS = MODEL_NAMES + (REWEIGHTED,)
 # The Correlation-shift slider's grid: the interactive sweep trains every value of it.
 INTERACTIVE_RHOS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+# Sanity checks a spec can run instead of the plain experiment (see `apply_check`, sanity.py).
+CHECKS = ("none", "placebo", "random_feature", "half_data")
+FACTOR_COLUMNS = ["model", "rho", "seed", "factor", "correlation", "true_correlation"]
+
+
+def _validate_check(check) -> None:
+    if check not in CHECKS:
+        raise CausalPrefError(f"check must be one of {list(CHECKS)}, got {check!r}")
 
 
 @dataclass(frozen=True)
@@ -68,8 +77,10 @@ class Exp1Spec:
     train: TrainConfig = field(default_factory=lambda: TrainConfig(lr=1e-3, epochs=10, batch_size=64))
     models: tuple[str, ...] = ("base",)
     device: str = "auto"
+    check: str = "none"        # a sanity check instead of the plain run: see CHECKS
 
     def __post_init__(self):
+        _validate_check(self.check)
         for rho in self.rhos:
             if not (isinstance(rho, (int, float)) and np.isfinite(rho) and -1 <= rho <= 1):
                 raise CausalPrefError(f"rho must be a number in [-1, 1], got {rho!r}")
@@ -138,13 +149,85 @@ class _Cell:
     evaluate: dict[str, tuple[PairSet, float]]   # split name -> (pairs, achieved rho)
 
 
+def _sanity_seed(cell_seed: int, check: str, split: str) -> int:
+    """One seed per (cell, check, split): a check's draws are reproducible and differ by split."""
+    entropy = [cell_seed, CHECKS.index(check)] + list(split.encode())
+    return int(np.random.SeedSequence(entropy).generate_state(1)[0])
+
+
+def with_random_feature(pairs: PairSet, seed: int) -> PairSet:
+    """The pairs with one N(0, 1) column appended to emb_a and emb_b (independent draws)."""
+    a_seed, b_seed = np.random.SeedSequence(seed).generate_state(2)
+    return replace(pairs, emb_a=add_random_feature(pairs.emb_a, int(a_seed)),
+                   emb_b=add_random_feature(pairs.emb_b, int(b_seed)))
+
+
+def apply_check(cell: _Cell, check: str, cell_seed: int) -> _Cell:
+    """The cell as a sanity check sees it ('none' returns the cell itself).
+
+    placebo: the training and validation labels shuffled (all the supervision, so the
+      best-validation checkpoint cannot pick up the real labels); evaluation keeps the real
+      labels, so accuracy there should be at chance.
+    random_feature: one N(0, 1) column added to the embeddings of every split.
+    half_data: a seeded half of the training pairs; validation and test unchanged.
+    A split met twice (Experiment 1 also evaluates on its train and val sets) is changed
+    once, so it is evaluated as it was trained on — except under placebo, where evaluation
+    means the real labels. Experiment 2's train_consistent / train_inconsistent rows stay
+    subsets of the full training set.
+    """
+    _validate_check(check)
+    if check == "none":
+        return cell
+    changed: dict[int, PairSet] = {}
+
+    def change(pairs: PairSet, split: str) -> PairSet:
+        if id(pairs) not in changed:
+            seed = _sanity_seed(cell_seed, check, split)
+            if check == "placebo":
+                changed[id(pairs)] = replace(pairs, label=label_shuffle(pairs.label, seed))
+            elif check == "random_feature":
+                changed[id(pairs)] = with_random_feature(pairs, seed)
+            else:
+                changed[id(pairs)] = pairs.subset(half_subset(len(pairs), seed))
+        return changed[id(pairs)]
+
+    train = change(cell.train, "train")
+    val = cell.val if check == "half_data" else change(cell.val, "val")
+    evaluate = dict(cell.evaluate)
+    if check != "placebo":
+        for name, (pairs, achieved) in cell.evaluate.items():
+            if check == "random_feature" or id(pairs) in changed:
+                evaluate[name] = (change(pairs, name), achieved)
+    return _Cell(train=train, val=val, evaluate=evaluate)
+
+
+def factor_rows(model, pairs: PairSet, device) -> list[dict]:
+    """ODIN's spurious-reliance read-out: corr(reward margin, factor difference) per factor,
+    beside the same correlation of the world's true reward margin (NaN when unknown).
+
+    The reference matters: on pairs whose causal factors disagree (the OOD split) even the
+    true reward correlates negatively with the lighter causal factor. A nuisance factor's
+    reference is about 0, so any clear correlation there is reliance on it. No rows when the
+    pairs carry no named factor differences (real objective data)."""
+    if pairs.factor_diffs is None or not pairs.factor_names:
+        return []
+    margin = reward_margins(model, pairs, device)
+    frame = reward_factor_correlations(margin, pairs.factor_diffs, pairs.factor_names)
+    truth = pairs.true_margin
+    return [{"factor": name, "correlation": float(c),
+             "true_correlation": float("nan") if truth is None else pearson(truth, pairs.factor_diffs[:, j])}
+            for j, (name, c) in enumerate(zip(frame["factor"], frame["correlation"]))]
+
+
 @dataclass
 class Sweep:
     """What a sweep produces: the tidy results and the detail tables the dashboard draws.
 
-    details: 'history' (per epoch: train_loss, val_accuracy) always; Experiment 1 adds
-    'boundary' (P(a preferred) over the (d1, d2) plane) and 'implied' (a_hat per model);
-    Experiment 2 adds 'latent' (2-D PCA of z_hat on test responses).
+    details: 'history' (per epoch: train_loss, val_accuracy) and 'factors' (correlation of
+    the reward margin with each factor difference on the OOD / inconsistent test pairs;
+    empty when the world names no factors) always; Experiment 1 adds 'boundary' (P(a
+    preferred) over the (d1, d2) plane) and 'implied' (a_hat per model); Experiment 2 adds
+    'latent' (2-D PCA of z_hat on test responses); the reweighted model adds 'weights'.
     Every detail row carries model, rho and seed.
     """
     results: pd.DataFrame
@@ -171,6 +254,7 @@ def _sweep(spec, experiment: str, world, make_cell, spurious, uses_objective: bo
 
     Rows come out in (rho, seed, model) order whatever the chunking. `sequential` trains
     one model after another with the plain loop instead (the benchmarks' baseline).
+    `spec.check` turns each cell into a sanity check's version of it (`apply_check`).
     """
     device = resolve_device(spec.device)
     cells = [(rho, seed) for rho in spec.rhos for seed in spec.seeds]
@@ -183,10 +267,11 @@ def _sweep(spec, experiment: str, world, make_cell, spurious, uses_objective: bo
     total, done = len(cells) * len(spec.models), 0
     for first in range(0, len(cells), chunk):
         part = list(enumerate(cells))[first:first + chunk]
-        data = [make_cell(rho, seed) for _, (rho, seed) in part]
+        data = [apply_check(make_cell(rho, seed), spec.check, _cell_seed(seed, rho)) for _, (rho, seed) in part]
+        dim = data[0].train.dim        # world.dim, plus one under the random-feature check
         for m, model_name in enumerate(spec.models):
             architecture = "base" if model_name == REWEIGHTED else model_name
-            models = [build_model(architecture, world.dim, spec.model, seed, uses_objective=uses_objective)
+            models = [build_model(architecture, dim, spec.model, seed, uses_objective=uses_objective)
                       for _, (_, seed) in part]
             seeds = [seed for _, (_, seed) in part]
             trains = [c.train for c in data]
@@ -220,8 +305,10 @@ def _sweep(spec, experiment: str, world, make_cell, spurious, uses_objective: bo
     def in_order(by_key):
         return [row for key in sorted(by_key) for row in by_key[key]]
 
-    return Sweep(results=pd.DataFrame(in_order(rows_of), columns=RESULT_COLUMNS),
-                 details={name: pd.DataFrame(in_order(rows)) for name, rows in detail_rows.items()})
+    details = {name: pd.DataFrame(in_order(rows)) for name, rows in detail_rows.items()}
+    if "factors" in details and details["factors"].empty:   # a world without factors: keep the columns
+        details["factors"] = pd.DataFrame(columns=FACTOR_COLUMNS)
+    return Sweep(results=pd.DataFrame(in_order(rows_of), columns=RESULT_COLUMNS), details=details)
 
 
 def _evaluate(model, cell: _Cell, common: dict, spurious, device) -> list[dict]:
@@ -258,9 +345,12 @@ def run_exp1(spec: Exp1Spec, progress=None, sequential: bool = False) -> Sweep:
     device = resolve_device(spec.device)
     inspectors = {
         "implied": lambda model, cell, result: implied_weight_rows(model, cell.evaluate["id"][0], device),
+        "factors": lambda model, cell, result: factor_rows(model, cell.evaluate["ood"][0], device),
     }
     if hasattr(world, "probe_pairs"):      # synthetic worlds can embed any (d1, d2): draw the boundary
         probe = boundary_probe(world)
+        if spec.check == "random_feature":     # the models read one more input column
+            probe = replace(probe, pairs=with_random_feature(probe.pairs, seed=0))
         inspectors["boundary"] = lambda model, cell, result: boundary_rows(model, probe, device)
     def weigh(train, seed):     # remedy: weights that balance the four quadrants of (d1, d2)
         balanced = reweighting_target_balanced(train.factor_diffs[:, 0], train.factor_diffs[:, 1])
@@ -295,8 +385,10 @@ class Exp2Spec:
     train: TrainConfig = field(default_factory=lambda: TrainConfig(lr=1e-3, epochs=10, batch_size=64))
     models: tuple[str, ...] = MODEL_NAMES
     device: str = "auto"
+    check: str = "none"        # a sanity check instead of the plain run: see CHECKS
 
     def __post_init__(self):
+        _validate_check(self.check)
         if not self.rhos:
             raise CausalPrefError("at least one rho is needed")
         for rho in self.rhos:
@@ -365,4 +457,7 @@ def run_exp2(spec: Exp2Spec, progress=None, sequential: bool = False) -> Sweep:
         return replace(train, weight=weights.astype(np.float32)), ess / len(train)
 
     return _sweep(spec, "exp2", world, make_cell, prompt_type_accuracy, uses_objective=True, progress=progress,
-                  sequential=sequential, inspectors={"latent": latent}, weigh=weigh)
+                  sequential=sequential, weigh=weigh, inspectors={
+                      "latent": latent,
+                      "factors": lambda model, cell, result: factor_rows(model, cell.evaluate["inconsistent"][0],
+                                                                         device)})

@@ -19,12 +19,13 @@ from .experiments import Exp1Spec, Exp2Spec, Sweep, run_exp1, run_exp2
 RUNNERS = {"exp1": run_exp1, "exp2": run_exp2}
 SPEC_TYPES = {"exp1": Exp1Spec, "exp2": Exp2Spec}
 def tables_of(kind: str, spec) -> tuple[str, ...]:
-    """The tables a sweep of this spec produces (a decision boundary needs a synthetic world)."""
+    """The tables a sweep of this spec produces (a decision boundary needs a synthetic world;
+    'factors' is always there, empty for a world without named factors)."""
     weights = ("weights",) if "reweighted" in spec.models else ()
     if kind == "exp2":
-        return ("results", "history", "latent") + weights
+        return ("results", "history", "latent", "factors") + weights
     boundary = ("boundary",) if hasattr(spec.world, "probe_pairs") else ()
-    return ("results", "history", "implied") + boundary + weights
+    return ("results", "history", "implied", "factors") + boundary + weights
 
 
 def _keys(kind: str, spec) -> dict[str, str]:

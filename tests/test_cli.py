@@ -111,9 +111,9 @@ def test_cache_info_and_clear(capsys, private_cache):
     capsys.readouterr()
     assert main(["cache", "info"]) == 0
     info = capsys.readouterr().out
-    assert str(private_cache) in info and "entries: 4" in info and "exp1 4" in info
+    assert str(private_cache) in info and "entries: 5" in info and "exp1 5" in info
     assert main(["cache", "clear"]) == 0
-    assert "removed 4 file(s)" in capsys.readouterr().out
+    assert "removed 5 file(s)" in capsys.readouterr().out
     main(["cache", "info"])
     assert "entries: 0" in capsys.readouterr().out
 
@@ -146,3 +146,30 @@ def test_diagnose_bad_epsilon_is_one_line(capsys):
     assert main(["diagnose", "exp2", "--rho", "0.5", "--epsilon", "0.7", "--pool-size", "20000"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and "\n" not in err and "epsilon" in err
+
+
+def test_sanity_prints_each_check_with_verdict_and_reading(tmp_path, capsys):
+    out = tmp_path / "sanity.csv"
+    assert main(["sanity", "exp1", "--rho", "0.6", "--out", str(out)] + TINY) == 0
+    printed = capsys.readouterr().out
+    assert "Sanity checks — exp1 on synthetic, training rho = 0.6, 1 seed, models base" in printed
+    for check in ("none", "placebo", "random_feature", "half_data"):
+        assert f"\n  {check:<15}base" in printed
+    assert "- Placebo (training and validation labels shuffled): accuracy base id" in printed
+    assert "150 of 300 training pairs" in printed and "4 variants trained in" in printed
+    frame = pd.read_csv(out)
+    assert len(frame) == 4 * 2 and set(frame["split"]) == {"id", "ood"} and set(frame["rho"]) == {0.6}
+    assert set(frame["verdict"]) <= {"reference", "as expected", "unexpected"}
+    assert main(["sanity", "exp1", "--rho", "0.6"] + TINY) == 0
+    assert "4 variants all loaded from the result cache" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["sanity", "exp1", "--rho", "1.5"] + TINY, "rho must be a number in [-1, 1], got 1.5"),
+    (["sanity", "exp2", "--rho", "0.3"] + TINY2, "must be a number in [0.5, 1], got 0.3"),
+    (["sanity", "exp1", "--models", "multihead"] + TINY, "unknown model(s) ['multihead'] for exp1"),
+])
+def test_sanity_bad_input_exit_2(args, expected, capsys):
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "\n" not in err and expected in err

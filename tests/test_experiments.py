@@ -168,3 +168,87 @@ def test_negative_or_nan_weights_are_refused():
         replace(pairs, weight=-np.ones(10, np.float32))
     with pytest.raises(CausalPrefError, match="weight contains NaN"):
         replace(pairs, weight=np.full(10, np.nan, np.float32))
+
+
+# --------------------------------------------------------------------------- sanity-check variants
+
+def test_default_check_is_the_plain_run(tiny_spec):
+    """check='none' (the default) is the experiment as it always was: the cell is not touched."""
+    from causalpref.experiments import _Cell, apply_check
+    assert tiny_spec.check == "none"
+    pd.testing.assert_frame_equal(run_exp1(tiny_spec).results, run_exp1(replace(tiny_spec, check="none")).results)
+    pool = CorrelatedFactorsWorld(dim=8, pool_size=50).pool()
+    cell = _Cell(train=pool.pairs(np.arange(20)), val=pool.pairs(np.arange(20, 30)), evaluate={})
+    assert apply_check(cell, "none", 0) is cell
+
+
+def test_check_variants_train_and_keep_the_tables(tiny_spec):
+    plain = run_exp1(tiny_spec)
+    for check in ("placebo", "random_feature", "half_data"):
+        sweep = run_exp1(replace(tiny_spec, check=check))
+        assert sweep.results[["model", "rho", "seed", "split"]].equals(plain.results[["model", "rho", "seed", "split"]])
+        assert set(sweep.details) == set(plain.details)        # the boundary probe follows the extra column
+        assert not sweep.results["accuracy"].equals(plain.results["accuracy"])
+        n_train = sweep.results.set_index("split").loc["train", "n"]
+        assert (n_train == (200 if check == "half_data" else 400)).all()
+    pd.testing.assert_frame_equal(sweep.results, run_exp1(replace(tiny_spec, check="half_data")).results)  # seeded
+    exp2 = run_exp2(small_exp2(rhos=(0.8,), check="random_feature"))
+    assert {"base", "multihead", "adversarial"} == set(exp2.results["model"])
+
+
+# --------------------------------------------------------------------------- spurious-reliance read-out
+
+def test_factor_table_has_one_row_per_model_rho_seed_factor(tiny_spec):
+    from causalpref.experiments import FACTOR_COLUMNS
+    spec = replace(tiny_spec, models=("base", "reweighted"))
+    factors = run_exp1(spec).details["factors"]
+    names = spec.world.all_factor_names
+    assert list(factors.columns) == FACTOR_COLUMNS
+    assert len(factors) == 2 * len(spec.rhos) * len(spec.seeds) * len(names)
+    assert not factors.duplicated(["model", "rho", "seed", "factor"]).any()
+    assert list(factors["factor"][:len(names)]) == list(names)
+    assert factors["correlation"].between(-1, 1).all()
+    exp2 = run_exp2(small_exp2()).details["factors"]
+    assert set(exp2["factor"]) >= {"helpfulness", "harmlessness"}
+    assert len(exp2) == 3 * 2 * len(small_exp2().world.factor_names)
+
+
+def test_factor_correlations_show_causal_reliance_and_its_loss_under_correlation():
+    """On OOD pairs the factors disagree, so even the true reward correlates negatively with
+    the light factor (truthfulness, a = 0.25). A model trained at rho = 0 follows the truth;
+    at rho = 0.9 it cannot tell the factors apart and its truthfulness correlation drifts."""
+    spec = Exp1Spec(world=CorrelatedFactorsWorld(pool_size=10000), rhos=(0.0, 0.9), seeds=(0,),
+                    sizes=SplitSizes(train=1500, val=400, id=300, ood=1000), model=ModelConfig(hidden=64, latent=16),
+                    train=TrainConfig(lr=1e-3, epochs=6), device="cpu")
+    factors = run_exp1(spec).details["factors"].set_index(["rho", "factor"])
+    nuisance = list(spec.world.nuisance_names)
+    at0 = factors.loc[0.0]
+    assert (at0.loc[nuisance, "true_correlation"].abs() < 0.1).all()
+    assert at0.loc["instruction_following", "correlation"] > 0.5
+    assert at0.loc["instruction_following", "correlation"] > at0.loc[nuisance, "correlation"].abs().max() + 0.2
+    assert at0.loc["truthfulness", "true_correlation"] < -0.5 and at0.loc["truthfulness", "correlation"] < -0.3
+    drift = (factors["correlation"] - factors["true_correlation"]).abs().xs("truthfulness", level="factor")
+    assert drift[0.9] > drift[0.0] + 0.2
+
+
+def test_an_empty_factor_table_survives_the_cache(tmp_path):
+    """Worlds without named factors (real objective data) give an empty table with its columns."""
+    from causalpref.cache import ResultCache
+    from causalpref.experiments import FACTOR_COLUMNS
+    cache = ResultCache(tmp_path)
+    key = "0" * 64
+    cache.store(key, pd.DataFrame(columns=FACTOR_COLUMNS), {"kind": "exp2/factors"})
+    loaded = cache.load(key)
+    assert list(loaded.columns) == FACTOR_COLUMNS and loaded.empty
+
+
+def test_a_cached_sweep_missing_its_factor_table_is_recomputed(tiny_spec, tmp_path):
+    """An entry stored before the factor table existed is a miss, not a crash."""
+    from causalpref.cache import ResultCache
+    from causalpref.runs import _keys, run_cached
+    cache = ResultCache(tmp_path / "c")
+    first, _ = run_cached("exp1", tiny_spec, cache)
+    cache.path_for(_keys("exp1", tiny_spec)["factors"]).unlink()
+    again, hit = run_cached("exp1", tiny_spec, cache)
+    assert not hit
+    pd.testing.assert_frame_equal(first.details["factors"], again.details["factors"])

@@ -14,7 +14,7 @@ def test_sweep_is_computed_once_then_loaded_whole(tiny_spec, tmp_path):
     second, hit_second = run_cached("exp1", tiny_spec, cache)
     assert (hit_first, hit_second) == (False, True)
     pd.testing.assert_frame_equal(first.results, second.results)
-    assert set(second.details) == {"history", "boundary", "implied"}
+    assert set(second.details) == {"history", "boundary", "implied", "factors"}
     for name, frame in first.details.items():
         pd.testing.assert_frame_equal(frame, second.details[name])
 
