@@ -53,11 +53,18 @@ _OBJECT_KINDS = (
 
 # ---------------------------------------------------------------- keys
 
+# Modules that only present results (pages' views, figures, lessons, text, links, the CLI's
+# argument parsing) never change a number a sweep computes: editing them keeps the cache.
+PRESENTATION_ONLY = ("views/", "lessons/", "plots.py", "diagrams.py", "links.py", "report.py", "cli.py")
+
+
 def _hash_sources(package_dir: Path) -> str:
-    """sha256 over the sorted relative paths and contents of every *.py file under a folder."""
+    """sha256 over the sorted relative paths and contents of every *.py file under a folder
+    that can change a computed number (everything but PRESENTATION_ONLY)."""
     digest = hashlib.sha256()
-    files = sorted((p.relative_to(package_dir).as_posix(), p) for p in package_dir.rglob("*.py")
-                   if "__pycache__" not in p.parts)
+    files = sorted((rel, p) for p in package_dir.rglob("*.py")
+                   if "__pycache__" not in p.parts
+                   and not (rel := p.relative_to(package_dir).as_posix()).startswith(PRESENTATION_ONLY))
     for rel, path in files:
         data = path.read_bytes()
         digest.update(f"{rel}\0{len(data)}\0".encode())

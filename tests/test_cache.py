@@ -184,6 +184,10 @@ def test_code_version_hashes_every_python_file(tmp_path):
     assert first == _hash_sources(pkg)
     (pkg / "notes.txt").write_text("not code")
     assert _hash_sources(pkg) == first
+    (pkg / "views").mkdir()
+    (pkg / "views" / "page.py").write_text("label = 'a'\n")       # presentation only: same numbers
+    (pkg / "plots.py").write_text("colour = 'red'\n")
+    assert _hash_sources(pkg) == first
     (pkg / "sub" / "b.py").write_text("y = 3\n")
     assert _hash_sources(pkg) != first
     assert cache_module.CODE_VERSION == code_version() and len(code_version()) == 64
