@@ -16,6 +16,7 @@ from causalpref.device import describe_device, resolve_device
 from causalpref.errors import CausalPrefError
 from causalpref.links import HIDE_PARAM, hidden_keys, hiding_css, teacher_link
 from causalpref.runs import load_cached, run_cached
+from causalpref.sanity import CHECK_ORDER, run_sanity_checks
 
 log = logging.getLogger("causalpref.app")
 
@@ -100,3 +101,28 @@ def download_csv(frame: pd.DataFrame, file_name: str, label: str = "Download res
 def reading(text: str) -> None:
     """A one-line plain-language reading under a number or a figure."""
     st.caption(text)
+
+
+def sanity_checks(kind: str, spec, rho: float) -> None:
+    """The three sanity checks at `rho`, on demand (they train three more sets of models), with
+    their expected outcome, verdict and a plain reading each."""
+    st.subheader("Sanity checks: is this accuracy real?")
+    key = f"{spec_key(kind, spec)}:{rho!r}"
+    memo = st.session_state.setdefault("_sanity", {})
+    if key not in memo:
+        st.caption("Three controls, each with a known expected outcome: train on shuffled labels (placebo: "
+                   "expect chance), add a random feature (expect no change), train on half the pairs (expect a "
+                   "small drop). Each trains the page's models again at this ρ.")
+        if not st.button(f"Run the sanity checks at ρ = {rho:g}", key=f"sanity-{key[:12]}-{rho:g}"):
+            return
+        bar = st.progress(0.0, text="Sanity checks…")
+        memo[key] = run_sanity_checks(kind, spec, rho, ResultCache(),
+                                      progress=lambda done, total, msg: bar.progress(min(done / total, 1.0),
+                                                                                     text=f"Sanity checks: {msg}"))
+        bar.empty()
+    report = memo[key]
+    shown = report.table[["check", "model", "split", "accuracy", "sd", "difference", "tolerance", "expected",
+                          "verdict"]].round(1)
+    st.dataframe(shown, hide_index=True)
+    for check in CHECK_ORDER:
+        reading(report.readings[check])

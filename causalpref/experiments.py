@@ -234,6 +234,17 @@ class Sweep:
     details: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
+def merge_sweeps(sweeps) -> Sweep:
+    """One sweep of the results and detail tables of several (one per architecture)."""
+    sweeps = list(sweeps)
+    if not sweeps:
+        raise CausalPrefError("no sweep to merge")
+    names = {name for sweep in sweeps for name in sweep.details}
+    return Sweep(results=pd.concat([s.results for s in sweeps], ignore_index=True),
+                 details={name: pd.concat([s.details[name] for s in sweeps if name in s.details], ignore_index=True)
+                          for name in sorted(names)})
+
+
 def _cells_per_chunk(spec, device) -> int:
     """How many (rho, seed) cells to hold and train at once: bounded by a memory budget.
 

@@ -9,6 +9,7 @@ import appkit
 from causalpref.experiments import INTERACTIVE_RHOS, Exp1Spec
 from causalpref.views import data as dv
 from causalpref.views.correlation import correlation_view, merged, reading_of_curve
+from causalpref.views.reliance import reliance_view
 from causalpref.worlds import CorrelatedFactorsWorld
 from causalpref.worlds.synthetic import SCALES
 
@@ -53,7 +54,7 @@ def render():
     if sweep is None or (with_remedy and remedy is None):
         return
     view = correlation_view(sweep, rho, world.a, remedy)
-    show(sweep, view, rho, f"exp1_{scale}_results.csv", remedy)
+    show(sweep, view, rho, f"exp1_{scale}_results.csv", remedy, spec)
 
 
 def render_real(real):
@@ -65,10 +66,10 @@ def render_real(real):
     if sweep is None:
         return
     view = dv.correlation_view_for(sweep, rho, world.a)
-    show(sweep, view, rho, f"exp1_{Path(real['path']).stem}_results.csv", None)
+    show(sweep, view, rho, f"exp1_{Path(real['path']).stem}_results.csv", None, spec)
 
 
-def show(sweep, view, rho, file_name, remedy=None):
+def show(sweep, view, rho, file_name, remedy=None, spec=None):
     cols = st.columns(4)
     for col, label, number in ((cols[0], "ID accuracy", view.id), (cols[1], "OOD accuracy", view.ood)):
         paper_text = "not reported at this ρ" if number.paper is None else f"{number.paper:.1f}%"
@@ -104,7 +105,15 @@ def show(sweep, view, rho, file_name, remedy=None):
     with right:
         st.subheader("Training curves")
         st.plotly_chart(view.training, key="training")
-    appkit.download_csv(merged(sweep, remedy), file_name)
+    both = merged(sweep, remedy)
+    reliance = reliance_view(both, rho, ("base", "reweighted"), "OOD test pairs (the factors disagree)")
+    if reliance is not None:
+        st.subheader("Which qualities does the reward follow?")
+        st.plotly_chart(reliance.figure, key="reliance")
+        appkit.reading(reliance.reading)
+    if spec is not None:
+        appkit.sanity_checks("exp1", spec, rho)
+    appkit.download_csv(both.results, file_name)
 
 
 def show_remedy(view):

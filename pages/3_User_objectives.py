@@ -9,10 +9,11 @@ from dataclasses import replace
 import streamlit as st
 
 import appkit
-from causalpref.experiments import Exp2Sizes
+from causalpref.experiments import Exp2Sizes, merge_sweeps
 from causalpref.views import data as dv
 from causalpref.views import objectives as ov
 from causalpref.views.objective_overlap import EPSILON, objective_overlap_view
+from causalpref.views.reliance import reliance_view
 
 SYNTHETIC = "Synthetic (embedded)"
 # cf. causalpref.cli.REAL_SIZES: what the relabelled HH-RLHF test file can supply at every ρ
@@ -33,6 +34,16 @@ appkit.page(
     "so moving ρ never retrains — only λ or the architectures do.",
     controls={"rho": "ρ", "arch": "Architectures", "lam": "λ", "world": "World"},
 )
+
+
+def spec_for(lam, models, real):
+    """The page's Experiment-2 spec for these models, on the synthetic world or the Data page's file."""
+    spec = ov.objectives_spec(lam, models)
+    if real is not None:
+        spec = replace(spec, world=dv.world_of(real))
+        if real["kind"] in REAL_SIZES:
+            spec = replace(spec, sizes=REAL_SIZES[real["kind"]])
+    return spec
 
 
 def render() -> None:
@@ -64,16 +75,13 @@ def render() -> None:
 
     sweeps = []
     for model in ov.chosen_models(models):      # one sweep per architecture: adding one trains only it
-        spec = ov.objectives_spec(lam, [model])
-        if choice != SYNTHETIC:
-            spec = replace(spec, world=dv.world_of(real))
-            if real["kind"] in REAL_SIZES:
-                spec = replace(spec, sizes=REAL_SIZES[real["kind"]])
+        spec = spec_for(lam, [model], None if choice == SYNTHETIC else real)
         sweep = appkit.sweep("exp2", spec, ov.spec_description(spec))
         if sweep is None:
             return
         sweeps.append(sweep)
-    view = ov.objectives_view(ov.merge_sweeps(sweeps), rho, models, lam=lam)
+    merged = merge_sweeps(sweeps)
+    view = ov.objectives_view(merged, rho, models, lam=lam)
 
     st.subheader(f"Test accuracy at ρ = {view.rho:g}")
     st.caption(f"Mean over {len(view.seeds)} seeds; beside each: the paper's Table 2, chance and a model "
@@ -122,6 +130,14 @@ def render() -> None:
         st.plotly_chart(view.latent_figure, key="latent")
         st.dataframe(view.latent_table, hide_index=True)
     appkit.reading(view.latent_reading)
+
+    reliance = reliance_view(merged, rho, view.models, "inconsistent test pairs")
+    if reliance is not None:
+        st.subheader("Which qualities does each reward follow?")
+        st.plotly_chart(reliance.figure, key="reliance")
+        appkit.reading(reliance.reading)
+
+    appkit.sanity_checks("exp2", spec_for(lam, models, None if choice == SYNTHETIC else real), rho)
 
     st.subheader("Results")
     lam_part = f"_lambda{lam:g}" if "adversarial" in view.models else ""

@@ -29,7 +29,8 @@ def test_renders_trains_once_and_shows_numbers_with_baselines(app):
     assert 50 < metric(at, "ID accuracy") < 100
     captions = " ".join(c.value for c in at.caption)
     assert "chance 50%" in captions and "paper: 69.3%" in captions
-    assert len(at.get("plotly_chart")) == 3
+    assert len(at.get("plotly_chart")) == 4
+    assert "Base departs most on" in captions and "true reward" in captions     # spurious-reliance bars
 
 
 def test_ood_accuracy_falls_as_rho_rises_and_the_slider_reruns(app):
@@ -75,3 +76,17 @@ def test_remedy_toggle_trains_reweighted_models_and_shows_their_cost(app):
     assert "points against Base" in " ".join(c.value for c in at.caption)
     at.toggle(key="remedy").set_value(False).run()
     assert not at.exception and not any(m.label == "Reweighted OOD accuracy" for m in at.metric)
+
+
+def test_sanity_checks_run_on_demand_and_the_placebo_sits_at_chance(app):
+    app.query_params["rho"] = "0.9"
+    at = app.run()
+    assert not any(c.value.startswith("Placebo") for c in at.caption)     # nothing trained until asked
+    next(b for b in at.button if b.label.startswith("Run the sanity checks at ρ = 0.9")).click().run()
+    assert not at.exception and not at.error
+    table = at.dataframe[-1].value
+    placebo = table[table["check"] == "placebo"]
+    assert list(placebo["split"]) == ["id", "ood"] and (abs(placebo["accuracy"] - 50) < 8).all()
+    assert set(table["verdict"]) - {"reference"} == {"as expected"}
+    readings = [c.value for c in at.caption if c.value.startswith(("Placebo", "Random feature", "Half data"))]
+    assert len(readings) == 3 and "as expected" in readings[0]

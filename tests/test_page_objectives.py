@@ -78,7 +78,9 @@ def test_renders_with_numbers_baselines_paper_and_download(trainings):
     assert "chance 50 %" in captions and "reads the prompt type" in captions
     assert "Base ranks" in captions and "near 50 % means z_hat carries no information" in captions
     assert len(metrics(at, "Discriminator")) == 1
-    assert len(at.get("plotly_chart")) == 4
+    assert len(at.get("plotly_chart")) == 5
+    assert "Base departs most on" in captions                    # spurious-reliance bars
+    assert any(b.label.startswith("Run the sanity checks") for b in at.button)
     assert "POOR OVERLAP" in at.warning[0].value                 # ρ = 0.9: the prompt gives c away
     assert len(at.get("download_button")) == 1
 

@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 
 from .. import paper
 from ..errors import CausalPrefError
-from ..experiments import REWEIGHTED, Sweep
+from ..experiments import REWEIGHTED, Sweep, merge_sweeps
 from ..plots import _boundary, _plane_layout, accuracy_vs_rho_figure
 
 CHANCE = 50.0
@@ -94,11 +94,10 @@ def remedy_view(remedy: Sweep, rho: float, base_ood: float) -> RemedyView:
                       ood_gain=gain, ess_share=ess, reading=reading)
 
 
-def merged(sweep: Sweep, remedy: Sweep | None) -> pd.DataFrame:
-    """Both sweeps' results in one frame (the curves draw every model they find)."""
-    if remedy is None:
-        return sweep.results
-    return pd.concat([sweep.results, _only(remedy.results, REWEIGHTED)], ignore_index=True)
+def merged(sweep: Sweep, remedy: Sweep | None) -> Sweep:
+    """Base's sweep with the remedy's rows and detail tables added (the curves and the
+    reliance bars draw every model they find)."""
+    return sweep if remedy is None else merge_sweeps([sweep, remedy])
 
 
 def correlation_view(sweep: Sweep, rho: float, a: float, remedy: Sweep | None = None) -> CorrelationView:
@@ -130,7 +129,7 @@ def correlation_view(sweep: Sweep, rho: float, a: float, remedy: Sweep | None = 
     return CorrelationView(
         rho=rho, achieved_rho=float(_at(results, rho, "train")["rho_achieved"].mean()),
         id=id_number, ood=ood_number, gap=id_value - ood_value, baselines=baselines, a=a, a_hat=a_hat,
-        curves=accuracy_vs_rho_figure(merged(sweep, remedy), current_rho=rho),
+        curves=accuracy_vs_rho_figure(merged(sweep, remedy).results, current_rho=rho),
         boundary=(boundary_figure(_only(sweep.details["boundary"], "base"), rho, a, a_hat)
                   if "boundary" in sweep.details else None),
         training=training_figure(_only(sweep.details["history"], "base"), rho),

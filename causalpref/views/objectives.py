@@ -4,7 +4,7 @@
 the app's 3 seeds, all six ρ of Table 2. ρ is not part of it, so moving the ρ slider never
 retrains; λ is, but only when the adversarial model is among the chosen architectures. The
 page trains one sweep per architecture (`objectives_spec(lam, [model])`) and joins them with
-`merge_sweeps`, so adding an architecture or moving λ trains only what changed.
+`experiments.merge_sweeps`, so adding an architecture or moving λ trains only what changed.
 
 `objectives_view(sweep, rho, models)` turns a trained sweep into what the page shows at one
 ρ: per model the inconsistent and consistent test accuracy (mean over seeds, in %) beside
@@ -66,17 +66,6 @@ def objectives_spec(lam: float, models) -> Exp2Spec:
         raise CausalPrefError(f"λ must be a finite number >= 0, got {lam!r}")
     return replace(default, seeds=APP_SEEDS, models=models,
                    model=replace(default.model, adversary_lambda=float(lam)))
-
-
-def merge_sweeps(sweeps) -> Sweep:
-    """One sweep of the results and detail tables of several (one per architecture)."""
-    sweeps = list(sweeps)
-    if not sweeps:
-        raise CausalPrefError("no sweep to merge")
-    names = {name for sweep in sweeps for name in sweep.details}
-    return Sweep(results=pd.concat([s.results for s in sweeps], ignore_index=True),
-                 details={name: pd.concat([s.details[name] for s in sweeps if name in s.details], ignore_index=True)
-                          for name in sorted(names)})
 
 
 def spec_description(spec: Exp2Spec) -> str:
