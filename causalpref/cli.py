@@ -18,7 +18,7 @@ from .experiments import EXP1_MODELS, EXP2_MODELS, Exp1Spec, Exp2Sizes, Exp2Spec
 from .io import check_output_path, write_csv_atomic
 from .models import MODEL_NAMES
 from .runs import run_cached
-from .report import (achieved_consistency_lines, achieved_rho_lines, baselines_table, exp1_table,
+from .report import (weights_lines, achieved_consistency_lines, achieved_rho_lines, baselines_table, exp1_table,
                      exp2_baselines, exp2_tables)
 from .worlds.real import FACTOR_KINDS, OBJECTIVE_KINDS, RealDataWorld
 from .worlds.synthetic import LABEL_MODES, SCALES
@@ -258,7 +258,8 @@ def _run(args, kind, spec, sections) -> int:
         spec.world.pool(progress=tqdm_progress("embedding"))
     sweep, was_cached = run_cached(kind, spec, ResultCache(enabled=not args.no_cache), progress=_progress)
     results = sweep.results
-    print("\n\n".join(section(results) for section in sections))
+    texts = [section(results) for section in sections] + [weights_lines(sweep.details.get("weights"))]
+    print("\n\n".join(text for text in texts if text))
     n_models = len(results.groupby(["rho", "seed", "model"]))
     how = "loaded from the result cache" if was_cached else "trained"
     print(f"\n{n_models} models {how} in {time.perf_counter() - started:.1f} s")

@@ -76,13 +76,24 @@ def achieved_rho_lines(results: pd.DataFrame) -> str:
     return "Achieved training rho:\n" + "\n".join(parts) + f"\n  largest |achieved - target| = {worst:.4f}"
 
 
-EXP2_MODELS = ("base", "multihead", "adversarial")
+EXP2_MODELS = ("base", "multihead", "adversarial", "reweighted")
+
+
+def weights_lines(weights: pd.DataFrame | None) -> str:
+    """The reweighted model's price: the effective sample size share of its weights per rho."""
+    if weights is None or weights.empty:
+        return ""
+    by_rho = weights.groupby("rho")["ess_share"].agg(["mean", "min"])
+    parts = [f"  rho={rho:g}: {100 * row['mean']:.1f}% (lowest seed {100 * row['min']:.1f}%)"
+             for rho, row in by_rho.iterrows()]
+    return ("Reweighted model: effective sample size of its weights, share of the training pairs "
+            "(100% = unweighted):\n" + "\n".join(parts))
 
 
 def _exp2_layout(results: pd.DataFrame, splits: tuple[str, str], paper_table: dict, title: str) -> str:
     """Table 2/3 layout: one row per rho, inconsistent then consistent per model."""
     models = [m for m in EXP2_MODELS if m in set(results["model"])]
-    short = {"base": "Base", "multihead": "Multi", "adversarial": "Adv"}
+    short = {"base": "Base", "multihead": "Multi", "adversarial": "Adv", "reweighted": "Rew"}
     header = ["rho", "source"] + [f"{short[m]} {'inc' if 'inconsistent' in s else 'con'}"
                                   for s in splits for m in models]
     rows = []

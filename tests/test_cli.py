@@ -173,3 +173,14 @@ def test_sanity_bad_input_exit_2(args, expected, capsys):
     assert main(args) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and "\n" not in err and expected in err
+
+
+def test_reweighted_models_get_columns_and_their_weights_price(capsys):
+    assert main(["exp2", "--rho", "0.5", "0.9", "--models", "base", "reweighted"] + TINY2) == 0
+    printed = capsys.readouterr().out
+    assert "Rew inc" in printed and "Rew con" in printed
+    lines = printed.split("effective sample size of its weights")[1].splitlines()
+    shares = [float(line.split(": ")[1].split("%")[0]) for line in lines[1:3]]
+    assert shares[1] < shares[0] <= 100            # rho 0.9 costs more of the sample than rho 0.5
+    assert main(["exp1", "--rho", "0.9", "--models", "reweighted"] + TINY) == 0
+    assert "rho=0.9:" in capsys.readouterr().out.split("effective sample size")[1]
