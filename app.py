@@ -23,7 +23,13 @@ def render():
                       "rise together in training, and the model fails where they disagree."):
         st.switch_page("pages/2_Correlation_shift.py", query_params={"rho": "0.9"})
 
-    st.subheader("The pages")
+    st.subheader("Learn it step by step")
+    st.page_link("pages/6_Lessons.py", label="Lessons",
+                 help="Five short lessons: predict first, then see what the models do, then why.")
+    st.page_link("pages/7_Assumptions.py", label="Assumptions",
+                 help="The causal assumptions behind preference learning, each with how it breaks.")
+
+    st.subheader("The tools")
     st.page_link("pages/1_Latent_overlap.py", label="Latent overlap",
                  help="Which regions of latent space the training data covers, for any pair of factors.")
     st.page_link("pages/2_Correlation_shift.py", label="Correlation shift (Experiment 1)",

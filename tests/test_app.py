@@ -18,7 +18,7 @@ def test_home_renders_with_device_badge_diagrams_and_page_links():
 
 
 def test_show_me_the_failure_opens_correlation_shift_at_high_rho():
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = AppTest.from_file(APP, default_timeout=240).run()
     at.button[0].click().run()
     assert not at.exception
     # AppTest follows st.switch_page: the correlation-shift page now runs with rho = 0.9
