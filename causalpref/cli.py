@@ -108,6 +108,14 @@ def _add_common(parser: argparse.ArgumentParser, default_rhos: list[float], defa
     real.add_argument("--max-length", type=int, default=256, help="tokens per text; long dialogues keep their end")
 
 
+def _add_short_exp1_options(parser: argparse.ArgumentParser) -> None:
+    """The Experiment-1 world and size options of `diagnose` and `sanity` (see `exp1 --help`)."""
+    parser.add_argument("--scale", choices=SCALES)
+    parser.add_argument("--a", type=float)
+    for name in ("train", "val", "id", "ood"):
+        parser.add_argument(f"--n-{name}", type=int)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m causalpref",
@@ -154,10 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     which = diagnose.add_subparsers(dest="experiment", required=True, metavar="EXPERIMENT")
     d1 = which.add_parser("exp1", help="correlated factors")
     _add_common(d1, [0.0, 0.3, 0.6, 0.9], 1, EXP1_MODELS, ["base"])
-    d1.add_argument("--scale", choices=SCALES)
-    d1.add_argument("--a", type=float)
-    for name in ("train", "val", "id", "ood"):
-        d1.add_argument(f"--n-{name}", type=int)
+    _add_short_exp1_options(d1)
     d2 = which.add_parser("exp2", help="user objectives")
     _add_common(d2, [0.5, 0.8, 0.9, 1.0], 1, MODEL_NAMES, list(MODEL_NAMES))
     d2.add_argument("--epsilon", type=float, default=0.1, help="overlap band [eps, 1 - eps] (default 0.1)")
@@ -171,10 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     which = sanity.add_subparsers(dest="experiment", required=True, metavar="EXPERIMENT")
     s1 = which.add_parser("exp1", help="correlated factors")
     _add_common(s1, [0.9], 3, EXP1_MODELS, ["base"])
-    s1.add_argument("--scale", choices=SCALES)
-    s1.add_argument("--a", type=float)
-    for name in ("train", "val", "id", "ood"):
-        s1.add_argument(f"--n-{name}", type=int)
+    _add_short_exp1_options(s1)
     s2 = which.add_parser("exp2", help="user objectives")
     _add_common(s2, [0.9], 3, EXP2_MODELS, list(MODEL_NAMES))
     s2.add_argument("--lambda", dest="adversary_lambda", type=float, metavar="LAMBDA")
