@@ -8,9 +8,8 @@ import streamlit as st
 import appkit
 from causalpref.experiments import INTERACTIVE_RHOS, Exp1Spec
 from causalpref.views import data as dv
-from causalpref.views.correlation import correlation_view, merged, reading_of_curve
+from causalpref.views.correlation import correlation_view, merged, page_spec, reading_of_curve
 from causalpref.views.reliance import reliance_view
-from causalpref.worlds import CorrelatedFactorsWorld
 from causalpref.worlds.synthetic import SCALES
 
 appkit.page(
@@ -45,8 +44,8 @@ def render():
     with_remedy = st.toggle("Also train the reweighting remedy", key="remedy", bind="query-params",
                             help="Base trained with weights that make the four quadrants of (d1, d2) count "
                                  "equally — the classic causal-inference fix for a shifted training set.")
-    world = CorrelatedFactorsWorld(scale=scale)
-    spec = replace(Exp1Spec(), world=world, rhos=INTERACTIVE_RHOS)
+    spec = page_spec(scale)
+    world = spec.world
     sweep = appkit.sweep("exp1", spec, "the Experiment-1 sweep (11 ρ × 3 seeds)")
     remedy = None
     if sweep is not None and with_remedy:

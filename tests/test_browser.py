@@ -1,7 +1,8 @@
-"""Real-browser smoke test: Debian's chromium drives `streamlit run` headless.
+"""Real-browser tests: Debian's chromium drives `streamlit run` headless.
 
 Opens every page, moves the rho slider on Correlation shift with the keyboard and sees the
-OOD accuracy change. Screenshots and timings go to test-output/browser/. Skipped (with the
+OOD accuracy change; opens a teacher link with hidden controls; walks lesson 3 (predict,
+reveal, follow the link to the full page). Screenshots and timings go to test-output/browser/. Skipped (with the
 reason) where chromium or playwright is missing, except under CI, where .ci/run installs both.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -23,7 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "test-output" / "browser"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PAGES = {"home": "", "latent_overlap": "Latent_overlap", "correlation_shift": "Correlation_shift",
-         "user_objectives": "User_objectives", "analytic_toy": "Analytic_toy"}
+         "user_objectives": "User_objectives", "analytic_toy": "Analytic_toy", "lessons": "Lessons",
+         "assumptions": "Assumptions"}
 
 try:
     from playwright.sync_api import sync_playwright
@@ -149,3 +152,45 @@ def test_a_teacher_link_hides_its_controls_and_keeps_hiding_them_after_a_change(
     page.screenshot(path=str(OUT / "teacher_link_toy.png"), full_page=True)
     assert "hide=rho" in page.url.replace("%2C", ",") and "rho=0.5" in page.url
     assert not page.locator(".st-key-rho").is_visible()
+
+
+def test_lesson3_open_predict_reveal_and_follow_the_link(server, browser):
+    url, _ = server
+    OUT.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+
+    page.goto(f"{url}/Lessons?lesson=3")
+    page.get_by_role("heading", name=re.compile(r"^3\. Correlated factors")).wait_for(timeout=60_000)
+    _settle(page)
+    assert page.get_by_text("What happened").count() == 0, "the result shows before the prediction"
+    reveal = page.get_by_role("button", name="Reveal the result")
+    assert reveal.is_enabled()
+    page.screenshot(path=str(OUT / "lesson3-1-question.png"), full_page=True)
+
+    guess = page.locator('[data-testid="stSlider"] input[type="range"]').first
+    guess.focus()
+    for _ in range(15):                    # 50% -> 65%, one step per key press
+        page.keyboard.press("ArrowRight")
+    _settle(page)
+    assert page.locator('[data-testid="stSlider"]').first.get_by_text("65%").count() >= 1
+    page.screenshot(path=str(OUT / "lesson3-2-predicted.png"), full_page=True)
+
+    reveal.click()                         # trains the Correlation shift sweep on first visit
+    page.get_by_text("What happened").wait_for(timeout=240_000)
+    _settle(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    measured = _metric(page, "Measured by the engine")
+    assert re.fullmatch(r"\d+\.\d%", measured), measured
+    assert _metric(page, "Your guess") == "65%"
+    assert page.get_by_text(f"ranks {measured} of the OOD pairs correctly").count() >= 1
+    page.set_viewport_size({"width": 1400, "height": 3000})    # Streamlit scrolls inside the app: show it all
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(OUT / "lesson3-3-revealed.png"), full_page=True)
+
+    page.get_by_role("link", name=re.compile(r"Open Correlation shift at ρ = 0\.9")).click()
+    page.wait_for_url(re.compile(r"/Correlation_shift\?"), timeout=60_000)
+    page.locator('[data-testid="stMetric"]', has_text="OOD accuracy").wait_for(timeout=120_000)
+    _settle(page)
+    assert "rho=0.9" in page.url               # scale=likert is the default, which Streamlit leaves out
+    assert _metric(page, "OOD accuracy") == measured          # the same sweep, the same number
+    page.screenshot(path=str(OUT / "lesson3-4-full-page.png"), full_page=True)

@@ -10,7 +10,7 @@ numbers beside Base's with the effective sample size the weights cost.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -18,10 +18,17 @@ import plotly.graph_objects as go
 
 from .. import paper
 from ..errors import CausalPrefError
-from ..experiments import REWEIGHTED, Sweep, merge_sweeps
+from ..experiments import INTERACTIVE_RHOS, REWEIGHTED, Exp1Spec, Sweep, merge_sweeps
+from ..worlds import CorrelatedFactorsWorld
 from ..plots import _boundary, _plane_layout, accuracy_vs_rho_figure
 
 CHANCE = 50.0
+
+
+def page_spec(scale: str) -> Exp1Spec:
+    """The sweep the Correlation shift page trains on the synthetic world: every ρ of the
+    slider's grid, the interactive sizes and seeds (the lessons read the same sweep)."""
+    return replace(Exp1Spec(), world=CorrelatedFactorsWorld(scale=scale), rhos=INTERACTIVE_RHOS)
 
 
 @dataclass

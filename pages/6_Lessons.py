@@ -1,0 +1,105 @@
+"""Lessons: five short guided tours of the paper, each built on the lab's own pages.
+
+The text lives in lessons/*.md (causalpref.lessons reads it); every number in a reveal is
+computed by the engine when the reader asks for it.
+"""
+
+import streamlit as st
+
+import appkit
+from causalpref import lessons as lx
+from causalpref.diagrams import DIAGRAMS
+
+appkit.page(
+    "Lessons",
+    "Five short lessons on why a reward model can learn the wrong thing from preference data, in "
+    "order. Each asks you to predict what will happen before it shows you; the result is computed "
+    "by this lab's engine as you read (the first reveal of a lesson may train a few small models), "
+    "and each lesson ends with a link that opens the full page at the lesson's settings.",
+    controls={"lesson": "Lesson"},
+)
+
+GUESSES = "_lesson_guesses"     # lesson number -> the prediction the reader revealed with
+
+
+def lock_in(number: int, key: str) -> None:
+    st.session_state[GUESSES][number] = st.session_state[key]
+
+
+def predict_again(number: int) -> None:
+    st.session_state[GUESSES].pop(number, None)
+
+
+def go_to(number: int) -> None:
+    st.session_state["lesson"] = number
+
+
+def render():
+    book = lx.load_lessons()
+    numbers = [lesson.number for lesson in book]
+    number = st.radio("Lesson", numbers, captions=[lesson.title for lesson in book], horizontal=True,
+                      key="lesson", bind="query-params")
+    lesson = book[numbers.index(number)]
+    guesses = st.session_state.setdefault(GUESSES, {})
+    revealed = number in guesses
+
+    st.header(f"{lesson.number}. {lesson.title}")
+    st.markdown(lesson.text("Intro"))
+    if lesson.diagrams:
+        for column, name in zip(st.columns(len(lesson.diagrams)), lesson.diagrams):
+            dot, caption = DIAGRAMS[name]
+            column.markdown(f"**{name}**")
+            column.graphviz_chart(dot)
+            column.caption(caption)
+
+    st.subheader("Predict")
+    st.markdown(lesson.text("Question"))
+    key = f"guess-{number}"
+    if lesson.slider is not None:
+        s = lesson.slider
+        st.slider("Your guess", min_value=s.min, max_value=s.max, step=s.step,
+                  value=guesses.get(number, s.start), format=s.sprintf, key=key, disabled=revealed)
+        ready = True
+    else:
+        ids = [option.id for option in lesson.options]
+        chosen = st.radio("Your answer", ids, index=ids.index(guesses[number]) if revealed else None,
+                          format_func=lesson.option_text, key=key, disabled=revealed)
+        ready = chosen is not None
+    if not revealed:
+        st.button("Reveal the result", type="primary", disabled=not ready, on_click=lock_in, args=(number, key))
+        if not ready:
+            st.caption("Choose an answer to reveal the result.")
+        return
+
+    sweeps = []
+    for need in lx.sweeps_for(lesson):
+        sweep = appkit.sweep(need.kind, need.spec, need.what)
+        if sweep is None:
+            return
+        sweeps.append(sweep)
+    shown = lx.reveal(lesson, sweeps, guesses[number])
+
+    st.subheader("What happened")
+    (st.success if shown.verdict.hit else st.info)(shown.verdict.message)
+    if lesson.slider is not None:
+        left, right = st.columns(2)
+        left.metric("Your guess", shown.verdict.guess)
+        right.metric("Measured by the engine", shown.verdict.result)
+    st.markdown(shown.reveal)
+    for name, figure in shown.figures:
+        st.plotly_chart(figure, key=f"lesson-{number}-{name}")
+    for name, table in shown.tables:
+        st.dataframe(table, hide_index=True, key=f"lesson-{number}-table-{name}")
+
+    st.subheader("Why")
+    st.markdown(shown.why)
+
+    for link in lesson.links:
+        st.page_link(link.file, label=link.label, query_params=link.params, icon=":material/open_in_new:")
+    left, right = st.columns(2)
+    left.button("Hide the result and predict again", on_click=predict_again, args=(number,))
+    if number < numbers[-1]:
+        right.button(f"Next: lesson {number + 1}", type="primary", on_click=go_to, args=(number + 1,))
+
+
+appkit.guard(render)
