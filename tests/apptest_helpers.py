@@ -1,4 +1,9 @@
-"""Small readers of AppTest pages shared by the page tests."""
+"""Small readers of AppTest pages and test-size specs shared by the page and lesson tests."""
+
+from dataclasses import replace
+
+from causalpref.experiments import Exp2Sizes
+from causalpref.views.objectives import objectives_spec as _objectives_spec   # the real one, before patching
 
 
 def metric(at, label):
@@ -14,3 +19,11 @@ def percent(at, label):
 def clean(at):
     """No exception and no st.error on the page."""
     return not at.exception and not at.error
+
+
+
+def tiny_objectives_spec(lam, models):
+    """views.objectives.objectives_spec at a test size (3 ρ, one seed, a few hundred pairs);
+    tests monkeypatch it in for the real one so that lesson sweeps train in seconds."""
+    return replace(_objectives_spec(lam, models), rhos=(0.5, 0.9, 1.0), seeds=(0,),
+                   sizes=Exp2Sizes(train=300, val=100, test=200))

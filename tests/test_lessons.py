@@ -12,10 +12,12 @@ import pytest
 
 from causalpref import lessons as lx
 from causalpref.errors import CausalPrefError
-from causalpref.experiments import Exp1Spec, Exp2Sizes, SplitSizes
+from causalpref.experiments import Exp1Spec, SplitSizes
 from causalpref.lessons import compute
 from causalpref.runs import run_cached
 from causalpref.views import objectives as ov
+
+from apptest_helpers import tiny_objectives_spec
 from causalpref.worlds import CorrelatedFactorsWorld
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,12 +29,6 @@ def tiny_correlation_spec(scale):
                    sizes=SplitSizes(train=400, val=100, id=300, ood=300))
 
 
-REAL_OBJECTIVES_SPEC = ov.objectives_spec
-
-
-def tiny_objectives_spec(lam, models):
-    return replace(REAL_OBJECTIVES_SPEC(lam, models), rhos=(0.5, 0.9, 1.0), seeds=(0,),
-                   sizes=Exp2Sizes(train=300, val=100, test=200))
 
 
 @pytest.fixture(scope="module")

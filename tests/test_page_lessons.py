@@ -14,21 +14,16 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from causalpref import lessons as lx
-from causalpref.experiments import Exp2Sizes
 from causalpref.lessons import compute
 from causalpref.runs import run_cached
 from causalpref.views import objectives as ov
+
+from apptest_helpers import tiny_objectives_spec
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
 LESSONS = "pages/6_Lessons.py"
 ASSUMPTIONS = "pages/7_Assumptions.py"
-REAL_OBJECTIVES_SPEC = ov.objectives_spec
-
-
-def tiny_objectives_spec(lam, models):
-    return replace(REAL_OBJECTIVES_SPEC(lam, models), rhos=(0.5, 0.9, 1.0), seeds=(0,),
-                   sizes=Exp2Sizes(train=300, val=100, test=200))
 
 
 @pytest.fixture(scope="module")
