@@ -167,3 +167,13 @@ def test_balance_table_flags_the_product_not_the_single_factors():
     assert table["smd"].iloc[-1] < -1                      # OOD pairs disagree: d1·d2 < 0 there
     assert not table["flag"].iloc[:-1].any()               # every single factor is balanced
     assert "product d1·d2" in view.balance_reading or "d1·d2" in view.balance_reading
+
+
+@pytest.mark.parametrize("rho", [0.0, 0.3, 0.6, 0.9])
+def test_training_quadrant_mass_is_within_sampling_error_of_the_gaussian_formula(rho):
+    from causalpref.analytic import quadrant_24_mass
+    for seed in range(3):
+        view = overlap_view("correlated", "continuous", *CAUSAL, rho, seed=seed)
+        expected = quadrant_24_mass(view.achieved_rho)
+        standard_error = math.sqrt(expected * (1 - expected) / view.summary.n_train)
+        assert abs(view.summary.q24_train - expected) < 3 * standard_error
