@@ -29,6 +29,8 @@ appkit.page(
     "Schaar (ICML 2025) on a synthetic world: a Base model ([embedding, c] → MLP), a Multihead "
     "model (one head per objective) and an Adversarial one (Multihead plus a discriminator that "
     "tries to read c from the latent z_hat, through gradient reversal of strength λ). "
+    "Beside them, Reweighted: Base trained with inverse-propensity weights 1/P(c | prompt), the "
+    "classic causal-inference remedy. "
     "The sweep trains every ρ of the paper's Table 2 with 3 seeds (the app's default), which "
     "takes about 10–15 seconds for all three models on a 2-core CPU; it is then cached on disk, "
     "so moving ρ never retrains — only λ or the architectures do.",
@@ -147,6 +149,8 @@ def render() -> None:
 def show_objective_overlap(spec, rho) -> None:
     """Before any model: how much the prompt gives away the objective in the training set."""
     st.subheader("Does the prompt give away the objective?")
+    st.caption(f"Measured before any model, on the training set the sweep draws for seed 0 at ρ = {rho:g}: a "
+               "5-fold cross-fitted logistic regression of the objective c on the prompt embedding.")
     view = objective_overlap_view(spec, rho)
     cols = st.columns(3)
     cols[0].metric(f"Pairs outside [{EPSILON:g}, {1 - EPSILON:g}]", f"{100 * view.overlap.outside_share:.1f}%")

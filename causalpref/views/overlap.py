@@ -211,7 +211,7 @@ def _reweighting_metrics(now: tuple[float, float, float], at_zero: tuple[float, 
                f"{_pct(unsupported0)}. Weights cannot create data that is not there."),
         Metric("Data kept by balancing the quadrants", _pct(balanced), balanced,
                f"The 'reweighted' remedy gives the four quadrants equal weight; its ESS share is what it "
-               f"costs (100% at ρ = 0 would mean no cost; this draw at ρ = 0: {_pct(balanced0)})."),
+               f"costs (100% would mean nothing; the same draw at ρ = 0 keeps {_pct(balanced0)})."),
     )
 
 
