@@ -44,7 +44,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from ..diagrams import DIAGRAMS
 from ..errors import CausalPrefError
-from .compute import COMPUTATIONS, Computation, Outcome
+from .compute import COMPUTATIONS, Computation
 
 ROOT = Path(__file__).resolve().parents[2]
 LESSONS_DIR = ROOT / "lessons"
@@ -140,32 +140,13 @@ class Lesson:
         """A section before the reveal (Intro, Question): settings filled in."""
         if section in RESULT_SECTIONS:
             raise CausalPrefError(f"{section} needs the computed values: use reveal()")
-        return _fill(unwrap(self.sections[section]), self.settings_text)
+        return fill(unwrap(self.sections[section]), self.settings_text)
 
     def option_text(self, option_id) -> str:
         for option in self.options:
             if option.id == option_id:
-                return _fill(option.text, self.settings_text)
+                return fill(option.text, self.settings_text)
         raise CausalPrefError(f"{self.path.name}: no option {option_id!r}")
-
-
-@dataclass(frozen=True)
-class Verdict:
-    guess: str          # the reader's prediction, as shown
-    result: str         # what the engine gives, as shown
-    hit: bool
-    message: str
-
-
-@dataclass
-class Revealed:
-    lesson: Lesson
-    outcome: Outcome
-    reveal: str
-    why: str
-    verdict: Verdict
-    figures: list       # (name, figure) in the lesson's order
-    tables: list        # (name, DataFrame)
 
 
 # --------------------------------------------------------------------------- pages of the app
@@ -184,7 +165,7 @@ def _link(text: str, where: str, values: dict, pages: dict[str, str]) -> Link:
     target, label = target.strip(), label.strip()
     if not sep or not target or not label:
         raise CausalPrefError(f"{where}: write a link as `Page?key=value&... | label`, got {text!r}")
-    target, label = _fill(target, values, where), _fill(label, values, where)
+    target, label = fill(target, values, where), fill(label, values, where)
     page, _, query = target.partition("?")
     if page not in pages:
         raise CausalPrefError(f"{where}: no page {page!r}; the app's pages are {sorted(pages)}")
@@ -230,7 +211,7 @@ def unwrap(text: str) -> str:
     return "\n".join(out)
 
 
-def _fill(text: str, values: dict, where: str = "") -> str:
+def fill(text: str, values: dict, where: str = "") -> str:
     try:
         return text.format_map(values)
     except (KeyError, ValueError) as error:
@@ -464,7 +445,7 @@ def load_lesson(path, number: int | None = None, pages: dict[str, str] | None = 
                        after if section in RESULT_SECTIONS else before, path, section in RESULT_SECTIONS)
     links = tuple(_link(text, f"{path.name}, line {line}, link", settings_text, pages)
                   for text, line in fields["link"])
-    return Lesson(number=number, path=path, title=_fill(fields["title"], settings_text, f"{path.name}, title"),
+    return Lesson(number=number, path=path, title=fill(fields["title"], settings_text, f"{path.name}, title"),
                   computation=computation, settings=settings, settings_text=settings_text, answer=answer,
                   options=options, slider=slider, sections={**sections, "Question": question},
                   figures=chosen["figures"], tables=chosen["tables"], diagrams=chosen["diagrams"], links=links)
@@ -487,53 +468,3 @@ def load_lessons(directory=None) -> tuple[Lesson, ...]:
     if numbers != list(range(1, len(lessons) + 1)):
         raise CausalPrefError(f"{directory}: lesson numbers must run 1, 2, 3, … once each, got {numbers}")
     return lessons
-
-
-# --------------------------------------------------------------------------- reveal
-
-def sweeps_for(lesson: Lesson):
-    """The sweeps the lesson's computation needs (kind, spec, what), in order."""
-    return lesson.computation.needs(lesson.settings)
-
-
-def verdict(lesson: Lesson, outcome: Outcome, guess) -> Verdict:
-    if lesson.slider is not None:
-        slider = lesson.slider
-        try:
-            guess = float(guess)
-        except (TypeError, ValueError):
-            raise CausalPrefError(f"lesson {lesson.number}: the guess must be a number, got {guess!r}") from None
-        result = float(outcome.numbers[lesson.answer])
-        diff = guess - result
-        hit = abs(diff) <= slider.tolerance
-        unit = " points" if slider.unit == "%" else ""
-        shown = f"{result:.1f}{slider.unit}"          # as the reveal's placeholders print it
-        message = (f"You guessed {slider.show(guess)}; the engine measured {shown}"
-                   + (" — spot on." if abs(diff) < 0.05 else
-                      f": your guess is {abs(diff):.1f}{unit} {'too high' if diff > 0 else 'too low'}.")
-                   + (f" Within {slider.tolerance:g}{unit}: well predicted." if hit and abs(diff) >= 0.05 else ""))
-        return Verdict(guess=slider.show(guess), result=shown, hit=hit, message=message)
-    answer = outcome.choices[lesson.answer]
-    hit = guess == answer
-    chosen = lesson.option_text(guess)
-    right = lesson.option_text(answer)
-    message = (f"You chose “{chosen}”. " + ("The engine's numbers agree." if hit
-                                            else f"The engine's numbers point to “{right}”."))
-    return Verdict(guess=chosen, result=right, hit=hit, message=message)
-
-
-def reveal(lesson: Lesson, sweeps, guess) -> Revealed:
-    """Run the lesson's computation on its sweeps and fill the Reveal and Why sections."""
-    outcome = lesson.computation.run(lesson.settings, list(sweeps))
-    missing = [k for k in lesson.computation.values if k not in outcome.text]
-    if missing:
-        raise CausalPrefError(f"computation {lesson.computation.name!r} did not give {missing}")
-    values = {**lesson.settings_text, **outcome.text}
-    where = lesson.path.name
-    return Revealed(
-        lesson=lesson, outcome=outcome,
-        reveal=_fill(unwrap(lesson.sections["Reveal"]), values, f"{where}, Reveal"),
-        why=_fill(unwrap(lesson.sections["Why"]), values, f"{where}, Why"),
-        verdict=verdict(lesson, outcome, guess),
-        figures=[(name, outcome.figures[name]) for name in lesson.figures],
-        tables=[(name, outcome.tables[name]) for name in lesson.tables])
