@@ -41,31 +41,44 @@ def render():
     scale = right.selectbox("Factor scores", SCALES, key="scale", bind="query-params",
                             help="likert: ratings 1–5 like UltraFeedback (the paper's data); "
                                  "continuous: Gaussian factors; binary: 0/1 like TruthfulQA")
-    with_remedy = st.toggle("Also train the reweighting remedy", key="remedy", bind="query-params",
-                            help="Base trained with weights that make the four quadrants of (d1, d2) count "
-                                 "equally — the classic causal-inference fix for a shifted training set.")
+    with_remedy = remedy_toggle()
     spec = page_spec(scale)
-    world = spec.world
-    sweep = appkit.sweep("exp1", spec, "the Experiment-1 sweep (11 ρ × 3 seeds)")
+    sweeps = train(spec, with_remedy, "11 ρ × 3 seeds")
+    if sweeps is None:
+        return
+    sweep, remedy = sweeps
+    view = correlation_view(sweep, rho, spec.world.a, remedy)
+    show(sweep, view, rho, f"exp1_{scale}_results.csv", remedy, spec)
+
+
+def remedy_toggle() -> bool:
+    return st.toggle("Also train the reweighting remedy", key="remedy", bind="query-params",
+                     help="Base trained with weights that make the four quadrants of (d1, d2) count "
+                          "equally — the classic causal-inference fix for a shifted training set.")
+
+
+def train(spec, with_remedy: bool, size: str):
+    """(Base sweep, reweighted sweep or None), or None while either is not available."""
+    sweep = appkit.sweep("exp1", spec, f"the Experiment-1 sweep ({size})")
     remedy = None
     if sweep is not None and with_remedy:
-        remedy = appkit.sweep("exp1", replace(spec, models=("reweighted",)), "the reweighted models (11 ρ × 3 seeds)")
+        remedy = appkit.sweep("exp1", replace(spec, models=("reweighted",)), f"the reweighted models ({size})")
     if sweep is None or (with_remedy and remedy is None):
-        return
-    view = correlation_view(sweep, rho, world.a, remedy)
-    show(sweep, view, rho, f"exp1_{scale}_results.csv", remedy, spec)
+        return None
+    return sweep, remedy
 
 
 def render_real(real):
     rho = st.select_slider("Training correlation ρ between d1 and d2", options=list(REAL_RHOS),
                            value=0.0, key="rho_real")
-    world = dv.world_of(real)
-    spec = replace(Exp1Spec(), world=world, rhos=REAL_RHOS)
-    sweep = appkit.sweep("exp1", spec, f"the Experiment-1 sweep on {real.get('name')} (4 ρ × 3 seeds)")
-    if sweep is None:
+    with_remedy = remedy_toggle()
+    spec = replace(Exp1Spec(), world=dv.world_of(real), rhos=REAL_RHOS)
+    sweeps = train(spec, with_remedy, f"{real.get('name')}, 4 ρ × 3 seeds")
+    if sweeps is None:
         return
-    view = dv.correlation_view_for(sweep, rho, world.a)
-    show(sweep, view, rho, f"exp1_{Path(real['path']).stem}_results.csv", None, spec)
+    sweep, remedy = sweeps
+    view = dv.correlation_view_for(sweep, rho, spec.world.a, remedy)
+    show(sweep, view, rho, f"exp1_{Path(real['path']).stem}_results.csv", remedy, spec)
 
 
 def show(sweep, view, rho, file_name, remedy=None, spec=None):

@@ -184,10 +184,10 @@ def world_of(params: dict) -> RealDataWorld:
     return world_from_choice(params["kind"], params["path"], params.get("model_dir"), params.get("factors", ()))
 
 
-def correlation_view_for(sweep, rho: float, a: float):
+def correlation_view_for(sweep, rho: float, a: float, remedy=None):
     """correlation_view of a real-data sweep (no decision boundary: real data has only its pairs)."""
     from .correlation import correlation_view
-    return correlation_view(sweep, rho, a)
+    return correlation_view(sweep, rho, a, remedy)
 
 
 __all__ = ["REAL_KINDS", "example_datasets", "describe", "problem", "world_from_choice", "target_page",
