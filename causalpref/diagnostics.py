@@ -24,7 +24,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from .checks import finite_vector
+from .checks import finite_matrix, finite_vector
 from .errors import CausalPrefError
 from .positivity import _as_diffs, _cell, _edges, _is_discrete, overlap_summary, quadrant_masses
 from .sampling import pearson
@@ -208,18 +208,9 @@ def reward_factor_correlations(margin, factor_diffs, factor_names) -> pd.DataFra
     a_hat far from the world's true weight a means the model trades the factors off wrongly.
     """
     m = finite_vector(margin, "margin")
-    try:
-        diffs = np.asarray(factor_diffs, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise CausalPrefError(f"factor_diffs must be an (n, k) array of numbers: {err}") from None
-    if diffs.ndim != 2:
-        raise CausalPrefError(f"factor_diffs must be a 2-D (n, k) array, got shape {diffs.shape}")
+    diffs = finite_matrix(factor_diffs, "factor_diffs")
     if diffs.shape[0] != m.size:
         raise CausalPrefError(f"factor_diffs must have one row per margin ({m.size}), got {diffs.shape[0]}")
-    if diffs.shape[1] == 0:
-        raise CausalPrefError("factor_diffs is empty: expected at least one factor column")
-    if not np.isfinite(diffs).all():
-        raise CausalPrefError("factor_diffs contains NaN or infinity")
     names = [str(n) for n in factor_names]
     if len(names) != diffs.shape[1]:
         raise CausalPrefError(f"factor_names must name the {diffs.shape[1]} factor columns, got {len(names)} names")
@@ -255,19 +246,10 @@ def add_random_feature(emb, seed: int) -> np.ndarray:
     the model should learn to ignore a feature unrelated to the labels.
     """
     seed = _check_seed(seed)
-    try:
-        array = np.asarray(emb)
-        as_float = array.astype(np.float64)
-    except (TypeError, ValueError) as err:
-        raise CausalPrefError(f"emb must be an (n, d) array of numbers: {err}") from None
-    if array.ndim != 2:
-        raise CausalPrefError(f"emb must be a 2-D (n, d) array, got shape {array.shape}")
-    if array.shape[0] == 0:
-        raise CausalPrefError("emb is empty: expected at least one row")
-    if not np.isfinite(as_float).all():
-        raise CausalPrefError("emb contains NaN or infinity")
-    dtype = array.dtype if np.issubdtype(array.dtype, np.floating) else np.float64
-    noise = np.random.default_rng(seed).standard_normal((array.shape[0], 1))
+    as_float = finite_matrix(emb, "emb", "(n, d)")
+    original = np.asarray(emb).dtype
+    dtype = original if np.issubdtype(original, np.floating) else np.float64
+    noise = np.random.default_rng(seed).standard_normal((as_float.shape[0], 1))
     return np.concatenate([as_float, noise], axis=1).astype(dtype)
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .checks import vector
+from .checks import finite_matrix, vector
 from .errors import CausalPrefError
 
 __all__ = ["AUTO_L2", "PropensityOverlap", "QUANTILES", "WARN_OUTSIDE_SHARE", "clip_weights", "cross_fitted_propensity",
@@ -36,21 +36,11 @@ OBJECTIVE_LABELS = {0: "helpfulness (c=0)", 1: "harmlessness (c=1)"}
 # --------------------------------------------------------------------------- validation
 
 def _as_features(x, name: str = "x") -> np.ndarray:
-    try:
-        array = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise CausalPrefError(f"{name} must be an array of numbers: {err}") from None
+    """Rows of features; a 1-D array is one feature per row."""
+    array = np.asarray(x)
     if array.ndim == 1:
         array = array[:, None]
-    if array.ndim != 2:
-        raise CausalPrefError(f"{name} must be a 2-D array (rows, features), got shape {array.shape}")
-    if array.shape[0] == 0 or array.shape[1] == 0:
-        raise CausalPrefError(f"{name} is empty (shape {array.shape}): expected rows and features")
-    bad = ~np.isfinite(array)
-    if bad.any():
-        row = int(np.flatnonzero(bad.any(axis=1))[0])
-        raise CausalPrefError(f"{name} contains NaN or infinity (first in row {row})")
-    return array
+    return finite_matrix(array, name, "(rows, features)")
 
 
 def _as_objective(c, n: int | None = None, name: str = "c") -> np.ndarray:
