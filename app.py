@@ -3,7 +3,7 @@
 import streamlit as st
 
 import appkit
-from causalpref.diagrams import DIAGRAMS
+from causalpref.ui.diagrams import DIAGRAMS
 
 appkit.page(
     "causalpref — a laboratory for causal preference learning",

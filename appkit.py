@@ -11,12 +11,12 @@ import logging
 import pandas as pd
 import streamlit as st
 
-from causalpref.cache import ResultCache, spec_key
+from causalpref.run.cache import ResultCache, spec_key
 from causalpref.device import describe_device, resolve_device
 from causalpref.errors import CausalPrefError
-from causalpref.links import HIDE_PARAM, hidden_keys, hiding_css, teacher_link
-from causalpref.runs import load_cached, run_cached
-from causalpref.sanity import CHECK_ORDER, run_sanity_checks
+from causalpref.ui.links import HIDE_PARAM, hidden_keys, hiding_css, teacher_link
+from causalpref.run.cached import load_cached, run_cached
+from causalpref.run.sanity import CHECK_ORDER, run_sanity_checks
 
 log = logging.getLogger("causalpref.app")
 

@@ -82,10 +82,10 @@ def mlp_flops_per_response(d: int, hidden: int, latent: int) -> int:
 def worker_paper(mode: str, models: int, epochs: int, device: str) -> dict:
     import numpy as np
     import torch
-    from causalpref.models import ModelConfig, build_model
-    from causalpref.pairs import PairSet
-    from causalpref.train import TrainConfig, train_reward_model
-    from causalpref.train_many import train_reward_models
+    from causalpref.models.architectures import ModelConfig, build_model
+    from causalpref.data.pairs import PairSet
+    from causalpref.train.loop import TrainConfig, train_reward_model
+    from causalpref.train.stacked import train_reward_models
     d, n_train, n_val = 4096, 15_000, 2_000
     config, model_config = TrainConfig(lr=1e-4, epochs=epochs, batch_size=64), ModelConfig(hidden=512, latent=64)
     rng = np.random.default_rng(0)
@@ -128,8 +128,8 @@ def worker_matmul_peak(device: str) -> dict:
 
 def worker_cache_load() -> dict:
     from causalpref import experiments
-    from causalpref.cache import ResultCache
-    from causalpref.runs import run_cached
+    from causalpref.run.cache import ResultCache
+    from causalpref.run.cached import run_cached
     spec = replace(experiments.Exp1Spec(), rhos=experiments.INTERACTIVE_RHOS, device="cpu")
     cache = ResultCache(tempfile.mkdtemp(prefix="bench-cache-"))
     run_cached("exp1", spec, cache)

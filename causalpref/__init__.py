@@ -6,7 +6,7 @@ preference worlds, draws training sets with a chosen correlation or confounding,
 reward models and reports honest, reproducible accuracies beside their baselines.
 """
 
-from .errors import CausalPrefError
+from causalpref.errors import CausalPrefError
 
 __version__ = "0.1.0"
 __all__ = ["CausalPrefError", "__version__"]

@@ -12,16 +12,16 @@ import time
 from pathlib import Path
 from dataclasses import replace
 
-from .errors import CausalPrefError
-from .cache import ResultCache, format_info
-from .experiments import EXP1_MODELS, EXP2_MODELS, Exp1Spec, Exp2Sizes, Exp2Spec
-from .io import check_output_path, write_csv_atomic
-from .models import MODEL_NAMES
-from .runs import run_cached
-from .report import (weights_lines, achieved_consistency_lines, achieved_rho_lines, baselines_table, exp1_table,
+from causalpref.errors import CausalPrefError
+from causalpref.run.cache import ResultCache, format_info
+from causalpref.run.experiments import EXP1_MODELS, EXP2_MODELS, Exp1Spec, Exp2Sizes, Exp2Spec
+from causalpref.io import check_output_path, write_csv_atomic
+from causalpref.models.architectures import MODEL_NAMES
+from causalpref.run.cached import run_cached
+from causalpref.run.report import (weights_lines, achieved_consistency_lines, achieved_rho_lines, baselines_table, exp1_table,
                      exp2_baselines, exp2_tables)
-from .worlds.real import FACTOR_KINDS, OBJECTIVE_KINDS, RealDataWorld
-from .worlds.synthetic import LABEL_MODES, SCALES
+from causalpref.data.worlds.real import FACTOR_KINDS, OBJECTIVE_KINDS, RealDataWorld
+from causalpref.data.worlds.synthetic import LABEL_MODES, SCALES
 
 REAL_KINDS = FACTOR_KINDS + OBJECTIVE_KINDS
 # Split sizes that the small real files bundled for development can support.
@@ -282,7 +282,7 @@ def run_exp2_command(args) -> int:
 
 
 def _guess_kind(path: str) -> str:
-    from .worlds.datasets import guess_kind
+    from causalpref.data.loaders import guess_kind
     kind = guess_kind(path)
     if kind not in REAL_KINDS:
         raise CausalPrefError(f"{path}: looks like {kind!r} data, which no experiment uses; "
@@ -302,10 +302,10 @@ def run_embed_command(args) -> int:
 
 def run_diagnose_command(args) -> int:
     """Print the overlap report of each rho's seed-0 draw."""
-    from .consistency import draw_objective_splits
-    from .diagnostics import overlap_report
-    from .experiments import _cell_seed, draw_exp1_splits
-    from .propensity import objective_overlap_report
+    from causalpref.draw.consistency import draw_objective_splits
+    from causalpref.eval.diagnostics import overlap_report
+    from causalpref.run.experiments import _cell_seed, draw_exp1_splits
+    from causalpref.eval.propensity import objective_overlap_report
     if args.experiment == "exp1":
         spec = spec_from_args(args, Exp1Spec, {"scale": "scale", "a": "a"}, ("train", "val", "id", "ood"))
     else:
@@ -330,7 +330,7 @@ def run_diagnose_command(args) -> int:
 def run_sanity_command(args) -> int:
     """Print the sanity report of each training rho given (the table with --out: all rhos)."""
     import pandas as pd
-    from .sanity import format_sanity, run_sanity_checks
+    from causalpref.run.sanity import format_sanity, run_sanity_checks
     if args.experiment == "exp1":
         spec = spec_from_args(args, Exp1Spec, {"scale": "scale", "a": "a"}, ("train", "val", "id", "ood"))
     else:

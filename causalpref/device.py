@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from .errors import CausalPrefError
+from causalpref.errors import CausalPrefError
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import CausalPrefError
+from causalpref.errors import CausalPrefError
 
 
 def write_atomic(path: Path, write) -> None:

@@ -3,9 +3,9 @@
 import streamlit as st
 
 import appkit
-from causalpref.views.overlap import (RHO_OPTIONS, SCALE_LABELS, WORLDS, default_pair,
+from causalpref.ui.views.overlap import (RHO_OPTIONS, SCALE_LABELS, WORLDS, default_pair,
                                       factor_choices, overlap_view)
-from causalpref.worlds.synthetic import SCALES
+from causalpref.data.worlds.synthetic import SCALES
 
 appkit.page(
     "Latent overlap",

@@ -6,11 +6,11 @@ from pathlib import Path
 import streamlit as st
 
 import appkit
-from causalpref.experiments import INTERACTIVE_RHOS, Exp1Spec
-from causalpref.views import data as dv
-from causalpref.views.correlation import correlation_view, merged, page_spec, reading_of_curve
-from causalpref.views.reliance import reliance_view
-from causalpref.worlds.synthetic import SCALES
+from causalpref.run.experiments import INTERACTIVE_RHOS, Exp1Spec
+from causalpref.ui.views import data as dv
+from causalpref.ui.views.correlation import correlation_view, merged, page_spec, reading_of_curve
+from causalpref.ui.views.reliance import reliance_view
+from causalpref.data.worlds.synthetic import SCALES
 
 appkit.page(
     "Correlation shift",

@@ -1,7 +1,7 @@
 """User objectives (Experiment 2): confounding of the prompt type and the labeller's objective.
 
 A thin description of the UI; every number, reading and figure comes from
-causalpref.views.objectives.
+causalpref.ui.views.objectives.
 """
 
 from dataclasses import replace
@@ -9,11 +9,11 @@ from dataclasses import replace
 import streamlit as st
 
 import appkit
-from causalpref.experiments import Exp2Sizes, merge_sweeps
-from causalpref.views import data as dv
-from causalpref.views import objectives as ov
-from causalpref.views.objective_overlap import EPSILON, objective_overlap_view
-from causalpref.views.reliance import reliance_view
+from causalpref.run.experiments import Exp2Sizes, merge_sweeps
+from causalpref.ui.views import data as dv
+from causalpref.ui.views import objectives as ov
+from causalpref.ui.views.objective_overlap import EPSILON, objective_overlap_view
+from causalpref.ui.views.reliance import reliance_view
 
 SYNTHETIC = "Synthetic (embedded)"
 # cf. causalpref.cli.REAL_SIZES: what the relabelled HH-RLHF test file can supply at every ρ

@@ -3,7 +3,7 @@
 import streamlit as st
 
 import appkit
-from causalpref.views.toy import spread_view, toy_view
+from causalpref.ui.views.toy import spread_view, toy_view
 
 appkit.page(
     "Analytic toy",

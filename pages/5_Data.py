@@ -1,7 +1,7 @@
 """Data: choose a real preference data file, look at it, embed it, run an experiment on it.
 
 A thin description of the UI; the summaries, checks and the world come from
-causalpref.views.data.
+causalpref.ui.views.data.
 """
 
 import os
@@ -10,11 +10,11 @@ from pathlib import Path
 import streamlit as st
 
 import appkit
-from causalpref.cache import default_cache_root
+from causalpref.run.cache import default_cache_root
 from causalpref.errors import CausalPrefError
-from causalpref.views import data as dv
-from causalpref.worlds.datasets import guess_kind, load_dataset
-from causalpref.worlds.real import FACTOR_KINDS
+from causalpref.ui.views import data as dv
+from causalpref.data.loaders import guess_kind, load_dataset
+from causalpref.data.worlds.real import FACTOR_KINDS
 
 KINDS = dv.REAL_KINDS + ("hh-rlhf",)
 NO_EXAMPLE = "—"

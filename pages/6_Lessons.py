@@ -1,14 +1,14 @@
 """Lessons: five short guided tours of the paper, each built on the lab's own pages.
 
-The text lives in lessons/*.md (causalpref.lessons reads it); every number in a reveal is
+The text lives in causalpref/ui/lessons/text/*.md (causalpref.ui.lessons reads it); every number in a reveal is
 computed by the engine when the reader asks for it.
 """
 
 import streamlit as st
 
 import appkit
-from causalpref import lessons as lx
-from causalpref.diagrams import DIAGRAMS
+from causalpref.ui import lessons as lx
+from causalpref.ui.diagrams import DIAGRAMS
 
 appkit.page(
     "Lessons",

@@ -1,10 +1,10 @@
 """Assumptions: what learning rewards from preferences assumes, how each assumption breaks in
-preference data, and which page of the lab shows it. The text lives in lessons/assumptions.md."""
+preference data, and which page of the lab shows it. The text lives in causalpref/ui/lessons/text/assumptions.md."""
 
 import streamlit as st
 
 import appkit
-from causalpref import lessons as lx
+from causalpref.ui import lessons as lx
 
 appkit.page("Assumptions", "")
 

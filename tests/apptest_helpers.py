@@ -2,8 +2,8 @@
 
 from dataclasses import replace
 
-from causalpref.experiments import Exp2Sizes
-from causalpref.views.objectives import objectives_spec as _objectives_spec   # the real one, before patching
+from causalpref.run.experiments import Exp2Sizes
+from causalpref.ui.views.objectives import objectives_spec as _objectives_spec   # the real one, before patching
 
 
 def metric(at, label):

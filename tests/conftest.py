@@ -1,9 +1,9 @@
 import pytest
 
-from causalpref.experiments import Exp1Spec, SplitSizes
-from causalpref.models import ModelConfig
-from causalpref.train import TrainConfig
-from causalpref.worlds import CorrelatedFactorsWorld
+from causalpref.run.experiments import Exp1Spec, SplitSizes
+from causalpref.models.architectures import ModelConfig
+from causalpref.train.loop import TrainConfig
+from causalpref.data.worlds import CorrelatedFactorsWorld
 
 
 @pytest.fixture(autouse=True)

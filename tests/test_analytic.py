@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from causalpref import paper
-from causalpref.analytic import (quadrant_24_mass, refit_a_hat, sample_toy_points, toy_accuracy,
+from causalpref.eval.analytic import (quadrant_24_mass, refit_a_hat, sample_toy_points, toy_accuracy,
                                  toy_accuracy_ood)
 from causalpref.errors import CausalPrefError
 

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import causalpref.cache as cache_module
-from causalpref.cache import (CacheInfo, ResultCache, _hash_sources, code_version, default_cache_root,
+import causalpref.run.cache as cache_module
+from causalpref.run.cache import (CacheInfo, ResultCache, _hash_sources, code_version, default_cache_root,
                               format_info, spec_key)
 from causalpref.errors import CausalPrefError
 
@@ -118,8 +118,8 @@ def test_keys_must_be_hex_digests(tmp_path):
 # ---------------------------------------------------------------- keys
 
 def test_same_spec_same_key_and_every_change_moves_it():
-    from causalpref.experiments import Exp1Spec
-    from causalpref.worlds import CorrelatedFactorsWorld
+    from causalpref.run.experiments import Exp1Spec
+    from causalpref.data.worlds import CorrelatedFactorsWorld
     base = Exp1Spec(rhos=(0.0, 0.3))
     key = spec_key("exp1", base, salt="s")
     assert key == spec_key("exp1", Exp1Spec(rhos=(0.0, 0.3)), salt="s")
@@ -136,9 +136,9 @@ def test_same_spec_same_key_and_every_change_moves_it():
 
 
 def test_keys_are_the_same_in_a_fresh_interpreter():
-    from causalpref.experiments import Exp1Spec, Exp2Spec
-    code = ("import json; from causalpref.cache import spec_key, CODE_VERSION; "
-            "from causalpref.experiments import Exp1Spec, Exp2Spec; "
+    from causalpref.run.experiments import Exp1Spec, Exp2Spec
+    code = ("import json; from causalpref.run.cache import spec_key, CODE_VERSION; "
+            "from causalpref.run.experiments import Exp1Spec, Exp2Spec; "
             "print(json.dumps([spec_key('exp1', Exp1Spec(rhos=(0.0, 0.3)), salt='s'), "
             "spec_key('exp2', Exp2Spec(), salt='s'), spec_key('exp2', Exp2Spec()), CODE_VERSION]))")
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
@@ -184,9 +184,9 @@ def test_code_version_hashes_every_python_file(tmp_path):
     assert first == _hash_sources(pkg)
     (pkg / "notes.txt").write_text("not code")
     assert _hash_sources(pkg) == first
-    (pkg / "views").mkdir()
-    (pkg / "views" / "page.py").write_text("label = 'a'\n")       # presentation only: same numbers
-    (pkg / "plots.py").write_text("colour = 'red'\n")
+    (pkg / "ui" / "views").mkdir(parents=True)
+    (pkg / "ui" / "views" / "page.py").write_text("label = 'a'\n")       # presentation only: same numbers
+    (pkg / "ui" / "plots.py").write_text("colour = 'red'\n")
     assert _hash_sources(pkg) == first
     (pkg / "sub" / "b.py").write_text("y = 3\n")
     assert _hash_sources(pkg) != first
@@ -196,7 +196,7 @@ def test_code_version_hashes_every_python_file(tmp_path):
 # ---------------------------------------------------------------- get_or_compute
 
 def test_get_or_compute_computes_once_then_hits(tmp_path):
-    from causalpref.experiments import Exp1Spec
+    from causalpref.run.experiments import Exp1Spec
     calls = []
 
     def compute():

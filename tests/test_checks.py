@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from causalpref.checks import finite_matrix, finite_vector, vector
+from causalpref.validate import finite_matrix, finite_vector, vector
 from causalpref.errors import CausalPrefError
 
 

@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from causalpref import CausalPrefError
-from causalpref.consistency import (consistency_counts, draw_objective_splits, feasible_consistency_range,
+from causalpref.draw.consistency import (consistency_counts, draw_objective_splits, feasible_consistency_range,
                                     sample_with_consistency)
 
 

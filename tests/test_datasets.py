@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from causalpref import CausalPrefError
-from causalpref.worlds.datasets import (
+from causalpref.data.loaders import (
     TextPairs, guess_kind, infer_prompt_type, load_dataset, load_hh_rlhf, load_pair_table,
     load_relabeled_hh, load_response_table, load_truthfulqa_dual, load_ultrafeedback, split_dialogues,
 )

@@ -3,11 +3,11 @@ import math
 import numpy as np
 import pytest
 
-from causalpref import diagnostics as D
+from causalpref.eval import diagnostics as D
 from causalpref.errors import CausalPrefError
 from causalpref.paper import quadrant_24_mass
-from causalpref.sampling import draw_correlation_splits
-from causalpref.worlds import CorrelatedFactorsWorld
+from causalpref.draw.correlation import draw_correlation_splits
+from causalpref.data.worlds import CorrelatedFactorsWorld
 
 
 # --------------------------------------------------------------------------- importance weights

@@ -1,4 +1,4 @@
-from causalpref.diagrams import DIAGRAMS, RANDOMISED, SELF_WRITTEN
+from causalpref.ui.diagrams import DIAGRAMS, RANDOMISED, SELF_WRITTEN
 
 
 def test_confounding_edge_is_what_randomisation_removes():

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-from causalpref.embed import (Encoder, check_model_dir, default_model_dir, file_sha256, is_decoder_config,
+from causalpref.data.embed import (Encoder, check_model_dir, default_model_dir, file_sha256, is_decoder_config,
                               text_key, tqdm_progress)
-from causalpref.embed_cache import EmbeddingCache, embed_with_cache
+from causalpref.data.embed_cache import EmbeddingCache, embed_with_cache
 from causalpref.errors import CausalPrefError
 
 PROMPTS = ["What is the capital of France?", "Do vaccines cause autism?",

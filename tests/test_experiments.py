@@ -3,12 +3,12 @@ import pytest
 from dataclasses import replace
 
 from causalpref import CausalPrefError
-from causalpref.experiments import RESULT_COLUMNS, Exp1Spec, SplitSizes, run_exp1
-from causalpref.models import ModelConfig
-from causalpref.views.correlation import reading_of_curve
-from causalpref.worlds import CorrelatedFactorsWorld
+from causalpref.run.experiments import RESULT_COLUMNS, Exp1Spec, SplitSizes, run_exp1
+from causalpref.models.architectures import ModelConfig
+from causalpref.ui.views.correlation import reading_of_curve
+from causalpref.data.worlds import CorrelatedFactorsWorld
 import numpy as np
-from causalpref.train import TrainConfig
+from causalpref.train.loop import TrainConfig
 
 
 
@@ -73,8 +73,8 @@ def test_paper_size_spec_has_the_papers_numbers():
     assert spec.world.dim == 4096
 
 
-from causalpref.experiments import Exp2Sizes, Exp2Spec, run_exp2
-from causalpref.worlds import UserObjectivesWorld
+from causalpref.run.experiments import Exp2Sizes, Exp2Spec, run_exp2
+from causalpref.data.worlds import UserObjectivesWorld
 
 
 def small_exp2(**changes):
@@ -150,8 +150,8 @@ def test_reweighted_models_train_on_weighted_pairs_and_report_their_ess(tiny_spe
 
 def test_all_zero_weight_pairs_do_not_move_the_model():
     import torch
-    from causalpref.models import build_model
-    from causalpref.train import train_reward_model
+    from causalpref.models.architectures import build_model
+    from causalpref.train.loop import train_reward_model
     pool = CorrelatedFactorsWorld(dim=8, pool_size=600).pool()
     train, val = pool.pairs(np.arange(400), "train"), pool.pairs(np.arange(400, 600), "val")
     silent = replace(train, weight=np.zeros(len(train), np.float32))
@@ -174,7 +174,7 @@ def test_negative_or_nan_weights_are_refused():
 
 def test_default_check_is_the_plain_run(tiny_spec):
     """check='none' (the default) is the experiment as it always was: the cell is not touched."""
-    from causalpref.experiments import _Cell, apply_check
+    from causalpref.run.experiments import _Cell, apply_check
     assert tiny_spec.check == "none"
     pd.testing.assert_frame_equal(run_exp1(tiny_spec).results, run_exp1(replace(tiny_spec, check="none")).results)
     pool = CorrelatedFactorsWorld(dim=8, pool_size=50).pool()
@@ -199,7 +199,7 @@ def test_check_variants_train_and_keep_the_tables(tiny_spec):
 # --------------------------------------------------------------------------- spurious-reliance read-out
 
 def test_factor_table_has_one_row_per_model_rho_seed_factor(tiny_spec):
-    from causalpref.experiments import FACTOR_COLUMNS
+    from causalpref.run.experiments import FACTOR_COLUMNS
     spec = replace(tiny_spec, models=("base", "reweighted"))
     factors = run_exp1(spec).details["factors"]
     names = spec.world.all_factor_names
@@ -233,8 +233,8 @@ def test_factor_correlations_show_causal_reliance_and_its_loss_under_correlation
 
 def test_an_empty_factor_table_survives_the_cache(tmp_path):
     """Worlds without named factors (real objective data) give an empty table with its columns."""
-    from causalpref.cache import ResultCache
-    from causalpref.experiments import FACTOR_COLUMNS
+    from causalpref.run.cache import ResultCache
+    from causalpref.run.experiments import FACTOR_COLUMNS
     cache = ResultCache(tmp_path)
     key = "0" * 64
     cache.store(key, pd.DataFrame(columns=FACTOR_COLUMNS), {"kind": "exp2/factors"})
@@ -244,8 +244,8 @@ def test_an_empty_factor_table_survives_the_cache(tmp_path):
 
 def test_a_cached_sweep_missing_its_factor_table_is_recomputed(tiny_spec, tmp_path):
     """An entry stored before the factor table existed is a miss, not a crash."""
-    from causalpref.cache import ResultCache
-    from causalpref.runs import _keys, run_cached
+    from causalpref.run.cache import ResultCache
+    from causalpref.run.cached import _keys, run_cached
     cache = ResultCache(tmp_path / "c")
     first, _ = run_cached("exp1", tiny_spec, cache)
     cache.path_for(_keys("exp1", tiny_spec)["factors"]).unlink()

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 import torch
 
-from causalpref.inspect import boundary_probe, boundary_rows, implied_weight, latent_rows
-from causalpref.models import ModelConfig, build_model
-from causalpref.worlds import CorrelatedFactorsWorld, UserObjectivesWorld
+from causalpref.eval.inspect import boundary_probe, boundary_rows, implied_weight, latent_rows
+from causalpref.models.architectures import ModelConfig, build_model
+from causalpref.data.worlds import CorrelatedFactorsWorld, UserObjectivesWorld
 
 CPU = torch.device("cpu")
 

@@ -10,18 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from causalpref import lessons as lx
+from causalpref.ui import lessons as lx
 from causalpref.errors import CausalPrefError
-from causalpref.experiments import Exp1Spec, SplitSizes
-from causalpref.lessons import compute
-from causalpref.runs import run_cached
-from causalpref.views import objectives as ov
+from causalpref.run.experiments import Exp1Spec, SplitSizes
+from causalpref.ui.lessons import compute
+from causalpref.run.cached import run_cached
+from causalpref.ui.views import objectives as ov
 
 from apptest_helpers import tiny_objectives_spec
-from causalpref.worlds import CorrelatedFactorsWorld
+from causalpref.data.worlds import CorrelatedFactorsWorld
 
 ROOT = Path(__file__).resolve().parents[1]
-LESSON_DIR = ROOT / "lessons"
+LESSON_DIR = ROOT / "causalpref" / "ui" / "lessons" / "text"
 
 
 def tiny_correlation_spec(scale):
@@ -277,7 +277,7 @@ def test_a_placeholder_at_the_start_of_a_line_never_starts_a_markdown_list():
 
 
 def test_the_checker_lists_computations_and_fails_on_a_broken_file(tmp_path, capsys):
-    from causalpref.lessons.__main__ import main
+    from causalpref.ui.lessons.__main__ import main
     assert main([str(LESSON_DIR)]) == 0
     out = capsys.readouterr().out
     assert "compute: correlation" in out and "ok  assumptions.md: 7 assumptions" in out

@@ -6,7 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from causalpref.errors import CausalPrefError
-from causalpref.links import hidden_keys, hiding_css, teacher_link
+from causalpref.ui.links import hidden_keys, hiding_css, teacher_link
 
 CONTROLS = ("rho", "scale", "remedy")
 TOY = str(Path(__file__).resolve().parents[1] / "pages" / "4_Analytic_toy.py")

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from causalpref.metrics import mean_margin, non_dominant_factor, pairwise_accuracy, spurious_accuracy
-from causalpref.pairs import PairSet
+from causalpref.eval.metrics import mean_margin, non_dominant_factor, pairwise_accuracy, spurious_accuracy
+from causalpref.data.pairs import PairSet
 
 
 def test_accuracy_counts_sign_agreement_and_half_for_ties():

@@ -3,9 +3,9 @@ import pytest
 import torch
 
 from causalpref import CausalPrefError
-from causalpref.models import ModelConfig, build_model
-from causalpref.train import TrainConfig, discriminator_accuracy, train_reward_model
-from causalpref.worlds import UserObjectivesWorld
+from causalpref.models.architectures import ModelConfig, build_model
+from causalpref.train.loop import TrainConfig, discriminator_accuracy, train_reward_model
+from causalpref.data.worlds import UserObjectivesWorld
 
 CPU = torch.device("cpu")
 SMALL = ModelConfig(hidden=16, latent=8, head_hidden=8)

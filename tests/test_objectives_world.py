@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from causalpref import CausalPrefError
-from causalpref.worlds import UserObjectivesWorld
+from causalpref.data.worlds import UserObjectivesWorld
 
 
 @pytest.fixture(scope="module")

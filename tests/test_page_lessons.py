@@ -13,10 +13,10 @@ from urllib.parse import parse_qsl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from causalpref import lessons as lx
-from causalpref.lessons import compute
-from causalpref.runs import run_cached
-from causalpref.views import objectives as ov
+from causalpref.ui import lessons as lx
+from causalpref.ui.lessons import compute
+from causalpref.run.cached import run_cached
+from causalpref.ui.views import objectives as ov
 
 from apptest_helpers import tiny_objectives_spec
 
@@ -192,7 +192,7 @@ def test_a_teacher_link_can_pin_the_lesson():
 
 
 def test_a_broken_lesson_file_is_a_plain_error(tmp_path, monkeypatch):
-    for path in (ROOT / "lessons").glob("*.md"):
+    for path in (ROOT / "causalpref" / "ui" / "lessons" / "text").glob("*.md"):
         (tmp_path / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
     broken = tmp_path / "3_correlation.md"
     broken.write_text(broken.read_text(encoding="utf-8").replace("{ood} of the OOD", "{oood} of the OOD"),

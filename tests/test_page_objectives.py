@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from causalpref import paper, runs
-from causalpref.cache import ENV_VAR
+from causalpref import paper
+from causalpref.run import cached as runs
+from causalpref.run.cache import ENV_VAR
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "3_User_objectives.py")
 

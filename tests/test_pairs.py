@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from causalpref import CausalPrefError
-from causalpref.pairs import PairSet
+from causalpref.data.pairs import PairSet
 
 
 def make(n=4, d=3, **changes):

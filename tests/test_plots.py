@@ -4,12 +4,12 @@ import plotly.graph_objects as go
 import pytest
 
 from causalpref import paper
-from causalpref.analytic import quadrant_24_mass, refit_a_hat, sample_toy_points, toy_accuracy, toy_accuracy_ood
+from causalpref.eval.analytic import quadrant_24_mass, refit_a_hat, sample_toy_points, toy_accuracy, toy_accuracy_ood
 from causalpref.errors import CausalPrefError
-from causalpref.experiments import RESULT_COLUMNS
-from causalpref.plots import (MODEL_COLOURS, a_hat_spread_figure, accuracy_vs_rho_figure,
+from causalpref.run.experiments import RESULT_COLUMNS
+from causalpref.ui.plots import (MODEL_COLOURS, a_hat_spread_figure, accuracy_vs_rho_figure,
                               consistency_figure, overlap_figure, toy_figure)
-from causalpref.positivity import coverage
+from causalpref.eval.positivity import coverage
 
 
 def _names(fig):
@@ -159,7 +159,7 @@ def test_results_figures_reject_bad_frames(builder, frame, word):
 
 # --------------------------------------------------------------------------- Experiment 2 page
 
-from causalpref.plots import exp2_figure, latent_figure, overfitting_figure  # noqa: E402
+from causalpref.ui.plots import exp2_figure, latent_figure, overfitting_figure  # noqa: E402
 
 EXP2_MODELS = ["base", "multihead", "adversarial"]
 EXP2_SPLITS = ["consistent", "inconsistent", "train_consistent", "train_inconsistent", "val"]

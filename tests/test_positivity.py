@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from causalpref.errors import CausalPrefError
-from causalpref.positivity import coverage, overlap_summary, quadrant_masses
-from causalpref.sampling import draw_correlation_splits, sample_with_target_rho
-from causalpref.worlds import CorrelatedFactorsWorld
+from causalpref.eval.positivity import coverage, overlap_summary, quadrant_masses
+from causalpref.draw.correlation import draw_correlation_splits, sample_with_target_rho
+from causalpref.data.worlds import CorrelatedFactorsWorld
 
 SIZES = {"train": 2000, "val": 200, "id": 500, "ood": 1000}
 

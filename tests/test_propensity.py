@@ -1,12 +1,12 @@
 import numpy as np
 import pytest
 
-from causalpref.consistency import draw_objective_splits
+from causalpref.draw.consistency import draw_objective_splits
 from causalpref.errors import CausalPrefError
-from causalpref.propensity import (clip_weights, cross_fitted_propensity, fit_logistic, fold_assignment,
+from causalpref.eval.propensity import (clip_weights, cross_fitted_propensity, fit_logistic, fold_assignment,
                                    inverse_propensity_weights, objective_overlap_report, predict_logistic,
                                    propensity_auc, propensity_overlap)
-from causalpref.worlds.objectives import UserObjectivesWorld
+from causalpref.data.worlds.objectives import UserObjectivesWorld
 
 RHOS = (0.5, 0.8, 0.95, 1.0)
 
@@ -185,7 +185,7 @@ def test_bad_inputs(call, match):
 
 
 def test_auto_penalty_stops_many_noise_features_from_faking_poor_overlap():
-    from causalpref.propensity import cross_fitted_propensity, propensity_overlap
+    from causalpref.eval.propensity import cross_fitted_propensity, propensity_overlap
     rng = np.random.default_rng(0)
     x = rng.standard_normal((300, 150))            # features that say nothing about c
     c = np.repeat([0, 1], 150)

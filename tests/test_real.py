@@ -10,11 +10,11 @@ import pytest
 from dataclasses import replace
 
 from causalpref.cli import main
-from causalpref.experiments import Exp1Spec, Exp2Sizes, Exp2Spec, SplitSizes, draw_exp1_splits, run_exp1, run_exp2
-from causalpref.models import ModelConfig
-from causalpref.runs import tables_of
-from causalpref.train import TrainConfig
-from causalpref.worlds.real import RealDataWorld, group_split
+from causalpref.run.experiments import Exp1Spec, Exp2Sizes, Exp2Spec, SplitSizes, draw_exp1_splits, run_exp1, run_exp2
+from causalpref.models.architectures import ModelConfig
+from causalpref.run.cached import tables_of
+from causalpref.train.loop import TrainConfig
+from causalpref.data.worlds.real import RealDataWorld, group_split
 
 FAST = dict(seeds=(0,), model=ModelConfig(hidden=16, latent=8, head_hidden=8),
             train=TrainConfig(lr=1e-3, epochs=2), device="cpu")

@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 
 from causalpref import CausalPrefError
-from causalpref.cache import ResultCache
-from causalpref.runs import run_cached
+from causalpref.run.cache import ResultCache
+from causalpref.run.cached import run_cached
 
 
 def test_sweep_is_computed_once_then_loaded_whole(tiny_spec, tmp_path):

@@ -1,4 +1,4 @@
-"""Tests for causalpref.sampling: target-correlation draws, feasible ranges and splits.
+"""Tests for causalpref.draw.correlation: target-correlation draws, feasible ranges and splits.
 
 Pools are generated from a handful of parameters (kind, size, factor correlation, seed) that
 hypothesis chooses: continuous normal differences, Likert 1..5 differences (-4..4) and
@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from causalpref.errors import CausalPrefError
-from causalpref.sampling import (CorrelationSplits, RhoDraw, draw_correlation_splits,
+from causalpref.draw.correlation import (CorrelationSplits, RhoDraw, draw_correlation_splits,
                                  feasible_rho_range, pearson, sample_with_target_rho)
 
 TOL = 0.02
@@ -84,7 +84,7 @@ def test_pearson_matches_numpy_and_handles_zero_variance():
 
 def test_normal_scores_match_scipy():
     special = pytest.importorskip("scipy.special")
-    from causalpref.sampling import _ndtri, _normal_scores
+    from causalpref.draw.correlation import _ndtri, _normal_scores
     p = np.r_[1e-9, 1e-4, 0.01, 0.02425, 0.2, 0.5, 0.7, 0.97575, 0.999, 1 - 1e-9]
     np.testing.assert_allclose(_ndtri(p), special.ndtri(p), rtol=2e-8, atol=1e-9)
     scores, _, groups = _normal_scores(np.array([3.0, 1.0, 1.0, 2.0, 1.0]))

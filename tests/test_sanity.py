@@ -6,12 +6,12 @@ import pandas as pd
 import pytest
 
 from causalpref import CausalPrefError
-from causalpref.cache import ResultCache
-from causalpref.experiments import CHECKS, Exp1Spec, Exp2Spec, SplitSizes, _Cell, apply_check
-from causalpref.models import ModelConfig
-from causalpref.sanity import COLUMNS, _judge, format_sanity, run_sanity_checks
-from causalpref.train import TrainConfig
-from causalpref.worlds import CorrelatedFactorsWorld
+from causalpref.run.cache import ResultCache
+from causalpref.run.experiments import CHECKS, Exp1Spec, Exp2Spec, SplitSizes, _Cell, apply_check
+from causalpref.models.architectures import ModelConfig
+from causalpref.run.sanity import COLUMNS, _judge, format_sanity, run_sanity_checks
+from causalpref.train.loop import TrainConfig
+from causalpref.data.worlds import CorrelatedFactorsWorld
 
 
 @pytest.fixture(scope="module")

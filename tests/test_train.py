@@ -4,10 +4,10 @@ import torch
 
 from causalpref import CausalPrefError
 from causalpref.device import resolve_device
-from causalpref.metrics import pairwise_accuracy
-from causalpref.models import ModelConfig, RewardMLP, build_model
-from causalpref.train import TrainConfig, reward_margins, train_reward_model
-from causalpref.worlds import CorrelatedFactorsWorld
+from causalpref.eval.metrics import pairwise_accuracy
+from causalpref.models.architectures import ModelConfig, RewardMLP, build_model
+from causalpref.train.loop import TrainConfig, reward_margins, train_reward_model
+from causalpref.data.worlds import CorrelatedFactorsWorld
 
 CPU = torch.device("cpu")
 

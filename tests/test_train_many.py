@@ -5,11 +5,12 @@ import pandas as pd
 import pytest
 import torch
 
-from causalpref import CausalPrefError, experiments
-from causalpref.models import ModelConfig, build_model
-from causalpref.train import TrainConfig, train_reward_model
-from causalpref.train_many import train_reward_models
-from causalpref.worlds import CorrelatedFactorsWorld, UserObjectivesWorld
+from causalpref import CausalPrefError
+from causalpref.run import experiments
+from causalpref.models.architectures import ModelConfig, build_model
+from causalpref.train.loop import TrainConfig, train_reward_model
+from causalpref.train.stacked import train_reward_models
+from causalpref.data.worlds import CorrelatedFactorsWorld, UserObjectivesWorld
 
 CPU = torch.device("cpu")
 CONFIG = TrainConfig(lr=1e-3, epochs=3, batch_size=64)
@@ -82,7 +83,7 @@ def test_unequal_sets_and_bad_precision_are_refused():
 
 
 def test_chunk_policy_bounds_models_at_once():
-    from causalpref.train_many import models_per_chunk
+    from causalpref.train.stacked import models_per_chunk
     small = build_model("base", 32, ModelConfig(hidden=64, latent=16), 0)
     paper = build_model("base", 4096, ModelConfig(hidden=512, latent=64), 0)
     assert models_per_chunk(small, 2500, 32, 64, CPU) > 33            # the whole interactive sweep at once

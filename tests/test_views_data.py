@@ -1,4 +1,4 @@
-"""causalpref.views.data: examples, summaries, uploads, target pages — no streamlit."""
+"""causalpref.ui.views.data: examples, summaries, uploads, target pages — no streamlit."""
 
 import json
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from causalpref.errors import CausalPrefError
-from causalpref.views import data as dv
-from causalpref.worlds.datasets import TextPairs
+from causalpref.ui.views import data as dv
+from causalpref.data.loaders import TextPairs
 
 
 def test_example_discovery_with_and_without_the_shared_folder(tmp_path):

@@ -4,12 +4,12 @@ from dataclasses import replace
 
 import pytest
 
-from causalpref.consistency import draw_objective_splits
+from causalpref.draw.consistency import draw_objective_splits
 from causalpref.errors import CausalPrefError
-from causalpref.experiments import Exp2Sizes, Exp2Spec, _cell_seed
-from causalpref.propensity import cross_fitted_propensity, inverse_propensity_weights, propensity_overlap
-from causalpref.views.objective_overlap import objective_overlap_view
-from causalpref.worlds import CorrelatedFactorsWorld, UserObjectivesWorld
+from causalpref.run.experiments import Exp2Sizes, Exp2Spec, _cell_seed
+from causalpref.eval.propensity import cross_fitted_propensity, inverse_propensity_weights, propensity_overlap
+from causalpref.ui.views.objective_overlap import objective_overlap_view
+from causalpref.data.worlds import CorrelatedFactorsWorld, UserObjectivesWorld
 
 SPEC = Exp2Spec(world=UserObjectivesWorld(pool_size=8000), sizes=Exp2Sizes(train=800, val=200, test=400))
 

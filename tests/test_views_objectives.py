@@ -5,11 +5,11 @@ import pytest
 
 from causalpref import paper
 from causalpref.errors import CausalPrefError
-from causalpref.experiments import Exp2Sizes, Exp2Spec, run_exp2
-from causalpref.models import ModelConfig
-from causalpref.train import TrainConfig
-from causalpref.views import objectives as ov
-from causalpref.worlds import UserObjectivesWorld
+from causalpref.run.experiments import Exp2Sizes, Exp2Spec, run_exp2
+from causalpref.models.architectures import ModelConfig
+from causalpref.train.loop import TrainConfig
+from causalpref.ui.views import objectives as ov
+from causalpref.data.worlds import UserObjectivesWorld
 
 ALL = ("base", "multihead", "adversarial")
 

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from causalpref.errors import CausalPrefError
-from causalpref.positivity import overlap_summary, quadrant_masses
-from causalpref.sampling import draw_correlation_splits
-from causalpref.views.overlap import (DEFAULT_SIZES, RHO_OPTIONS, default_pair, factor_choices,
+from causalpref.eval.positivity import overlap_summary, quadrant_masses
+from causalpref.draw.correlation import draw_correlation_splits
+from causalpref.ui.views.overlap import (DEFAULT_SIZES, RHO_OPTIONS, default_pair, factor_choices,
                                       overlap_view)
-from causalpref.worlds import CorrelatedFactorsWorld, UserObjectivesWorld
+from causalpref.data.worlds import CorrelatedFactorsWorld, UserObjectivesWorld
 
 CAUSAL = ("truthfulness", "instruction_following")
 
@@ -142,7 +142,7 @@ def test_same_inputs_same_draw_and_a_new_seed_a_new_one():
 
 
 def test_reweighting_measures_are_the_diagnostics_of_the_drawn_split():
-    from causalpref.diagnostics import (effective_sample_share, importance_weights, reweighting_target_balanced,
+    from causalpref.eval.diagnostics import (effective_sample_share, importance_weights, reweighting_target_balanced,
                                         unsupported_test_share)
     pool = CorrelatedFactorsWorld(scale="continuous").pool()
     d1, d2 = pool.diffs(CAUSAL[0]), pool.diffs(CAUSAL[1])
@@ -171,7 +171,7 @@ def test_balance_table_flags_the_product_not_the_single_factors():
 
 @pytest.mark.parametrize("rho", [0.0, 0.3, 0.6, 0.9])
 def test_training_quadrant_mass_is_within_sampling_error_of_the_gaussian_formula(rho):
-    from causalpref.analytic import quadrant_24_mass
+    from causalpref.eval.analytic import quadrant_24_mass
     for seed in range(3):
         view = overlap_view("correlated", "continuous", *CAUSAL, rho, seed=seed)
         expected = quadrant_24_mass(view.achieved_rho)

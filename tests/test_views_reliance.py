@@ -3,8 +3,8 @@
 import numpy as np
 import pandas as pd
 
-from causalpref.experiments import Sweep
-from causalpref.views.reliance import reliance_view
+from causalpref.run.experiments import Sweep
+from causalpref.ui.views.reliance import reliance_view
 
 
 def _sweep(rows):

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from causalpref.analytic import (quadrant_24_mass, refit_a_hat, sample_toy_points, toy_accuracy,
+from causalpref.eval.analytic import (quadrant_24_mass, refit_a_hat, sample_toy_points, toy_accuracy,
                                  toy_accuracy_ood)
 from causalpref.errors import CausalPrefError
-from causalpref.views.toy import PAPER_Q24, spread_view, toy_view
+from causalpref.ui.views.toy import PAPER_Q24, spread_view, toy_view
 
 
 def metric(view, label):

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from causalpref import CausalPrefError
-from causalpref.worlds import CorrelatedFactorsWorld
-from causalpref.worlds.noise import counter_normal
+from causalpref.data.worlds import CorrelatedFactorsWorld
+from causalpref.data.worlds.noise import counter_normal
 
 
 def test_pool_is_a_pure_function_of_the_world():

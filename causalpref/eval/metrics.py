@@ -1,0 +1,49 @@
+"""Pairwise accuracy and the baselines every number is read against.
+
+- accuracy: share of pairs whose predicted margin r(a) - r(b) has the label's sign
+  (an exact tie counts one half, like a coin flip);
+- margin: mean of r(chosen) - r(rejected) (TRL's name);
+- chance: 0.5;
+- oracle: the world's true reward used as the model: the best any model can do;
+- spurious-only: ranks by the non-dominant causal factor alone (z1 when a < 0.5): what a
+  model that latched onto the wrong factor would score.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from causalpref.data.pairs import PairSet
+
+CHANCE = 0.5
+
+
+def pairwise_accuracy(margin: np.ndarray, label: np.ndarray) -> float:
+    margin, label = np.asarray(margin), np.asarray(label)
+    if margin.shape != label.shape or margin.size == 0:
+        raise ValueError(f"margin and label must be non-empty and equal in shape: {margin.shape} vs {label.shape}")
+    correct = np.where(margin == 0, 0.5, (margin > 0) == (label == 1))
+    return float(np.mean(correct))
+
+
+def mean_margin(margin: np.ndarray, label: np.ndarray) -> float:
+    """Mean reward margin of the preferred response over the other."""
+    return float(np.mean(np.where(label == 1, margin, -margin)))
+
+
+def oracle_accuracy(pairs: PairSet) -> float | None:
+    if pairs.true_margin is None:
+        return None
+    return pairwise_accuracy(pairs.true_margin, pairs.label)
+
+
+def spurious_accuracy(pairs: PairSet, factor: str) -> float | None:
+    """Accuracy of ranking by one factor alone (ties count one half)."""
+    if pairs.factor_diffs is None or factor not in pairs.factor_names:
+        return None
+    return pairwise_accuracy(pairs.factor(factor), pairs.label)
+
+
+def non_dominant_factor(factor_names: tuple[str, str], a: float) -> str:
+    """The causal factor with the smaller weight in r = a*z1 + (1 - a)*z2."""
+    return factor_names[0] if a < 0.5 else factor_names[1]

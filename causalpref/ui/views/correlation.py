@@ -1,0 +1,186 @@
+"""Correlation shift (Experiment 1): what the page shows for a sweep and a chosen rho.
+
+The sweep trains every rho of the slider's grid once (cached), so moving the slider only
+selects rows: ID and OOD accuracy with their baselines and the paper's values, the
+accuracy-vs-rho curves, the model's decision boundary over the (d1, d2) plane with the
+true boundary and the implied a_hat, and the training curves. A second sweep of the
+"reweighted" remedy (Base trained with quadrant-balanced weights), when given, adds its
+numbers beside Base's with the effective sample size the weights cost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from causalpref import paper
+from causalpref.errors import CausalPrefError
+from causalpref.run.experiments import INTERACTIVE_RHOS, REWEIGHTED, Exp1Spec, Sweep, merge_sweeps
+from causalpref.data.worlds import CorrelatedFactorsWorld
+from causalpref.ui.plots import _boundary, _plane_layout, accuracy_vs_rho_figure
+
+CHANCE = 50.0
+
+
+def page_spec(scale: str) -> Exp1Spec:
+    """The sweep the Correlation shift page trains on the synthetic world: every ρ of the
+    slider's grid, the interactive sizes and seeds (the lessons read the same sweep)."""
+    return replace(Exp1Spec(), world=CorrelatedFactorsWorld(scale=scale), rhos=INTERACTIVE_RHOS)
+
+
+@dataclass
+class Number:
+    """One accuracy [%] with its spread over seeds, the paper's value and a plain reading."""
+    value: float
+    spread: float
+    paper: float | None
+    reading: str
+
+
+@dataclass
+class CorrelationView:
+    rho: float
+    achieved_rho: float
+    id: Number
+    ood: Number
+    gap: float
+    baselines: pd.DataFrame          # split x (oracle, spurious-only, chance) in %
+    a: float
+    a_hat: float
+    curves: go.Figure
+    boundary: go.Figure | None       # None for worlds that cannot embed any (d1, d2): real data
+    training: go.Figure
+    remedy: "RemedyView | None" = None
+
+
+@dataclass
+class RemedyView:
+    """The reweighted model at the chosen rho beside Base."""
+    id: Number
+    ood: Number
+    ood_gain: float                  # reweighted OOD - Base OOD [points]
+    ess_share: float                 # effective sample size of the weights / training pairs
+    reading: str
+
+
+def _at(results: pd.DataFrame, rho: float, split: str) -> pd.DataFrame:
+    rows = results[np.isclose(results["rho"], rho) & (results["split"] == split)]
+    if rows.empty:
+        raise CausalPrefError(f"no {split} results at rho = {rho:g}; the sweep has rho in "
+                              f"{sorted(results['rho'].unique().tolist())}")
+    return rows
+
+
+def _spread(rows: pd.DataFrame) -> float:
+    return 100 * rows["accuracy"].std(ddof=1) if len(rows) > 1 else 0.0
+
+
+def _only(results: pd.DataFrame, model: str) -> pd.DataFrame:
+    return results[results["model"] == model] if "model" in results else results
+
+
+def remedy_view(remedy: Sweep, rho: float, base_ood: float) -> RemedyView:
+    """Reweighted ID/OOD at rho, its gain over Base's OOD accuracy and the weights' ESS share."""
+    results = _only(remedy.results, REWEIGHTED)
+    ident, ood = _at(results, rho, "id"), _at(results, rho, "ood")
+    weights = remedy.details["weights"]
+    ess = float(weights[np.isclose(weights["rho"], rho)]["ess_share"].mean())
+    id_value, ood_value = 100 * ident["accuracy"].mean(), 100 * ood["accuracy"].mean()
+    gain = ood_value - base_ood
+    spread = _spread(ood)
+    verdict = ("within the seed spread: no clear help" if abs(gain) <= max(spread, 1.0) else
+               "it helps" if gain > 0 else "it hurts")
+    reading = (f"Weighting the training pairs so that the four quadrants count equally moves OOD accuracy "
+               f"{gain:+.1f} points against Base ({ood_value:.1f}% vs {base_ood:.1f}%, seed spread ± {spread:.1f}): "
+               f"{verdict}. The weights keep {100 * ess:.1f}% of the training set's effective size — the price: "
+               f"at high ρ a few disagreeing pairs carry the whole weight, so the model sees less data.")
+    return RemedyView(id=Number(id_value, _spread(ident), None, ""), ood=Number(ood_value, spread, None, ""),
+                      ood_gain=gain, ess_share=ess, reading=reading)
+
+
+def merged(sweep: Sweep, remedy: Sweep | None) -> Sweep:
+    """Base's sweep with the remedy's rows and detail tables added (the curves and the
+    reliance bars draw every model they find)."""
+    return sweep if remedy is None else merge_sweeps([sweep, remedy])
+
+
+def correlation_view(sweep: Sweep, rho: float, a: float, remedy: Sweep | None = None) -> CorrelationView:
+    """What the page shows at `rho` for a Base sweep (and, optionally, a reweighted one)."""
+    results = _only(sweep.results, "base")
+    ident, ood = _at(results, rho, "id"), _at(results, rho, "ood")
+    paper_id, paper_ood = (paper.TABLE1[s].get(round(rho, 2)) for s in ("id", "ood"))
+    id_value, ood_value = 100 * ident["accuracy"].mean(), 100 * ood["accuracy"].mean()
+    spurious_ood = 100 * ood["spurious_accuracy"].mean()
+    implied = _only(sweep.details["implied"], "base")
+    a_hat = float(implied[np.isclose(implied["rho"], rho)]["a_hat"].mean())
+    id_number = Number(
+        value=id_value, spread=_spread(ident),
+        paper=None if paper_id is None else paper_id[0],
+        reading=(f"In distribution (test pairs drawn like the training pairs, ρ = {rho:g}) the model ranks "
+                 f"{id_value:.1f}% of pairs correctly; chance is 50%, the true reward "
+                 f"{100 * ident['oracle_accuracy'].mean():.1f}% (ties are coin flips)."))
+    ood_number = Number(
+        value=ood_value, spread=_spread(ood),
+        paper=None if paper_ood is None else paper_ood[0],
+        reading=(f"Out of distribution (pairs where the two factors disagree) it ranks {ood_value:.1f}% "
+                 f"correctly: {ood_value - CHANCE:+.1f} points from chance; a model ranking by the wrong "
+                 f"factor alone would score {spurious_ood:.1f}%."))
+    baselines = pd.DataFrame([
+        {"split": name, "model %": round(100 * rows["accuracy"].mean(), 1),
+         "true reward (oracle) %": round(100 * rows["oracle_accuracy"].mean(), 1),
+         "wrong factor only %": round(100 * rows["spurious_accuracy"].mean(), 1), "chance %": CHANCE}
+        for name, rows in (("ID", ident), ("OOD", ood))])
+    return CorrelationView(
+        rho=rho, achieved_rho=float(_at(results, rho, "train")["rho_achieved"].mean()),
+        id=id_number, ood=ood_number, gap=id_value - ood_value, baselines=baselines, a=a, a_hat=a_hat,
+        curves=accuracy_vs_rho_figure(merged(sweep, remedy).results, current_rho=rho),
+        boundary=(boundary_figure(_only(sweep.details["boundary"], "base"), rho, a, a_hat)
+                  if "boundary" in sweep.details else None),
+        training=training_figure(_only(sweep.details["history"], "base"), rho),
+        remedy=None if remedy is None else remedy_view(remedy, rho, ood_value))
+
+
+def boundary_figure(boundary: pd.DataFrame, rho: float, a: float, a_hat: float) -> go.Figure:
+    """P(a preferred) over the (d1, d2) plane (mean over seeds), the true and the implied boundary."""
+    rows = boundary[np.isclose(boundary["rho"], rho)]
+    grid = rows.groupby(["d1", "d2"], as_index=False)["p_prefer_a"].mean()
+    d1, d2 = np.sort(grid["d1"].unique()), np.sort(grid["d2"].unique())
+    z = grid.pivot(index="d2", columns="d1", values="p_prefer_a").loc[d2, d1].to_numpy()
+    lim = float(max(abs(d1).max(), abs(d2).max()))
+    fig = go.Figure(go.Heatmap(x=d1, y=d2, z=z, zmin=0, zmax=1, colorscale="RdBu", name="P(a preferred)",
+                               colorbar=dict(title="P(a ≻ b)")))
+    fig.add_trace(_boundary(a, lim, f"true boundary (a = {a:g})", "#222222", "solid"))
+    if np.isfinite(a_hat):
+        fig.add_trace(_boundary(a_hat, lim, f"implied by the model (â = {a_hat:.2f})", "#d62728", "dash"))
+    return _plane_layout(fig, lim, "Δ truthfulness (d1)", "Δ instruction-following (d2)",
+                         f"What the model prefers at ρ = {rho:g}")
+
+
+def training_figure(history: pd.DataFrame, rho: float) -> go.Figure:
+    """Validation accuracy per epoch for each seed; the kept (best) epoch marked."""
+    rows = history[np.isclose(history["rho"], rho)]
+    fig = go.Figure()
+    for seed, run in rows.groupby("seed"):
+        fig.add_trace(go.Scatter(x=run["epoch"], y=100 * run["val_accuracy"], mode="lines+markers",
+                                 name=f"seed {seed}: validation"))
+        best = run.loc[run["val_accuracy"].idxmax()]
+        fig.add_trace(go.Scatter(x=[best["epoch"]], y=[100 * best["val_accuracy"]], mode="markers",
+                                 marker=dict(symbol="star", size=14, color="#d62728"),
+                                 name=f"seed {seed}: kept epoch", showlegend=False))
+    fig.update_layout(title="Training: validation accuracy per epoch (★ = checkpoint kept)",
+                      template="plotly_white", xaxis_title="epoch", yaxis_title="validation accuracy [%]")
+    return fig
+
+
+def reading_of_curve(results: pd.DataFrame) -> str:
+    """How much Base's OOD accuracy falls across the sweep, in one sentence."""
+    results = _only(results, "base")
+    ood = results[results["split"] == "ood"].groupby("rho")["accuracy"].mean() * 100
+    ident = results[results["split"] == "id"].groupby("rho")["accuracy"].mean() * 100
+    low, high = ood.index.min(), ood.index.max()
+    return (f"From ρ = {low:g} to ρ = {high:g}, OOD accuracy goes {ood[low]:.1f}% → {ood[high]:.1f}% "
+            f"while ID accuracy goes {ident[low]:.1f}% → {ident[high]:.1f}%: correlated training factors "
+            f"leave the model unable to tell which one people reward.")

@@ -1,0 +1,195 @@
+"""The "Data" page without streamlit: example data sets, a loader summary, uploads, the world.
+
+- `example_datasets(root)`: the development data sets under a shared data folder (empty when
+  the folder is absent), label -> (kind, path);
+- `describe(text_pairs)`: the loader's summary as a two-column table and one plain reading;
+- `problem(text_pairs, kind)`: why a loaded file cannot feed its experiment (None when it can);
+- `world_from_choice(kind, path, model_dir, factors)`: the `RealDataWorld` the experiment pages use;
+- `target_page(kind)`: the experiment page a kind of data feeds;
+- `save_upload(data, name, root)`: an uploaded file saved under a stable, content-addressed path;
+- `correlation_view_for(sweep, rho, a)`: the Correlation-shift view of a sweep with or without
+  the synthetic-only decision boundary (real data has none: the view's boundary is then None).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from causalpref.errors import CausalPrefError
+from causalpref.data.worlds.real import FACTOR_KINDS, OBJECTIVE_KINDS, RealDataWorld
+
+REAL_KINDS = FACTOR_KINDS + OBJECTIVE_KINDS
+CORRELATION_PAGE = "pages/2_Correlation_shift.py"
+OBJECTIVES_PAGE = "pages/3_User_objectives.py"
+UPLOAD_SUFFIXES = (".jsonl.gz", ".jsonl", ".csv", ".parquet")
+
+# label -> (kind, path relative to the shared data folder)
+EXAMPLES = {
+    "TruthfulQA dual labels (Experiment 1, 18,244 answers)":
+        ("truthfulqa", "truthfulqa/truthfulqa_dual_labels.jsonl.gz"),
+    "Relabelled HH-RLHF (Experiment 2, 4,043 pairs)":
+        ("relabeled-hh", "relabeled-hh-rlhf/both/test.jsonl.gz"),
+    "HH-RLHF helpful-base test (summary only: one prompt type, one objective)":
+        ("hh-rlhf", "hh-rlhf/helpful-base/test.jsonl.gz"),
+    "UltraFeedback binarized sample (summary only: no per-aspect ratings)":
+        ("ultrafeedback", "ultrafeedback-binarized-sample/train_clean.jsonl.gz"),
+}
+
+
+def shared_data_root() -> Path:
+    """Where the development data sets live: ../shared/data beside the repository."""
+    return Path(__file__).resolve().parents[3].parent / "shared" / "data"
+
+
+def example_datasets(root: str | os.PathLike | None) -> dict[str, tuple[str, str]]:
+    """The example data sets found under `root`, label -> (kind, absolute path); {} without it."""
+    if root is None:
+        return {}
+    root = Path(root)
+    if not root.is_dir():
+        return {}
+    return {label: (kind, str((root / rel).resolve())) for label, (kind, rel) in EXAMPLES.items()
+            if (root / rel).is_file()}
+
+
+def describe(text_pairs) -> tuple[pd.DataFrame, str]:
+    """The loader's summary of a data file as a table (quantity, value) and one plain reading."""
+    s = text_pairs.summary()
+    rows = [("pairs", f"{s['pairs']:,}"), ("groups (prompts/questions)", f"{s['groups']:,}")]
+    parts = [f"{s['pairs']:,} pairs over {s['groups']:,} prompts"]
+    if "a_preferred" in s:
+        rows.append(("response a preferred", f"{100 * s['a_preferred']:.1f} %"))
+        parts.append(f"response a is preferred in {100 * s['a_preferred']:.1f} % of them (50 % = balanced)")
+    if "t_c_counts" in s:
+        cells = s["t_c_counts"]
+        for cell, count in cells.items():
+            rows.append((f"prompt type → objective: {cell}", f"{count:,}"))
+        consistent = sum(k for cell, k in cells.items() if cell.split("->")[0] == cell.split("->")[1])
+        total = sum(cells.values())
+        parts.append(f"{consistent:,} are consistent (t = c) and {total - consistent:,} inconsistent (t ≠ c)")
+    elif "prompt_type_counts" in s:
+        names = ("helpful", "harmless")
+        for t, count in s["prompt_type_counts"].items():
+            rows.append((f"prompt type {names[int(t)]}", f"{count:,}"))
+        parts.append("it has a prompt type but no objective, so it cannot feed Experiment 2")
+    if "factor_diff_counts" in s:
+        for name, counts in s["factor_diff_counts"].items():
+            shown = ", ".join(f"{value:+g}: {count:,}" for value, count in counts.items())
+            rows.append((f"Δ {name} (value: pairs)", shown))
+        names = list(s["factor_diff_counts"])
+        if text_pairs.factor_diffs is not None and text_pairs.factor_diffs.shape[1] >= 2:
+            d = text_pairs.factor_diffs[:, :2]
+            both = d[:, 0] * d[:, 1]
+            rows.append((f"pairs where {names[0]} and {names[1]} disagree", f"{int((both < 0).sum()):,}"))
+            parts.append(f"{int((both < 0).sum()):,} pairs have {names[0]} and {names[1]} pulling in opposite "
+                         f"directions (the out-of-distribution test)")
+    if s.get("skipped"):
+        left = ", ".join(f"{why}: {count:,}" for why, count in s["skipped"].items())
+        rows.append(("left out by the loader", left))
+        parts.append(f"the loader left out {left}")
+    table = pd.DataFrame(rows, columns=["quantity", "value"])
+    return table, "; ".join(parts) + "."
+
+
+def problem(text_pairs, kind: str) -> str | None:
+    """Why this file cannot feed an experiment, in one sentence; None when it can."""
+    if kind not in REAL_KINDS:
+        return (f"Kind {kind!r} can be summarised but feeds no experiment: Experiment 1 needs factor data "
+                f"({', '.join(FACTOR_KINDS)}), Experiment 2 needs an objective per pair ({', '.join(OBJECTIVE_KINDS)}).")
+    if kind in FACTOR_KINDS:
+        k = 0 if text_pairs.factor_diffs is None else text_pairs.factor_diffs.shape[1]
+        if k < 2:
+            return (f"Experiment 1 needs two factor scores per response and this file gives {k} (a binarized "
+                    "UltraFeedback file has only chosen/rejected; use the per-aspect ratings file).")
+    elif text_pairs.objective is None or text_pairs.prompt_type is None:
+        return ("Experiment 2 needs an objective and a prompt type per pair (relabelled HH-RLHF, or a pair "
+                "table with objective and prompt_type columns).")
+    return None
+
+
+def world_from_choice(kind: str, path, model_dir=None, factors=()) -> RealDataWorld:
+    """The `RealDataWorld` for a chosen file; an empty model_dir means the packaged MiniLM."""
+    if kind not in REAL_KINDS:
+        raise CausalPrefError(f"kind {kind!r} feeds no experiment; choose from {list(REAL_KINDS)}")
+    if not path or not str(path).strip():
+        raise CausalPrefError("no data file chosen: give a local path or upload a file")
+    model_dir = str(model_dir).strip() if model_dir else None
+    if model_dir:
+        from causalpref.data.embed import check_model_dir
+        model_dir = str(check_model_dir(model_dir))
+    factors = tuple(f.strip() for f in (factors or ()) if f and f.strip())
+    if kind == "responses" and len(factors) < 2:
+        raise CausalPrefError("a response table needs at least two factor columns (e.g. truthful, informative)")
+    return RealDataWorld.from_path(kind, str(path).strip(), model_dir=model_dir,
+                                   factors=factors if kind == "responses" else ())
+
+
+def target_page(kind: str) -> str:
+    """The experiment page a kind of data feeds."""
+    if kind in FACTOR_KINDS:
+        return CORRELATION_PAGE
+    if kind in OBJECTIVE_KINDS:
+        return OBJECTIVES_PAGE
+    raise CausalPrefError(f"kind {kind!r} feeds no experiment; choose from {list(REAL_KINDS)}")
+
+
+def upload_suffix(name: str) -> str:
+    lower = str(name).lower()
+    for suffix in UPLOAD_SUFFIXES:
+        if lower.endswith(suffix):
+            return suffix
+    raise CausalPrefError(f"{name}: unsupported file type; upload one of {', '.join(UPLOAD_SUFFIXES)}")
+
+
+def save_upload(data: bytes, name: str, root) -> Path:
+    """Save uploaded bytes as <root>/uploads/<sha256>.<suffix> (atomic; the same bytes, the same path)."""
+    suffix = upload_suffix(name)
+    if not data:
+        raise CausalPrefError(f"{name}: the uploaded file is empty")
+    folder = Path(root) / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{hashlib.sha256(data).hexdigest()}{suffix}"
+    if target.is_file() and target.stat().st_size == len(data):
+        return target
+    handle, tmp = tempfile.mkstemp(dir=folder, prefix=".upload-", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def choice_params(kind: str, path, model_dir=None, factors=(), name: str | None = None) -> dict:
+    """What the Data page stores in st.session_state["real_world"] for the experiment pages."""
+    return {"kind": kind, "path": str(path), "model_dir": (str(model_dir).strip() or None) if model_dir else None,
+            "factors": tuple(factors or ()), "name": name or Path(str(path)).name}
+
+
+def world_label(params: dict | None, family: tuple[str, ...]) -> str | None:
+    """"Data: <file name>" when `params` (from the Data page) is of this family of kinds, else None."""
+    if not isinstance(params, dict) or params.get("kind") not in family or not params.get("path"):
+        return None
+    return f"Data: {params.get('name') or Path(params['path']).name}"
+
+
+def world_of(params: dict) -> RealDataWorld:
+    return world_from_choice(params["kind"], params["path"], params.get("model_dir"), params.get("factors", ()))
+
+
+def correlation_view_for(sweep, rho: float, a: float, remedy=None):
+    """correlation_view of a real-data sweep (no decision boundary: real data has only its pairs)."""
+    from causalpref.ui.views.correlation import correlation_view
+    return correlation_view(sweep, rho, a, remedy)
+
+
+__all__ = ["REAL_KINDS", "example_datasets", "describe", "problem", "world_from_choice", "target_page",
+           "save_upload", "choice_params", "world_label", "world_of", "correlation_view_for",
+           "shared_data_root"]

@@ -1,0 +1,397 @@
+"""The "User objectives" page (Experiment 2) without streamlit: its spec, numbers, readings, figures.
+
+`objectives_spec(lam, models)` is the sweep the page trains: the interactive default sizes,
+the app's 3 seeds, all six ρ of Table 2. ρ is not part of it, so moving the ρ slider never
+retrains; λ is, but only when the adversarial model is among the chosen architectures. The
+page trains one sweep per architecture (`objectives_spec(lam, [model])`) and joins them with
+`experiments.merge_sweeps`, so adding an architecture or moving λ trains only what changed.
+
+`objectives_view(sweep, rho, models)` turns a trained sweep into what the page shows at one
+ρ: per model the inconsistent and consistent test accuracy (mean over seeds, in %) beside
+chance, the "reads the prompt type" baseline and the paper's Table 2; train vs test against
+Table 3; the adversary's accuracy; the latent projection; and one plain reading per section.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from causalpref import paper
+from causalpref.ui import plots
+from causalpref.errors import CausalPrefError
+from causalpref.run.experiments import EXP2_MODELS, Exp2Spec, Sweep
+from causalpref.eval.metrics import CHANCE
+from causalpref.models.architectures import MODEL_NAMES
+
+RHO_OPTIONS = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+DEFAULT_RHO = 0.9
+LAMBDA_OPTIONS = (0.0, 0.1, 0.3, 1.0, 3.0)
+DEFAULT_LAMBDA = 1.0
+APP_SEEDS = (0, 1, 2)
+ARCHITECTURES = EXP2_MODELS            # the paper's three and the inverse-propensity remedy
+DEFAULT_ARCHITECTURES = MODEL_NAMES    # the paper's three
+LABELS = plots.MODEL_LABELS
+# st.markdown colour names closest to the paper's colours (plots.MODEL_COLOURS)
+MARKDOWN_COLOURS = {"base": "blue", "multihead": "green", "adversarial": "yellow", "reweighted": "violet"}
+CLOSE_POINTS = 5.0      # within this many points of a baseline reads as "close to" it
+
+
+def label(model: str) -> str:
+    return LABELS.get(model, str(model))
+
+
+def chosen_models(models) -> tuple[str, ...]:
+    """The chosen architectures in the canonical order (base, multihead, adversarial), each once."""
+    models = [models] if isinstance(models, str) else list(models or [])
+    unknown = [m for m in models if m not in ARCHITECTURES]
+    if unknown:
+        raise CausalPrefError(f"unknown architecture(s) {unknown}; choose from {list(ARCHITECTURES)}")
+    if not models:
+        raise CausalPrefError("choose at least one architecture")
+    return tuple(m for m in ARCHITECTURES if m in models)
+
+
+def objectives_spec(lam: float, models) -> Exp2Spec:
+    """The page's sweep: Exp2Spec's interactive sizes, seeds (0, 1, 2), every ρ, the chosen
+    models; λ only when the adversarial model is chosen (otherwise it changes nothing, so the
+    default keeps one cache entry)."""
+    models = chosen_models(models)
+    default = Exp2Spec()
+    if "adversarial" not in models:
+        lam = default.model.adversary_lambda
+    if isinstance(lam, bool) or not isinstance(lam, (int, float)) or not np.isfinite(lam) or lam < 0:
+        raise CausalPrefError(f"λ must be a finite number >= 0, got {lam!r}")
+    return replace(default, seeds=APP_SEEDS, models=models,
+                   model=replace(default.model, adversary_lambda=float(lam)))
+
+
+def spec_description(spec: Exp2Spec) -> str:
+    """What appkit.sweep names in its progress bar."""
+    names = ", ".join(label(m) for m in spec.models)
+    lam = f", λ = {spec.model.adversary_lambda:g}" if "adversarial" in spec.models else ""
+    return f"Experiment 2 ({names}; {len(spec.rhos)} values of ρ × {len(spec.seeds)} seeds{lam})"
+
+
+# ------------------------------------------------------------------ what the page shows
+
+@dataclass(frozen=True)
+class Number:
+    """One accuracy [%]: ours as the mean over seeds (None when the split is empty), the paper's."""
+    ours: float | None
+    spread: float | None      # sample std over seeds (0 with one seed)
+    seeds: int
+    paper: float | None
+
+    def text(self) -> str:
+        return "—" if self.ours is None else f"{self.ours:.1f} %"
+
+    def versus_paper(self) -> str | None:
+        """e.g. '-1.8 vs paper' for st.metric's delta, None without a paper value."""
+        if self.ours is None or self.paper is None:
+            return None
+        return f"{self.ours - self.paper:+.1f} pts vs paper"
+
+
+@dataclass(frozen=True)
+class Baselines:
+    """Baselines on the test pairs at this ρ [%]: chance, a model that reads the prompt type
+    (ranks by the factor of objective t instead of c), and the noiseless true reward."""
+    chance: float
+    prompt_type_inconsistent: float
+    prompt_type_consistent: float
+    oracle_inconsistent: float
+    oracle_consistent: float
+
+    def text(self, split: str) -> str:
+        reads = self.prompt_type_inconsistent if split == "inconsistent" else self.prompt_type_consistent
+        return f"chance {self.chance:.0f} % · reads the prompt type {reads:.1f} %"
+
+
+@dataclass(frozen=True)
+class ModelView:
+    model: str
+    label: str
+    colour: str
+    inconsistent: Number            # test, t != c; paper: Table 2
+    consistent: Number              # test, t = c; paper: Table 2
+    train_inconsistent: Number      # training pairs at the selected checkpoint; paper: Table 3
+    train_consistent: Number
+    reading: str
+
+
+@dataclass(frozen=True)
+class DiscriminatorView:
+    train: float                    # adversary's accuracy at predicting c from z_hat [%]
+    val: float
+    spread: float                   # std over seeds of the validation accuracy
+    rho: float
+    reading: str
+
+
+@dataclass
+class ObjectivesView:
+    rho: float
+    models: tuple[str, ...]
+    seeds: tuple[int, ...]
+    lam: float | None
+    per_model: tuple[ModelView, ...]
+    baselines: Baselines
+    reading: str                    # the gap between consistent and inconsistent, all models
+    accuracy_figure: go.Figure      # accuracy vs ρ in the paper's style, chosen ρ marked
+    accuracy_reading: str
+    overfitting_figure: go.Figure
+    overfitting_table: pd.DataFrame
+    overfitting_reading: str
+    discriminator: DiscriminatorView | None     # only with the adversarial model
+    latent_figure: go.Figure | None
+    latent_table: pd.DataFrame
+    latent_reading: str
+    latent_seed: int | None
+    results: pd.DataFrame           # the download: every ρ, the chosen models
+    remedy_reading: str | None = None   # the reweighted model against Base, with its ESS
+
+    def model(self, name: str) -> ModelView:
+        for view in self.per_model:
+            if view.model == name:
+                return view
+        raise KeyError(name)
+
+
+def _rows(results: pd.DataFrame, rho: float, model: str | None, split: str) -> pd.DataFrame:
+    keep = np.isclose(results["rho"].astype(float), rho) & (results["split"] == split)
+    if model is not None:
+        keep &= results["model"] == model
+    return results[keep]
+
+
+def _number(results, rho, model, split, table, position) -> Number:
+    values = 100 * _rows(results, rho, model, split)["accuracy"].astype(float).dropna()
+    entry = table.get(round(rho, 2), {}).get(model)
+    return Number(ours=float(values.mean()) if len(values) else None,
+                  spread=float(values.std(ddof=1)) if len(values) > 1 else (0.0 if len(values) else None),
+                  seeds=int(len(values)), paper=None if entry is None else entry[position])
+
+
+def _mean_pct(rows: pd.DataFrame, column: str) -> float:
+    values = rows[column].astype(float).dropna()
+    return float(100 * values.mean()) if len(values) else float("nan")
+
+
+def _baselines(results, rho) -> Baselines:
+    inc, con = (_rows(results, rho, None, s) for s in ("inconsistent", "consistent"))
+    return Baselines(chance=100 * CHANCE,
+                     prompt_type_inconsistent=_mean_pct(inc, "spurious_accuracy"),
+                     prompt_type_consistent=_mean_pct(con, "spurious_accuracy"),
+                     oracle_inconsistent=_mean_pct(inc, "oracle_accuracy"),
+                     oracle_consistent=_mean_pct(con, "oracle_accuracy"))
+
+
+def _relation(value: float, baseline: float) -> str:
+    diff = value - baseline
+    if abs(diff) < CLOSE_POINTS:
+        return "close to"
+    return f"{abs(diff):.1f} points {'above' if diff > 0 else 'below'}"
+
+
+def _model_reading(view: ModelView, rho: float, base: Baselines) -> str:
+    inc, con = view.inconsistent, view.consistent
+    if inc.ours is None:
+        return f"No test results for {view.label} at ρ = {rho:g}."
+    paper = f"; the paper: {inc.paper:.1f} %" if inc.paper is not None else ""
+    return (f"At ρ = {rho:g}, {view.label} ranks {inc.ours:.1f} % of inconsistent pairs correctly — "
+            f"{_relation(inc.ours, base.prompt_type_inconsistent)} the {base.prompt_type_inconsistent:.1f} % a "
+            f"model that reads the prompt type would score (chance {base.chance:.0f} %{paper}); on consistent "
+            f"pairs it scores {con.text()} (reading the prompt type: {base.prompt_type_consistent:.0f} %).")
+
+
+def _gap_reading(per_model, rho) -> str:
+    parts, paper_parts = [], []
+    for view in per_model:
+        inc, con = view.inconsistent, view.consistent
+        if inc.ours is None or con.ours is None:
+            continue
+        parts.append(f"{view.label} {con.ours - inc.ours:.1f}")
+        if inc.paper is not None and con.paper is not None:
+            paper_parts.append(f"{view.label} {con.paper - inc.paper:.1f}")
+    if not parts:
+        return f"No test results at ρ = {rho:g}."
+    text = (f"Confounding shows as the gap between consistent and inconsistent accuracy at ρ = {rho:g}: "
+            + ", ".join(parts) + " points")
+    return text + (f" (the paper: {', '.join(paper_parts)})." if paper_parts else ".")
+
+
+def _accuracy_reading(results, models) -> str:
+    """How each model's inconsistent accuracy moves from the lowest to the highest ρ."""
+    rhos = sorted(results["rho"].astype(float).unique())
+    if len(rhos) < 2:
+        return f"Only ρ = {rhos[0]:g} was trained." if rhos else "No results."
+    lo, hi = rhos[0], rhos[-1]
+    parts = []
+    for model in models:
+        a, b = (_number(results, r, model, "inconsistent", paper.TABLE2, 0).ours for r in (lo, hi))
+        if a is not None and b is not None:
+            parts.append(f"{label(model)} {a:.1f} → {b:.1f} %")
+    return (f"Inconsistent accuracy from ρ = {lo:g} (no confounding) to ρ = {hi:g} (extreme confounding): "
+            + "; ".join(parts) + f". Chance is {100 * CHANCE:.0f} %; the paper's models fall from 60–64 % "
+            "to 54–55 %.")
+
+
+def _overfitting(per_model, rho) -> tuple[pd.DataFrame, str]:
+    rows, parts = [], []
+    for view in per_model:
+        rows.append({
+            "model": view.label,
+            "train inc. % (ours)": view.train_inconsistent.ours,
+            "train inc. % (paper, Table 3)": view.train_inconsistent.paper,
+            "test inc. % (ours)": view.inconsistent.ours,
+            "test inc. % (paper, Table 2)": view.inconsistent.paper,
+            "train con. % (ours)": view.train_consistent.ours,
+            "train con. % (paper, Table 3)": view.train_consistent.paper,
+            "test con. % (ours)": view.consistent.ours,
+            "test con. % (paper, Table 2)": view.consistent.paper,
+        })
+        train, test = view.train_consistent, view.consistent
+        if train.ours is not None and test.ours is not None:
+            paper_gap = (f" (paper {train.paper - test.paper:.1f})"
+                         if train.paper is not None and test.paper is not None else "")
+            parts.append(f"{view.label} {train.ours - test.ours:.1f}{paper_gap}")
+    table = pd.DataFrame(rows)
+    numeric = [c for c in table.columns if c != "model"]
+    table[numeric] = table[numeric].astype(float).round(1)
+    reading = (f"Train minus test accuracy on consistent pairs at ρ = {rho:g}, in points: " + ", ".join(parts)
+               + ". A large gap is overfitting; in the paper Base overfits most.") if parts else "No training results."
+    if np.isclose(rho, 1.0):
+        reading += " At ρ = 1 there is no inconsistent training pair, so that column is empty."
+    return table, reading
+
+
+DISCRIMINATOR_MEANING = ("near 50 % means z_hat carries no information about the objective; "
+                         "near ρ means it encodes the prompt type")
+
+
+def _discriminator(results, rho) -> DiscriminatorView | None:
+    train = 100 * _rows(results, rho, "adversarial", "discriminator_train")["accuracy"].astype(float)
+    val = 100 * _rows(results, rho, "adversarial", "discriminator_val")["accuracy"].astype(float)
+    if val.empty:
+        return None
+    mean, target = float(val.mean()), 100 * rho
+    if np.isclose(rho, 0.5):
+        verdict = "at ρ = 0.5 the prompt type says nothing about c, so both readings coincide"
+    elif abs(mean - 50) <= abs(mean - target):
+        verdict = f"here it is closer to 50 % than to ρ = {target:.0f} %"
+    else:
+        verdict = f"here it is closer to ρ = {target:.0f} % than to 50 %: z_hat still tells the prompt type"
+    reading = (f"The adversary predicts the objective c from z_hat with {mean:.1f} % accuracy on validation pairs "
+               f"({float(train.mean()):.1f} % on training pairs): {DISCRIMINATOR_MEANING}; {verdict}.")
+    return DiscriminatorView(train=float(train.mean()), val=mean,
+                             spread=float(val.std(ddof=1)) if len(val) > 1 else 0.0, rho=rho, reading=reading)
+
+
+def centroid_separability(x: np.ndarray, y: np.ndarray, labels: np.ndarray) -> float:
+    """Share [%] of points that lie nearer their own class mean than the other's in the (x, y)
+    plane: 50 % = the two classes overlap, 100 % = they separate."""
+    points = np.column_stack([np.asarray(x, float), np.asarray(y, float)])
+    labels = np.asarray(labels)
+    classes = np.unique(labels)
+    if len(classes) < 2 or len(points) == 0:
+        return float("nan")
+    centres = np.stack([points[labels == c].mean(axis=0) for c in classes])
+    nearest = classes[np.argmin(((points[:, None, :] - centres[None]) ** 2).sum(axis=2), axis=1)]
+    return float(100 * np.mean(nearest == labels))
+
+
+def _latent(sweep: Sweep, rho, models):
+    frame = sweep.details.get("latent")
+    if frame is None or frame.empty:
+        return None, pd.DataFrame(), "No latent projection was stored with this sweep.", None
+    frame = frame[np.isclose(frame["rho"].astype(float), rho) & frame["model"].isin(models)]
+    if frame.empty:
+        return None, pd.DataFrame(), f"No latent projection at ρ = {rho:g}.", None
+    seed = int(frame["seed"].min())
+    frame = frame[frame["seed"] == seed]
+    rows = []
+    for model in models:
+        part = frame[frame["model"] == model]
+        if part.empty:
+            continue
+        rows.append({"model": label(model),
+                     "separates objective c %": centroid_separability(part.pc1, part.pc2, part.objective),
+                     "separates prompt type t %": centroid_separability(part.pc1, part.pc2, part.prompt_type),
+                     "variance shown %": 100 * float(part.explained_pc1.iloc[0] + part.explained_pc2.iloc[0])
+                     if {"explained_pc1", "explained_pc2"} <= set(part.columns) else float("nan")})
+    table = pd.DataFrame(rows).round(1)
+    parts = [f"{r['model']} {r['separates prompt type t %']:.0f} % by prompt type vs "
+             f"{r['separates objective c %']:.0f} % by objective" for r in rows]
+    reading = ("Share of points nearer their own class centre in the projection (50 % = no separation): "
+               + "; ".join(parts) + ". The prompt type shows in the text, so a latent may encode it; it "
+               "hurts only where the reward reads it in place of the objective c, which is what the "
+               "inconsistent accuracy above measures.")
+    shown = [m for m in models if (frame["model"] == m).any()]
+    return plots.latent_figure(frame, shown), table, reading, seed
+
+
+def _remedy_reading(sweep: Sweep, per_model, rho) -> str | None:
+    """What inverse-propensity weighting bought against Base, and what its weights cost."""
+    views = {view.model: view for view in per_model}
+    weights = sweep.details.get("weights")
+    if "reweighted" not in views or weights is None or weights.empty:
+        return None
+    rows = weights[np.isclose(weights["rho"].astype(float), rho) & (weights["model"] == "reweighted")]
+    ess = float(rows["ess_share"].mean()) if len(rows) else float("nan")
+    text = (f"The reweighted model is Base trained with weights 1/P(c | prompt) (cross-fitted), which make "
+            f"the objective look independent of the prompt; at ρ = {rho:g} they keep {100 * ess:.1f}% of the "
+            f"training set's effective size.")
+    re, base = views["reweighted"], views.get("base")
+    if base is not None and None not in (re.inconsistent.ours, base.inconsistent.ours,
+                                         re.consistent.ours, base.consistent.ours):
+        text += (f" Against Base: inconsistent {re.inconsistent.ours - base.inconsistent.ours:+.1f} points, "
+                 f"consistent {re.consistent.ours - base.consistent.ours:+.1f} points (seed spread "
+                 f"± {re.inconsistent.spread or 0:.1f}).")
+    if rho >= 1.0:
+        text += " At ρ = 1 there is no inconsistent pair to up-weight, so the weights cannot help."
+    return text
+
+
+def objectives_view(sweep: Sweep, rho: float, models, lam: float | None = None) -> ObjectivesView:
+    """Everything the page shows at one ρ for the chosen models of a trained Experiment-2 sweep."""
+    if not isinstance(sweep, Sweep):
+        raise CausalPrefError(f"expected a Sweep, got {type(sweep).__name__}")
+    models = chosen_models(models)
+    results = sweep.results
+    if isinstance(rho, bool) or not isinstance(rho, (int, float, np.floating)) or not np.isfinite(rho):
+        raise CausalPrefError(f"ρ must be a number, got {rho!r}")
+    rho = float(rho)
+    trained = sorted(results["rho"].astype(float).unique())
+    if not any(np.isclose(rho, r) for r in trained):
+        raise CausalPrefError(f"ρ = {rho:g} was not trained; the sweep has ρ in {[float(r) for r in trained]}")
+    missing = [m for m in models if m not in set(results["model"])]
+    if missing:
+        raise CausalPrefError(f"the sweep has no results for {[label(m) for m in missing]}")
+    results = results[results["model"].isin(models)]
+    base = _baselines(results, rho)
+    per_model = []
+    for model in models:
+        numbers = {split: _number(results, rho, model, split, table, position)
+                   for split, table, position in (("inconsistent", paper.TABLE2, 0), ("consistent", paper.TABLE2, 1),
+                                                  ("train_inconsistent", paper.TABLE3, 0),
+                                                  ("train_consistent", paper.TABLE3, 1))}
+        view = ModelView(model=model, label=label(model), colour=plots.MODEL_COLOURS[model], reading="", **numbers)
+        per_model.append(replace(view, reading=_model_reading(view, rho, base)))
+    table, overfit_reading = _overfitting(per_model, rho)
+    latent_fig, latent_table, latent_reading, latent_seed = _latent(sweep, rho, models)
+    download = results.copy()
+    if lam is not None:
+        download["adversary_lambda"] = float(lam) if "adversarial" in models else np.nan
+    return ObjectivesView(
+        rho=rho, models=models, seeds=tuple(int(s) for s in sorted(results["seed"].unique())), lam=lam,
+        per_model=tuple(per_model), baselines=base, reading=_gap_reading(per_model, rho),
+        accuracy_figure=plots.exp2_figure(results, rho, models), accuracy_reading=_accuracy_reading(results, models),
+        overfitting_figure=plots.overfitting_figure(results, rho, models), overfitting_table=table,
+        overfitting_reading=overfit_reading,
+        discriminator=_discriminator(results, rho) if "adversarial" in models else None,
+        latent_figure=latent_fig, latent_table=latent_table, latent_reading=latent_reading,
+        latent_seed=latent_seed, results=download, remedy_reading=_remedy_reading(sweep, per_model, rho))
