@@ -66,7 +66,7 @@ def worker_interactive(mode: str, device: str) -> dict:
     for _ in range(2):   # the first run in a process also pays one-time imports and warm-up
         spent["train"] = 0.0
         started = time.perf_counter()
-        sweep = experiments.run_exp1(spec, sequential=(mode == "sequential"))
+        sweep = experiments.run_sweep(spec, sequential=(mode == "sequential"))
         runs.append((time.perf_counter() - started, spent["train"]))
     (cold, cold_train), (warm, warm_train) = runs
     return {"seconds": cold, "train_seconds": cold_train, "warm_seconds": warm, "warm_train_seconds": warm_train,
@@ -82,7 +82,7 @@ def mlp_flops_per_response(d: int, hidden: int, latent: int) -> int:
 def worker_paper(mode: str, models: int, epochs: int, device: str) -> dict:
     import numpy as np
     import torch
-    from causalpref.models.architectures import ModelConfig, build_model
+    from causalpref.models import ModelConfig, build_model
     from causalpref.data.pairs import PairSet
     from causalpref.train.loop import TrainConfig, train_reward_model
     from causalpref.train.stacked import train_reward_models

@@ -14,9 +14,10 @@ from dataclasses import replace
 
 from causalpref.errors import CausalPrefError
 from causalpref.run.cache import ResultCache, format_info
-from causalpref.run.experiments import EXP1_MODELS, EXP2_MODELS, Exp1Spec, Exp2Sizes, Exp2Spec
+from causalpref.models import architecture_names
+from causalpref.run.specs import Exp1Spec, Exp2Spec, sizes_for_data
+from causalpref.train.weighting import weighting_names
 from causalpref.io import check_output_path, write_csv_atomic
-from causalpref.models.architectures import MODEL_NAMES
 from causalpref.run.cached import run_cached
 from causalpref.run.report import (weights_lines, achieved_consistency_lines, achieved_rho_lines, baselines_table, exp1_table,
                      exp2_baselines, exp2_tables)
@@ -24,9 +25,6 @@ from causalpref.data.worlds.real import FACTOR_KINDS, OBJECTIVE_KINDS, RealDataW
 from causalpref.data.worlds.synthetic import LABEL_MODES, SCALES
 
 REAL_KINDS = FACTOR_KINDS + OBJECTIVE_KINDS
-# Split sizes that the small real files bundled for development can support.
-REAL_SIZES = {"Exp2Spec": {"relabeled-hh": Exp2Sizes(train=1200, val=300, test=400)},
-              "Exp1Spec": {}}
 
 
 def tqdm_progress(desc: str):
@@ -63,7 +61,9 @@ batch 64, 10 epochs. --paper-size: 30,000 / 6,000 / 2 x 23,259 pairs, d = 4096, 
 
 
 def _add_common(parser: argparse.ArgumentParser, default_rhos: list[float], default_seeds: int,
-                models: tuple[str, ...], default_models: list[str]) -> None:
+                experiment: str, default_models: list[str]) -> None:
+    models = architecture_names(with_objective=experiment == "exp2")
+    weightings = weighting_names(experiment)
     parser.add_argument("--rho", type=float, nargs="+", default=default_rhos, metavar="RHO",
                         help=f"training rho value(s) (default: {' '.join(map(str, default_rhos))})")
     parser.add_argument("--seeds", type=int, default=default_seeds, metavar="N",
@@ -73,6 +73,12 @@ def _add_common(parser: argparse.ArgumentParser, default_rhos: list[float], defa
     parser.add_argument("--models", nargs="+", default=default_models, metavar="MODEL",
                         help=f"reward models to train, from {', '.join(models)} "
                              f"(default: {' '.join(default_models)})")
+    parser.add_argument("--weighting", default="none", metavar="NAME",
+                        help=f"how training pairs are weighted, for every model: {', '.join(weightings)} "
+                             f"(default: none)")
+    parser.add_argument("--param", action="append", default=[], metavar="MODEL.FIELD=VALUE",
+                        help="set one of an architecture's own parameters, e.g. adversarial.adversary_lambda=0.5 "
+                             "(repeatable)")
     parser.add_argument("--out", metavar="FILE.csv", help="write the tidy results table here")
     parser.add_argument("--device", default="auto",
                         help="auto (cuda > mps > cpu), cpu, cuda, cuda:N or mps (default: auto)")
@@ -128,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "correlate at rho, then test in distribution (same rho) and out of distribution "
                     "(pairs whose factors disagree). Prints Table 1 beside the paper's numbers.",
         epilog=EPILOG_EXP1, formatter_class=argparse.RawDescriptionHelpFormatter)
-    _add_common(exp1, [0.0, 0.3, 0.6, 0.9], 3, EXP1_MODELS, ["base"])
+    _add_common(exp1, [0.0, 0.3, 0.6, 0.9], 3, "exp1", ["base"])
     world = exp1.add_argument_group("correlated-factors world")
     world.add_argument("--scale", choices=SCALES, help="factor scores: likert 1..5 (default), continuous, binary 0/1")
     world.add_argument("--a", type=float, help="true reward a*z1 + (1-a)*z2 (default 0.25)")
@@ -142,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "objective c with probability rho, then test on consistent (t = c) and "
                     "inconsistent (t != c) pairs. Prints Tables 2 and 3 beside the paper's numbers.",
         epilog=EPILOG_EXP2, formatter_class=argparse.RawDescriptionHelpFormatter)
-    _add_common(exp2, [0.5, 0.6, 0.7, 0.8, 0.9, 1.0], 5, EXP2_MODELS, list(MODEL_NAMES))
+    _add_common(exp2, [0.5, 0.6, 0.7, 0.8, 0.9, 1.0], 5, "exp2", list(Exp2Spec.models))
     exp2.add_argument("--lambda", dest="adversary_lambda", type=float, metavar="LAMBDA",
                       help="gradient-reversal strength of the adversarial model (default 1.0)")
     exp2.add_argument("--head-hidden", type=int, help="hidden width of each head and the discriminator (0 = linear)")
@@ -161,10 +167,10 @@ def build_parser() -> argparse.ArgumentParser:
                                           "for exp2 the cross-fitted propensity P(c | prompt) and its overlap.")
     which = diagnose.add_subparsers(dest="experiment", required=True, metavar="EXPERIMENT")
     d1 = which.add_parser("exp1", help="correlated factors")
-    _add_common(d1, [0.0, 0.3, 0.6, 0.9], 1, EXP1_MODELS, ["base"])
+    _add_common(d1, [0.0, 0.3, 0.6, 0.9], 1, "exp1", ["base"])
     _add_short_exp1_options(d1)
     d2 = which.add_parser("exp2", help="user objectives")
-    _add_common(d2, [0.5, 0.8, 0.9, 1.0], 1, MODEL_NAMES, list(MODEL_NAMES))
+    _add_common(d2, [0.5, 0.8, 0.9, 1.0], 1, "exp2", list(Exp2Spec.models))
     d2.add_argument("--epsilon", type=float, default=0.1, help="overlap band [eps, 1 - eps] (default 0.1)")
     for name in ("train", "val", "test"):
         d2.add_argument(f"--n-{name}", type=int)
@@ -175,10 +181,10 @@ def build_parser() -> argparse.ArgumentParser:
                                         "outcome, a verdict and a plain reading. Runs go through the result cache.")
     which = sanity.add_subparsers(dest="experiment", required=True, metavar="EXPERIMENT")
     s1 = which.add_parser("exp1", help="correlated factors")
-    _add_common(s1, [0.9], 3, EXP1_MODELS, ["base"])
+    _add_common(s1, [0.9], 3, "exp1", ["base"])
     _add_short_exp1_options(s1)
     s2 = which.add_parser("exp2", help="user objectives")
-    _add_common(s2, [0.9], 3, EXP2_MODELS, list(MODEL_NAMES))
+    _add_common(s2, [0.9], 3, "exp2", list(Exp2Spec.models))
     s2.add_argument("--lambda", dest="adversary_lambda", type=float, metavar="LAMBDA")
     s2.add_argument("--head-hidden", type=int)
     s2.add_argument("--conflict", type=float)
@@ -208,8 +214,9 @@ def _given(args, mapping: dict[str, str]) -> dict:
 
 COMMON_WORLD = {"dim": "dim", "noise": "noise", "label_mode": "label_mode", "temperature": "temperature",
                 "pool_size": "pool_size", "world_seed": "seed"}
-COMMON_MODEL = {"hidden": "hidden", "latent": "latent", "layers": "n_layers",
-                "head_hidden": "head_hidden", "adversary_lambda": "adversary_lambda"}
+COMMON_MODEL = {"hidden": "hidden", "latent": "latent", "layers": "n_layers"}
+# Shorthands for architecture parameters: set on every chosen architecture that has the field.
+PARAM_SHORTHANDS = {"head_hidden": ("head_hidden", "--head-hidden"), "adversary_lambda": ("adversary_lambda", "--lambda")}
 COMMON_TRAIN = {"lr": "lr", "epochs": "epochs", "batch_size": "batch_size", "precision": "precision"}
 
 
@@ -234,16 +241,47 @@ def spec_from_args(args, spec_class, world_options: dict, size_names: tuple[str,
     spec = spec_class.paper_size() if args.paper_size else spec_class()
     if args.seeds < 1:
         raise CausalPrefError(f"--seeds must be at least 1, got {args.seeds}")
-    if args.world in REAL_SIZES.get(spec_class.__name__, {}):
-        spec = replace(spec, sizes=REAL_SIZES[spec_class.__name__][args.world])
-    return replace(
+    spec = replace(spec, sizes=sizes_for_data(spec_class.kind, args.world, spec.sizes))
+    spec = replace(
         spec,
         world=_world_from_args(args, spec, world_options),
         sizes=replace(spec.sizes, **_given(args, {f"n_{s}": s for s in size_names})),
         model=replace(spec.model, **_given(args, COMMON_MODEL)),
         train=replace(spec.train, **_given(args, COMMON_TRAIN)),
         rhos=tuple(args.rho), seeds=tuple(range(args.seeds)), models=tuple(args.models),
-        device=args.device)
+        weighting=args.weighting, device=args.device)
+    return _with_params(spec, args)
+
+
+def _with_params(spec, args):
+    """Apply the architecture-parameter shorthands (--lambda, --head-hidden) and every --param."""
+    for option, (name, flag) in PARAM_SHORTHANDS.items():
+        value = getattr(args, option, None)
+        if value is None:
+            continue
+        targets = [m for m in spec.models if hasattr(spec.params_of(m), name)]
+        if not targets:  # e.g. --lambda with Base only: it changes nothing, and the spec does not carry it
+            print(f"note: {flag} is ignored: none of the chosen models {list(spec.models)} "
+                  f"has a parameter {name!r}", file=sys.stderr)
+        for model in targets:
+            spec = spec.with_params(model, **{name: value})
+    for text in args.param:
+        target, _, value = text.partition("=")
+        model, _, name = target.partition(".")
+        if not (model and name and value):
+            raise CausalPrefError(f"--param {text!r}: expected MODEL.FIELD=VALUE, e.g. adversarial.adversary_lambda=0.5")
+        if model not in spec.models:
+            raise CausalPrefError(f"--param {text!r}: {model!r} is not among the chosen models {list(spec.models)}")
+        current = spec.params_of(model)
+        if not hasattr(current, name):
+            fields = list(vars(current))
+            raise CausalPrefError(f"--param {text!r}: {model} has no parameter {name!r}; its parameters: {fields}")
+        kind = type(getattr(current, name))
+        try:
+            spec = spec.with_params(model, **{name: kind(value)})
+        except ValueError:
+            raise CausalPrefError(f"--param {text!r}: {name} must be of type {kind.__name__}, got {value!r}") from None
+    return spec
 
 
 def _progress(done: float, total: int, message: str) -> None:
@@ -304,7 +342,7 @@ def run_diagnose_command(args) -> int:
     """Print the overlap report of each rho's seed-0 draw."""
     from causalpref.draw.consistency import draw_objective_splits
     from causalpref.eval.diagnostics import overlap_report
-    from causalpref.run.experiments import _cell_seed, draw_exp1_splits
+    from causalpref.draw.splits import cell_seed, draw_exp1_splits
     from causalpref.eval.propensity import objective_overlap_report
     if args.experiment == "exp1":
         spec = spec_from_args(args, Exp1Spec, {"scale": "scale", "a": "a"}, ("train", "val", "id", "ood"))
@@ -320,7 +358,7 @@ def run_diagnose_command(args) -> int:
             print(overlap_report(d1[train], d2[train], d1[ood], d2[ood]))
         else:
             splits = draw_objective_splits(pool.prompt_type, pool.objective, spec.sizes.as_dict(), rho,
-                                           _cell_seed(0, rho))
+                                           cell_seed(0, rho))
             train = pool.pairs(splits.indices["train"], "train")
             print(objective_overlap_report(train.emb_a, train.objective, epsilon=args.epsilon))
         print()

@@ -1,7 +1,19 @@
 """The paper's reported numbers (Kobalczyk & van der Schaar, ICML 2025), for side-by-side display.
 
-Accuracies in percent, as printed in the paper; spreads are over seeds.
+Accuracies in percent, as printed in the paper; spreads are over seeds. They are shown only
+as labelled references (never as a difference to our numbers), and only beside what the
+paper ran: the unweighted Base / Multihead / Adversarial models on the synthetic worlds
+that stand in for its data (`shows_reference`). Every other module reads them from here.
 """
+
+# Where each table comes from: shown beside it wherever it appears.
+PROVENANCE = {
+    "TABLE1": "paper Table 1 (UltraFeedback, Llama-3-8B embeddings, 3 seeds)",
+    "TABLE2": "paper Table 2 (relabelled HH-RLHF, Llama-3-8B embeddings, 5 seeds)",
+    "TABLE3": "paper Table 3 (relabelled HH-RLHF, training accuracy at the kept checkpoint)",
+}
+# The worlds whose runs stand in for the paper's experiments (their results' 'world' column).
+REFERENCE_WORLDS = {"exp1": "synthetic", "exp2": "synthetic-objectives"}
 
 # Table 1, Experiment 1 (UltraFeedback, Llama-3-8B embeddings, 3 seeds): rho_tr -> (mean, spread)
 TABLE1 = {
@@ -30,7 +42,8 @@ TABLE3 = {
 }
 
 
-def quadrant_24_mass(rho: float) -> float:
-    """P(d1 * d2 < 0) for a standard bivariate normal with correlation rho: 1/2 - arcsin(rho)/pi."""
-    import math
-    return 0.5 - math.asin(rho) / math.pi
+def shows_reference(experiment: str, world_name: str, model: str = "base") -> bool:
+    """Whether the paper's numbers may stand beside this result: the paper's own models,
+    unweighted, on the synthetic world that stands in for the paper's data."""
+    paper_models = {name for table in TABLE2.values() for name in table} if experiment == "exp2" else {"base"}
+    return REFERENCE_WORLDS.get(experiment) == world_name and model in paper_models

@@ -63,10 +63,15 @@ def finite_number(value, name: str, low: float | None = None, high: float | None
     if ok and high is not None:
         ok = value < high if open_high else value <= high
     if not ok:
-        lo = "" if low is None else f"{'(' if open_low else '['}{low:g}"
-        hi = "" if high is None else f"{high:g}{')' if open_high else ']'}"
-        where = f" in {lo or '(-inf'}, {hi or 'inf)'}" if (low is not None or high is not None) else ""
-        raise CausalPrefError(f"{name} must be a finite number{where}, got {value!r}")
+        if low is not None and high is not None:
+            where = f"a number in {'(' if open_low else '['}{low:g}, {high:g}{')' if open_high else ']'}"
+        elif low is not None:
+            where = f"a finite number {'>' if open_low else '>='} {low:g}"
+        elif high is not None:
+            where = f"a finite number {'<' if open_high else '<='} {high:g}"
+        else:
+            where = "a finite number"
+        raise CausalPrefError(f"{name} must be {where}, got {value!r}")
     return float(value)
 
 

@@ -6,9 +6,9 @@ from pathlib import Path
 import streamlit as st
 
 import appkit
-from causalpref.run.experiments import INTERACTIVE_RHOS, Exp1Spec
+from causalpref.run.specs import INTERACTIVE_RHOS, Exp1Spec
 from causalpref.ui.views import data as dv
-from causalpref.ui.views.correlation import correlation_view, merged, page_spec, reading_of_curve
+from causalpref.ui.views.correlation import REMEDY, correlation_view, merged, page_spec, reading_of_curve
 from causalpref.ui.views.reliance import reliance_view
 from causalpref.data.worlds.synthetic import SCALES
 
@@ -62,7 +62,7 @@ def train(spec, with_remedy: bool, size: str):
     sweep = appkit.sweep("exp1", spec, f"the Experiment-1 sweep ({size})")
     remedy = None
     if sweep is not None and with_remedy:
-        remedy = appkit.sweep("exp1", replace(spec, models=("reweighted",)), f"the reweighted models ({size})")
+        remedy = appkit.sweep("exp1", replace(spec, weighting="balanced"), f"the reweighted models ({size})")
     if sweep is None or (with_remedy and remedy is None):
         return None
     return sweep, remedy
@@ -77,20 +77,20 @@ def render_real(real):
     if sweeps is None:
         return
     sweep, remedy = sweeps
-    view = dv.correlation_view_for(sweep, rho, spec.world.a, remedy)
+    view = correlation_view(sweep, rho, spec.world.a, remedy)
     show(sweep, view, rho, f"exp1_{Path(real['path']).stem}_results.csv", remedy, spec)
 
 
 def show(sweep, view, rho, file_name, remedy=None, spec=None):
     cols = st.columns(4)
     for col, label, number in ((cols[0], "ID accuracy", view.id), (cols[1], "OOD accuracy", view.ood)):
-        paper_text = "not reported at this ρ" if number.paper is None else f"{number.paper:.1f}%"
         col.metric(label, f"{number.value:.1f}%", delta=f"{number.value - 50:+.1f} vs chance",
-                   help=f"± {number.spread:.1f} over seeds; the paper (Llama-3-8B on UltraFeedback): {paper_text}")
-        col.caption(f"paper: {paper_text} · chance 50%")
+                   help=f"± {number.spread:.1f} over seeds")
+        reference = "" if number.paper is None else f" · {view.paper_source} (reference): {number.paper:.1f}%"
+        col.caption(f"chance 50%{reference}")
     cols[2].metric("ID − OOD gap", f"{view.gap:.1f} pts")
-    cols[2].caption("paper: 4.8 → 9.8 pts as ρ goes 0 → 0.9")
-    cols[3].metric("Implied â (true a = 0.25)", f"{view.a_hat:.2f}")
+    cols[2].caption("how much worse the model does where the two factors disagree")
+    cols[3].metric(f"Implied â (true a = {view.a:g})", f"{view.a_hat:.2f}")
     cols[3].caption(f"achieved training ρ = {view.achieved_rho:.3f}")
     appkit.reading(view.id.reading)
     appkit.reading(view.ood.reading)
@@ -118,7 +118,7 @@ def show(sweep, view, rho, file_name, remedy=None, spec=None):
         st.subheader("Training curves")
         st.plotly_chart(view.training, key="training")
     both = merged(sweep, remedy)
-    reliance = reliance_view(both, rho, ("base", "reweighted"), "OOD test pairs (the factors disagree)")
+    reliance = reliance_view(both, rho, ("base", REMEDY), "OOD test pairs (the factors disagree)")
     if reliance is not None:
         st.subheader("Which qualities does the reward follow?")
         st.plotly_chart(reliance.figure, key="reliance")

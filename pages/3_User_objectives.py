@@ -9,15 +9,14 @@ from dataclasses import replace
 import streamlit as st
 
 import appkit
-from causalpref.run.experiments import Exp2Sizes, merge_sweeps
+from causalpref.run.specs import sizes_for_data
+from causalpref.run.sweep import merge_sweeps
 from causalpref.ui.views import data as dv
 from causalpref.ui.views import objectives as ov
 from causalpref.ui.views.objective_overlap import EPSILON, objective_overlap_view
 from causalpref.ui.views.reliance import reliance_view
 
 SYNTHETIC = "Synthetic (embedded)"
-# cf. causalpref.cli.REAL_SIZES: what the relabelled HH-RLHF test file can supply at every ρ
-REAL_SIZES = {"relabeled-hh": Exp2Sizes(train=1200, val=300, test=400)}
 
 appkit.page(
     "User objectives",
@@ -29,8 +28,8 @@ appkit.page(
     "Schaar (ICML 2025) on a synthetic world: a Base model ([embedding, c] → MLP), a Multihead "
     "model (one head per objective) and an Adversarial one (Multihead plus a discriminator that "
     "tries to read c from the latent z_hat, through gradient reversal of strength λ). "
-    "Beside them, Reweighted: Base trained with inverse-propensity weights 1/P(c | prompt), the "
-    "classic causal-inference remedy. "
+    "Any of them can also train with inverse-propensity weights 1/P(c | prompt), the classic "
+    "causal-inference remedy (\"+ inverse propensity\"). "
     "The sweep trains every ρ of the paper's Table 2 with 3 seeds (the app's default), which "
     "takes about 10–15 seconds for all three models on a 2-core CPU; it is then cached on disk, "
     "so moving ρ never retrains — only λ or the architectures do.",
@@ -38,14 +37,11 @@ appkit.page(
 )
 
 
-def spec_for(lam, models, real):
-    """The page's Experiment-2 spec for these models, on the synthetic world or the Data page's file."""
-    spec = ov.objectives_spec(lam, models)
-    if real is not None:
-        spec = replace(spec, world=dv.world_of(real))
-        if real["kind"] in REAL_SIZES:
-            spec = replace(spec, sizes=REAL_SIZES[real["kind"]])
-    return spec
+def on_world(spec, real):
+    """The spec on the synthetic world, or on the Data page's file with sizes that file can supply."""
+    if real is None:
+        return spec
+    return replace(spec, world=dv.world_of(real), sizes=sizes_for_data("exp2", real["kind"], spec.sizes))
 
 
 def render() -> None:
@@ -61,14 +57,14 @@ def render() -> None:
                                help="0.5: prompts assigned at random (no confounding); 1: every prompt "
                                     "matches its labeller's objective (extreme confounding).")
     with middle:
-        models = st.multiselect("Architectures to compare", ov.ARCHITECTURES, default=list(ov.DEFAULT_ARCHITECTURES),
+        models = st.multiselect("Architectures to compare", ov.architectures(), default=list(ov.DEFAULT_ARCHITECTURES),
                                 format_func=ov.label, key="arch", bind="query-params",
-                                help="The paper's three, and Reweighted: Base trained with inverse-propensity "
-                                     "weights 1/P(c | prompt), the classic causal-inference remedy.")
+                                help="The paper's three, each also with inverse-propensity weights "
+                                     "1/P(c | prompt), the classic causal-inference remedy.")
     with right:
         lam = st.select_slider("λ, gradient-reversal strength of the adversarial model", options=ov.LAMBDA_OPTIONS,
                                value=ov.DEFAULT_LAMBDA, format_func=lambda v: f"{v:g}", key="lam",
-                               bind="query-params", disabled="adversarial" not in models,
+                               bind="query-params", disabled=not ov.uses_lambda(models),
                                help="0 makes the adversarial model a Multihead; the paper uses 1. "
                                     "Only the adversarial model uses it.")
     if not models:
@@ -77,8 +73,8 @@ def render() -> None:
 
     sweeps = []
     for model in ov.chosen_models(models):      # one sweep per architecture: adding one trains only it
-        spec = spec_for(lam, [model], None if choice == SYNTHETIC else real)
-        sweep = appkit.sweep("exp2", spec, ov.spec_description(spec))
+        spec = on_world(ov.objectives_spec(lam, model), None if choice == SYNTHETIC else real)
+        sweep = appkit.sweep("exp2", spec, ov.spec_description([spec]))
         if sweep is None:
             return
         sweeps.append(sweep)
@@ -86,18 +82,18 @@ def render() -> None:
     view = ov.objectives_view(merged, rho, models, lam=lam)
 
     st.subheader(f"Test accuracy at ρ = {view.rho:g}")
-    st.caption(f"Mean over {len(view.seeds)} seeds; beside each: the paper's Table 2, chance and a model "
-               f"that reads the prompt type instead of the objective.")
+    st.caption(f"Mean over {len(view.seeds)} seeds; beside each: chance, a model that reads the prompt type "
+               f"instead of the objective and, for the paper's own models, its Table 2 as a reference.")
     for column, model in zip(st.columns(len(view.per_model)), view.per_model):
         with column:
-            st.markdown(f"#### :{ov.MARKDOWN_COLOURS[model.model]}[{model.label}]")
+            st.markdown(f"#### :{ov.markdown_colour(model.model)}[{model.label}]")
             for name, split in (("Inconsistent pairs (t ≠ c)", "inconsistent"),
                                 ("Consistent pairs (t = c)", "consistent")):
                 number = getattr(model, split)
-                paper = "—" if number.paper is None else f"{number.paper:.1f} %"
-                st.metric(name, number.text(), delta=number.versus_paper(), delta_color="off",
+                st.metric(name, number.text(),
                           help=f"± {number.spread:.1f} over {number.seeds} seeds" if number.spread is not None else None)
-                st.caption(f"paper {paper} · {view.baselines.text(split)}")
+                reference = number.paper_text()
+                st.caption(view.baselines.text(split) + (f" · {reference}" if reference else ""))
             appkit.reading(model.reading)
     appkit.reading(view.reading)
     if view.remedy_reading:
@@ -139,10 +135,10 @@ def render() -> None:
         st.plotly_chart(reliance.figure, key="reliance")
         appkit.reading(reliance.reading)
 
-    appkit.sanity_checks("exp2", spec_for(lam, models, None if choice == SYNTHETIC else real), rho)
+    appkit.sanity_checks("exp2", on_world(ov.sanity_spec(lam, models), None if choice == SYNTHETIC else real), rho)
 
     st.subheader("Results")
-    lam_part = f"_lambda{lam:g}" if "adversarial" in view.models else ""
+    lam_part = f"_lambda{lam:g}" if ov.uses_lambda(view.models) else ""
     appkit.download_csv(view.results, f"exp2_results{lam_part}.csv")
 
 

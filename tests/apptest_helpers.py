@@ -2,7 +2,7 @@
 
 from dataclasses import replace
 
-from causalpref.run.experiments import Exp2Sizes
+from causalpref.run.specs import Exp2Sizes
 from causalpref.ui.views.objectives import objectives_spec as _objectives_spec   # the real one, before patching
 
 

@@ -1,7 +1,7 @@
 import pytest
 
-from causalpref.run.experiments import Exp1Spec, SplitSizes
-from causalpref.models.architectures import ModelConfig
+from causalpref.run.specs import Exp1Spec, SplitSizes
+from causalpref.models import ModelConfig
 from causalpref.train.loop import TrainConfig
 from causalpref.data.worlds import CorrelatedFactorsWorld
 

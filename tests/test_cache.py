@@ -118,7 +118,7 @@ def test_keys_must_be_hex_digests(tmp_path):
 # ---------------------------------------------------------------- keys
 
 def test_same_spec_same_key_and_every_change_moves_it():
-    from causalpref.run.experiments import Exp1Spec
+    from causalpref.run.specs import Exp1Spec
     from causalpref.data.worlds import CorrelatedFactorsWorld
     base = Exp1Spec(rhos=(0.0, 0.3))
     key = spec_key("exp1", base, salt="s")
@@ -136,9 +136,9 @@ def test_same_spec_same_key_and_every_change_moves_it():
 
 
 def test_keys_are_the_same_in_a_fresh_interpreter():
-    from causalpref.run.experiments import Exp1Spec, Exp2Spec
+    from causalpref.run.specs import Exp1Spec, Exp2Spec
     code = ("import json; from causalpref.run.cache import spec_key, CODE_VERSION; "
-            "from causalpref.run.experiments import Exp1Spec, Exp2Spec; "
+            "from causalpref.run.specs import Exp1Spec, Exp2Spec; "
             "print(json.dumps([spec_key('exp1', Exp1Spec(rhos=(0.0, 0.3)), salt='s'), "
             "spec_key('exp2', Exp2Spec(), salt='s'), spec_key('exp2', Exp2Spec()), CODE_VERSION]))")
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
@@ -196,7 +196,7 @@ def test_code_version_hashes_every_python_file(tmp_path):
 # ---------------------------------------------------------------- get_or_compute
 
 def test_get_or_compute_computes_once_then_hits(tmp_path):
-    from causalpref.run.experiments import Exp1Spec
+    from causalpref.run.specs import Exp1Spec
     calls = []
 
     def compute():

@@ -175,12 +175,23 @@ def test_sanity_bad_input_exit_2(args, expected, capsys):
     assert err.startswith("error: ") and "\n" not in err and expected in err
 
 
-def test_reweighted_models_get_columns_and_their_weights_price(capsys):
-    assert main(["exp2", "--rho", "0.5", "0.9", "--models", "base", "reweighted"] + TINY2) == 0
+def test_weighted_models_get_columns_and_their_weights_price(capsys):
+    assert main(["exp2", "--rho", "0.5", "0.9", "--models", "base", "--weighting", "ipw"] + TINY2) == 0
     printed = capsys.readouterr().out
-    assert "Rew inc" in printed and "Rew con" in printed
-    lines = printed.split("effective sample size of its weights")[1].splitlines()
+    assert "Base+ipw inc" in printed and "Base+ipw con" in printed
+    assert "paper" not in printed.split("Baselines")[0]  # the paper never ran weighted models
+    lines = printed.split("effective sample size of the weights")[1].splitlines()
     shares = [float(line.split(": ")[1].split("%")[0]) for line in lines[1:3]]
     assert shares[1] < shares[0] <= 100            # rho 0.9 costs more of the sample than rho 0.5
-    assert main(["exp1", "--rho", "0.9", "--models", "reweighted"] + TINY) == 0
+    assert main(["exp1", "--rho", "0.9", "--weighting", "balanced"] + TINY) == 0
     assert "rho=0.9:" in capsys.readouterr().out.split("effective sample size")[1]
+
+
+def test_architecture_parameters_from_the_command_line(capsys):
+    args = ["exp2", "--rho", "0.9", "--models", "adversarial", "--param", "adversarial.adversary_lambda=0.5"]
+    assert main(args + TINY2) == 0
+    capsys.readouterr()
+    assert main(["exp2", "--rho", "0.9", "--models", "base", "--lambda", "0.5"] + TINY2) == 0
+    assert "--lambda is ignored: none of the chosen models ['base'] has a parameter" in capsys.readouterr().err
+    assert main(["exp2", "--models", "multihead", "--param", "multihead.head_hidden=x"] + TINY2) == 2
+    assert "head_hidden must be of type int, got 'x'" in capsys.readouterr().err

@@ -5,7 +5,7 @@ import pytest
 
 from causalpref.eval import diagnostics as D
 from causalpref.errors import CausalPrefError
-from causalpref.paper import quadrant_24_mass
+from causalpref.stats import disagreement_mass as quadrant_24_mass
 from causalpref.draw.correlation import draw_correlation_splits
 from causalpref.data.worlds import CorrelatedFactorsWorld
 

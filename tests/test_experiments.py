@@ -3,8 +3,9 @@ import pytest
 from dataclasses import replace
 
 from causalpref import CausalPrefError
-from causalpref.run.experiments import RESULT_COLUMNS, Exp1Spec, SplitSizes, run_exp1
-from causalpref.models.architectures import ModelConfig
+from causalpref.run.sweep import RESULT_COLUMNS, run_sweep
+from causalpref.run.specs import Exp1Spec, SplitSizes
+from causalpref.models import ModelConfig
 from causalpref.ui.views.correlation import reading_of_curve
 from causalpref.data.worlds import CorrelatedFactorsWorld
 import numpy as np
@@ -13,7 +14,7 @@ from causalpref.train.loop import TrainConfig
 
 
 def test_results_are_tidy_and_complete(tiny_spec):
-    results = run_exp1(tiny_spec).results
+    results = run_sweep(tiny_spec).results
     assert list(results.columns) == RESULT_COLUMNS
     assert len(results) == len(tiny_spec.rhos) * len(tiny_spec.seeds) * 4
     assert set(results["split"]) == {"train", "val", "id", "ood"}
@@ -26,12 +27,12 @@ def test_results_are_tidy_and_complete(tiny_spec):
 
 
 def test_same_spec_same_numbers(tiny_spec):
-    pd.testing.assert_frame_equal(run_exp1(tiny_spec).results, run_exp1(tiny_spec).results)
+    pd.testing.assert_frame_equal(run_sweep(tiny_spec).results, run_sweep(tiny_spec).results)
 
 
 def test_progress_reports_every_model(tiny_spec):
     calls = []
-    run_exp1(tiny_spec, progress=lambda done, total, msg: calls.append((done, total, msg)))
+    run_sweep(tiny_spec, progress=lambda done, total, msg: calls.append((done, total, msg)))
     assert calls[-1][:2] == (2, 2) and "rho 0, 0.9" in calls[-1][2]
     assert [c[0] for c in calls] == sorted(c[0] for c in calls)
 
@@ -40,7 +41,7 @@ def test_correlated_training_hurts_out_of_distribution_accuracy():
     """The paper's Experiment-1 effect, at a size that trains in a few seconds."""
     spec = Exp1Spec(rhos=(0.0, 0.9), seeds=(0, 1), sizes=SplitSizes(train=1500, val=400, id=1000, ood=1000),
                     model=ModelConfig(hidden=64, latent=16), train=TrainConfig(lr=1e-3, epochs=6), device="cpu")
-    results = run_exp1(spec).results
+    results = run_sweep(spec).results
     acc = 100 * results.groupby(["split", "rho"])["accuracy"].mean()
     assert acc["ood", 0.9] < acc["ood", 0.0] - 5
     assert acc["id", 0.9] - acc["ood", 0.9] > acc["id", 0.0] - acc["ood", 0.0] + 5
@@ -62,7 +63,7 @@ def test_bad_specs_are_refused(tiny_spec, changes, expected):
 def test_split_larger_than_pool_is_refused(tiny_spec):
     spec = replace(tiny_spec, sizes=SplitSizes(train=10_000, val=100, id=100, ood=100))
     with pytest.raises(CausalPrefError, match="pool has only 6000"):
-        run_exp1(spec).results
+        run_sweep(spec).results
 
 
 def test_paper_size_spec_has_the_papers_numbers():
@@ -73,20 +74,23 @@ def test_paper_size_spec_has_the_papers_numbers():
     assert spec.world.dim == 4096
 
 
-from causalpref.run.experiments import Exp2Sizes, Exp2Spec, run_exp2
+from causalpref.run.specs import Exp2Sizes, Exp2Spec
+
+
+from causalpref.run.sweep import run_sweep
 from causalpref.data.worlds import UserObjectivesWorld
 
 
 def small_exp2(**changes):
     spec = Exp2Spec(world=UserObjectivesWorld(dim=16, pool_size=8000), rhos=(0.5, 1.0), seeds=(0,),
                     sizes=Exp2Sizes(train=600, val=200, test=400),
-                    model=ModelConfig(hidden=32, latent=16, head_hidden=16),
+                    model=ModelConfig(hidden=32, latent=16),
                     train=TrainConfig(lr=1e-3, epochs=3), device="cpu")
     return replace(spec, **changes)
 
 
 def test_exp2_results_have_consistency_splits_and_discriminator_rows():
-    results = run_exp2(small_exp2()).results
+    results = run_sweep(small_exp2()).results
     assert list(results.columns) == RESULT_COLUMNS
     splits = set(results["split"])
     assert {"train_consistent", "train_inconsistent", "val", "consistent", "inconsistent"} <= splits
@@ -97,7 +101,7 @@ def test_exp2_results_have_consistency_splits_and_discriminator_rows():
     assert train.groupby("model")["n"].sum().eq(600).all()
     test = results[results.split.isin(["consistent", "inconsistent"])]
     assert test["n"].eq(400).all() and test["spurious_accuracy"].notna().all()
-    pd.testing.assert_frame_equal(results, run_exp2(small_exp2()).results)
+    pd.testing.assert_frame_equal(results, run_sweep(small_exp2()).results)
 
 
 def test_confounding_hurts_base_on_inconsistent_pairs():
@@ -105,7 +109,7 @@ def test_confounding_hurts_base_on_inconsistent_pairs():
     spec = small_exp2(rhos=(0.5, 1.0), seeds=(0, 1), models=("base",), world=UserObjectivesWorld(),
                       sizes=Exp2Sizes(train=2000, val=400, test=1000), model=Exp2Spec().model,
                       train=TrainConfig(lr=1e-3, epochs=8))
-    results = run_exp2(spec).results
+    results = run_sweep(spec).results
     inconsistent = results[results.split == "inconsistent"].groupby("rho")["accuracy"].mean()
     assert inconsistent[1.0] < inconsistent[0.5] - 0.07
     assert abs(inconsistent[1.0] - 0.5) < 0.06
@@ -124,33 +128,45 @@ def test_bad_exp2_specs(changes, expected):
 def test_exp2_paper_size():
     spec = Exp2Spec.paper_size()
     assert (spec.sizes.train, spec.sizes.val, 2 * spec.sizes.test) == (30_000, 6_000, 46_518)
-    assert (spec.model.hidden, spec.model.latent, spec.model.head_hidden, spec.model.adversary_lambda) == (512, 512, 512, 1.0)
+    assert (spec.model.hidden, spec.model.latent) == (512, 512)
+    assert spec.params_of("multihead").head_hidden == 512
+    assert (spec.params_of("adversarial").head_hidden, spec.params_of("adversarial").adversary_lambda) == (512, 1.0)
     assert len(spec.seeds) == 5 and spec.rhos == (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 
 
 def test_sweep_details_for_the_dashboard(tiny_spec):
-    sweep = run_exp1(tiny_spec)
+    sweep = run_sweep(tiny_spec)
     history, boundary, implied = (sweep.details[k] for k in ("history", "boundary", "implied"))
     assert len(history) == 2 * tiny_spec.train.epochs and history["val_accuracy"].between(0, 1).all()
     assert set(boundary.groupby(["rho", "seed", "model"]).size()) == {21 * 21}
     assert boundary["p_prefer_a"].between(0, 1).all()
     assert list(implied["rho"]) == [0.0, 0.9] and implied["a_hat"].notna().all()
-    latent = run_exp2(small_exp2()).details["latent"]
+    latent = run_sweep(small_exp2()).details["latent"]
     assert set(latent["model"]) == {"base", "multihead", "adversarial"}
 
 
-def test_reweighted_models_train_on_weighted_pairs_and_report_their_ess(tiny_spec):
-    sweep = run_exp1(replace(tiny_spec, models=("base", "reweighted")))
-    assert set(sweep.results["model"]) == {"base", "reweighted"}
+def test_weighted_models_train_on_weighted_pairs_and_report_their_ess(tiny_spec):
+    sweep = run_sweep(replace(tiny_spec, weighting="balanced"))
+    assert set(sweep.results["model"]) == {"base+balanced"}
+    assert set(sweep.results["architecture"]) == {"base"} and set(sweep.results["weighting"]) == {"balanced"}
     weights = sweep.details["weights"].set_index("rho")["ess_share"]
     assert 0.9 < weights[0.0] <= 1.0 and weights[0.9] < weights[0.0]      # balancing costs more at high rho
-    exp2 = run_exp2(small_exp2(models=("reweighted",))).details["weights"].set_index("rho")["ess_share"]
+    exp2 = run_sweep(small_exp2(models=("base",), weighting="ipw")).details["weights"].set_index("rho")["ess_share"]
     assert exp2[0.5] > 0.8 and exp2.between(0, 1).all()
+
+
+def test_any_architecture_combines_with_a_weighting():
+    results = run_sweep(small_exp2(models=("multihead",), weighting="ipw")).results
+    assert set(results["model"]) == {"multihead+ipw"}
+    with pytest.raises(CausalPrefError, match="does not apply to exp1"):
+        Exp1Spec(weighting="ipw")
+    with pytest.raises(CausalPrefError, match="unknown weighting"):
+        Exp2Spec(weighting="magic")
 
 
 def test_all_zero_weight_pairs_do_not_move_the_model():
     import torch
-    from causalpref.models.architectures import build_model
+    from causalpref.models import build_model
     from causalpref.train.loop import train_reward_model
     pool = CorrelatedFactorsWorld(dim=8, pool_size=600).pool()
     train, val = pool.pairs(np.arange(400), "train"), pool.pairs(np.arange(400, 600), "val")
@@ -174,41 +190,41 @@ def test_negative_or_nan_weights_are_refused():
 
 def test_default_check_is_the_plain_run(tiny_spec):
     """check='none' (the default) is the experiment as it always was: the cell is not touched."""
-    from causalpref.run.experiments import _Cell, apply_check
+    from causalpref.run.cells import Cell, apply_check
     assert tiny_spec.check == "none"
-    pd.testing.assert_frame_equal(run_exp1(tiny_spec).results, run_exp1(replace(tiny_spec, check="none")).results)
+    pd.testing.assert_frame_equal(run_sweep(tiny_spec).results, run_sweep(replace(tiny_spec, check="none")).results)
     pool = CorrelatedFactorsWorld(dim=8, pool_size=50).pool()
-    cell = _Cell(train=pool.pairs(np.arange(20)), val=pool.pairs(np.arange(20, 30)), evaluate={})
+    cell = Cell(train=pool.pairs(np.arange(20)), val=pool.pairs(np.arange(20, 30)), evaluate={})
     assert apply_check(cell, "none", 0) is cell
 
 
 def test_check_variants_train_and_keep_the_tables(tiny_spec):
-    plain = run_exp1(tiny_spec)
+    plain = run_sweep(tiny_spec)
     for check in ("placebo", "random_feature", "half_data"):
-        sweep = run_exp1(replace(tiny_spec, check=check))
+        sweep = run_sweep(replace(tiny_spec, check=check))
         assert sweep.results[["model", "rho", "seed", "split"]].equals(plain.results[["model", "rho", "seed", "split"]])
         assert set(sweep.details) == set(plain.details)        # the boundary probe follows the extra column
         assert not sweep.results["accuracy"].equals(plain.results["accuracy"])
         n_train = sweep.results.set_index("split").loc["train", "n"]
         assert (n_train == (200 if check == "half_data" else 400)).all()
-    pd.testing.assert_frame_equal(sweep.results, run_exp1(replace(tiny_spec, check="half_data")).results)  # seeded
-    exp2 = run_exp2(small_exp2(rhos=(0.8,), check="random_feature"))
+    pd.testing.assert_frame_equal(sweep.results, run_sweep(replace(tiny_spec, check="half_data")).results)  # seeded
+    exp2 = run_sweep(small_exp2(rhos=(0.8,), check="random_feature"))
     assert {"base", "multihead", "adversarial"} == set(exp2.results["model"])
 
 
 # --------------------------------------------------------------------------- spurious-reliance read-out
 
 def test_factor_table_has_one_row_per_model_rho_seed_factor(tiny_spec):
-    from causalpref.run.experiments import FACTOR_COLUMNS
-    spec = replace(tiny_spec, models=("base", "reweighted"))
-    factors = run_exp1(spec).details["factors"]
+    from causalpref.run.sweep import FACTOR_COLUMNS
+    spec = tiny_spec
+    factors = run_sweep(spec).details["factors"]
     names = spec.world.all_factor_names
     assert list(factors.columns) == FACTOR_COLUMNS
-    assert len(factors) == 2 * len(spec.rhos) * len(spec.seeds) * len(names)
+    assert len(factors) == len(spec.rhos) * len(spec.seeds) * len(names)
     assert not factors.duplicated(["model", "rho", "seed", "factor"]).any()
     assert list(factors["factor"][:len(names)]) == list(names)
     assert factors["correlation"].between(-1, 1).all()
-    exp2 = run_exp2(small_exp2()).details["factors"]
+    exp2 = run_sweep(small_exp2()).details["factors"]
     assert set(exp2["factor"]) >= {"helpfulness", "harmlessness"}
     assert len(exp2) == 3 * 2 * len(small_exp2().world.factor_names)
 
@@ -220,7 +236,7 @@ def test_factor_correlations_show_causal_reliance_and_its_loss_under_correlation
     spec = Exp1Spec(world=CorrelatedFactorsWorld(pool_size=10000), rhos=(0.0, 0.9), seeds=(0,),
                     sizes=SplitSizes(train=1500, val=400, id=300, ood=1000), model=ModelConfig(hidden=64, latent=16),
                     train=TrainConfig(lr=1e-3, epochs=6), device="cpu")
-    factors = run_exp1(spec).details["factors"].set_index(["rho", "factor"])
+    factors = run_sweep(spec).details["factors"].set_index(["rho", "factor"])
     nuisance = list(spec.world.nuisance_names)
     at0 = factors.loc[0.0]
     assert (at0.loc[nuisance, "true_correlation"].abs() < 0.1).all()
@@ -234,7 +250,7 @@ def test_factor_correlations_show_causal_reliance_and_its_loss_under_correlation
 def test_an_empty_factor_table_survives_the_cache(tmp_path):
     """Worlds without named factors (real objective data) give an empty table with its columns."""
     from causalpref.run.cache import ResultCache
-    from causalpref.run.experiments import FACTOR_COLUMNS
+    from causalpref.run.sweep import FACTOR_COLUMNS
     cache = ResultCache(tmp_path)
     key = "0" * 64
     cache.store(key, pd.DataFrame(columns=FACTOR_COLUMNS), {"kind": "exp2/factors"})

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from causalpref.eval.inspect import boundary_probe, boundary_rows, implied_weight, latent_rows
-from causalpref.models.architectures import ModelConfig, build_model
+from causalpref.models import ModelConfig, build_model
 from causalpref.data.worlds import CorrelatedFactorsWorld, UserObjectivesWorld
 
 CPU = torch.device("cpu")
@@ -52,7 +52,7 @@ def test_boundary_probability_follows_the_reward_sign():
 def test_latent_projection_rows():
     pool = UserObjectivesWorld(dim=12, pool_size=500).pool()
     pairs = pool.pairs(np.arange(300))
-    model = build_model("multihead", 12, ModelConfig(hidden=16, latent=8, head_hidden=8), 0)
+    model = build_model("multihead", 12, ModelConfig(hidden=16, latent=8), 0)
     rows = latent_rows(model, pairs, CPU, max_points=250)
     assert len(rows) == 250 and {"pc1", "pc2", "objective", "prompt_type"} <= set(rows[0])
     assert 0 <= rows[0]["explained_pc2"] <= rows[0]["explained_pc1"] <= 1

@@ -6,8 +6,9 @@ import pytest
 from causalpref import paper
 from causalpref.eval.analytic import quadrant_24_mass, refit_a_hat, sample_toy_points, toy_accuracy, toy_accuracy_ood
 from causalpref.errors import CausalPrefError
-from causalpref.run.experiments import RESULT_COLUMNS
-from causalpref.ui.plots import (MODEL_COLOURS, a_hat_spread_figure, accuracy_vs_rho_figure,
+from causalpref.run.sweep import RESULT_COLUMNS
+from causalpref.models import architecture
+from causalpref.ui.plots import (a_hat_spread_figure, accuracy_vs_rho_figure,
                               consistency_figure, overlap_figure, toy_figure)
 from causalpref.eval.positivity import coverage
 
@@ -112,12 +113,12 @@ def test_overlap_figure_rejects_bad_input():
 
 def test_accuracy_vs_rho_figure():
     frame = _results(["base"], ["id", "ood", "train"], [0.0, 0.3, 0.6, 0.9])
-    fig = accuracy_vs_rho_figure(frame, current_rho=0.6)
+    fig = accuracy_vs_rho_figure(frame, current_rho=0.6, paper_reference=True)
     assert _names(fig) == ["Base ID: min–max over seeds", "Base ID", "Base OOD: min–max over seeds",
                            "Base OOD", "paper ID (Table 1)", "paper OOD (Table 1)"]
     ident, ood = fig.data[1], fig.data[3]
     assert ident.line.dash == "dash" and ood.line.dash == "solid"
-    assert ident.line.color == ood.line.color == MODEL_COLOURS["base"]
+    assert ident.line.color == ood.line.color == architecture("base").colour
     means = frame[frame.split == "ood"].groupby("rho")["accuracy"].mean() * 100
     np.testing.assert_allclose(ood.y, means.to_numpy())
     assert list(fig.data[5].y) == [v[0] for v in paper.TABLE1["ood"].values()]
@@ -125,7 +126,9 @@ def test_accuracy_vs_rho_figure():
     assert any(s.y0 == s.y1 == 50 for s in lines)                    # chance
     assert any(s.x0 == s.x1 == 0.6 for s in lines)                   # current rho
     assert fig.layout.yaxis.title.text == "Accuracy [%]"
-    assert len(accuracy_vs_rho_figure(frame).layout.shapes) == 1     # no current rho marker
+    plain = accuracy_vs_rho_figure(frame)
+    assert len(plain.layout.shapes) == 1  # no current rho marker
+    assert not any(name.startswith("paper") for name in _names(plain))  # the paper only when asked
 
 
 def test_consistency_figure():
@@ -139,7 +142,7 @@ def test_consistency_figure():
     assert len(fig.data) == 12                                        # a band per line
     for trace in lines:
         model = trace.name.split()[0].lower()
-        assert trace.line.color == MODEL_COLOURS[model]
+        assert trace.line.color == architecture(model).colour
         assert trace.line.dash == ("solid" if "inconsistent" in trace.name else "dash")
     texts = {a.text: a.x for a in fig.layout.annotations}
     assert texts == {"No confounding": 0.5, "Extreme confounding": 1.0}
@@ -167,26 +170,27 @@ EXP2_SPLITS = ["consistent", "inconsistent", "train_consistent", "train_inconsis
 
 def test_exp2_figure_marks_rho_chance_and_the_papers_table_2():
     frame = _results(EXP2_MODELS, EXP2_SPLITS, [0.5, 0.9, 1.0])
-    fig = exp2_figure(frame, rho=0.9, models=["base", "adversarial"])
+    fig = exp2_figure(frame, rho=0.9, models=["base", "adversarial"], paper_reference=True)
     names = _names(fig)
     assert "Base (inconsistent)" in names and "Multihead (inconsistent)" not in names
     paper_traces = [t for t in fig.data if t.name.startswith("paper")]
     assert len(paper_traces) == 4                                      # 2 models x 2 splits
     base_inc = next(t for t in paper_traces if t.name == "paper Base (inconsistent, Table 2)")
     assert list(base_inc.y) == [paper.TABLE2[r]["base"][0] for r in sorted(paper.TABLE2)]
-    assert base_inc.marker.color == MODEL_COLOURS["base"]
+    assert base_inc.marker.color == architecture("base").colour
     lines = [s for s in fig.layout.shapes if s.type == "line"]
     assert any(s.y0 == s.y1 == 50 for s in lines) and any(s.x0 == s.x1 == 0.9 for s in lines)
     with pytest.raises(CausalPrefError, match="no rows for the model"):
         exp2_figure(frame[frame.model == "base"], models=["multihead"])
+    assert not any(t.name.startswith("paper") for t in exp2_figure(frame, rho=0.9).data)
 
 
 def test_overfitting_figure_has_bars_per_model_and_the_papers_tables():
     frame = _results(EXP2_MODELS, EXP2_SPLITS, [0.5, 0.9])
-    fig = overfitting_figure(frame, 0.9, EXP2_MODELS)
+    fig = overfitting_figure(frame, 0.9, EXP2_MODELS, paper_reference=True)
     bars = [t for t in fig.data if t.type == "bar"]
     assert [b.name for b in bars] == ["Base", "Multihead", "Adversarial"]
-    assert [b.marker.color for b in bars] == [MODEL_COLOURS[m] for m in EXP2_MODELS]
+    assert [b.marker.color for b in bars] == [architecture(m).colour for m in EXP2_MODELS]
     assert list(bars[0].x) == ["train, inconsistent", "test, inconsistent", "train, consistent", "test, consistent"]
     rows = frame[(frame.rho == 0.9) & (frame.model == "base") & (frame.split == "train_inconsistent")]
     assert bars[0].y[0] == pytest.approx(100 * rows.accuracy.mean())
@@ -196,6 +200,14 @@ def test_overfitting_figure_has_bars_per_model_and_the_papers_tables():
     assert sum(bool(t.showlegend) for t in marks) == 1
     with pytest.raises(CausalPrefError, match="no rows at"):
         overfitting_figure(frame, 0.7)
+    assert not [t for t in overfitting_figure(frame, 0.9, EXP2_MODELS).data if t.type == "scatter"]
+
+
+def test_a_weighted_variant_gets_its_own_label_and_colour():
+    frame = _results(["base", "base+ipw"], EXP2_SPLITS, [0.5, 0.9])
+    bars = [t for t in overfitting_figure(frame, 0.9).data if t.type == "bar"]
+    assert [b.name for b in bars] == ["Base", "Base + inverse propensity"]
+    assert bars[0].marker.color == architecture("base").colour != bars[1].marker.color
 
 
 def _latent_frame(models, n=50):
@@ -212,7 +224,7 @@ def test_latent_figure_two_panels_per_model_one_legend_group_each():
     assert [a.text for a in fig.layout.annotations][:2] == ["Base: coloured by objective c",
                                                             "Base: coloured by prompt type t"]
     first = fig.data[0]
-    assert len(first.x) == 25 and first.marker.line.color == MODEL_COLOURS["base"]
+    assert len(first.x) == 25 and first.marker.line.color == architecture("base").colour
     assert len(latent_figure(_latent_frame(["multihead"]), "multihead").data) == 4
 
 

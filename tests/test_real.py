@@ -10,13 +10,16 @@ import pytest
 from dataclasses import replace
 
 from causalpref.cli import main
-from causalpref.run.experiments import Exp1Spec, Exp2Sizes, Exp2Spec, SplitSizes, draw_exp1_splits, run_exp1, run_exp2
-from causalpref.models.architectures import ModelConfig
-from causalpref.run.cached import tables_of
+from causalpref.run.specs import Exp1Spec, Exp2Sizes, Exp2Spec, SplitSizes
+from causalpref.draw.splits import draw_exp1_splits
+from causalpref.run.sweep import run_sweep
+from causalpref.models import ModelConfig
+from causalpref.run.sweep import detail_tables
 from causalpref.train.loop import TrainConfig
-from causalpref.data.worlds.real import RealDataWorld, group_split
+from causalpref.data.worlds.real import RealDataWorld
+from causalpref.draw.splits import group_split
 
-FAST = dict(seeds=(0,), model=ModelConfig(hidden=16, latent=8, head_hidden=8),
+FAST = dict(seeds=(0,), model=ModelConfig(hidden=16, latent=8),
             train=TrainConfig(lr=1e-3, epochs=2), device="cpu")
 
 
@@ -61,9 +64,9 @@ def test_truthfulqa_world_splits_by_question_and_trains(truthfulqa_file):
     for name in ("val", "id", "ood"):
         assert not train_q & set(pool.group[splits.indices[name]]), f"{name} shares a question with train"
     assert abs(splits.achieved_rho["train"] - 0.3) <= 0.02
-    sweep = run_exp1(replace(Exp1Spec(world=world, rhos=(0.0, 0.6), sizes=sizes), **FAST))
+    sweep = run_sweep(replace(Exp1Spec(world=world, rhos=(0.0, 0.6), sizes=sizes), **FAST))
     assert set(sweep.results["split"]) == {"train", "val", "id", "ood"}
-    assert "boundary" not in sweep.details and "boundary" not in tables_of("exp1", Exp1Spec(world=world))
+    assert "boundary" not in sweep.details and "boundary" not in detail_tables(Exp1Spec(world=world))
     labels = pool.label[pool.factor_diffs[:, 1] > 0]
     assert labels.mean() > 0.7     # informative (weight 0.75) mostly decides
 
@@ -71,7 +74,7 @@ def test_truthfulqa_world_splits_by_question_and_trains(truthfulqa_file):
 def test_relabeled_world_runs_experiment_2(relabeled_file):
     world = RealDataWorld.from_path("relabeled-hh", relabeled_file)
     spec = replace(Exp2Spec(world=world, rhos=(0.5, 1.0), sizes=Exp2Sizes(train=120, val=40, test=40)), **FAST)
-    results = run_exp2(spec).results
+    results = run_sweep(spec).results
     assert {"consistent", "inconsistent", "train_consistent"} <= set(results["split"])
 
 

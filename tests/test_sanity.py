@@ -7,8 +7,9 @@ import pytest
 
 from causalpref import CausalPrefError
 from causalpref.run.cache import ResultCache
-from causalpref.run.experiments import CHECKS, Exp1Spec, Exp2Spec, SplitSizes, _Cell, apply_check
-from causalpref.models.architectures import ModelConfig
+from causalpref.run.specs import CHECKS, Exp1Spec, Exp2Spec, SplitSizes
+from causalpref.run.cells import Cell, apply_check
+from causalpref.models import ModelConfig
 from causalpref.run.sanity import COLUMNS, _judge, format_sanity, run_sanity_checks
 from causalpref.train.loop import TrainConfig
 from causalpref.data.worlds import CorrelatedFactorsWorld
@@ -16,11 +17,11 @@ from causalpref.data.worlds import CorrelatedFactorsWorld
 
 @pytest.fixture(scope="module")
 def cell():
-    """An Experiment-1-shaped cell: its train and val sets are also evaluated, as run_exp1 does."""
+    """An Experiment-1-shaped cell: its train and val sets are also evaluated, as run_sweep does."""
     pool = CorrelatedFactorsWorld(dim=8, pool_size=700).pool()
     train, val, ood = (pool.pairs(np.arange(a, b), name) for name, a, b in
                        (("train", 0, 400), ("val", 400, 500), ("ood", 500, 700)))
-    return _Cell(train=train, val=val, evaluate={"train": (train, 0.0), "val": (val, 0.0), "ood": (ood, -0.5)})
+    return Cell(train=train, val=val, evaluate={"train": (train, 0.0), "val": (val, 0.0), "ood": (ood, -0.5)})
 
 
 def test_none_is_the_cell_itself(cell):

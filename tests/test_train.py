@@ -4,8 +4,8 @@ import torch
 
 from causalpref import CausalPrefError
 from causalpref.device import resolve_device
-from causalpref.eval.metrics import pairwise_accuracy
-from causalpref.models.architectures import ModelConfig, RewardMLP, build_model
+from causalpref.stats import pairwise_accuracy
+from causalpref.models import ModelConfig, BaseReward, build_model
 from causalpref.train.loop import TrainConfig, reward_margins, train_reward_model
 from causalpref.data.worlds import CorrelatedFactorsWorld
 
@@ -19,7 +19,7 @@ def easy_data():
 
 
 def test_model_shape_matches_the_paper_layout():
-    model = RewardMLP(4096, ModelConfig())
+    model = BaseReward(4096, ModelConfig())
     linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
     assert [(m.in_features, m.out_features) for m in linears] == [(4096, 512), (512, 512), (512, 64), (64, 1)]
     assert model.head.bias is None   # a reward offset cancels in r(a) - r(b)

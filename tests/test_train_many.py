@@ -6,15 +6,15 @@ import pytest
 import torch
 
 from causalpref import CausalPrefError
-from causalpref.run import experiments
-from causalpref.models.architectures import ModelConfig, build_model
+from causalpref.run import sweep as experiments
+from causalpref.models import ModelConfig, build_model
 from causalpref.train.loop import TrainConfig, train_reward_model
 from causalpref.train.stacked import train_reward_models
 from causalpref.data.worlds import CorrelatedFactorsWorld, UserObjectivesWorld
 
 CPU = torch.device("cpu")
 CONFIG = TrainConfig(lr=1e-3, epochs=3, batch_size=64)
-MODEL = ModelConfig(hidden=32, latent=16, head_hidden=16)
+MODEL = ModelConfig(hidden=32, latent=16)
 
 
 def sets(world, k, n_train=600, n_val=200):
@@ -60,9 +60,9 @@ def test_models_do_not_leak_into_each_other():
 
 
 def test_chunking_does_not_change_the_results(tiny_spec, monkeypatch):
-    all_at_once = experiments.run_exp1(tiny_spec).results
-    monkeypatch.setattr(experiments, "_cells_per_chunk", lambda spec, device: 1)
-    one_at_a_time = experiments.run_exp1(tiny_spec).results
+    all_at_once = experiments.run_sweep(tiny_spec).results
+    monkeypatch.setattr(experiments, "cells_per_chunk", lambda spec, device: 1)
+    one_at_a_time = experiments.run_sweep(tiny_spec).results
     pd.testing.assert_frame_equal(all_at_once.drop(columns=["accuracy", "margin"]),
                                   one_at_a_time.drop(columns=["accuracy", "margin"]))
     np.testing.assert_allclose(all_at_once["accuracy"], one_at_a_time["accuracy"], atol=2e-3)

@@ -6,7 +6,8 @@ import pytest
 
 from causalpref.draw.consistency import draw_objective_splits
 from causalpref.errors import CausalPrefError
-from causalpref.run.experiments import Exp2Sizes, Exp2Spec, _cell_seed
+from causalpref.run.specs import Exp2Sizes, Exp2Spec
+from causalpref.draw.splits import cell_seed
 from causalpref.eval.propensity import cross_fitted_propensity, inverse_propensity_weights, propensity_overlap
 from causalpref.ui.views.objective_overlap import objective_overlap_view
 from causalpref.data.worlds import CorrelatedFactorsWorld, UserObjectivesWorld
@@ -16,7 +17,7 @@ SPEC = Exp2Spec(world=UserObjectivesWorld(pool_size=8000), sizes=Exp2Sizes(train
 
 def test_numbers_are_the_engines_on_the_training_split_of_seed_zero():
     pool = SPEC.world.pool()
-    splits = draw_objective_splits(pool.prompt_type, pool.objective, SPEC.sizes.as_dict(), 0.8, _cell_seed(0, 0.8))
+    splits = draw_objective_splits(pool.prompt_type, pool.objective, SPEC.sizes.as_dict(), 0.8, cell_seed(0, 0.8))
     train = pool.pairs(splits.indices["train"])
     p = cross_fitted_propensity(train.emb_a, train.objective, seed=0)
     view = objective_overlap_view(SPEC, 0.8)

@@ -5,8 +5,9 @@ import pytest
 
 from causalpref import paper
 from causalpref.errors import CausalPrefError
-from causalpref.run.experiments import Exp2Sizes, Exp2Spec, run_exp2
-from causalpref.models.architectures import ModelConfig
+from causalpref.run.specs import Exp2Sizes, Exp2Spec
+from causalpref.run.sweep import run_sweep
+from causalpref.models import ModelConfig
 from causalpref.train.loop import TrainConfig
 from causalpref.ui.views import objectives as ov
 from causalpref.data.worlds import UserObjectivesWorld
@@ -18,9 +19,9 @@ ALL = ("base", "multihead", "adversarial")
 def sweep():
     spec = Exp2Spec(world=UserObjectivesWorld(dim=16, pool_size=8000), rhos=(0.5, 1.0), seeds=(0, 1),
                     sizes=Exp2Sizes(train=600, val=200, test=400),
-                    model=ModelConfig(hidden=32, latent=8, head_hidden=8),
+                    model=ModelConfig(hidden=32, latent=8),
                     train=TrainConfig(lr=1e-3, epochs=2, batch_size=64), device="cpu")
-    return run_exp2(spec)
+    return run_sweep(spec)
 
 
 def mean_pct(results, model, rho, split, column="accuracy"):
@@ -62,7 +63,14 @@ def test_paper_values_come_from_tables_2_and_3(sweep):
             table = view.overfitting_table.set_index("model").loc[ov.label(model)]
             assert table["test inc. % (paper, Table 2)"] == paper.TABLE2[rho][model][0]
     number = ov.objectives_view(sweep, 0.5, ["base"]).model("base").inconsistent
-    assert number.versus_paper() == f"{number.ours - 60.0:+.1f} pts vs paper"
+    assert number.paper_text() == f"paper (reference): {paper.TABLE2[0.5]['base'][0]:.1f} %"  # never a delta
+
+
+def test_no_paper_reference_for_what_the_paper_did_not_run(sweep):
+    real = type(sweep)(results=sweep.results.assign(world="real"), details=sweep.details)
+    view = ov.objectives_view(real, 0.5, ALL)
+    assert all(v.inconsistent.paper is None and v.inconsistent.paper_text() is None for v in view.per_model)
+    assert not any(t.name.startswith("paper") for t in view.accuracy_figure.data)
 
 
 def test_readings_name_the_baselines(sweep):
@@ -124,21 +132,23 @@ def test_bad_choices_are_plain_errors(sweep):
 
 
 def test_the_pages_spec_has_every_rho_three_seeds_and_lambda_only_for_the_adversary():
-    spec = ov.objectives_spec(0.3, ["adversarial", "base"])
+    spec = ov.objectives_spec(0.3, "adversarial")
     default = Exp2Spec()
     assert spec.rhos == ov.RHO_OPTIONS == default.rhos           # ρ is not in the spec: no retraining
     assert spec.seeds == (0, 1, 2) and spec.sizes == default.sizes and spec.train == default.train
-    assert spec.models == ("base", "adversarial")
-    assert spec.model.adversary_lambda == 0.3
-    assert ov.objectives_spec(0.3, ["adversarial"]) != ov.objectives_spec(1.0, ["adversarial"])
-    # without the adversary λ changes nothing, so it does not split the cache
-    assert ov.objectives_spec(0.3, ["base"]) == ov.objectives_spec(3.0, ["base"])
-    assert ov.objectives_spec(1.0, ALL) == ov.objectives_spec(1.0, list(reversed(ALL)))
-    assert "λ = 0.3" in ov.spec_description(spec)
+    assert spec.models == ("adversarial",) and spec.weighting == "none"
+    assert spec.params_of("adversarial").adversary_lambda == 0.3
+    assert ov.objectives_spec(0.3, "adversarial") != ov.objectives_spec(1.0, "adversarial")
+    # without the adversary λ is not part of the spec, so it does not split the cache
+    assert ov.objectives_spec(0.3, "base") == ov.objectives_spec(3.0, "base")
+    assert "adversary_lambda" not in repr(ov.objectives_spec(0.3, "base"))
+    weighted = ov.objectives_spec(1.0, "multihead+ipw")
+    assert (weighted.models, weighted.weighting) == (("multihead",), "ipw")
+    assert "λ = 0.3" in ov.spec_description([spec])
     with pytest.raises(CausalPrefError):
-        ov.objectives_spec(-1.0, ["adversarial"])
-    with pytest.raises(CausalPrefError):
-        ov.objectives_spec(1.0, [])
+        ov.objectives_spec(-1.0, "adversarial")
+    with pytest.raises(CausalPrefError, match="unknown architecture"):
+        ov.objectives_spec(1.0, "transformer")
 
 
 def test_centroid_separability():

@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from causalpref.run.experiments import Sweep
+from causalpref.run.sweep import Sweep
 from causalpref.ui.views.reliance import reliance_view
 
 

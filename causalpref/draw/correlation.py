@@ -66,6 +66,7 @@ from typing import Mapping
 import numpy as np
 
 from causalpref.errors import CausalPrefError
+from causalpref.stats import pearson
 
 __all__ = [
     "CorrelationSplits",
@@ -90,29 +91,6 @@ _ACCEPT_SLACK = 1e-9    # float slack when comparing |achieved - target| with to
 
 
 # --------------------------------------------------------------------------- public API
-
-def pearson(x, y) -> float:
-    """Pearson correlation of two equal-length 1-D arrays.
-
-    Returns 0.0 when either array has zero variance (all values equal) or has fewer than two
-    values: a set of pairs in which one factor never varies carries no linear association,
-    and 0.0 keeps the statistic defined for the degenerate draws discrete pools allow.
-    """
-    x = np.asarray(x, dtype=np.float64).ravel()
-    y = np.asarray(y, dtype=np.float64).ravel()
-    if x.shape != y.shape:
-        raise CausalPrefError(f"pearson: x and y must have equal length, got {x.size} and {y.size}")
-    if x.size < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:
-        return 0.0
-    xc = x - x.mean()
-    yc = y - y.mean()
-    sxx = float(np.dot(xc, xc))
-    syy = float(np.dot(yc, yc))
-    if sxx <= 0.0 or syy <= 0.0:
-        return 0.0
-    r = float(np.dot(xc, yc)) / math.sqrt(sxx * syy)
-    return min(1.0, max(-1.0, r))
-
 
 @dataclass(frozen=True, eq=False)
 class RhoDraw:

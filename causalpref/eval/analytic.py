@@ -28,7 +28,7 @@ import numpy as np
 from scipy.special import expit
 
 from causalpref.errors import CausalPrefError
-from causalpref.paper import quadrant_24_mass as _paper_quadrant_24_mass
+from causalpref.stats import disagreement_mass
 
 __all__ = [
     "quadrant_24_mass",
@@ -88,7 +88,7 @@ def _check_positive(value, name: str) -> float:
 
 def quadrant_24_mass(rho) -> float:
     """P(d1 * d2 < 0) under N(0, [[1, rho], [rho, 1]]): 1/2 - arcsin(rho)/pi."""
-    return _paper_quadrant_24_mass(_check_rho(rho))
+    return disagreement_mass(_check_rho(rho))
 
 
 def _cov(rho: float) -> np.ndarray:
@@ -113,7 +113,7 @@ def toy_accuracy_ood(rho, a, a_hat) -> float:
     """The same accuracy restricted to quadrants 2/4: 1 - (theta/pi) / (1/2 - arcsin(rho)/pi)."""
     rho, a, a_hat = _check_rho(rho), _check_unit(a, "a"), _check_unit(a_hat, "a_hat")
     error = _disagreement_angle(rho, a, a_hat) / math.pi
-    return 1.0 - error / _paper_quadrant_24_mass(rho)
+    return 1.0 - error / quadrant_24_mass(rho)
 
 
 # --------------------------------------------------------------------------- sampling and refits

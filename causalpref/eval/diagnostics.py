@@ -26,8 +26,8 @@ import pandas as pd
 
 from causalpref.validate import finite_matrix, finite_vector
 from causalpref.errors import CausalPrefError
-from causalpref.eval.positivity import _as_diffs, _cell, _edges, _is_discrete, overlap_summary, quadrant_masses
-from causalpref.draw.correlation import pearson
+from causalpref.eval.positivity import as_diffs, grid_cell, grid_edges, is_discrete, overlap_summary, quadrant_masses
+from causalpref.stats import pearson
 
 __all__ = [
     "BalancedWeights",
@@ -75,15 +75,15 @@ class _Histograms:
 
 def _histograms(train_d1, train_d2, test_d1, test_d2, bins) -> _Histograms:
     """Train and test counts on one shared 2-D grid (the grid of `positivity.coverage`)."""
-    tr1, tr2 = _as_diffs(train_d1, train_d2, ("train_d1", "train_d2"))
-    te1, te2 = _as_diffs(test_d1, test_d2, ("test_d1", "test_d2"))
+    tr1, tr2 = as_diffs(train_d1, train_d2, ("train_d1", "train_d2"))
+    te1, te2 = as_diffs(test_d1, test_d2, ("test_d1", "test_d2"))
     _check_bins(bins)
-    discrete = _is_discrete(tr1, tr2, te1, te2)
-    edges1, edges2 = _edges(tr1, te1, bins, discrete), _edges(tr2, te2, bins, discrete)
+    discrete = is_discrete(tr1, tr2, te1, te2)
+    edges1, edges2 = grid_edges(tr1, te1, bins, discrete), grid_edges(tr2, te2, bins, discrete)
     width = edges2.size - 1
     cells = (edges1.size - 1) * width
-    train_cell = _cell(tr1, edges1) * width + _cell(tr2, edges2)
-    test_cell = _cell(te1, edges1) * width + _cell(te2, edges2)
+    train_cell = grid_cell(tr1, edges1) * width + grid_cell(tr2, edges2)
+    test_cell = grid_cell(te1, edges1) * width + grid_cell(te2, edges2)
     return _Histograms(train_cell=train_cell, test_cell=test_cell,
                        train_counts=np.bincount(train_cell, minlength=cells),
                        test_counts=np.bincount(test_cell, minlength=cells))
@@ -301,7 +301,7 @@ def reweighting_target_balanced(d1, d2) -> BalancedWeights:
     much data the remedy costs (a small share means reweighting alone cannot fix the set,
     and drawing more disagreeing pairs is needed).
     """
-    d1, d2 = _as_diffs(d1, d2)
+    d1, d2 = as_diffs(d1, d2)
     cell = _cells(d1, d2)
     counts = np.bincount(cell, minlength=5)
     n = d1.size
@@ -334,8 +334,8 @@ def overlap_report(train_d1, train_d2, test_d1, test_d2) -> str:
     the OOD shift: its mean is positive when the factors mostly agree); and the quadrant-
     balanced remedy's ESS share. Each line ends with a plain reading.
     """
-    tr1, tr2 = _as_diffs(train_d1, train_d2, ("train_d1", "train_d2"))
-    te1, te2 = _as_diffs(test_d1, test_d2, ("test_d1", "test_d2"))
+    tr1, tr2 = as_diffs(train_d1, train_d2, ("train_d1", "train_d2"))
+    te1, te2 = as_diffs(test_d1, test_d2, ("test_d1", "test_d2"))
     summary = overlap_summary(tr1, tr2, te1, te2)
     masses = quadrant_masses(tr1, tr2)
     test_masses = quadrant_masses(te1, te2)

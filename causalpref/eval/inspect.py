@@ -18,6 +18,8 @@ import numpy as np
 import torch
 
 from causalpref.data.pairs import PairSet
+from causalpref.eval.diagnostics import reward_factor_correlations
+from causalpref.stats import pearson
 from causalpref.train.loop import reward_margins
 
 BOUNDARY_LIMIT = 3.0     # the plane spans [-3, 3]^2 in factor-difference units
@@ -79,3 +81,21 @@ def latent_rows(model, pairs, device, max_points: int = 400) -> list[dict]:
 
 def history_rows(history: list[dict]) -> list[dict]:
     return [dict(record) for record in history]
+
+
+def factor_rows(model, pairs: PairSet, device) -> list[dict]:
+    """ODIN's spurious-reliance read-out: corr(reward margin, factor difference) per factor,
+    beside the same correlation of the world's true reward margin (NaN when unknown).
+
+    The reference matters: on pairs whose causal factors disagree (the OOD split) even the
+    true reward correlates negatively with the lighter causal factor. A nuisance factor's
+    reference is about 0, so any clear correlation there is reliance on it. No rows when the
+    pairs carry no named factor differences (real objective data)."""
+    if pairs.factor_diffs is None or not pairs.factor_names:
+        return []
+    margin = reward_margins(model, pairs, device)
+    frame = reward_factor_correlations(margin, pairs.factor_diffs, pairs.factor_names)
+    truth = pairs.true_margin
+    return [{"factor": name, "correlation": float(c),
+             "true_correlation": float("nan") if truth is None else pearson(truth, pairs.factor_diffs[:, j])}
+            for j, (name, c) in enumerate(zip(frame["factor"], frame["correlation"]))]

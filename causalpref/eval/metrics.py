@@ -14,16 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from causalpref.data.pairs import PairSet
-
-CHANCE = 0.5
-
-
-def pairwise_accuracy(margin: np.ndarray, label: np.ndarray) -> float:
-    margin, label = np.asarray(margin), np.asarray(label)
-    if margin.shape != label.shape or margin.size == 0:
-        raise ValueError(f"margin and label must be non-empty and equal in shape: {margin.shape} vs {label.shape}")
-    correct = np.where(margin == 0, 0.5, (margin > 0) == (label == 1))
-    return float(np.mean(correct))
+from causalpref.stats import pairwise_accuracy
 
 
 def mean_margin(margin: np.ndarray, label: np.ndarray) -> float:
@@ -47,3 +38,13 @@ def spurious_accuracy(pairs: PairSet, factor: str) -> float | None:
 def non_dominant_factor(factor_names: tuple[str, str], a: float) -> str:
     """The causal factor with the smaller weight in r = a*z1 + (1 - a)*z2."""
     return factor_names[0] if a < 0.5 else factor_names[1]
+
+
+def prompt_type_accuracy(pairs: PairSet) -> float | None:
+    """Baseline of a model that reads the prompt type instead of the objective it is given:
+    it ranks by the factor of objective t (perfect on consistent pairs, the counterfactual
+    label's accuracy on inconsistent ones)."""
+    if pairs.prompt_type is None or pairs.factor_diffs is None:
+        return None
+    by_type = np.where(pairs.prompt_type == 0, pairs.factor_diffs[:, 0], pairs.factor_diffs[:, 1])
+    return pairwise_accuracy(by_type, pairs.label)

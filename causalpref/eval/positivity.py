@@ -16,8 +16,8 @@ import numpy as np
 
 from causalpref.validate import finite_vector
 from causalpref.errors import CausalPrefError
-from causalpref.paper import quadrant_24_mass
-from causalpref.draw.correlation import pearson
+from causalpref.stats import disagreement_mass as quadrant_24_mass
+from causalpref.stats import pearson
 
 __all__ = ["Coverage", "OverlapSummary", "coverage", "overlap_summary", "quadrant_masses"]
 
@@ -35,7 +35,7 @@ WARN_Q24 = 0.2
 
 # --------------------------------------------------------------------------- validation
 
-def _as_diffs(d1, d2, names=("d1", "d2")) -> tuple[np.ndarray, np.ndarray]:
+def as_diffs(d1, d2, names=("d1", "d2")) -> tuple[np.ndarray, np.ndarray]:
     arrays = [finite_vector(value, name) for name, value in zip(names, (d1, d2))]
     if arrays[0].size != arrays[1].size:
         raise CausalPrefError(
@@ -53,7 +53,7 @@ def quadrant_masses(d1, d2) -> dict[str, float]:
     or d2 == 0 (ties, common for discrete ratings). The five shares add up to 1;
     'q24' = Q2 + Q4 is the share of pairs in which the two factors disagree.
     """
-    d1, d2 = _as_diffs(d1, d2)
+    d1, d2 = as_diffs(d1, d2)
     n = d1.size
     masses = {
         "Q1": np.count_nonzero((d1 > 0) & (d2 > 0)) / n,
@@ -80,12 +80,12 @@ class Coverage:
     discrete: bool               # True when the bins sit on integer values
 
 
-def _is_discrete(*arrays: np.ndarray) -> bool:
+def is_discrete(*arrays: np.ndarray) -> bool:
     values = np.concatenate(arrays)
     return bool(np.all(values == np.round(values)) and np.ptp(values) <= MAX_DISCRETE_SPAN)
 
 
-def _edges(train: np.ndarray, test: np.ndarray, bins: int | None, discrete: bool) -> np.ndarray:
+def grid_edges(train: np.ndarray, test: np.ndarray, bins: int | None, discrete: bool) -> np.ndarray:
     if discrete and bins is None:
         lo, hi = min(train.min(), test.min()), max(train.max(), test.max())
         return np.arange(lo - 0.5, hi + 1.0, 1.0)
@@ -96,7 +96,7 @@ def _edges(train: np.ndarray, test: np.ndarray, bins: int | None, discrete: bool
     return np.linspace(lo, hi, (bins or CONTINUOUS_BINS) + 1)
 
 
-def _cell(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+def grid_cell(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """Bin index of each value; values beyond the robust range join the outermost bin."""
     return np.clip(np.searchsorted(edges, values, side="right") - 1, 0, edges.size - 2)
 
@@ -110,8 +110,8 @@ def coverage(train_d1, train_d2, test_d1, test_d2, bins=None, threshold=None) ->
     equal-width bins on discrete data too. A test pair is poorly covered when its cell holds
     fewer than `threshold` training pairs (default: 0.5 % of the training set, at least 1).
     """
-    tr1, tr2 = _as_diffs(train_d1, train_d2, ("train_d1", "train_d2"))
-    te1, te2 = _as_diffs(test_d1, test_d2, ("test_d1", "test_d2"))
+    tr1, tr2 = as_diffs(train_d1, train_d2, ("train_d1", "train_d2"))
+    te1, te2 = as_diffs(test_d1, test_d2, ("test_d1", "test_d2"))
     if bins is not None and (not isinstance(bins, numbers.Integral) or isinstance(bins, bool) or bins < 1):
         raise CausalPrefError(f"bins must be a positive integer or None, got {bins!r}")
     if threshold is None:
@@ -119,11 +119,11 @@ def coverage(train_d1, train_d2, test_d1, test_d2, bins=None, threshold=None) ->
     elif (not isinstance(threshold, numbers.Real) or isinstance(threshold, bool)
           or not math.isfinite(threshold) or threshold <= 0):
         raise CausalPrefError(f"threshold must be a positive number of training pairs, got {threshold!r}")
-    discrete = _is_discrete(tr1, tr2, te1, te2)
-    edges1, edges2 = _edges(tr1, te1, bins, discrete), _edges(tr2, te2, bins, discrete)
+    discrete = is_discrete(tr1, tr2, te1, te2)
+    edges1, edges2 = grid_edges(tr1, te1, bins, discrete), grid_edges(tr2, te2, bins, discrete)
     counts = np.zeros((edges1.size - 1, edges2.size - 1), dtype=np.int64)
-    np.add.at(counts, (_cell(tr1, edges1), _cell(tr2, edges2)), 1)
-    support = counts[_cell(te1, edges1), _cell(te2, edges2)]
+    np.add.at(counts, (grid_cell(tr1, edges1), grid_cell(tr2, edges2)), 1)
+    support = counts[grid_cell(te1, edges1), grid_cell(te2, edges2)]
     poor = support < threshold
     return Coverage(edges_d1=edges1, edges_d2=edges2, counts=counts, test_support=support,
                     poorly_covered=poor, poorly_covered_share=float(poor.mean()),
@@ -153,8 +153,8 @@ def overlap_summary(train_d1, train_d2, test_d1, test_d2) -> OverlapSummary:
     nothing about how the two factors trade off, so the share is taken among the others;
     for continuous factors it equals q24_train.)
     """
-    tr1, tr2 = _as_diffs(train_d1, train_d2, ("train_d1", "train_d2"))
-    te1, te2 = _as_diffs(test_d1, test_d2, ("test_d1", "test_d2"))
+    tr1, tr2 = as_diffs(train_d1, train_d2, ("train_d1", "train_d2"))
+    te1, te2 = as_diffs(test_d1, test_d2, ("test_d1", "test_d2"))
     rho = pearson(tr1, tr2)
     masses = quadrant_masses(tr1, tr2)
     off_axes = 1.0 - masses["axes"]

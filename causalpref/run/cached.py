@@ -11,26 +11,16 @@ from __future__ import annotations
 import warnings
 from dataclasses import replace
 
-from causalpref.run.cache import ResultCache, canonical_spec, spec_key
 from causalpref.device import resolve_device
 from causalpref.errors import CausalPrefError
-from causalpref.run.experiments import Exp1Spec, Exp2Spec, Sweep, run_exp1, run_exp2
-
-RUNNERS = {"exp1": run_exp1, "exp2": run_exp2}
-SPEC_TYPES = {"exp1": Exp1Spec, "exp2": Exp2Spec}
-def tables_of(kind: str, spec) -> tuple[str, ...]:
-    """The tables a sweep of this spec produces (a decision boundary needs a synthetic world;
-    'factors' is always there, empty for a world without named factors)."""
-    weights = ("weights",) if "reweighted" in spec.models else ()
-    if kind == "exp2":
-        return ("results", "history", "latent", "factors") + weights
-    boundary = ("boundary",) if hasattr(spec.world, "probe_pairs") else ()
-    return ("results", "history", "implied", "factors") + boundary + weights
+from causalpref.run.cache import ResultCache, canonical_spec, spec_key
+from causalpref.run.specs import SPEC_TYPES
+from causalpref.run.sweep import Sweep, detail_tables, run_sweep
 
 
 def _keys(kind: str, spec) -> dict[str, str]:
     keyed = replace(spec, device=resolve_device(spec.device).type)
-    return {table: spec_key(f"{kind}/{table}", keyed) for table in tables_of(kind, spec)}
+    return {table: spec_key(f"{kind}/{table}", keyed) for table in detail_tables(spec)}
 
 
 def load_cached(kind: str, spec, cache: ResultCache) -> Sweep | None:
@@ -48,15 +38,15 @@ def load_cached(kind: str, spec, cache: ResultCache) -> Sweep | None:
 
 def run_cached(kind: str, spec, cache: ResultCache | None = None, progress=None) -> tuple[Sweep, bool]:
     """(sweep, was_cached): load the sweep of `spec`, or run it and store every table."""
-    if kind not in RUNNERS:
-        raise CausalPrefError(f"unknown experiment {kind!r}; choose from {list(RUNNERS)}")
+    if kind not in SPEC_TYPES:
+        raise CausalPrefError(f"unknown experiment {kind!r}; choose from {list(SPEC_TYPES)}")
     if not isinstance(spec, SPEC_TYPES[kind]):
         raise CausalPrefError(f"{kind} needs a {SPEC_TYPES[kind].__name__}, got {type(spec).__name__}")
     cache = cache if cache is not None else ResultCache()
     cached = load_cached(kind, spec, cache)
     if cached is not None:
         return cached, True
-    sweep = RUNNERS[kind](spec, progress=progress)
+    sweep = run_sweep(spec, progress=progress)
     if cache.enabled:
         tables = {"results": sweep.results, **sweep.details}
         meta = {"kind": kind, "spec": canonical_spec(spec)}

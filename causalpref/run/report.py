@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from causalpref import paper
+from causalpref.variants import variant_order, variant_short
 
 
 def _cell(values: pd.Series) -> str:
@@ -32,21 +33,28 @@ def exp1_table(results: pd.DataFrame) -> str:
     n_seeds = results["seed"].nunique()
     header = ["split", "source"] + [f"rho={r:g}" for r in rhos]
     rows = []
-    for model, by_model in results.groupby("model", sort=False):
+    world = str(results["world"].iloc[0]) if len(results) else ""
+    for model in variant_order(results["model"].unique()):
+        by_model = results[results["model"] == model]
+        reference = paper.shows_reference("exp1", world, model)
         acc = {(split, rho): g["accuracy"] for (split, rho), g in by_model.groupby(["split", "rho"])}
         for split, label in (("id", "ID"), ("ood", "OOD")):
             rows.append([label, f"{model}"] + [_cell(acc.get((split, r), pd.Series(dtype=float))) for r in rhos])
-            rows.append(["", "paper"] + [_paper_cell(paper.TABLE1[split].get(round(r, 2))) for r in rhos])
+            if reference:
+                rows.append(["", "paper"] + [_paper_cell(paper.TABLE1[split].get(round(r, 2))) for r in rhos])
         gaps = []
         for r in rhos:
             id_acc = by_model[(by_model.split == "id") & (by_model.rho == r)].set_index("seed")["accuracy"]
             ood_acc = by_model[(by_model.split == "ood") & (by_model.rho == r)].set_index("seed")["accuracy"]
             gaps.append(_cell(id_acc - ood_acc))
         rows.append(["ID−OOD gap", f"{model}"] + gaps)
-        rows.append(["", "paper"] + [_paper_gap(r) for r in rhos])
+        if reference:
+            rows.append(["", "paper"] + [_paper_gap(r) for r in rhos])
         rows.append(["train", f"{model}"] + [_cell(acc.get(("train", r), pd.Series(dtype=float))) for r in rhos])
     title = f"Experiment 1 — test accuracy [%], mean ± std over {n_seeds} seed(s)"
-    return title + "\n" + _table(header, rows)
+    note = (f"\n'paper' rows: {paper.PROVENANCE['TABLE1']}, a reference for the synthetic default, not a target."
+            if any(paper.shows_reference("exp1", world, m) for m in results["model"].unique()) else "")
+    return title + "\n" + _table(header, rows) + note
 
 
 def _paper_gap(rho: float) -> str:
@@ -76,26 +84,30 @@ def achieved_rho_lines(results: pd.DataFrame) -> str:
     return "Achieved training rho:\n" + "\n".join(parts) + f"\n  largest |achieved - target| = {worst:.4f}"
 
 
-EXP2_MODELS = ("base", "multihead", "adversarial", "reweighted")
-
-
 def weights_lines(weights: pd.DataFrame | None) -> str:
-    """The reweighted model's price: the effective sample size share of its weights per rho."""
+    """A weighting's price: the effective sample size share of its weights per rho; a weighting
+    that cannot change anything (no disagreeing pairs to up-weight) says so instead."""
     if weights is None or weights.empty:
         return ""
-    by_rho = weights.groupby("rho")["ess_share"].agg(["mean", "min"])
-    parts = [f"  rho={rho:g}: {100 * row['mean']:.1f}% (lowest seed {100 * row['min']:.1f}%)"
-             for rho, row in by_rho.iterrows()]
-    return ("Reweighted model: effective sample size of its weights, share of the training pairs "
+    parts = []
+    for rho, rows in weights.groupby("rho"):
+        if "no_op" in rows and rows["no_op"].astype(bool).all():
+            parts.append(f"  rho={rho:g}: no effect — the training set has no pairs whose factors disagree, "
+                         "so there is nothing to up-weight")
+        else:
+            share = rows["ess_share"]
+            parts.append(f"  rho={rho:g}: {100 * share.mean():.1f}% (lowest seed {100 * share.min():.1f}%)")
+    return ("Weighted models: effective sample size of the weights, share of the training pairs "
             "(100% = unweighted):\n" + "\n".join(parts))
 
 
 def _exp2_layout(results: pd.DataFrame, splits: tuple[str, str], paper_table: dict, title: str) -> str:
     """Table 2/3 layout: one row per rho, inconsistent then consistent per model."""
-    models = [m for m in EXP2_MODELS if m in set(results["model"])]
-    short = {"base": "Base", "multihead": "Multi", "adversarial": "Adv", "reweighted": "Rew"}
-    header = ["rho", "source"] + [f"{short[m]} {'inc' if 'inconsistent' in s else 'con'}"
+    models = variant_order(results["model"].unique())
+    world = str(results["world"].iloc[0]) if len(results) else ""
+    header = ["rho", "source"] + [f"{variant_short(m)} {'inc' if 'inconsistent' in s else 'con'}"
                                   for s in splits for m in models]
+    shows = {m: paper.shows_reference("exp2", world, m) for m in models}
     rows = []
     for rho in sorted(results["rho"].unique()):
         ours, theirs = [f"{rho:g}", "ours"], ["", "paper"]
@@ -103,10 +115,10 @@ def _exp2_layout(results: pd.DataFrame, splits: tuple[str, str], paper_table: di
             for model in models:
                 cell = results[(results.rho == rho) & (results.model == model) & (results.split == split)]
                 ours.append(_cell(cell["accuracy"]))
-                entry = paper_table.get(round(rho, 2), {}).get(model)
+                entry = paper_table.get(round(rho, 2), {}).get(model) if shows[model] else None
                 value = None if entry is None else entry[position]
                 theirs.append("—" if value is None else f"{value:.1f}")
-        rows += [ours, theirs]
+        rows += [ours, theirs] if any(shows.values()) else [ours]
     n_seeds = results["seed"].nunique()
     return f"{title}, mean ± std over {n_seeds} seed(s)\n" + _table(header, rows)
 
@@ -117,7 +129,11 @@ def exp2_tables(results: pd.DataFrame) -> str:
                         "Experiment 2 — test accuracy [%] (inc: t != c, con: t = c)")
     train = _exp2_layout(results, ("train_inconsistent", "train_consistent"), paper.TABLE3,
                          "Experiment 2 — training accuracy [%] at the selected checkpoint")
-    return test + "\n\n" + train
+    world = str(results["world"].iloc[0]) if len(results) else ""
+    note = (f"\n\n'paper' rows: {paper.PROVENANCE['TABLE2']} and {paper.PROVENANCE['TABLE3']}; references for "
+            "the synthetic default, not targets."
+            if any(paper.shows_reference("exp2", world, m) for m in results["model"].unique()) else "")
+    return test + "\n\n" + train + note
 
 
 def exp2_baselines(results: pd.DataFrame) -> str:
@@ -131,9 +147,10 @@ def exp2_baselines(results: pd.DataFrame) -> str:
                               ("chance", "chance")):
             rows.append([label, split] + [_cell(sub[sub.rho == r][column]) for r in rhos])
     for split in ("discriminator_train", "discriminator_val"):
-        sub = results[results.split == split]
-        if len(sub):
-            rows.append(["adversary reads c", split.split("_")[1]] + [_cell(sub[sub.rho == r]["accuracy"]) for r in rhos])
+        for model in variant_order(results[results.split == split]["model"].unique()):
+            sub = results[(results.split == split) & (results.model == model)]
+            rows.append([f"{model}: adversary reads c", split.split("_")[1]]
+                        + [_cell(sub[sub.rho == r]["accuracy"]) for r in rhos])
     return ("Baselines [%] (same pairs). 'reads prompt type' ranks by the factor of objective t instead "
             "of c;\nthe adversary's accuracy near 50 means z_hat carries no information on c.\n"
             + _table(header, rows))

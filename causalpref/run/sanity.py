@@ -37,7 +37,9 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from causalpref.errors import CausalPrefError
-from causalpref.run.cached import SPEC_TYPES, run_cached
+from causalpref.run.cached import run_cached
+from causalpref.run.specs import SPEC_TYPES
+from causalpref.variants import variant_name
 
 CHECK_ORDER = ("none", "placebo", "random_feature", "half_data")
 EXPECTED = {"none": "reference", "placebo": "chance (50 %)", "random_feature": "no change",
@@ -172,11 +174,12 @@ def run_sanity_checks(kind: str, spec, rho: float, cache=None, progress=None) ->
             if progress is not None:
                 progress(i * total + done, len(CHECK_ORDER) * total, f"{check}: {message}")
         sweeps[check], cached[check] = run_cached(kind, variant, cache, progress=step)
-    table = _judge(_per_seed(kind, sweeps, spec.models))
+    models = tuple(variant_name(m, spec.weighting) for m in spec.models)
+    table = _judge(_per_seed(kind, sweeps, models))
     train_pairs = spec.sizes.train
     readings = {check: _reading(check, table[table.check == check], train_pairs) for check in CHECK_ORDER}
     return SanityReport(kind=kind, world=spec.world.name, rho=float(rho), seeds=tuple(spec.seeds),
-                        models=tuple(spec.models), train_pairs=train_pairs, table=table, readings=readings,
+                        models=models, train_pairs=train_pairs, table=table, readings=readings,
                         cached=cached, seconds=time.perf_counter() - started)
 
 

@@ -18,6 +18,7 @@ from torch.nn import functional as F
 
 from causalpref.errors import CausalPrefError
 from causalpref.data.pairs import PairSet
+from causalpref.stats import pairwise_accuracies
 
 
 @dataclass(frozen=True)
@@ -90,25 +91,6 @@ def reward_margins(model: nn.Module, pairs: PairSet | PairTensors, device: torch
     return torch.cat(out).cpu().numpy()
 
 
-@torch.no_grad()
-def discriminator_accuracy(model: nn.Module, pairs: PairSet, device: torch.device) -> float | None:
-    """How well the adversary reads the objective c from z_hat (both responses); None if no adversary."""
-    if not hasattr(model, "discriminator_logits") or pairs.objective is None:
-        return None
-    data = PairTensors(pairs, device)
-    model.eval()
-    hits = [(model.discriminator_logits(model.latent(emb)) > 0).long() == data.objective
-            for emb in (data.emb_a, data.emb_b)]
-    return float(torch.cat(hits).float().mean())
-
-
-def _accuracy(margin: torch.Tensor | np.ndarray, label) -> float:
-    margin = torch.as_tensor(margin)
-    label = torch.as_tensor(label, device=margin.device)
-    correct = torch.where(margin == 0, 0.5, ((margin > 0).float() == label).float())
-    return float(correct.mean())
-
-
 def train_reward_model(model: nn.Module, train: PairSet, val: PairSet, config: TrainConfig,
                        seed: int, device: torch.device, on_epoch=None) -> TrainResult:
     """Fit `model` with Adam on the BTL loss; keep the best-validation-accuracy epoch.
@@ -138,7 +120,7 @@ def train_reward_model(model: nn.Module, train: PairSet, val: PairSet, config: T
             loss.backward()
             optimiser.step()
             loss_sum += loss.detach() * idx.numel()
-        val_accuracy = _accuracy(torch.as_tensor(reward_margins(model, va, device)), val.label)
+        val_accuracy = float(pairwise_accuracies(torch.as_tensor(reward_margins(model, va, device)), va.label.cpu()))
         record = {"epoch": epoch, "train_loss": float(loss_sum) / len(tr), "val_accuracy": val_accuracy}
         best.history.append(record)
         if val_accuracy > best_accuracy:

@@ -18,6 +18,7 @@ from torch import nn
 
 from causalpref.errors import CausalPrefError
 from causalpref.data.pairs import PairSet
+from causalpref.stats import pairwise_accuracies
 from causalpref.train.loop import TrainConfig, TrainResult, btl_loss, make_adam, train_reward_model
 
 
@@ -89,11 +90,6 @@ def stacked_margins(stacked: nn.Module, data: _StackedPairs, batch_size: int = 8
             objective = None if data.objective is None else data.objective[:, cut]
             parts.append(stacked(data.emb_a[:, cut], objective) - stacked(data.emb_b[:, cut], objective))
     return torch.cat(parts, dim=1).float()
-
-
-def _accuracies(margin: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
-    correct = torch.where(margin == 0, 0.5, ((margin > 0).float() == label).float())
-    return correct.mean(dim=1)
 
 
 # On a CPU a step this large (multiply-adds per model) keeps the cores busy by itself, and
@@ -175,7 +171,7 @@ def _train_chunk(models, trains, vals, config, seeds, device, on_epoch) -> list[
                 loss_sum += losses.detach() * idx.shape[1]
             with _precision_context(config.precision, device):
                 stacked.eval()
-                val_accuracy = _accuracies(stacked_margins(stacked, val), val.label)
+                val_accuracy = pairwise_accuracies(stacked_margins(stacked, val), val.label)
                 stacked.train()
             improved = val_accuracy > best_accuracy
             best_accuracy = torch.where(improved, val_accuracy, best_accuracy)

@@ -15,11 +15,11 @@ import plotly.graph_objects as go
 from causalpref import paper
 from causalpref.eval.analytic import quadrant_24_mass, refit_a_hat, sample_toy_points, toy_accuracy, toy_accuracy_ood
 from causalpref.errors import CausalPrefError
-from causalpref.eval.positivity import _as_diffs, coverage, quadrant_masses
-from causalpref.draw.correlation import pearson
+from causalpref.eval.positivity import as_diffs, coverage, quadrant_masses
+from causalpref.stats import pearson
+from causalpref.variants import variant_colour, variant_label, variant_order
 
 __all__ = [
-    "MODEL_COLOURS",
     "a_hat_spread_figure",
     "accuracy_vs_rho_figure",
     "consistency_figure",
@@ -27,8 +27,6 @@ __all__ = [
     "toy_figure",
 ]
 
-MODEL_COLOURS = {"base": "#1f77b4", "multihead": "#2ca02c", "adversarial": "#e6b800", "reweighted": "#9467bd"}
-MODEL_LABELS = {"base": "Base", "multihead": "Multihead", "adversarial": "Adversarial", "reweighted": "Reweighted"}
 OTHER_COLOUR = "#7f7f7f"
 TRUE_COLOUR, FIT_COLOUR, BAD_COLOUR = "#222222", "#d62728", "#d62728"
 Q24_FILL = "rgba(255, 165, 0, 0.12)"
@@ -44,7 +42,7 @@ def _shade_q24(fig: go.Figure, lim: float) -> None:
                       line_width=0, layer="below", name=name)
 
 
-def _plane_layout(fig: go.Figure, lim: float, xtitle: str, ytitle: str, title: str) -> go.Figure:
+def plane_layout(fig: go.Figure, lim: float, xtitle: str, ytitle: str, title: str) -> go.Figure:
     _shade_q24(fig, lim)
     fig.update_layout(title=title, template="plotly_white", legend=dict(orientation="h", y=-0.15))
     fig.update_xaxes(title=xtitle, range=[-lim, lim], zeroline=True)
@@ -52,7 +50,7 @@ def _plane_layout(fig: go.Figure, lim: float, xtitle: str, ytitle: str, title: s
     return fig
 
 
-def _boundary(a: float, lim: float, name: str, colour: str, dash: str) -> go.Scatter:
+def boundary_line(a: float, lim: float, name: str, colour: str, dash: str) -> go.Scatter:
     """The line a*d1 + (1 - a)*d2 = 0 across the square (direction (1 - a, -a))."""
     direction = np.array([1.0 - a, -a]) / np.hypot(1.0 - a, a)
     ends = np.outer([-2 * lim, 2 * lim], direction)
@@ -92,8 +90,18 @@ def _mean_with_band(fig: go.Figure, rows: pd.DataFrame, name: str, colour: str, 
         hovertemplate="ρ = %{x}<br>mean %{y:.1f}% over %{customdata} seeds<extra>" + name + "</extra>"))
 
 
-def _label(model: str) -> str:
-    return MODEL_LABELS.get(model, str(model))
+def model_label(model: str) -> str:
+    try:
+        return variant_label(model)
+    except CausalPrefError:  # a name no registry knows (an old CSV): show it as it is
+        return str(model)
+
+
+def model_colour(model: str) -> str:
+    try:
+        return variant_colour(model)
+    except CausalPrefError:
+        return OTHER_COLOUR
 
 
 # --------------------------------------------------------------------------- analytic toy
@@ -109,11 +117,11 @@ def toy_figure(rho, a, a_hat, n=200, seed=0) -> go.Figure:
                                (~agree, "â disagrees with the truth", BAD_COLOUR)):
         fig.add_trace(go.Scatter(x=points[keep, 0], y=points[keep, 1], mode="markers", name=name,
                                  marker=dict(color=colour, size=6, opacity=0.75)))
-    fig.add_trace(_boundary(a, lim, f"true boundary (a = {a:g})", TRUE_COLOUR, "solid"))
-    fig.add_trace(_boundary(a_hat, lim, f"fitted boundary (â = {a_hat:g})", FIT_COLOUR, "dash"))
+    fig.add_trace(boundary_line(a, lim, f"true boundary (a = {a:g})", TRUE_COLOUR, "solid"))
+    fig.add_trace(boundary_line(a_hat, lim, f"fitted boundary (â = {a_hat:g})", FIT_COLOUR, "dash"))
     title = (f"ρ = {rho:g}: accuracy {accuracy:.1%} (quadrants 2/4: {ood:.1%}); "
              f"quadrant-2/4 mass {q24:.3f}")
-    return _plane_layout(fig, lim, "d1", "d2", title)
+    return plane_layout(fig, lim, "d1", "d2", title)
 
 
 def a_hat_spread_figure(rhos, a, n, repeats, seed) -> go.Figure:
@@ -148,8 +156,8 @@ def overlap_figure(train_d1, train_d2, test_d1, test_d2,
     Discrete differences are jittered by up to +-0.2 so that stacked pairs show; each set is
     subsampled to at most `max_points` (both seeded by `seed`).
     """
-    tr1, tr2 = _as_diffs(train_d1, train_d2, ("train_d1", "train_d2"))
-    te1, te2 = _as_diffs(test_d1, test_d2, ("test_d1", "test_d2"))
+    tr1, tr2 = as_diffs(train_d1, train_d2, ("train_d1", "train_d2"))
+    te1, te2 = as_diffs(test_d1, test_d2, ("test_d1", "test_d2"))
     if (not isinstance(factor_names, (tuple, list)) or len(factor_names) != 2
             or not all(isinstance(f, str) for f in factor_names)):
         raise CausalPrefError(f"factor_names must be two names, got {factor_names!r}")
@@ -178,22 +186,25 @@ def overlap_figure(train_d1, train_d2, test_d1, test_d2,
     lim = 1.05 * max(float(np.abs(np.r_[tr1, tr2, te1, te2]).max()), 1.0) + (0.2 if cov.discrete else 0.0)
     title = (f"Training ρ = {pearson(tr1, tr2):.2f}, {quadrant_masses(tr1, tr2)['q24']:.1%} of training "
              f"pairs in quadrants 2/4; {cov.poorly_covered_share:.0%} of test pairs poorly covered")
-    return _plane_layout(fig, lim, f"Δ {factor_names[0]}", f"Δ {factor_names[1]}", title)
+    return plane_layout(fig, lim, f"Δ {factor_names[0]}", f"Δ {factor_names[1]}", title)
 
 
 # --------------------------------------------------------------------------- results
 
-def accuracy_vs_rho_figure(summary_frame, current_rho=None) -> go.Figure:
-    """Experiment 1: ID (dashed) and OOD (solid) accuracy vs training rho, with Table 1."""
+def accuracy_vs_rho_figure(summary_frame, current_rho=None, paper_reference: bool = False) -> go.Figure:
+    """Experiment 1: ID (dashed) and OOD (solid) accuracy vs training rho; with
+    `paper_reference` (only beside the synthetic default the paper's Table 1 corresponds to)
+    the paper's values as labelled markers."""
     rows = _check_results(summary_frame, ("id", "ood"), "accuracy_vs_rho_figure")
     fig = go.Figure()
-    for model, by_model in rows.groupby("model", sort=False):
-        colour = MODEL_COLOURS.get(model, OTHER_COLOUR)
+    for model in variant_order(rows["model"].unique()):
+        by_model = rows[rows["model"] == model]
+        colour = model_colour(model)
         for split, dash in (("id", "dash"), ("ood", "solid")):
             part = by_model[by_model["split"] == split]
             if not part.empty:
-                _mean_with_band(fig, part, f"{_label(model)} {split.upper()}", colour, dash)
-    for split, symbol in (("id", "diamond-open"), ("ood", "diamond")):
+                _mean_with_band(fig, part, f"{model_label(model)} {split.upper()}", colour, dash)
+    for split, symbol in (("id", "diamond-open"), ("ood", "diamond")) if paper_reference else ():
         table = paper.TABLE1[split]
         fig.add_trace(go.Scatter(
             x=list(table), y=[v[0] for v in table.values()], mode="markers",
@@ -213,15 +224,13 @@ def accuracy_vs_rho_figure(summary_frame, current_rho=None) -> go.Figure:
 def consistency_figure(results) -> go.Figure:
     """Experiment 2 in the paper's style: inconsistent solid, consistent dashed, per model."""
     rows = _check_results(results, ("consistent", "inconsistent"), "consistency_figure")
-    known = [m for m in MODEL_COLOURS if m in set(rows["model"])]
-    models = known + [m for m in rows["model"].unique() if m not in MODEL_COLOURS]
     fig = go.Figure()
-    for model in models:
-        colour = MODEL_COLOURS.get(model, OTHER_COLOUR)
+    for model in variant_order(rows["model"].unique()):
+        colour = model_colour(model)
         for split, dash in (("inconsistent", "solid"), ("consistent", "dash")):
             part = rows[(rows["model"] == model) & (rows["split"] == split)]
             if not part.empty:
-                _mean_with_band(fig, part, f"{_label(model)} ({split})", colour, dash)
+                _mean_with_band(fig, part, f"{model_label(model)} ({split})", colour, dash)
     for x, text in ((0.5, "No confounding"), (1.0, "Extreme confounding")):
         fig.add_annotation(x=x, y=1.0, yref="paper", text=text, showarrow=False, yanchor="bottom")
     fig.update_layout(title="Consistent vs inconsistent accuracy (bands: min–max over seeds)",
@@ -242,8 +251,9 @@ def _rho_rows(frame: pd.DataFrame, rho) -> pd.DataFrame:
     return frame[np.isclose(frame["rho"].astype(float), float(rho))]
 
 
-def exp2_figure(results, rho=None, models=None) -> go.Figure:
-    """consistency_figure plus the chosen ρ, chance and the paper's Table 2 as markers.
+def exp2_figure(results, rho=None, models=None, paper_reference: bool = False) -> go.Figure:
+    """consistency_figure plus the chosen ρ and chance; with `paper_reference` (only beside the
+    synthetic default) the paper's Table 2 as markers for the models the paper ran.
 
     Paper markers: filled diamonds inconsistent, open diamonds consistent, in model colour."""
     rows = _check_results(results, ("consistent", "inconsistent"), "exp2_figure")
@@ -252,17 +262,17 @@ def exp2_figure(results, rho=None, models=None) -> go.Figure:
         if rows.empty:
             raise CausalPrefError(f"exp2_figure: results have no rows for the model(s) {list(models)}")
     fig = consistency_figure(rows)
-    in_paper = {model for table in paper.TABLE2.values() for model in table}
-    shown = [m for m in MODEL_COLOURS if m in set(rows["model"]) and m in in_paper]
+    in_paper = {model for table in paper.TABLE2.values() for model in table} if paper_reference else set()
+    shown = [m for m in variant_order(rows["model"].unique()) if m in in_paper]
     for model in shown:
         for position, split, symbol in ((0, "inconsistent", "diamond"), (1, "consistent", "diamond-open")):
             rhos = sorted(paper.TABLE2)
             fig.add_trace(go.Scatter(
                 x=rhos, y=[paper.TABLE2[r][model][position] for r in rhos], mode="markers",
-                name=f"paper {_label(model)} ({split}, Table 2)", legendgroup=f"paper-{model}",
-                marker=dict(color=MODEL_COLOURS[model], symbol=symbol, size=9,
+                name=f"paper {model_label(model)} ({split}, Table 2)", legendgroup=f"paper-{model}",
+                marker=dict(color=model_colour(model), symbol=symbol, size=9,
                             line=dict(color="black", width=1)),
-                hovertemplate="ρ = %{x}<br>paper %{y:.1f}%<extra>" + _label(model) + f" {split}</extra>"))
+                hovertemplate="ρ = %{x}<br>paper %{y:.1f}%<extra>" + model_label(model) + f" {split}</extra>"))
     fig.add_hline(y=50, line=dict(color="grey", dash="dot"), annotation_text="chance 50%",
                   annotation_position="bottom right")
     if rho is not None:
@@ -273,7 +283,7 @@ def exp2_figure(results, rho=None, models=None) -> go.Figure:
     return fig
 
 
-def overfitting_figure(results, rho, models=None) -> go.Figure:
+def overfitting_figure(results, rho, models=None, paper_reference: bool = False) -> go.Figure:
     """Train vs test accuracy at one ρ: grouped bars per model (mean, error bar = min–max over
     seeds), the paper's Tables 3 (train) and 2 (test) as black-edged markers on each bar."""
     splits = ("train_inconsistent", "inconsistent", "train_consistent", "consistent")
@@ -286,14 +296,15 @@ def overfitting_figure(results, rho, models=None) -> go.Figure:
              "train_consistent": "train, consistent", "consistent": "test, consistent"}
     sources = {"train_inconsistent": (paper.TABLE3, 0), "inconsistent": (paper.TABLE2, 0),
                "train_consistent": (paper.TABLE3, 1), "consistent": (paper.TABLE2, 1)}
-    shown = [m for m in MODEL_COLOURS if m in set(rows["model"])]
+    shown = variant_order(rows["model"].unique())
     fig = go.Figure()
+    paper_in_legend = False
     for model in shown:
         x, mean, lo, hi, ours_paper = [], [], [], [], []
         for split in splits:
             pct = 100 * rows[(rows["model"] == model) & (rows["split"] == split)]["accuracy"].astype(float)
             table, position = sources[split]
-            entry = table.get(round(float(rho), 2), {}).get(model)
+            entry = table.get(round(float(rho), 2), {}).get(model) if paper_reference else None
             x.append(names[split])
             ours_paper.append(None if entry is None else entry[position])
             if pct.empty:
@@ -302,14 +313,17 @@ def overfitting_figure(results, rho, models=None) -> go.Figure:
                 mean.append(float(pct.mean()))
                 lo.append(float(pct.mean() - pct.min())), hi.append(float(pct.max() - pct.mean()))
         fig.add_trace(go.Bar(
-            x=x, y=mean, name=_label(model), marker_color=MODEL_COLOURS[model], offsetgroup=model,
+            x=x, y=mean, name=model_label(model), marker_color=model_colour(model), offsetgroup=model,
             legendgroup=model, error_y=dict(type="data", array=hi, arrayminus=lo, visible=True),
-            hovertemplate="%{x}<br>ours %{y:.1f}%<extra>" + _label(model) + "</extra>"))
+            hovertemplate="%{x}<br>ours %{y:.1f}%<extra>" + model_label(model) + "</extra>"))
+        if not any(v is not None for v in ours_paper):
+            continue
         fig.add_trace(go.Scatter(
             x=x, y=ours_paper, mode="markers", name="paper (Tables 2 and 3)", offsetgroup=model,
-            legendgroup=model, showlegend=model == shown[0],
+            legendgroup=model, showlegend=not paper_in_legend,
             marker=dict(color="black", symbol="diamond", size=9),
-            hovertemplate="%{x}<br>paper %{y:.1f}%<extra>" + _label(model) + "</extra>"))
+            hovertemplate="%{x}<br>paper %{y:.1f}%<extra>" + model_label(model) + "</extra>"))
+        paper_in_legend = True
     fig.add_hline(y=50, line=dict(color="grey", dash="dot"), annotation_text="chance 50%")
     fig.update_layout(title=f"Train vs test accuracy at ρ = {float(rho):g} (a train–test gap means overfitting)",
                       template="plotly_white", barmode="group", scattermode="group",
@@ -334,7 +348,7 @@ def latent_figure(latent_frame, models) -> go.Figure:
     from plotly.subplots import make_subplots
     from causalpref.data.worlds.objectives import OBJECTIVE_NAMES, PROMPT_TYPE_NAMES
 
-    titles = [f"{_label(m)}: coloured by {what}" for m in models for what in ("objective c", "prompt type t")]
+    titles = [f"{model_label(m)}: coloured by {what}" for m in models for what in ("objective c", "prompt type t")]
     fig = make_subplots(rows=len(models), cols=2, subplot_titles=titles,
                         horizontal_spacing=0.08, vertical_spacing=0.12 / max(1, len(models) - 1) + 0.04)
     for row, model in enumerate(models, start=1):
@@ -345,10 +359,10 @@ def latent_figure(latent_frame, models) -> go.Figure:
                 points = part[part[column] == value]
                 fig.add_trace(go.Scattergl(
                     x=points["pc1"], y=points["pc2"], mode="markers",
-                    name=f"{_label(model)}: {column.replace('_', ' ')} = {label}",
-                    legendgroup=model, legendgrouptitle_text=_label(model),
+                    name=f"{model_label(model)}: {column.replace('_', ' ')} = {label}",
+                    legendgroup=model, legendgrouptitle_text=model_label(model),
                     marker=dict(color=LATENT_COLOURS[value], size=5, opacity=0.6,
-                                line=dict(color=MODEL_COLOURS.get(model, OTHER_COLOUR), width=0.5))),
+                                line=dict(color=model_colour(model), width=0.5))),
                     row=row, col=col)
         fig.update_xaxes(title_text="PC 1", row=row)
         fig.update_yaxes(title_text="PC 2", row=row)

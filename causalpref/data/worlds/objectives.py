@@ -22,7 +22,7 @@ import numpy as np
 from causalpref.errors import CausalPrefError
 from causalpref.data.pairs import PairSet
 from causalpref.data.worlds.noise import counter_normal
-from causalpref.data.worlds.synthetic import (EAGER_EMBEDDING_BYTES, LABEL_MODES, _require, apply_mixing, labels_from_margin,
+from causalpref.data.worlds.synthetic import (EAGER_EMBEDDING_BYTES, LABEL_MODES, require, apply_mixing, labels_from_margin,
                         random_mixing)
 
 OBJECTIVE_NAMES = ("helpfulness", "harmlessness")
@@ -49,18 +49,19 @@ class UserObjectivesWorld:
     pool_size: int = 40_000
     seed: int = 0
     name: str = field(default="synthetic-objectives", compare=False)
+    can_probe = False
 
     def __post_init__(self):
-        _require(0.0 <= self.conflict < 1.0, f"conflict must be in [0, 1), got {self.conflict}")
-        _require(0.0 <= self.type_specificity <= 1.0,
+        require(0.0 <= self.conflict < 1.0, f"conflict must be in [0, 1), got {self.conflict}")
+        require(0.0 <= self.type_specificity <= 1.0,
                  f"type_specificity must be in [0, 1], got {self.type_specificity}")
-        _require(self.type_strength >= 0, f"type_strength must be >= 0, got {self.type_strength}")
-        _require(self.dim >= 2, f"dim must be at least 2, got {self.dim}")
-        _require(self.noise >= 0 and np.isfinite(self.noise), f"noise must be >= 0, got {self.noise}")
-        _require(self.nuisance_strength >= 0, f"nuisance_strength must be >= 0, got {self.nuisance_strength}")
-        _require(self.pool_size >= 1, f"pool_size must be at least 1, got {self.pool_size}")
-        _require(self.temperature > 0, f"temperature must be > 0, got {self.temperature}")
-        _require(self.n_topic_factors >= 0, f"n_topic_factors must be >= 0, got {self.n_topic_factors}")
+        require(self.type_strength >= 0, f"type_strength must be >= 0, got {self.type_strength}")
+        require(self.dim >= 2, f"dim must be at least 2, got {self.dim}")
+        require(self.noise >= 0 and np.isfinite(self.noise), f"noise must be >= 0, got {self.noise}")
+        require(self.nuisance_strength >= 0, f"nuisance_strength must be >= 0, got {self.nuisance_strength}")
+        require(self.pool_size >= 1, f"pool_size must be at least 1, got {self.pool_size}")
+        require(self.temperature > 0, f"temperature must be > 0, got {self.temperature}")
+        require(self.n_topic_factors >= 0, f"n_topic_factors must be >= 0, got {self.n_topic_factors}")
         if self.label_mode not in LABEL_MODES:
             raise CausalPrefError(f"label_mode must be one of {LABEL_MODES}, got {self.label_mode!r}")
         names = list(OBJECTIVE_NAMES) + list(self.nuisance_names)
@@ -129,6 +130,7 @@ class ObjectivePool:
     label: np.ndarray                # (N,) label under c
     counterfactual_label: np.ndarray  # (N,) label under 1 - c
     true_margin: np.ndarray          # (N,) reward margin under c
+    group = None  # one pair per synthetic prompt: no groups to keep together
 
     def __len__(self) -> int:
         return int(self.label.shape[0])

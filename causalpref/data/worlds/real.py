@@ -53,6 +53,7 @@ class RealDataWorld:
     a: float = 0.25
     seed: int = 0
     name: str = field(default="real", compare=False)
+    can_probe = False  # real text cannot be made to order: no decision-boundary probe
 
     @classmethod
     def from_path(cls, kind: str, path: str | Path, **options) -> "RealDataWorld":
@@ -167,17 +168,3 @@ class RealPool:
                        factor_names=self.factor_names if self.factor_diffs is not None else (),
                        true_margin=margin, objective=take(self.objective), prompt_type=take(self.prompt_type),
                        name=name)
-
-
-def group_split(group: np.ndarray, fractions: dict[str, float], seed) -> dict[str, np.ndarray]:
-    """Boolean masks over pairs: whole groups assigned to parts in proportion to `fractions`."""
-    groups = np.unique(group)
-    order = np.random.default_rng(seed).permutation(groups)
-    total = sum(fractions.values())
-    masks, start = {}, 0
-    names = list(fractions)
-    for i, name in enumerate(names):
-        stop = len(order) if i == len(names) - 1 else start + int(round(len(order) * fractions[name] / total))
-        masks[name] = np.isin(group, order[start:stop])
-        start = stop
-    return masks

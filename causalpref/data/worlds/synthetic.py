@@ -51,6 +51,7 @@ class CorrelatedFactorsWorld:
     pool_size: int = 40_000            # candidate pairs in the pool
     seed: int = 0                      # fixes the mixing and the pool
     name: str = field(default="synthetic", compare=False)
+    can_probe = True  # probe_pairs embeds any (d1, d2): the pages draw its decision boundary
 
     def __post_init__(self):
         self.validate()
@@ -67,14 +68,14 @@ class CorrelatedFactorsWorld:
             raise CausalPrefError(f"scale must be one of {SCALES}, got {self.scale!r}")
         if self.label_mode not in LABEL_MODES:
             raise CausalPrefError(f"label_mode must be one of {LABEL_MODES}, got {self.label_mode!r}")
-        _require(0.0 <= self.a <= 1.0, f"a must be in [0, 1], got {self.a}")
-        _require(self.dim >= 2, f"dim must be at least 2, got {self.dim}")
-        _require(self.mixing_hidden >= 1, f"mixing_hidden must be positive, got {self.mixing_hidden}")
-        _require(self.n_prompt_factors >= 0, f"n_prompt_factors must be >= 0, got {self.n_prompt_factors}")
-        _require(self.noise >= 0 and np.isfinite(self.noise), f"noise must be >= 0, got {self.noise}")
-        _require(self.nuisance_strength >= 0, f"nuisance_strength must be >= 0, got {self.nuisance_strength}")
-        _require(self.temperature > 0, f"temperature must be > 0, got {self.temperature}")
-        _require(self.pool_size >= 1, f"pool_size must be at least 1, got {self.pool_size}")
+        require(0.0 <= self.a <= 1.0, f"a must be in [0, 1], got {self.a}")
+        require(self.dim >= 2, f"dim must be at least 2, got {self.dim}")
+        require(self.mixing_hidden >= 1, f"mixing_hidden must be positive, got {self.mixing_hidden}")
+        require(self.n_prompt_factors >= 0, f"n_prompt_factors must be >= 0, got {self.n_prompt_factors}")
+        require(self.noise >= 0 and np.isfinite(self.noise), f"noise must be >= 0, got {self.noise}")
+        require(self.nuisance_strength >= 0, f"nuisance_strength must be >= 0, got {self.nuisance_strength}")
+        require(self.temperature > 0, f"temperature must be > 0, got {self.temperature}")
+        require(self.pool_size >= 1, f"pool_size must be at least 1, got {self.pool_size}")
 
     @property
     def all_factor_names(self) -> tuple[str, ...]:
@@ -159,6 +160,9 @@ class FactorPool:
     z_prompt: np.ndarray     # (N, p) prompt factors, shared by a and b
     true_margin: np.ndarray  # (N,) r*(a) - r*(b)
     label: np.ndarray        # (N,) 1.0 when a is preferred
+    group = None  # capabilities it lacks (see data/worlds/__init__.py)
+    prompt_type = None
+    objective = None
 
     def __len__(self) -> int:
         return int(self.label.shape[0])
@@ -229,6 +233,6 @@ def labels_from_margin(margin: np.ndarray, coin: np.ndarray, mode: str, temperat
     return np.where(margin > 0, 1.0, np.where(margin < 0, 0.0, (coin < 0.5) * 1.0)).astype(np.float32)
 
 
-def _require(ok: bool, message: str) -> None:
+def require(ok: bool, message: str) -> None:
     if not ok:
         raise CausalPrefError(message)

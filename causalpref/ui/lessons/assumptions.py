@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from causalpref.errors import CausalPrefError
-from causalpref.ui.lessons.format import Link, _front_matter, _link, lessons_dir, page_files, unwrap
+from causalpref.ui.lessons.format import Link, front_matter, parse_link, lessons_dir, page_files, unwrap
 
 FIELDS = ("says", "breaks", "shown", "lesson")
 REQUIRED = ("says", "breaks", "shown")
@@ -77,7 +77,7 @@ def load_assumptions(path=None, lesson_count: int | None = None) -> Assumptions:
         lines = path.read_text(encoding="utf-8").split("\n")
     except (OSError, UnicodeDecodeError) as error:
         raise CausalPrefError(f"{path}: cannot read the assumptions ({error})") from None
-    front, at, body = _front_matter(lines, path)
+    front, at, body = front_matter(lines, path)
     extra = sorted(set(front) - {"title", "link"}) + (["link"] if front["link"] else [])
     if extra:
         raise CausalPrefError(f"{path.name}: the front matter takes only 'title:', not {extra}")
@@ -106,7 +106,7 @@ def load_assumptions(path=None, lesson_count: int | None = None) -> Assumptions:
     for name, line, content in sections[1:]:
         fields = _fields(name, content, path)
         shown_text, shown_line = fields["shown"]
-        link = _link(shown_text, f"{path.name}, line {shown_line}, {name}, shown", {}, pages)
+        link = parse_link(shown_text, f"{path.name}, line {shown_line}, {name}, shown", {}, pages)
         lesson = None
         if "lesson" in fields:
             text, number = fields["lesson"]

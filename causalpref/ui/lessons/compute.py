@@ -22,8 +22,10 @@ import torch
 
 from causalpref.eval.analytic import quadrant_24_mass
 from causalpref.errors import CausalPrefError
-from causalpref.run.experiments import INTERACTIVE_RHOS, REWEIGHTED, Sweep, merge_sweeps
-from causalpref.eval.metrics import CHANCE
+from causalpref.run.specs import INTERACTIVE_RHOS
+from causalpref.variants import variant_name
+from causalpref.run.sweep import Sweep, merge_sweeps
+from causalpref.stats import CHANCE
 from causalpref.train.loop import btl_loss
 from causalpref.ui.views import objectives as ov
 from causalpref.ui.views.correlation import correlation_view, page_spec
@@ -136,9 +138,9 @@ def _correlation_need(settings: dict) -> list[SweepNeed]:
     return [SweepNeed("exp1", spec, f"the Experiment-1 sweep ({len(spec.rhos)} ρ × {len(spec.seeds)} seeds)")]
 
 
-def _objectives_need(lam: float, models) -> SweepNeed:
-    spec = ov.objectives_spec(lam, models)
-    return SweepNeed("exp2", spec, ov.spec_description(spec))
+def _objectives_need(lam: float, model: str) -> SweepNeed:
+    spec = ov.objectives_spec(lam, model)
+    return SweepNeed("exp2", spec, ov.spec_description([spec]))
 
 
 # --------------------------------------------------------------------------- lesson 1: pairs
@@ -312,26 +314,29 @@ OBJECTIVES = Computation(
     description="views.objectives.objectives_view for one architecture at ρ, a low and a top ρ "
                 "(the User objectives sweep of that architecture)",
     settings={"rho": _one_of(ov.RHO_OPTIONS), "low": _one_of(ov.RHO_OPTIONS), "top": _one_of(ov.RHO_OPTIONS),
-              "model": _one_of(ov.ARCHITECTURES), "lam": _one_of(ov.LAMBDA_OPTIONS)},
+              "model": _one_of(ov.architectures()), "lam": _one_of(ov.LAMBDA_OPTIONS)},
     values=("inc", "con", "gap", "inc_low", "con_low", "gap_low", "inc_top", "con_top", "gap_top", "model",
             "chance", "prompt_type_inc", "prompt_type_con"),
     numbers=("inc", "con", "inc_low", "con_low", "inc_top", "con_top"),
     outcomes={"worse": ("consistent", "inconsistent", "neither")},
     figures=("accuracy", "overfitting"),
     tables=(),
-    needs=lambda s: [_objectives_need(s["lam"], (s["model"],))],
+    needs=lambda s: [_objectives_need(s["lam"], s["model"])],
     run=_run_objectives,
 )
 
 
 # --------------------------------------------------------------------------- lesson 5: remedies
 
-REMEDIES_MODELS = ("multihead", "adversarial", REWEIGHTED)
+# The remedies lesson 5 compares, by the name its text uses for each -> the model variant.
+REMEDY_VARIANTS = {"multihead": "multihead", "adversarial": "adversarial", "reweighted": variant_name("base", "ipw")}
+REMEDIES_MODELS = tuple(REMEDY_VARIANTS)
+_COMPARED = {"base": "base", **REMEDY_VARIANTS}
 
 
 def _remedies_needs(s: dict) -> list[SweepNeed]:
-    """One sweep per architecture, as the User objectives page trains them, so each is shared."""
-    return [_objectives_need(s["lam"], (model,)) for model in ("base",) + REMEDIES_MODELS]
+    """One sweep per variant, as the User objectives page trains them, so each is shared."""
+    return [_objectives_need(s["lam"], variant) for variant in _COMPARED.values()]
 
 
 def _inconsistent(sweep: Sweep, rho: float, model: str) -> float:
@@ -348,10 +353,10 @@ def _run_remedies(s: dict, sweeps: list[Sweep]) -> Outcome:
     merged = merge_sweeps(sweeps)
     rho, top, low = s["rho"], s["top"], s["low"]
     text, numbers, rows = {}, {}, []
-    for model in ("base",) + REMEDIES_MODELS:
-        row = {"model": ov.label(model)}
+    for model, variant in _COMPARED.items():
+        row = {"model": ov.label(variant)}
         for suffix, r in (("_low", low), ("", rho), ("_top", top)):
-            value = _inconsistent(merged, r, model)
+            value = _inconsistent(merged, r, variant)
             text[f"{model}{suffix}"], numbers[f"{model}{suffix}"] = _pct(value), value
             row[f"inconsistent % at ρ = {r:g}"] = round(value, 1)
         rows.append(row)
@@ -362,8 +367,9 @@ def _run_remedies(s: dict, sweeps: list[Sweep]) -> Outcome:
         text[f"ess{suffix}"] = _pct(100 * share)
     best = max(REMEDIES_MODELS, key=lambda m: numbers[f"{m}_top"])
     rescuer = best if numbers[f"{best}_top"] - 100 * CHANCE >= ov.CLOSE_POINTS else "none"
-    text.update({"chance": _pct(100 * CHANCE), "best_top": ov.label(best), "best_top_value": text[f"{best}_top"]})
-    view = ov.objectives_view(merged, top, ("base",) + REMEDIES_MODELS, lam=s["lam"])
+    text.update({"chance": _pct(100 * CHANCE), "best_top": ov.label(_COMPARED[best]),
+                 "best_top_value": text[f"{best}_top"]})
+    view = ov.objectives_view(merged, top, tuple(_COMPARED.values()), lam=s["lam"])
     return Outcome(text=text, numbers=numbers, choices={"rescuer": rescuer},
                    figures={"accuracy": view.accuracy_figure}, tables={"inconsistent": pd.DataFrame(rows)})
 

@@ -159,7 +159,7 @@ def page_files(pages_dir: Path = PAGES_DIR) -> dict[str, str]:
     return found
 
 
-def _link(text: str, where: str, values: dict, pages: dict[str, str]) -> Link:
+def parse_link(text: str, where: str, values: dict, pages: dict[str, str]) -> Link:
     target, sep, label = text.partition("|")
     target, label = target.strip(), label.strip()
     if not sep or not target or not label:
@@ -252,7 +252,7 @@ def _key_values(text: str, where: str) -> dict[str, str]:
     return pairs
 
 
-def _front_matter(lines: list[str], path: Path) -> tuple[dict, dict, int]:
+def front_matter(lines: list[str], path: Path) -> tuple[dict, dict, int]:
     """(fields, line of each field, index of the first line after the closing ---)."""
     if not lines or lines[0].strip() != "---":
         raise CausalPrefError(f"{path.name}, line 1: a lesson starts with a front matter block opened by '---'")
@@ -382,7 +382,7 @@ def load_lesson(path, number: int | None = None, pages: dict[str, str] | None = 
     except (OSError, UnicodeDecodeError) as error:
         raise CausalPrefError(f"{path}: cannot read the lesson ({error})") from None
     pages = page_files() if pages is None else pages
-    fields, at, body = _front_matter(lines, path)
+    fields, at, body = front_matter(lines, path)
     for key in REQUIRED_FIELDS:
         if key == "link" and not fields["link"] or key != "link" and not fields.get(key):
             raise CausalPrefError(f"{path.name}: the front matter needs '{key}:'")
@@ -442,7 +442,7 @@ def load_lesson(path, number: int | None = None, pages: dict[str, str] | None = 
     for section in SECTIONS:
         _check_section(sections[section], first[section], section,
                        after if section in RESULT_SECTIONS else before, path, section in RESULT_SECTIONS)
-    links = tuple(_link(text, f"{path.name}, line {line}, link", settings_text, pages)
+    links = tuple(parse_link(text, f"{path.name}, line {line}, link", settings_text, pages)
                   for text, line in fields["link"])
     return Lesson(number=number, path=path, title=fill(fields["title"], settings_text, f"{path.name}, title"),
                   computation=computation, settings=settings, settings_text=settings_text, answer=answer,

@@ -18,11 +18,15 @@ import plotly.graph_objects as go
 
 from causalpref import paper
 from causalpref.errors import CausalPrefError
-from causalpref.run.experiments import INTERACTIVE_RHOS, REWEIGHTED, Exp1Spec, Sweep, merge_sweeps
+from causalpref.stats import CHANCE as CHANCE_SHARE
+from causalpref.variants import variant_name
+from causalpref.run.specs import INTERACTIVE_RHOS, Exp1Spec
+from causalpref.run.sweep import Sweep, merge_sweeps
 from causalpref.data.worlds import CorrelatedFactorsWorld
-from causalpref.ui.plots import _boundary, _plane_layout, accuracy_vs_rho_figure
+from causalpref.ui.plots import boundary_line, plane_layout, accuracy_vs_rho_figure
 
-CHANCE = 50.0
+CHANCE = 100 * CHANCE_SHARE
+REMEDY = variant_name("base", "balanced")  # Base trained with quadrant-balanced weights
 
 
 def page_spec(scale: str) -> Exp1Spec:
@@ -54,6 +58,7 @@ class CorrelationView:
     boundary: go.Figure | None       # None for worlds that cannot embed any (d1, d2): real data
     training: go.Figure
     remedy: "RemedyView | None" = None
+    paper_source: str = paper.PROVENANCE["TABLE1"]  # where the Number.paper references come from
 
 
 @dataclass
@@ -84,7 +89,7 @@ def _only(results: pd.DataFrame, model: str) -> pd.DataFrame:
 
 def remedy_view(remedy: Sweep, rho: float, base_ood: float) -> RemedyView:
     """Reweighted ID/OOD at rho, its gain over Base's OOD accuracy and the weights' ESS share."""
-    results = _only(remedy.results, REWEIGHTED)
+    results = _only(remedy.results, REMEDY)
     ident, ood = _at(results, rho, "id"), _at(results, rho, "ood")
     weights = remedy.details["weights"]
     ess = float(weights[np.isclose(weights["rho"], rho)]["ess_share"].mean())
@@ -111,7 +116,8 @@ def correlation_view(sweep: Sweep, rho: float, a: float, remedy: Sweep | None = 
     """What the page shows at `rho` for a Base sweep (and, optionally, a reweighted one)."""
     results = _only(sweep.results, "base")
     ident, ood = _at(results, rho, "id"), _at(results, rho, "ood")
-    paper_id, paper_ood = (paper.TABLE1[s].get(round(rho, 2)) for s in ("id", "ood"))
+    reference = paper.shows_reference("exp1", str(results["world"].iloc[0]))
+    paper_id, paper_ood = (paper.TABLE1[s].get(round(rho, 2)) if reference else None for s in ("id", "ood"))
     id_value, ood_value = 100 * ident["accuracy"].mean(), 100 * ood["accuracy"].mean()
     spurious_ood = 100 * ood["spurious_accuracy"].mean()
     implied = _only(sweep.details["implied"], "base")
@@ -136,7 +142,7 @@ def correlation_view(sweep: Sweep, rho: float, a: float, remedy: Sweep | None = 
     return CorrelationView(
         rho=rho, achieved_rho=float(_at(results, rho, "train")["rho_achieved"].mean()),
         id=id_number, ood=ood_number, gap=id_value - ood_value, baselines=baselines, a=a, a_hat=a_hat,
-        curves=accuracy_vs_rho_figure(merged(sweep, remedy).results, current_rho=rho),
+        curves=accuracy_vs_rho_figure(merged(sweep, remedy).results, current_rho=rho, paper_reference=reference),
         boundary=(boundary_figure(_only(sweep.details["boundary"], "base"), rho, a, a_hat)
                   if "boundary" in sweep.details else None),
         training=training_figure(_only(sweep.details["history"], "base"), rho),
@@ -152,10 +158,10 @@ def boundary_figure(boundary: pd.DataFrame, rho: float, a: float, a_hat: float) 
     lim = float(max(abs(d1).max(), abs(d2).max()))
     fig = go.Figure(go.Heatmap(x=d1, y=d2, z=z, zmin=0, zmax=1, colorscale="RdBu", name="P(a preferred)",
                                colorbar=dict(title="P(a ≻ b)")))
-    fig.add_trace(_boundary(a, lim, f"true boundary (a = {a:g})", "#222222", "solid"))
+    fig.add_trace(boundary_line(a, lim, f"true boundary (a = {a:g})", "#222222", "solid"))
     if np.isfinite(a_hat):
-        fig.add_trace(_boundary(a_hat, lim, f"implied by the model (â = {a_hat:.2f})", "#d62728", "dash"))
-    return _plane_layout(fig, lim, "Δ truthfulness (d1)", "Δ instruction-following (d2)",
+        fig.add_trace(boundary_line(a_hat, lim, f"implied by the model (â = {a_hat:.2f})", "#d62728", "dash"))
+    return plane_layout(fig, lim, "Δ truthfulness (d1)", "Δ instruction-following (d2)",
                          f"What the model prefers at ρ = {rho:g}")
 
 

@@ -7,8 +7,6 @@
 - `world_from_choice(kind, path, model_dir, factors)`: the `RealDataWorld` the experiment pages use;
 - `target_page(kind)`: the experiment page a kind of data feeds;
 - `save_upload(data, name, root)`: an uploaded file saved under a stable, content-addressed path;
-- `correlation_view_for(sweep, rho, a)`: the Correlation-shift view of a sweep with or without
-  the synthetic-only decision boundary (real data has none: the view's boundary is then None).
 """
 
 from __future__ import annotations
@@ -184,12 +182,6 @@ def world_of(params: dict) -> RealDataWorld:
     return world_from_choice(params["kind"], params["path"], params.get("model_dir"), params.get("factors", ()))
 
 
-def correlation_view_for(sweep, rho: float, a: float, remedy=None):
-    """correlation_view of a real-data sweep (no decision boundary: real data has only its pairs)."""
-    from causalpref.ui.views.correlation import correlation_view
-    return correlation_view(sweep, rho, a, remedy)
-
-
 __all__ = ["REAL_KINDS", "example_datasets", "describe", "problem", "world_from_choice", "target_page",
-           "save_upload", "choice_params", "world_label", "world_of", "correlation_view_for",
+           "save_upload", "choice_params", "world_label", "world_of",
            "shared_data_root"]

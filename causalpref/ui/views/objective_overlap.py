@@ -19,7 +19,8 @@ import plotly.graph_objects as go
 
 from causalpref.draw.consistency import draw_objective_splits
 from causalpref.errors import CausalPrefError
-from causalpref.run.experiments import Exp2Spec, _cell_seed
+from causalpref.run.specs import Exp2Spec
+from causalpref.draw.splits import cell_seed
 from causalpref.eval.propensity import (OBJECTIVE_LABELS, PropensityOverlap, cross_fitted_propensity,
                           inverse_propensity_weights, propensity_overlap)
 
@@ -57,7 +58,7 @@ def _draw(world, sizes, rho: float, epsilon: float) -> _Draw:
         raise CausalPrefError(f"{world.name} has no objective and prompt type per pair: "
                               "there is no prompt–objective overlap to measure")
     splits = draw_objective_splits(pool.prompt_type, pool.objective, sizes.as_dict(), rho,
-                                   _cell_seed(0, rho))
+                                   cell_seed(0, rho))
     train = pool.pairs(splits.indices["train"], "train")
     p = cross_fitted_propensity(train.emb_a, train.objective, seed=0)
     try:

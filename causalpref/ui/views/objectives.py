@@ -1,10 +1,11 @@
 """The "User objectives" page (Experiment 2) without streamlit: its spec, numbers, readings, figures.
 
-`objectives_spec(lam, models)` is the sweep the page trains: the interactive default sizes,
-the app's 3 seeds, all six ρ of Table 2. ρ is not part of it, so moving the ρ slider never
-retrains; λ is, but only when the adversarial model is among the chosen architectures. The
-page trains one sweep per architecture (`objectives_spec(lam, [model])`) and joins them with
-`experiments.merge_sweeps`, so adding an architecture or moving λ trains only what changed.
+`objectives_spec(lam, variant)` is one sweep the page trains: the interactive default sizes,
+the app's 3 seeds, all six ρ of Table 2, one model variant (an architecture with a training
+weighting, e.g. "multihead" or "base+ipw"; both lists come from the registries). ρ is not part
+of it, so moving the ρ slider never retrains; λ is, but only for architectures that have it.
+The page trains one sweep per variant and joins them with `run.sweep.merge_sweeps`, so adding
+a variant or moving λ trains only what changed.
 
 `objectives_view(sweep, rho, models)` turns a trained sweep into what the page shows at one
 ρ: per model the inconsistent and consistent test accuracy (mean over seeds, in %) beside
@@ -23,57 +24,87 @@ import plotly.graph_objects as go
 from causalpref import paper
 from causalpref.ui import plots
 from causalpref.errors import CausalPrefError
-from causalpref.run.experiments import EXP2_MODELS, Exp2Spec, Sweep
-from causalpref.eval.metrics import CHANCE
-from causalpref.models.architectures import MODEL_NAMES
+from causalpref.models import architecture_names
+from causalpref.run.specs import Exp2Spec
+from causalpref.run.sweep import Sweep
+from causalpref.stats import CHANCE
+from causalpref.train.weighting import weighting_names
+from causalpref.variants import split_variant, variant_label, variant_markdown_colour, variant_name, variant_order
 
 RHO_OPTIONS = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 DEFAULT_RHO = 0.9
 LAMBDA_OPTIONS = (0.0, 0.1, 0.3, 1.0, 3.0)
 DEFAULT_LAMBDA = 1.0
 APP_SEEDS = (0, 1, 2)
-ARCHITECTURES = EXP2_MODELS            # the paper's three and the inverse-propensity remedy
-DEFAULT_ARCHITECTURES = MODEL_NAMES    # the paper's three
-LABELS = plots.MODEL_LABELS
-# st.markdown colour names closest to the paper's colours (plots.MODEL_COLOURS)
-MARKDOWN_COLOURS = {"base": "blue", "multihead": "green", "adversarial": "yellow", "reweighted": "violet"}
+DEFAULT_ARCHITECTURES = ("base", "multihead", "adversarial")  # the paper's three
+LAMBDA_FIELD = "adversary_lambda"
+
+
+def architectures() -> tuple[str, ...]:
+    """Every variant the page offers: each registered architecture, unweighted first, then with
+    each Experiment-2 weighting (read from the registries on every call, so a newly registered
+    architecture appears without an edit here)."""
+    return tuple(variant_name(a, w) for w in weighting_names("exp2") for a in architecture_names())
+
+
+def markdown_colour(model: str) -> str:
+    return variant_markdown_colour(model)
 CLOSE_POINTS = 5.0      # within this many points of a baseline reads as "close to" it
 
 
 def label(model: str) -> str:
-    return LABELS.get(model, str(model))
+    return plots.model_label(model)
 
 
 def chosen_models(models) -> tuple[str, ...]:
-    """The chosen architectures in the canonical order (base, multihead, adversarial), each once."""
+    """The chosen variants in the registries' order, each once."""
     models = [models] if isinstance(models, str) else list(models or [])
-    unknown = [m for m in models if m not in ARCHITECTURES]
+    offered = architectures()
+    unknown = [m for m in models if m not in offered]
     if unknown:
-        raise CausalPrefError(f"unknown architecture(s) {unknown}; choose from {list(ARCHITECTURES)}")
+        raise CausalPrefError(f"unknown architecture(s) {unknown}; choose from {list(offered)}")
     if not models:
         raise CausalPrefError("choose at least one architecture")
-    return tuple(m for m in ARCHITECTURES if m in models)
+    return tuple(variant_order(models))
 
 
-def objectives_spec(lam: float, models) -> Exp2Spec:
-    """The page's sweep: Exp2Spec's interactive sizes, seeds (0, 1, 2), every ρ, the chosen
-    models; λ only when the adversarial model is chosen (otherwise it changes nothing, so the
-    default keeps one cache entry)."""
-    models = chosen_models(models)
-    default = Exp2Spec()
-    if "adversarial" not in models:
-        lam = default.model.adversary_lambda
-    if isinstance(lam, bool) or not isinstance(lam, (int, float)) or not np.isfinite(lam) or lam < 0:
-        raise CausalPrefError(f"λ must be a finite number >= 0, got {lam!r}")
-    return replace(default, seeds=APP_SEEDS, models=models,
-                   model=replace(default.model, adversary_lambda=float(lam)))
+def uses_lambda(models) -> bool:
+    """Whether any chosen variant's architecture has the adversary's λ."""
+    return any(hasattr(Exp2Spec(models=(split_variant(m)[0],)).params[0][1], LAMBDA_FIELD) for m in models)
 
 
-def spec_description(spec: Exp2Spec) -> str:
-    """What appkit.sweep names in its progress bar."""
-    names = ", ".join(label(m) for m in spec.models)
-    lam = f", λ = {spec.model.adversary_lambda:g}" if "adversarial" in spec.models else ""
-    return f"Experiment 2 ({names}; {len(spec.rhos)} values of ρ × {len(spec.seeds)} seeds{lam})"
+def objectives_spec(lam: float, model: str) -> Exp2Spec:
+    """The page's sweep of one variant: Exp2Spec's interactive sizes, seeds (0, 1, 2), every ρ;
+    λ only for an architecture that has it (otherwise it is not part of the spec at all, so
+    the cache keeps one entry)."""
+    (model,) = chosen_models([model])
+    architecture, weighting = split_variant(model)
+    spec = replace(Exp2Spec(), seeds=APP_SEEDS, models=(architecture,), weighting=weighting)
+    if uses_lambda([model]):
+        if isinstance(lam, bool) or not isinstance(lam, (int, float)) or not np.isfinite(lam) or lam < 0:
+            raise CausalPrefError(f"λ must be a finite number >= 0, got {lam!r}")
+        spec = spec.with_params(architecture, **{LAMBDA_FIELD: float(lam)})
+    return spec
+
+
+def sanity_spec(lam: float, models) -> Exp2Spec:
+    """One spec of the chosen architectures, unweighted, for the sanity checks (Base if only
+    weighted variants are chosen)."""
+    architectures = tuple(dict.fromkeys(split_variant(m)[0] for m in chosen_models(models))) or ("base",)
+    spec = replace(Exp2Spec(), seeds=APP_SEEDS, models=architectures)
+    for name in architectures:
+        if hasattr(spec.params_of(name), LAMBDA_FIELD):
+            spec = spec.with_params(name, **{LAMBDA_FIELD: float(lam)})
+    return spec
+
+
+def spec_description(specs) -> str:
+    """What appkit.sweep names in its progress bar: one or several of the page's sweeps."""
+    specs = [specs] if isinstance(specs, Exp2Spec) else list(specs)
+    names = ", ".join(label(variant_name(s.models[0], s.weighting)) for s in specs)
+    lams = {getattr(p, LAMBDA_FIELD) for s in specs for _, p in s.params if hasattr(p, LAMBDA_FIELD)}
+    lam = f", λ = {lams.pop():g}" if len(lams) == 1 else ""
+    return f"Experiment 2 ({names}; {len(specs[0].rhos)} values of ρ × {len(specs[0].seeds)} seeds{lam})"
 
 
 # ------------------------------------------------------------------ what the page shows
@@ -89,11 +120,9 @@ class Number:
     def text(self) -> str:
         return "—" if self.ours is None else f"{self.ours:.1f} %"
 
-    def versus_paper(self) -> str | None:
-        """e.g. '-1.8 vs paper' for st.metric's delta, None without a paper value."""
-        if self.ours is None or self.paper is None:
-            return None
-        return f"{self.ours - self.paper:+.1f} pts vs paper"
+    def paper_text(self) -> str | None:
+        """The paper's value as a labelled reference (never a difference), None without one."""
+        return None if self.paper is None else f"paper (reference): {self.paper:.1f} %"
 
 
 @dataclass(frozen=True)
@@ -169,8 +198,10 @@ def _rows(results: pd.DataFrame, rho: float, model: str | None, split: str) -> p
 
 
 def _number(results, rho, model, split, table, position) -> Number:
-    values = 100 * _rows(results, rho, model, split)["accuracy"].astype(float).dropna()
-    entry = table.get(round(rho, 2), {}).get(model)
+    rows = _rows(results, rho, model, split)
+    values = 100 * rows["accuracy"].astype(float).dropna()
+    world = str(rows["world"].iloc[0]) if len(rows) and "world" in rows else ""
+    entry = table.get(round(rho, 2), {}).get(model) if paper.shows_reference("exp2", world, model) else None
     return Number(ours=float(values.mean()) if len(values) else None,
                   spread=float(values.std(ddof=1)) if len(values) > 1 else (0.0 if len(values) else None),
                   seeds=int(len(values)), paper=None if entry is None else entry[position])
@@ -235,9 +266,17 @@ def _accuracy_reading(results, models) -> str:
         a, b = (_number(results, r, model, "inconsistent", paper.TABLE2, 0).ours for r in (lo, hi))
         if a is not None and b is not None:
             parts.append(f"{label(model)} {a:.1f} → {b:.1f} %")
-    return (f"Inconsistent accuracy from ρ = {lo:g} (no confounding) to ρ = {hi:g} (extreme confounding): "
-            + "; ".join(parts) + f". Chance is {100 * CHANCE:.0f} %; the paper's models fall from 60–64 % "
-            "to 54–55 %.")
+    text = (f"Inconsistent accuracy from ρ = {lo:g} (no confounding) to ρ = {hi:g} (extreme confounding): "
+            + "; ".join(parts) + f". Chance is {100 * CHANCE:.0f} %.")
+    world = str(results["world"].iloc[0]) if len(results) else ""
+    shown = [m for m in models if paper.shows_reference("exp2", world, m)]
+    low, high = (round(r, 2) for r in (min(paper.TABLE2), max(paper.TABLE2)))
+    if shown and lo == low and hi == high:
+        first = [paper.TABLE2[low][m][0] for m in shown]
+        last = [paper.TABLE2[high][m][0] for m in shown]
+        text += (f" For reference ({paper.PROVENANCE['TABLE2']}), the paper's models fall from "
+                 f"{min(first):.1f}–{max(first):.1f} % to {min(last):.1f}–{max(last):.1f} %.")
+    return text
 
 
 def _overfitting(per_model, rho) -> tuple[pd.DataFrame, str]:
@@ -274,8 +313,12 @@ DISCRIMINATOR_MEANING = ("near 50 % means z_hat carries no information about the
 
 
 def _discriminator(results, rho) -> DiscriminatorView | None:
-    train = 100 * _rows(results, rho, "adversarial", "discriminator_train")["accuracy"].astype(float)
-    val = 100 * _rows(results, rho, "adversarial", "discriminator_val")["accuracy"].astype(float)
+    """The adversary's read-out of the first chosen model that has one (rows 'discriminator_*')."""
+    with_readout = variant_order(results[results["split"] == "discriminator_val"]["model"].unique())
+    if not with_readout:
+        return None
+    train = 100 * _rows(results, rho, with_readout[0], "discriminator_train")["accuracy"].astype(float)
+    val = 100 * _rows(results, rho, with_readout[0], "discriminator_val")["accuracy"].astype(float)
     if val.empty:
         return None
     mean, target = float(val.mean()), 100 * rho
@@ -335,25 +378,30 @@ def _latent(sweep: Sweep, rho, models):
 
 
 def _remedy_reading(sweep: Sweep, per_model, rho) -> str | None:
-    """What inverse-propensity weighting bought against Base, and what its weights cost."""
+    """What each weighted variant bought against its unweighted architecture, and what its
+    weights cost (their effective sample size)."""
     views = {view.model: view for view in per_model}
     weights = sweep.details.get("weights")
-    if "reweighted" not in views or weights is None or weights.empty:
+    weighted = [m for m in views if split_variant(m)[1] != "none"]
+    if not weighted or weights is None or weights.empty:
         return None
-    rows = weights[np.isclose(weights["rho"].astype(float), rho) & (weights["model"] == "reweighted")]
-    ess = float(rows["ess_share"].mean()) if len(rows) else float("nan")
-    text = (f"The reweighted model is Base trained with weights 1/P(c | prompt) (cross-fitted), which make "
-            f"the objective look independent of the prompt; at ρ = {rho:g} they keep {100 * ess:.1f}% of the "
-            f"training set's effective size.")
-    re, base = views["reweighted"], views.get("base")
-    if base is not None and None not in (re.inconsistent.ours, base.inconsistent.ours,
-                                         re.consistent.ours, base.consistent.ours):
-        text += (f" Against Base: inconsistent {re.inconsistent.ours - base.inconsistent.ours:+.1f} points, "
-                 f"consistent {re.consistent.ours - base.consistent.ours:+.1f} points (seed spread "
-                 f"± {re.inconsistent.spread or 0:.1f}).")
+    texts = []
+    for model in weighted:
+        rows = weights[np.isclose(weights["rho"].astype(float), rho) & (weights["model"] == model)]
+        ess = float(rows["ess_share"].mean()) if len(rows) else float("nan")
+        text = (f"{label(model)} trains with weights 1/P(c | prompt) (cross-fitted), which make the objective "
+                f"look independent of the prompt; at ρ = {rho:g} they keep {100 * ess:.1f}% of the training "
+                f"set's effective size.")
+        re, plain = views[model], views.get(split_variant(model)[0])
+        if plain is not None and None not in (re.inconsistent.ours, plain.inconsistent.ours,
+                                              re.consistent.ours, plain.consistent.ours):
+            text += (f" Against {plain.label}: inconsistent {re.inconsistent.ours - plain.inconsistent.ours:+.1f} "
+                     f"points, consistent {re.consistent.ours - plain.consistent.ours:+.1f} points (seed spread "
+                     f"± {re.inconsistent.spread or 0:.1f}).")
+        texts.append(text)
     if rho >= 1.0:
-        text += " At ρ = 1 there is no inconsistent pair to up-weight, so the weights cannot help."
-    return text
+        texts.append("At ρ = 1 there is no inconsistent pair to up-weight, so the weights cannot help.")
+    return " ".join(texts)
 
 
 def objectives_view(sweep: Sweep, rho: float, models, lam: float | None = None) -> ObjectivesView:
@@ -379,19 +427,22 @@ def objectives_view(sweep: Sweep, rho: float, models, lam: float | None = None) 
                    for split, table, position in (("inconsistent", paper.TABLE2, 0), ("consistent", paper.TABLE2, 1),
                                                   ("train_inconsistent", paper.TABLE3, 0),
                                                   ("train_consistent", paper.TABLE3, 1))}
-        view = ModelView(model=model, label=label(model), colour=plots.MODEL_COLOURS[model], reading="", **numbers)
+        view = ModelView(model=model, label=label(model), colour=plots.model_colour(model), reading="", **numbers)
         per_model.append(replace(view, reading=_model_reading(view, rho, base)))
     table, overfit_reading = _overfitting(per_model, rho)
     latent_fig, latent_table, latent_reading, latent_seed = _latent(sweep, rho, models)
     download = results.copy()
     if lam is not None:
-        download["adversary_lambda"] = float(lam) if "adversarial" in models else np.nan
+        download["adversary_lambda"] = float(lam) if uses_lambda(models) else np.nan
+    reference = any(view.inconsistent.paper is not None for view in per_model)
     return ObjectivesView(
         rho=rho, models=models, seeds=tuple(int(s) for s in sorted(results["seed"].unique())), lam=lam,
         per_model=tuple(per_model), baselines=base, reading=_gap_reading(per_model, rho),
-        accuracy_figure=plots.exp2_figure(results, rho, models), accuracy_reading=_accuracy_reading(results, models),
-        overfitting_figure=plots.overfitting_figure(results, rho, models), overfitting_table=table,
+        accuracy_figure=plots.exp2_figure(results, rho, models, paper_reference=reference),
+        accuracy_reading=_accuracy_reading(results, models),
+        overfitting_figure=plots.overfitting_figure(results, rho, models, paper_reference=reference),
+        overfitting_table=table,
         overfitting_reading=overfit_reading,
-        discriminator=_discriminator(results, rho) if "adversarial" in models else None,
+        discriminator=_discriminator(results, rho),
         latent_figure=latent_fig, latent_table=latent_table, latent_reading=latent_reading,
         latent_seed=latent_seed, results=download, remedy_reading=_remedy_reading(sweep, per_model, rho))

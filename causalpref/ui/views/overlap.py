@@ -27,11 +27,12 @@ import plotly.graph_objects as go
 from causalpref.eval.diagnostics import (SMD_FLAG, effective_sample_share, importance_weights, reweighting_target_balanced,
                            standardised_mean_differences, unsupported_test_share)
 from causalpref.errors import CausalPrefError
-from causalpref.paper import quadrant_24_mass
+from causalpref.stats import disagreement_mass as quadrant_24_mass
 from causalpref.ui.plots import overlap_figure
 from causalpref.eval.positivity import (THRESHOLD_SHARE, WARN_POORLY_COVERED, WARN_Q24, OverlapSummary,
                           overlap_summary, quadrant_masses)
-from causalpref.draw.correlation import CorrelationSplits, draw_correlation_splits, pearson
+from causalpref.draw.correlation import CorrelationSplits, draw_correlation_splits
+from causalpref.stats import pearson
 from causalpref.data.worlds.objectives import UserObjectivesWorld
 from causalpref.data.worlds.synthetic import SCALES, CorrelatedFactorsWorld
 

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from causalpref.ui.plots import MODEL_COLOURS, MODEL_LABELS, OTHER_COLOUR
+from causalpref.ui.plots import model_colour, model_label
 
 __all__ = ["RelianceView", "reliance_view"]
 
@@ -41,13 +41,13 @@ def reliance_view(sweep, rho: float, models, where: str) -> RelianceView | None:
     shown = [m for m in models if m in mean.columns]
     table = pd.DataFrame({"factor": mean.index})
     for model in shown:
-        table[MODEL_LABELS.get(model, model)] = mean[model].to_numpy().round(2)
+        table[model_label(model)] = mean[model].to_numpy().round(2)
     table["true reward"] = truth.reindex(mean.index).to_numpy().round(2)
 
     fig = go.Figure()
     for model in shown:
-        fig.add_trace(go.Bar(x=list(mean.index), y=mean[model], name=MODEL_LABELS.get(model, model),
-                             marker_color=MODEL_COLOURS.get(model, OTHER_COLOUR)))
+        fig.add_trace(go.Bar(x=list(mean.index), y=mean[model], name=model_label(model),
+                             marker_color=model_colour(model)))
     if truth.notna().any():
         fig.add_trace(go.Scatter(x=list(truth.index), y=truth, mode="markers", name="true reward",
                                  marker=dict(color="black", symbol="diamond", size=10)))
@@ -63,7 +63,7 @@ def _reading(mean: pd.DataFrame, truth: pd.Series, models, where: str) -> str:
         gap = (mean[model] - truth.reindex(mean.index)).abs()
         if gap.notna().any():
             factor = gap.idxmax()
-            parts.append(f"{MODEL_LABELS.get(model, model)} departs most on {factor} "
+            parts.append(f"{model_label(model)} departs most on {factor} "
                          f"({mean.loc[factor, model]:+.2f} vs the true reward's {truth[factor]:+.2f})")
     lead = (f"Correlation of each model's reward margin with each factor difference on {where}, beside the "
             f"true reward's (black). A bar far from its marker is a factor the model rewards more, or less, "

@@ -1,0 +1,60 @@
+"""Adversarial: Multihead plus a discriminator h(z_hat) that predicts c, trained through a
+gradient-reversal layer: h learns to predict c, g learns to make that impossible (min over
+g, f, max over h of L_BTL - lambda * L_BCE). With lambda = 0 it is exactly Multihead."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch.nn import functional as F
+
+from causalpref.models.config import ModelConfig
+from causalpref.models.layers import ReverseGradient, both_sides, head
+from causalpref.models.multihead import MultiheadReward
+from causalpref.validate import finite_number, non_negative_int
+
+
+@dataclass(frozen=True)
+class AdversarialParams:
+    head_hidden: int = 64  # hidden width of each head and of the discriminator; 0 = linear
+    adversary_lambda: float = 1.0  # gradient-reversal strength (paper: 1.0)
+
+    def __post_init__(self):
+        non_negative_int(self.head_hidden, "adversarial head_hidden")
+        finite_number(self.adversary_lambda, "adversary lambda", low=0.0)
+
+
+class AdversarialReward(MultiheadReward):
+    """Multihead + a discriminator that tries to read c from z_hat, through gradient reversal."""
+
+    def __init__(self, d_in: int, config: ModelConfig, params: AdversarialParams, n_objectives: int = 2):
+        # Same draws as Multihead first, so that lambda = 0 reproduces it exactly.
+        super().__init__(d_in, config, params.head_hidden, n_objectives)
+        self.adversary_lambda = float(params.adversary_lambda)
+        self.discriminator = head(config.latent, params.head_hidden)
+
+    def discriminator_logits(self, z):
+        return self.discriminator(z).squeeze(-1)
+
+    def pair_terms(self, emb_a, emb_b, objective):
+        n = emb_a.shape[-2]
+        both = both_sides(objective)
+        z = self.encoder(torch.cat([emb_a, emb_b], dim=-2))
+        reward = self.rewards_from_latent(z, both)  # as Multihead computes it: lambda = 0 matches
+        # BCE on both responses of each pair, as in the paper (one mean per model).
+        logits = self.discriminator_logits(ReverseGradient.apply(z, self.adversary_lambda))
+        adversary_loss = F.binary_cross_entropy_with_logits(logits, both.to(z.dtype), reduction="none").mean(-1)
+        return reward[..., :n] - reward[..., n:], adversary_loss
+
+
+@torch.no_grad()
+def discriminator_accuracy(model: AdversarialReward, emb_a, emb_b, objective) -> float:
+    """How well the adversary reads the objective c from z_hat, over both responses."""
+    model.eval()
+    hits = [(model.discriminator_logits(model.latent(emb)) > 0).long() == objective for emb in (emb_a, emb_b)]
+    return float(torch.cat(hits).float().mean())
+
+
+def build_adversarial(d_in: int, config: ModelConfig, params: AdversarialParams, uses_objective: bool):
+    return AdversarialReward(d_in, config, params)
