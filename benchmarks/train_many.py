@@ -59,8 +59,9 @@ def _timed_trainers(experiments):
 
 def worker_interactive(mode: str, device: str) -> dict:
     import torch
-    from causalpref import experiments
-    spec = replace(experiments.Exp1Spec(), rhos=experiments.INTERACTIVE_RHOS, device=device)
+    from causalpref.run import sweep as experiments
+    from causalpref.run.specs import INTERACTIVE_RHOS, Exp1Spec
+    spec = replace(Exp1Spec(), rhos=INTERACTIVE_RHOS, device=device)
     spent = _timed_trainers(experiments)
     runs = []
     for _ in range(2):   # the first run in a process also pays one-time imports and warm-up
@@ -127,10 +128,10 @@ def worker_matmul_peak(device: str) -> dict:
 
 
 def worker_cache_load() -> dict:
-    from causalpref import experiments
     from causalpref.run.cache import ResultCache
     from causalpref.run.cached import run_cached
-    spec = replace(experiments.Exp1Spec(), rhos=experiments.INTERACTIVE_RHOS, device="cpu")
+    from causalpref.run.specs import INTERACTIVE_RHOS, Exp1Spec
+    spec = replace(Exp1Spec(), rhos=INTERACTIVE_RHOS, device="cpu")
     cache = ResultCache(tempfile.mkdtemp(prefix="bench-cache-"))
     run_cached("exp1", spec, cache)
     started = time.perf_counter()

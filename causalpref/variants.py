@@ -27,7 +27,7 @@ def is_weighted(name: str) -> bool:
 def variant_label(name: str) -> str:
     model, weighting_name = split_variant(name)
     label = architecture(model).label
-    return label if weighting_name == NONE else f"{label} + {weighting(weighting_name).label}"
+    return label if weighting_name == NONE else f"{label} ({weighting(weighting_name).label})"
 
 
 def variant_short(name: str) -> str:

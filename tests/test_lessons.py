@@ -132,7 +132,7 @@ def test_lesson5_reads_every_architecture_and_the_rho1_limit(tiny):
     lesson = by_number(5)
     shown = lx.reveal(lesson, sweeps(lesson), "none")
     table = shown.tables[0][1]
-    assert list(table["model"]) == ["Base", "Multihead", "Adversarial", "Base + inverse propensity"]
+    assert list(table["model"]) == ["Base", "Multihead", "Adversarial", "Base (IPW)"]
     assert {"inconsistent % at ρ = 0.5", "inconsistent % at ρ = 0.9", "inconsistent % at ρ = 1"} <= set(table)
     numbers = shown.outcome.numbers
     best = max(numbers[f"{m}_top"] for m in compute.REMEDIES_MODELS)

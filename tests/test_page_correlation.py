@@ -28,7 +28,7 @@ def test_renders_trains_once_and_shows_numbers_with_baselines(app):
     assert not at.exception and not at.error
     assert 50 < metric(at, "ID accuracy") < 100
     captions = " ".join(c.value for c in at.caption)
-    assert "chance 50%" in captions and "paper: 69.3%" in captions
+    assert "chance 50%" in captions and "paper (reference): 69.3%" in captions
     assert len(at.get("plotly_chart")) == 4
     assert "Base departs most on" in captions and "true reward" in captions     # spurious-reliance bars
 
@@ -40,7 +40,7 @@ def test_ood_accuracy_falls_as_rho_rises_and_the_slider_reruns(app):
     assert not at.exception and not at.error
     ood_at_high = metric(at, "OOD accuracy")
     assert ood_at_high < ood_at_zero - 5
-    assert "paper: 57.8%" in " ".join(c.value for c in at.caption)
+    assert "paper (reference): 57.8%" in " ".join(c.value for c in at.caption)
     assert float(next(m.value for m in at.metric if m.label.startswith("Implied"))) > 0.3
 
 

@@ -169,7 +169,7 @@ def test_lesson2_link_opens_latent_overlap_with_continuous_factors():
     assert at.select_slider(key="rho").value == 0.9
 
 
-@pytest.mark.parametrize("number, models", [(4, ["base"]), (5, ["base", "multihead", "adversarial", "reweighted"])])
+@pytest.mark.parametrize("number, models", [(4, ["base"]), (5, ["base", "multihead", "adversarial", "base+ipw"])])
 def test_objective_lessons_link_to_user_objectives_on_the_same_sweeps(number, models):
     at = open_page(LESSONS, lesson=str(number))
     predict_and_reveal(at, lesson(number))

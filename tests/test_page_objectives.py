@@ -41,13 +41,14 @@ def private_cache(shared_cache):
 def trainings(monkeypatch):
     """Counts the Experiment-2 sweeps actually trained (not loaded from the cache)."""
     calls = []
-    real = runs.RUNNERS["exp2"]
+    real = runs.run_sweep
 
     def counting(spec, progress=None):
-        calls.append(spec)
+        if spec.kind == "exp2":
+            calls.append(spec)
         return real(spec, progress=progress)
 
-    monkeypatch.setitem(runs.RUNNERS, "exp2", counting)
+    monkeypatch.setattr(runs, "run_sweep", counting)
     return calls
 
 

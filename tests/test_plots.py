@@ -206,7 +206,7 @@ def test_overfitting_figure_has_bars_per_model_and_the_papers_tables():
 def test_a_weighted_variant_gets_its_own_label_and_colour():
     frame = _results(["base", "base+ipw"], EXP2_SPLITS, [0.5, 0.9])
     bars = [t for t in overfitting_figure(frame, 0.9).data if t.type == "bar"]
-    assert [b.name for b in bars] == ["Base", "Base + inverse propensity"]
+    assert [b.name for b in bars] == ["Base", "Base (IPW)"]
     assert bars[0].marker.color == architecture("base").colour != bars[1].marker.color
 
 

@@ -36,7 +36,7 @@ class Weights:
 @dataclass(frozen=True)
 class Weighting:
     name: str
-    label: str  # appended to the architecture's label: "Base + balanced quadrants"
+    label: str  # appended to the architecture's label in brackets: "Base (IPW)"
     experiments: tuple[str, ...]  # the experiments whose pairs carry what it needs
     weigh: Callable[[PairSet, int], Weights] | None  # (training pairs, seed) -> weights; None: unweighted
     colour: str = "#7f7f7f"  # mixed into the architecture's colour for weighted variants
@@ -92,7 +92,7 @@ def inverse_propensity(train: PairSet, seed: int) -> Weights:
 
 
 register(Weighting(NONE, "", ("exp1", "exp2"), None, description="every pair counts once"))
-register(Weighting("balanced", "balanced quadrants", ("exp1",), balanced_quadrants, colour="#9467bd",
+register(Weighting("balanced", "balanced", ("exp1",), balanced_quadrants, colour="#9467bd",
                    description="the four quadrants of (d1, d2) get equal mass, as at rho = 0"))
-register(Weighting("ipw", "inverse propensity", ("exp2",), inverse_propensity, colour="#9467bd",
+register(Weighting("ipw", "IPW", ("exp2",), inverse_propensity, colour="#9467bd",
                    description="1 / P(c | prompt), cross-fitted, so that the objective looks randomised"))
