@@ -90,7 +90,7 @@ def non_negative_int(value, name: str) -> int:
 def seed(value, name: str = "seed") -> int:
     """A random seed: a whole number >= 0 (numpy's SeedSequence takes no negative entropy)."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-        raise CausalPrefError(f"{name} must be a whole number >= 0, got {value!r}")
+        raise CausalPrefError(f"{name} must be a non-negative integer, got {value!r}")
     return int(value)
 
 

@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 
 import causalpref.run.cache as cache_module
-from causalpref.run.cache import (CacheInfo, ResultCache, _hash_sources, code_version, default_cache_root,
-                              format_info, spec_key)
+from causalpref.run.cache import (CacheInfo, ResultCache, _hash_sources, canonical_spec, code_version,
+                                  default_cache_root, format_info, spec_key)
 from causalpref.errors import CausalPrefError
 
 # No module-level import of the experiments (and so of torch): the spawned writer processes of
@@ -29,6 +29,22 @@ RESULT_COLUMNS = ["experiment", "world", "model", "rho", "seed", "split", "accur
                   "rho_achieved", "margin", "oracle_accuracy", "spurious_accuracy", "chance",
                   "best_epoch"]
 
+
+
+def get_or_compute(cache, kind, spec, compute):
+    """(frame, was_cached): what run_cached does for a sweep's tables, for one table."""
+    if not cache.enabled:
+        return compute(), False
+    key = spec_key(kind, spec)
+    frame = cache.load(key)
+    if frame is not None:
+        return frame, True
+    frame = compute()
+    try:
+        cache.store(key, frame, {"kind": kind, "spec": canonical_spec(spec)})
+    except (OSError, CausalPrefError) as exc:
+        warnings.warn(f"result cache: could not store the {kind} result: {exc}", stacklevel=2)
+    return frame, False
 
 def result_table(n: int = 40, seed: int = 0) -> pd.DataFrame:
     """A frame shaped like the experiments' tidy tables: str, float (with NaN) and int columns."""
@@ -137,10 +153,10 @@ def test_same_spec_same_key_and_every_change_moves_it():
 
 def test_keys_are_the_same_in_a_fresh_interpreter():
     from causalpref.run.specs import Exp1Spec, Exp2Spec
-    code = ("import json; from causalpref.run.cache import spec_key, CODE_VERSION; "
+    code = ("import json; from causalpref.run.cache import spec_key, code_version; "
             "from causalpref.run.specs import Exp1Spec, Exp2Spec; "
             "print(json.dumps([spec_key('exp1', Exp1Spec(rhos=(0.0, 0.3)), salt='s'), "
-            "spec_key('exp2', Exp2Spec(), salt='s'), spec_key('exp2', Exp2Spec()), CODE_VERSION]))")
+            "spec_key('exp2', Exp2Spec(), salt='s'), spec_key('exp2', Exp2Spec()), code_version()]))")
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True,
                          check=True, timeout=60)
@@ -190,7 +206,7 @@ def test_code_version_hashes_every_python_file(tmp_path):
     assert _hash_sources(pkg) == first
     (pkg / "sub" / "b.py").write_text("y = 3\n")
     assert _hash_sources(pkg) != first
-    assert cache_module.CODE_VERSION == code_version() and len(code_version()) == 64
+    assert len(code_version()) == 64
 
 
 # ---------------------------------------------------------------- get_or_compute
@@ -206,12 +222,12 @@ def test_get_or_compute_computes_once_then_hits(tmp_path):
     cache = ResultCache(tmp_path / "root")
     assert not (tmp_path / "root").exists()                   # created on first write only
     spec = Exp1Spec(rhos=(0.0, 0.9))
-    frame, hit = cache.get_or_compute("exp1", spec, compute)
+    frame, hit = get_or_compute(cache, "exp1", spec, compute)
     assert (hit, len(calls)) == (False, 1)
-    again, hit = cache.get_or_compute("exp1", spec, compute)
+    again, hit = get_or_compute(cache, "exp1", spec, compute)
     assert (hit, len(calls)) == (True, 1)
     pd.testing.assert_frame_equal(again, frame)
-    _, hit = ResultCache(tmp_path / "root").get_or_compute("exp1", Exp1Spec(rhos=(0.0, 0.6)), compute)
+    _, hit = get_or_compute(ResultCache(tmp_path / "root"), "exp1", Exp1Spec(rhos=(0.0, 0.6)), compute)
     assert (hit, len(calls)) == (False, 2)
     assert cache.info().by_kind == {"exp1": 2}
 
@@ -239,7 +255,7 @@ def test_disabled_cache_always_computes_and_writes_nothing(tmp_path):
     calls = []
     cache = ResultCache(tmp_path / "root", enabled=False)
     for _ in range(2):
-        _, hit = cache.get_or_compute("exp1", {"rhos": [0.0]}, lambda: calls.append(1) or result_table(5))
+        _, hit = get_or_compute(cache, "exp1", {"rhos": [0.0]}, lambda: calls.append(1) or result_table(5))
         assert not hit
     assert len(calls) == 2
     assert not (tmp_path / "root").exists()
@@ -317,16 +333,16 @@ def test_a_bad_entry_is_warned_about_removed_and_recomputed(tmp_path, damage):
         calls.append(1)
         return result_table(200)
 
-    cache.get_or_compute("exp2", spec, compute)
+    get_or_compute(cache, "exp2", spec, compute)
     path = cache.path_for(spec_key("exp2", spec))
     damage(path)
     with pytest.warns(UserWarning, match=f"{path.name}.*recomputing"):
-        frame, hit = cache.get_or_compute("exp2", spec, compute)
+        frame, hit = get_or_compute(cache, "exp2", spec, compute)
     assert (hit, len(calls)) == (False, 2)
     pd.testing.assert_frame_equal(frame, result_table(200))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        again, hit = cache.get_or_compute("exp2", spec, compute)   # the rewritten entry is good
+        again, hit = get_or_compute(cache, "exp2", spec, compute)   # the rewritten entry is good
     assert (hit, len(calls)) == (True, 2)
 
 
@@ -384,7 +400,7 @@ def test_a_failed_write_leaves_no_temporary_file(tmp_path, monkeypatch):
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
     # get_or_compute still hands back what it computed
     with pytest.warns(UserWarning, match="could not store"):
-        frame, hit = cache.get_or_compute("x", {"a": 1}, lambda: result_table(20))
+        frame, hit = get_or_compute(cache, "x", {"a": 1}, lambda: result_table(20))
     assert not hit and len(frame) == 20
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
 
@@ -434,10 +450,10 @@ def test_concurrent_writers_never_leave_a_corrupt_entry(tmp_path):
 def test_info_counts_and_clear_leaves_other_content(tmp_path, monkeypatch):
     cache = ResultCache(tmp_path)
     for i in range(3):
-        cache.get_or_compute("exp1", {"i": i}, lambda: result_table(10))
-    cache.get_or_compute("exp2", {"i": 0}, lambda: result_table(10))
+        get_or_compute(cache, "exp1", {"i": i}, lambda: result_table(10))
+    get_or_compute(cache, "exp2", {"i": 0}, lambda: result_table(10))
     monkeypatch.setattr(cache_module, "_code_version", "older code")
-    cache.get_or_compute("exp2", {"i": 1}, lambda: result_table(10))
+    get_or_compute(cache, "exp2", {"i": 1}, lambda: result_table(10))
     monkeypatch.undo()
     (cache.results_dir / "ab").mkdir(exist_ok=True)
     (cache.results_dir / "ab" / f".{'ab' * 32}.x1.tmp").write_bytes(b"half")     # a writer's leftover

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from causalpref.data.embed import (Encoder, check_model_dir, default_model_dir, file_sha256, is_decoder_config,
-                              text_key, tqdm_progress)
+                              text_key)
 from causalpref.data.embed_cache import EmbeddingCache, embed_with_cache
 from causalpref.errors import CausalPrefError
 
@@ -221,12 +221,6 @@ def test_fingerprint_is_the_weights_and_settings(minilm, tmp_path):
     assert len(minilm.fingerprint) == 64 and minilm.fingerprint == Encoder(batch_size=7).fingerprint
     assert Encoder(max_length=128).fingerprint != minilm.fingerprint
     assert text_key("a\n\nb") == hashlib.sha256(b"a\n\nb").hexdigest()
-
-
-def test_tqdm_progress_callback():
-    progress = tqdm_progress(4, desc="embedding")
-    for done in (2, 4):
-        progress(done, 4)
 
 
 # ---------------------------------------------------------------- the embedding cache

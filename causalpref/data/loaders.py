@@ -74,6 +74,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
+from causalpref import validate
 from causalpref.errors import CausalPrefError
 
 __all__ = [
@@ -640,9 +641,7 @@ def _rng_for(seed: int, key: str) -> np.random.Generator:
 
 
 def _check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise CausalPrefError(f"seed must be a non-negative integer, got {seed!r}")
-    return int(seed)
+    return validate.seed(seed)
 
 
 def _group_ids(keys: Sequence[Any]) -> np.ndarray:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from causalpref import validate
 from causalpref.errors import CausalPrefError
 
 OBJECTIVES = (0, 1)
@@ -76,8 +77,7 @@ def feasible_consistency_range(prompt_type, objective, n: int, available=None) -
 def sample_with_consistency(prompt_type, objective, n: int, rho: float, seed, available=None) -> ConsistencyDraw:
     """n pairs, equal per objective, with P(t = c) = rho to the nearest pair."""
     t, c = _check_pool(prompt_type, objective)
-    if not (isinstance(rho, (int, float)) and np.isfinite(rho) and 0.0 <= rho <= 1.0):
-        raise CausalPrefError(f"consistency rate rho must be a number in [0, 1], got {rho!r}")
+    rho = validate.consistency_rate(rho, "consistency rate rho")
     if not isinstance(n, (int, np.integer)) or n < 2:
         raise CausalPrefError(f"n must be an integer >= 2 (one pair per objective at least), got {n!r}")
     free = np.ones(t.size, bool) if available is None else np.asarray(available, bool).copy()

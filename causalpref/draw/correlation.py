@@ -65,6 +65,7 @@ from typing import Mapping
 
 import numpy as np
 
+from causalpref import validate
 from causalpref.errors import CausalPrefError
 from causalpref.stats import pearson
 
@@ -253,10 +254,7 @@ def _check_n(n, n_available):
 
 
 def _check_rho(rho):
-    if (not isinstance(rho, numbers.Real) or isinstance(rho, (bool, np.bool_))
-            or not math.isfinite(float(rho)) or not -1.0 <= float(rho) <= 1.0):
-        raise CausalPrefError(f"target_rho must be a number in [-1, 1], got {rho!r}")
-    return float(rho)
+    return validate.correlation(rho, "target_rho")
 
 
 def _check_tol(tol):

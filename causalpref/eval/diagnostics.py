@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from causalpref.validate import finite_matrix, finite_vector
+from causalpref import validate
 from causalpref.errors import CausalPrefError
 from causalpref.eval.positivity import as_diffs, grid_cell, grid_edges, is_discrete, overlap_summary, quadrant_masses
 from causalpref.stats import pearson
@@ -58,9 +59,7 @@ def _check_bins(bins) -> None:
 
 
 def _check_seed(seed) -> int:
-    if (not isinstance(seed, numbers.Integral) or isinstance(seed, (bool, np.bool_)) or seed < 0):
-        raise CausalPrefError(f"seed must be a non-negative integer, got {seed!r}")
-    return int(seed)
+    return validate.seed(seed)
 
 
 # --------------------------------------------------------------------------- importance weights

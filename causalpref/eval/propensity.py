@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from causalpref.validate import finite_matrix, vector
+from causalpref.eval.diagnostics import effective_sample_size
 from causalpref.errors import CausalPrefError
 
 __all__ = ["AUTO_L2", "PropensityOverlap", "QUANTILES", "WARN_OUTSIDE_SHARE", "clip_weights", "cross_fitted_propensity",
@@ -307,7 +308,7 @@ def inverse_propensity_weights(p, c) -> tuple[np.ndarray, float]:
     weights = raw / raw.mean()
     if not np.all(np.isfinite(weights)):
         raise CausalPrefError("inverse-propensity weights overflow when normalised: propensities are too extreme")
-    ess = float(weights.sum() ** 2 / np.sum(weights ** 2))
+    ess = effective_sample_size(weights)
     return weights, ess
 
 

@@ -1,7 +1,7 @@
 """A content-addressed cache of result tables, so a sweep computed once loads instantly.
 
 Key: sha256 of a canonical JSON of (kind, the spec as `dataclasses.asdict`, a code-version
-salt). The salt, `CODE_VERSION`, hashes every `*.py` file of this package, so any change
+salt). The salt, `code_version()`, hashes every `*.py` file of this package, so any change
 to the code makes old entries unreachable (`cache clear` removes them).
 
 Entry: one file `<root>/results/<key[:2]>/<key>.npz` written by `np.savez` and read back
@@ -83,12 +83,6 @@ def code_version() -> str:
     return _code_version
 
 
-def __getattr__(name: str):
-    if name == "CODE_VERSION":      # lazy module attribute: computed on first use
-        return code_version()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 def _jsonable(value: Any, where: str) -> Any:
     """`value` as plain JSON types (tuples -> lists); CausalPrefError naming the field otherwise."""
     if value is None or isinstance(value, (bool, str, int, float)):
@@ -117,7 +111,7 @@ def canonical_spec(spec: Any) -> Any:
 
 
 def spec_key(kind: str, spec: Any, salt: str | None = None) -> str:
-    """sha256 hex of the canonical JSON of (kind, spec, salt); salt defaults to CODE_VERSION.
+    """sha256 hex of the canonical JSON of (kind, spec, salt); salt defaults to code_version().
 
     Floats are written with repr, so 0.3 and 0.30000000000000004 give different keys (and so
     do 1 and 1.0)."""
@@ -342,22 +336,6 @@ class ResultCache:
         write_atomic(path, lambda handle: np.savez(handle, allow_pickle=False, **arrays))
         fsync_dir(path.parent)
         return path
-
-    def get_or_compute(self, kind: str, spec: Any,
-                       compute: Callable[[], pd.DataFrame]) -> tuple[pd.DataFrame, bool]:
-        """(frame, was_cached). A result that cannot be written is returned all the same, with a warning."""
-        if not self.enabled:
-            return compute(), False
-        key = spec_key(kind, spec)
-        frame = self.load(key)
-        if frame is not None:
-            return frame, True
-        frame = compute()
-        try:
-            self.store(key, frame, {"kind": kind, "spec": canonical_spec(spec)})
-        except (OSError, CausalPrefError) as exc:
-            warnings.warn(f"result cache: could not store the {kind} result: {exc}", stacklevel=2)
-        return frame, False
 
     def _files(self, pattern: str) -> list[Path]:
         return sorted(self.results_dir.glob(f"*/{pattern}")) if self.results_dir.is_dir() else []

@@ -18,6 +18,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from causalpref.draw.consistency import draw_objective_splits
+from causalpref import validate
 from causalpref.errors import CausalPrefError
 from causalpref.run.specs import Exp2Spec
 from causalpref.draw.splits import cell_seed
@@ -90,8 +91,7 @@ def _pct(x: float | None) -> str:
 
 def objective_overlap_view(spec: Exp2Spec, rho: float, epsilon: float = EPSILON) -> ObjectiveOverlapView:
     """How well the prompt predicts the objective in the training set `spec` draws at `rho`."""
-    if isinstance(rho, bool) or not isinstance(rho, (int, float)) or not 0.5 <= float(rho) <= 1:
-        raise CausalPrefError(f"ρ must be a number in [0.5, 1], got {rho!r}")
+    rho = validate.consistency_rate(rho, "ρ", low=0.5)
     rho = float(rho)
     draw = _draw(spec.world, spec.sizes, rho, float(epsilon))
     base = _draw(spec.world, spec.sizes, NO_CONFOUNDING, float(epsilon))

@@ -26,6 +26,7 @@ import plotly.graph_objects as go
 
 from causalpref.eval.diagnostics import (SMD_FLAG, effective_sample_share, importance_weights, reweighting_target_balanced,
                            standardised_mean_differences, unsupported_test_share)
+from causalpref import validate
 from causalpref.errors import CausalPrefError
 from causalpref.stats import disagreement_mass as quadrant_24_mass
 from causalpref.ui.plots import overlap_figure
@@ -111,16 +112,11 @@ def _check_scale(world: str, scale) -> str | None:
 
 
 def _check_rho(rho) -> float:
-    if (not isinstance(rho, numbers.Real) or isinstance(rho, (bool, np.bool_))
-            or not math.isfinite(float(rho)) or not -1.0 <= float(rho) <= 1.0):
-        raise CausalPrefError(f"ρ must be a number between -1 and 1, got {rho!r}")
-    return float(rho)
+    return validate.correlation(rho, "ρ")
 
 
 def _check_seed(seed) -> int:
-    if not isinstance(seed, numbers.Integral) or isinstance(seed, (bool, np.bool_)) or seed < 0:
-        raise CausalPrefError(f"the seed must be a whole number ≥ 0, got {seed!r}")
-    return int(seed)
+    return validate.seed(seed, "the seed")
 
 
 def _check_sizes(sizes) -> tuple[tuple[str, int], ...]:
