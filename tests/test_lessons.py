@@ -66,7 +66,7 @@ def test_the_five_lessons_load_in_order_with_predictions_and_links():
         assert all(link.page in pages and link.file == pages[link.page] for link in lesson.links)
         assert "{" not in lesson.text("Intro") and "{" not in lesson.text("Question")
     assert book[2].links[0].url == "Correlation_shift?rho=0.9&scale=likert"
-    assert book[4].links[0].params["arch"] == ["Base", "Multihead", "Adversarial", "Reweighted"]
+    assert book[4].links[0].params["arch"] == ["Base", "Multihead", "Adversarial", "Base (IPW)"]
 
 
 def test_questions_reveal_nothing_before_the_engine_runs():

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from causalpref.ui.format import percent
 from causalpref.eval.analytic import quadrant_24_mass
 from causalpref.errors import CausalPrefError
 from causalpref.run.specs import INTERACTIVE_RHOS
@@ -118,9 +119,9 @@ def _whole(low: int, high: int) -> Callable[[str], int]:
 
 # --------------------------------------------------------------------------- formatting
 
-def _pct(value: float) -> str:
+def _in_percent(value: float | None) -> str:
     """An accuracy or share already in percent, as the pages print it."""
-    return "—" if value is None or not math.isfinite(value) else f"{value:.1f}%"
+    return percent(value, scale=1)
 
 
 def _points(value: float) -> str:
@@ -160,10 +161,10 @@ def _run_pairs(s: dict, sweeps: list[Sweep]) -> Outcome:
     oracle_id = float(view.baselines.set_index("split").loc["ID", "true reward (oracle) %"])
     n_train = page_spec(s["scale"]).sizes.train
     return Outcome(
-        text={"p_a": _pct(100 * math.exp(-loss_a)), "p_b": _pct(100 * math.exp(-loss_b)),
+        text={"p_a": _in_percent(100 * math.exp(-loss_a)), "p_b": _in_percent(100 * math.exp(-loss_b)),
               "loss_a": f"{loss_a:.4f}", "loss_b": f"{loss_b:.4f}",
               "high_b": f"{high + shift:g}", "low_b": f"{low + shift:g}",
-              "id": _pct(view.id.value), "oracle_id": _pct(oracle_id), "chance": _pct(100 * CHANCE),
+              "id": _in_percent(view.id.value), "oracle_id": _in_percent(oracle_id), "chance": _in_percent(100 * CHANCE),
               "a_hat": f"{view.a_hat:.2f}", "a": f"{world.a:g}", "n_train": f"{n_train:,}"},
         numbers={"id": view.id.value, "a_hat": view.a_hat},
         choices={"verdict": verdict},
@@ -203,12 +204,12 @@ def _run_overlap(s: dict, sweeps: list[Sweep]) -> Outcome:
     summary, baseline = view.summary, view.baseline
     q24 = 100 * summary.q24_train
     return Outcome(
-        text={"q24": _pct(q24), "q24_formula": _pct(100 * summary.q24_gaussian),     # at the achieved ρ
-              "q24_zero": _pct(100 * baseline.q24_train), "achieved_rho": f"{view.achieved_rho:.3f}",
+        text={"q24": _in_percent(q24), "q24_formula": _in_percent(100 * summary.q24_gaussian),     # at the achieved ρ
+              "q24_zero": _in_percent(100 * baseline.q24_train), "achieved_rho": f"{view.achieved_rho:.3f}",
               "n_train": f"{summary.n_train:,}", "n_disagree": f"{round(summary.q24_train * summary.n_train):,}",
               "n_test": f"{summary.n_test:,}",
-              "poor": _pct(100 * summary.poorly_covered_share),
-              "poor_zero": _pct(100 * baseline.poorly_covered_share),
+              "poor": _in_percent(100 * summary.poorly_covered_share),
+              "poor_zero": _in_percent(100 * baseline.poorly_covered_share),
               "factor_a": first.replace("_", " "), "factor_b": second.replace("_", " ")},
         numbers={"q24": q24, "poor": 100 * summary.poorly_covered_share},
         figures={"overlap": view.figure},
@@ -247,13 +248,13 @@ def _run_correlation(s: dict, sweeps: list[Sweep]) -> Outcome:
     std_high, spread = _spread_std(rho, world.a, s["n"], s["repeats"], s["seed"])
     std_low, _ = _spread_std(low, world.a, s["n"], s["repeats"], s["seed"])
     return Outcome(
-        text={"ood": _pct(high_view.ood.value), "id": _pct(high_view.id.value),
-              "ood_low": _pct(low_view.ood.value), "id_low": _pct(low_view.id.value),
+        text={"ood": _in_percent(high_view.ood.value), "id": _in_percent(high_view.id.value),
+              "ood_low": _in_percent(low_view.ood.value), "id_low": _in_percent(low_view.id.value),
               "gap": _points(high_view.gap), "gap_low": _points(low_view.gap),
               "drop": _points(low_view.ood.value - high_view.ood.value),
               "a_hat": f"{high_view.a_hat:.2f}", "a_hat_low": f"{low_view.a_hat:.2f}", "a": f"{world.a:g}",
-              "spurious": _pct(spurious), "chance": _pct(100 * CHANCE),
-              "q24": _pct(100 * quadrant_24_mass(rho)), "q24_low": _pct(100 * quadrant_24_mass(low)),
+              "spurious": _in_percent(spurious), "chance": _in_percent(100 * CHANCE),
+              "q24": _in_percent(100 * quadrant_24_mass(rho)), "q24_low": _in_percent(100 * quadrant_24_mass(low)),
               "std": f"{std_high:.3f}", "std_low": f"{std_low:.3f}",
               "n_q24": f"{s['n'] * quadrant_24_mass(rho):.0f}", "n_q24_low": f"{s['n'] * quadrant_24_mass(low):.0f}"},
         numbers={"ood": high_view.ood.value, "id": high_view.id.value, "gap": high_view.gap,
@@ -297,13 +298,13 @@ def _run_objectives(s: dict, sweeps: list[Sweep]) -> Outcome:
         views[suffix] = view
         numbers_ = view.model(model)
         inc, con = numbers_.inconsistent.ours, numbers_.consistent.ours
-        text[f"inc{suffix}"], text[f"con{suffix}"] = _pct(inc), _pct(con)
+        text[f"inc{suffix}"], text[f"con{suffix}"] = _in_percent(inc), _in_percent(con)
         text[f"gap{suffix}"] = _signed_points(con - inc)
         numbers[f"inc{suffix}"], numbers[f"con{suffix}"] = inc, con
     base = views[""].baselines
-    text.update({"model": ov.label(model), "chance": _pct(base.chance),
-                 "prompt_type_inc": _pct(base.prompt_type_inconsistent),
-                 "prompt_type_con": _pct(base.prompt_type_consistent)})
+    text.update({"model": ov.label(model), "chance": _in_percent(base.chance),
+                 "prompt_type_inc": _in_percent(base.prompt_type_inconsistent),
+                 "prompt_type_con": _in_percent(base.prompt_type_consistent)})
     return Outcome(text=text, numbers=numbers,
                    choices={"worse": _which_worse(numbers["inc"], numbers["con"])},
                    figures={"accuracy": views[""].accuracy_figure, "overfitting": views[""].overfitting_figure})
@@ -357,17 +358,17 @@ def _run_remedies(s: dict, sweeps: list[Sweep]) -> Outcome:
         row = {"model": ov.label(variant)}
         for suffix, r in (("_low", low), ("", rho), ("_top", top)):
             value = _inconsistent(merged, r, variant)
-            text[f"{model}{suffix}"], numbers[f"{model}{suffix}"] = _pct(value), value
+            text[f"{model}{suffix}"], numbers[f"{model}{suffix}"] = _in_percent(value), value
             row[f"inconsistent % at ρ = {r:g}"] = round(value, 1)
         rows.append(row)
     weights = merged.details.get("weights")
     for suffix, r in (("", rho), ("_top", top)):
         share = (np.nan if weights is None else
                  float(weights[np.isclose(weights["rho"].astype(float), r)]["ess_share"].mean()))
-        text[f"ess{suffix}"] = _pct(100 * share)
+        text[f"ess{suffix}"] = _in_percent(100 * share)
     best = max(REMEDIES_MODELS, key=lambda m: numbers[f"{m}_top"])
     rescuer = best if numbers[f"{best}_top"] - 100 * CHANCE >= ov.CLOSE_POINTS else "none"
-    text.update({"chance": _pct(100 * CHANCE), "best_top": ov.label(_COMPARED[best]),
+    text.update({"chance": _in_percent(100 * CHANCE), "best_top": ov.label(_COMPARED[best]),
                  "best_top_value": text[f"{best}_top"]})
     view = ov.objectives_view(merged, top, tuple(_COMPARED.values()), lam=s["lam"])
     return Outcome(text=text, numbers=numbers, choices={"rescuer": rescuer},

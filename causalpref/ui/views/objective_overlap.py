@@ -17,6 +17,7 @@ from functools import lru_cache
 import numpy as np
 import plotly.graph_objects as go
 
+from causalpref.ui.format import percent
 from causalpref.draw.consistency import draw_objective_splits
 from causalpref import validate
 from causalpref.errors import CausalPrefError
@@ -86,7 +87,7 @@ def _figure(draw: _Draw, rho: float, epsilon: float) -> go.Figure:
 
 
 def _pct(x: float | None) -> str:
-    return "undefined" if x is None else f"{100 * x:.1f}%"
+    return percent(x, missing="undefined")
 
 
 def objective_overlap_view(spec: Exp2Spec, rho: float, epsilon: float = EPSILON) -> ObjectiveOverlapView:

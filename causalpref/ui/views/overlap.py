@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from causalpref.ui.format import percent
 from causalpref.eval.diagnostics import (SMD_FLAG, effective_sample_share, importance_weights, reweighting_target_balanced,
                            standardised_mean_differences, unsupported_test_share)
 from causalpref import validate
@@ -198,17 +199,17 @@ def _reweighting_metrics(now: tuple[float, float, float], at_zero: tuple[float, 
     ess, unsupported, balanced = now
     ess0, unsupported0, balanced0 = at_zero
     return (
-        Metric("Effective training pairs for the OOD test", _pct(ess), ess,
+        Metric("Effective training pairs for the OOD test", percent(ess), ess,
                f"Reweighting the {n_train:,} training pairs to look like the OOD test pairs leaves them worth "
                f"{ess * n_train:,.0f} equally weighted pairs (Kish ESS); at ρ = 0 the same draw keeps "
-               f"{_pct(ess0)} (at most 50%: OOD pairs lie in quadrants 2/4 only, so pairs in 1/3 get weight 0). "
+               f"{percent(ess0)} (at most 50%: OOD pairs lie in quadrants 2/4 only, so pairs in 1/3 get weight 0). "
                f"Below 10% the reweighted estimate rests on a handful of pairs."),
-        Metric("OOD test pairs no reweighting reaches", _pct(unsupported), unsupported,
+        Metric("OOD test pairs no reweighting reaches", percent(unsupported), unsupported,
                f"Share of OOD test pairs in histogram cells with no training pair at all; at ρ = 0: "
-               f"{_pct(unsupported0)}. Weights cannot create data that is not there."),
-        Metric("Data kept by balancing the quadrants", _pct(balanced), balanced,
+               f"{percent(unsupported0)}. Weights cannot create data that is not there."),
+        Metric("Data kept by balancing the quadrants", percent(balanced), balanced,
                f"The 'reweighted' remedy gives the four quadrants equal weight; its ESS share is what it "
-               f"costs (100% would mean nothing; the same draw at ρ = 0 keeps {_pct(balanced0)})."),
+               f"costs (100% would mean nothing; the same draw at ρ = 0 keeps {percent(balanced0)})."),
     )
 
 
@@ -227,10 +228,6 @@ def _balance_table(names: tuple[str, ...], diffs: np.ndarray, factor_a: str, fac
 
 
 # --------------------------------------------------------------------------- the view
-
-def _pct(x: float) -> str:
-    return f"{100 * x:.1f}%"
-
 
 def _gaussian_quadrants(rho: float) -> dict[str, float]:
     q24 = quadrant_24_mass(rho)
@@ -294,28 +291,28 @@ def overlap_view(world: str, scale: str | None, factor_a: str, factor_b: str, rh
     ]
     if discrete:
         q24_reading = (f"The Gaussian reference 1/2 − arcsin(ρ)/π = {summary.q24_gaussian:.3f} applies only to "
-                       f"continuous, Gaussian-like factors; here {_pct(train_masses['axes'])} of the "
+                       f"continuous, Gaussian-like factors; here {percent(train_masses['axes'])} of the "
                        f"training pairs tie in a factor, so read the share without ties beside it. "
-                       f"Whole pool: {_pct(pool_masses['q24'])}.")
+                       f"Whole pool: {percent(pool_masses['q24'])}.")
     else:
         q24_reading = (f"The Gaussian reference 1/2 − arcsin(ρ)/π = {summary.q24_gaussian:.3f} at the achieved ρ "
                        f"(continuous, Gaussian-like factors; 0.500 at ρ = 0); whole pool: "
-                       f"{_pct(pool_masses['q24'])}.")
-    metrics.append(Metric("Training pairs in quadrants 2/4", _pct(summary.q24_train), summary.q24_train,
+                       f"{percent(pool_masses['q24'])}.")
+    metrics.append(Metric("Training pairs in quadrants 2/4", percent(summary.q24_train), summary.q24_train,
                           q24_reading))
     if discrete:
         pool_off = 1.0 - pool_masses["axes"]
         pool_q24_off = pool_masses["q24"] / pool_off if pool_off > 0 else 0.0
         metrics.append(Metric(
-            "Quadrants 2/4 among pairs without ties", _pct(summary.q24_off_axes), summary.q24_off_axes,
+            "Quadrants 2/4 among pairs without ties", percent(summary.q24_off_axes), summary.q24_off_axes,
             f"Pairs that tie in a factor say nothing about the trade-off; among the others "
-            f"{_pct(summary.q24_off_axes)} disagree, against {_pct(pool_q24_off)} in the whole pool; "
+            f"{percent(summary.q24_off_axes)} disagree, against {percent(pool_q24_off)} in the whole pool; "
             f"below {WARN_Q24:.0%} overlap counts as poor."))
     metrics.append(Metric(
-        "OOD test pairs poorly covered", _pct(summary.poorly_covered_share), summary.poorly_covered_share,
+        "OOD test pairs poorly covered", percent(summary.poorly_covered_share), summary.poorly_covered_share,
         f"Share of the {summary.n_test:,} OOD test pairs (factors disagree) in a cell holding fewer than "
         f"{THRESHOLD_SHARE:.1%} of the training pairs; a draw at ρ = 0 from the same pool leaves "
-        f"{_pct(baseline.poorly_covered_share)}; above {WARN_POORLY_COVERED:.0%} overlap counts as poor."))
+        f"{percent(baseline.poorly_covered_share)}; above {WARN_POORLY_COVERED:.0%} overlap counts as poor."))
 
     reweighting = _reweighting_metrics(_reweighting(world, scale, factor_a, factor_b, rho, seed, sizes),
                                        _reweighting(world, scale, factor_a, factor_b, 0.0, seed, sizes),

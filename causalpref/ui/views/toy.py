@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from causalpref.ui.format import percent
 from causalpref.eval.analytic import (finite_number, quadrant_24_mass, refit_a_hat, sample_toy_points, toy_accuracy,
                         toy_accuracy_ood)
 from causalpref.errors import CausalPrefError
@@ -79,10 +80,6 @@ def _check_int(value, name: str, minimum: int) -> int:
     return int(value)
 
 
-def _pct(x: float) -> str:
-    return f"{100 * x:.1f}%"
-
-
 def _paper_q24(rho: float) -> float | None:
     return PAPER_Q24.get(round(rho, 6))
 
@@ -118,18 +115,18 @@ def toy_view(rho, a=0.25, a_hat=0.5, seed=0) -> ToyView:
                   + (f" (here {paper:.3f})" if paper is not None else ""))
 
     metrics = (
-        Metric("Accuracy of â (all pairs)", _pct(accuracy), accuracy,
+        Metric("Accuracy of â (all pairs)", percent(accuracy), accuracy,
                f"Closed form 1 − θ/π at ρ = {rho:g}: chance is 50%, â = a = {a:g} would score 100%; "
-               f"the same â at ρ = 0 scores {_pct(accuracy0)}."),
-        Metric("Accuracy on quadrants 2/4", _pct(ood), ood,
+               f"the same â at ρ = 0 scores {percent(accuracy0)}."),
+        Metric("Accuracy on quadrants 2/4", percent(ood), ood,
                f"Only pairs where the factors disagree are misranked, so the whole error lands here: "
-               f"chance 50%, ceiling 100% at â = a; at ρ = 0: {_pct(ood0)}."),
+               f"chance 50%, ceiling 100% at â = a; at ρ = 0: {percent(ood0)}."),
         Metric("Quadrant-2/4 mass", f"{q24:.3f}", q24,
                f"1/2 − arcsin(ρ)/π = {q24:.3f} of all pairs let a model tell the factors apart; "
                f"{paper_text}; 0.500 at ρ = 0."),
-        Metric("Sampled points in quadrants 2/4", _pct(sampled_q24), sampled_q24,
+        Metric("Sampled points in quadrants 2/4", percent(sampled_q24), sampled_q24,
                f"{round(sampled_q24 * N_POINTS)} of the {N_POINTS} points drawn with seed {seed}; "
-               f"the closed form expects {_pct(q24)}."),
+               f"the closed form expects {percent(q24)}."),
     )
     table_rhos = sorted(set(SPREAD_RHOS) | {rho})
     table = _closed_form_table(table_rhos, a, a_hat)
