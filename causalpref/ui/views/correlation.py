@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from scipy.ndimage import gaussian_filter
 
 from causalpref import paper
 from causalpref.errors import CausalPrefError
@@ -23,7 +24,7 @@ from causalpref.variants import variant_name
 from causalpref.run.specs import INTERACTIVE_RHOS, Exp1Spec
 from causalpref.run.sweep import Sweep, merge_sweeps
 from causalpref.data.worlds import CorrelatedFactorsWorld
-from causalpref.ui.plots import boundary_line, plane_layout, accuracy_vs_rho_figure
+from causalpref.ui.plots import accuracy_vs_rho_figure, boundary_line
 
 CHANCE = 100 * CHANCE_SHARE
 REMEDY = variant_name("base", "balanced")  # Base trained with quadrant-balanced weights
@@ -121,7 +122,8 @@ def correlation_view(sweep: Sweep, rho: float, a: float, remedy: Sweep | None = 
     id_value, ood_value = 100 * ident["accuracy"].mean(), 100 * ood["accuracy"].mean()
     spurious_ood = 100 * ood["spurious_accuracy"].mean()
     implied = _only(sweep.details["implied"], "base")
-    a_hat = float(implied[np.isclose(implied["rho"], rho)]["a_hat"].mean())
+    a_hat = _implied_at(implied, rho)
+    low_rho = float(results["rho"].min())
     id_number = Number(
         value=id_value, spread=_spread(ident),
         paper=None if paper_id is None else paper_id[0],
@@ -143,26 +145,60 @@ def correlation_view(sweep: Sweep, rho: float, a: float, remedy: Sweep | None = 
         rho=rho, achieved_rho=float(_at(results, rho, "train")["rho_achieved"].mean()),
         id=id_number, ood=ood_number, gap=id_value - ood_value, baselines=baselines, a=a, a_hat=a_hat,
         curves=accuracy_vs_rho_figure(merged(sweep, remedy).results, current_rho=rho, paper_reference=reference),
-        boundary=(boundary_figure(_only(sweep.details["boundary"], "base"), rho, a, a_hat)
+        boundary=(boundary_figure(_only(sweep.details["boundary"], "base"), rho, a, a_hat,
+                                  reference=(low_rho, _implied_at(implied, low_rho)))
                   if "boundary" in sweep.details else None),
         training=training_figure(_only(sweep.details["history"], "base"), rho),
         remedy=None if remedy is None else remedy_view(remedy, rho, ood_value))
 
 
-def boundary_figure(boundary: pd.DataFrame, rho: float, a: float, a_hat: float) -> go.Figure:
-    """P(a preferred) over the (d1, d2) plane (mean over seeds), the true and the implied boundary."""
-    rows = boundary[np.isclose(boundary["rho"], rho)]
-    grid = rows.groupby(["d1", "d2"], as_index=False)["p_prefer_a"].mean()
-    d1, d2 = np.sort(grid["d1"].unique()), np.sort(grid["d2"].unique())
-    z = grid.pivot(index="d2", columns="d1", values="p_prefer_a").loc[d2, d1].to_numpy()
-    lim = float(max(abs(d1).max(), abs(d2).max()))
-    fig = go.Figure(go.Heatmap(x=d1, y=d2, z=z, zmin=0, zmax=1, colorscale="RdBu", name="P(a preferred)",
-                               colorbar=dict(title="P(a ≻ b)")))
-    fig.add_trace(boundary_line(a, lim, f"true boundary (a = {a:g})", "#222222", "solid"))
-    if np.isfinite(a_hat):
-        fig.add_trace(boundary_line(a_hat, lim, f"implied by the model (â = {a_hat:.2f})", "#d62728", "dash"))
-    return plane_layout(fig, lim, "Δ truthfulness (d1)", "Δ instruction-following (d2)",
-                         f"What the model prefers at ρ = {rho:g}")
+TRUE_LINE, IMPLIED_LINE, DISAGREE_LINE = "#111111", "#ffb000", "#e07000"
+
+
+def _implied_at(implied: pd.DataFrame, rho: float) -> float:
+    return float(implied[np.isclose(implied["rho"], rho)]["a_hat"].mean())
+
+
+def boundary_figure(boundary: pd.DataFrame, rho: float, a: float, a_hat: float,
+                    reference: tuple[float, float] | None = None) -> go.Figure:
+    """P(a preferred) over the (d1, d2) plane (mean over seeds), smoothed, with the true
+    boundary (black), the boundary the model's rewards imply (amber, dashed) and the two
+    quadrants where the factors disagree outlined on top. With `reference` = (rho_0, a_hat_0)
+    a second panel on the left shows the model trained at rho_0 for comparison."""
+    from plotly.subplots import make_subplots
+
+    panels = ([reference] if reference is not None and not np.isclose(reference[0], rho) else []) + [(rho, a_hat)]
+    fig = make_subplots(rows=1, cols=len(panels), horizontal_spacing=0.08,
+                        subplot_titles=[f"trained at ρ = {r:g}" for r, _ in panels])
+    lim = 0.0
+    for col, (panel_rho, panel_a_hat) in enumerate(panels, start=1):
+        rows = boundary[np.isclose(boundary["rho"], panel_rho)]
+        grid = rows.groupby(["d1", "d2"], as_index=False)["p_prefer_a"].mean()
+        d1, d2 = np.sort(grid["d1"].unique()), np.sort(grid["d2"].unique())
+        z = grid.pivot(index="d2", columns="d1", values="p_prefer_a").loc[d2, d1].to_numpy()
+        z = gaussian_filter(z, sigma=1.0, mode="nearest")  # the probe's sampling noise is not the model's view
+        lim = float(max(abs(d1).max(), abs(d2).max()))
+        fig.add_trace(go.Heatmap(x=d1, y=d2, z=z, zmin=0, zmax=1, zsmooth="best", colorscale="RdBu",
+                                 showscale=col == len(panels), name="P(a preferred)",
+                                 colorbar=dict(title="P(a ≻ b)", len=0.8)), row=1, col=col)
+        for name, (x0, x1, y0, y1) in (("Q2", (-lim, 0, 0, lim)), ("Q4", (0, lim, -lim, 0))):
+            fig.add_shape(type="rect", x0=x0, x1=x1, y0=y0, y1=y1, layer="above", name=name,
+                          line=dict(color=DISAGREE_LINE, width=2, dash="dot"), row=1, col=col)
+        first = col == 1
+        true = boundary_line(a, lim, f"true boundary (a = {a:g})", TRUE_LINE, "solid")
+        fig.add_trace(true.update(line_width=3, showlegend=first, legendgroup="true"), row=1, col=col)
+        if np.isfinite(panel_a_hat):
+            implied = boundary_line(panel_a_hat, lim, f"implied at ρ = {panel_rho:g} (â = {panel_a_hat:.2f})",
+                                    IMPLIED_LINE, "dash")
+            fig.add_trace(implied.update(line_width=3, legendgroup=f"implied{col}"), row=1, col=col)
+        fig.update_xaxes(range=[-lim, lim], title="Δ truthfulness (d1)", constrain="domain", row=1, col=col)
+        fig.update_yaxes(range=[-lim, lim], title="Δ instruction-following (d2)" if first else None,
+                         scaleanchor=f"x{'' if col == 1 else col}", scaleratio=1, constrain="domain", row=1, col=col)
+    fig.add_annotation(text="dotted squares: the factors disagree (where a wrong â costs)", showarrow=False,
+                       xref="paper", yref="paper", x=0.5, y=-0.32, font=dict(size=12))
+    fig.update_layout(title=f"What the model prefers at ρ = {rho:g}", template="plotly_white",
+                      legend=dict(orientation="h", y=-0.18), margin=dict(b=110))
+    return fig
 
 
 def training_figure(history: pd.DataFrame, rho: float) -> go.Figure:
