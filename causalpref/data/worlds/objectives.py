@@ -14,6 +14,8 @@ P(t = c) in a training set is whatever the experiment asks for.
 
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -101,6 +103,10 @@ class UserObjectivesWorld:
         return np.column_stack([helpful, harmless, nuisance])
 
     def pool(self) -> "ObjectivePool":
+        """The world's pool, built once per process (sweeps, draws and views of one world share it)."""
+        return _shared_pool(self)
+
+    def build_pool(self) -> "ObjectivePool":
         rng = np.random.default_rng([self.seed, 11])
         n = self.pool_size
         prompt_type = rng.integers(0, 2, n)
@@ -166,3 +172,9 @@ class ObjectivePool:
             counterfactual_label=self.counterfactual_label[indices],
             name=name,
         )
+
+
+@functools.lru_cache(maxsize=4)
+def _shared_pool(world):
+    """Worlds are frozen and hashable, and a pool is a pure function of its world."""
+    return world.build_pool()

@@ -15,6 +15,8 @@ correlation an experiment asks for. Only drawn pairs are embedded (see noise.py)
 
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -117,6 +119,10 @@ class CorrelatedFactorsWorld:
         return rng.integers(0, 2, size=(n, 2)).astype(np.float64)
 
     def pool(self) -> "FactorPool":
+        """The world's pool, built once per process (sweeps, draws and views of one world share it)."""
+        return _shared_pool(self)
+
+    def build_pool(self) -> "FactorPool":
         """The world's candidate pairs, factors drawn independently (fixed by the world seed)."""
         rng = np.random.default_rng([self.seed, 1])
         n, n_nuis = self.pool_size, len(self.nuisance_names)
@@ -236,3 +242,9 @@ def labels_from_margin(margin: np.ndarray, coin: np.ndarray, mode: str, temperat
 def require(ok: bool, message: str) -> None:
     if not ok:
         raise CausalPrefError(message)
+
+
+@functools.lru_cache(maxsize=4)
+def _shared_pool(world):
+    """Worlds are frozen and hashable, and a pool is a pure function of its world."""
+    return world.build_pool()
