@@ -78,7 +78,7 @@ from causalpref import validate
 from causalpref.errors import CausalPrefError
 
 __all__ = [
-    "TextPairs", "KINDS", "load_dataset", "load_hh_rlhf", "load_relabeled_hh",
+    "TextPairs", "load_dataset", "load_hh_rlhf", "load_relabeled_hh",
     "load_truthfulqa_dual", "load_ultrafeedback", "load_response_table", "load_pair_table",
     "read_records",
 ]
@@ -1121,14 +1121,7 @@ def load_pair_table(path, *, max_rows: int | None = None) -> TextPairs:
 # 6. Dispatch
 # --------------------------------------------------------------------------------------------
 
-KINDS: dict[str, Callable[..., TextPairs]] = {
-    "hh-rlhf": load_hh_rlhf,
-    "relabeled-hh": load_relabeled_hh,
-    "truthfulqa": load_truthfulqa_dual,
-    "ultrafeedback": load_ultrafeedback,
-    "responses": load_response_table,
-    "pairs": load_pair_table,
-}
+# The kinds themselves (loader, experiment, options) are registered in data/kinds.py.
 _ALIASES = {"hh": "hh-rlhf", "relabelled-hh": "relabeled-hh", "relabeled-hh-rlhf": "relabeled-hh",
             "relabelled-hh-rlhf": "relabeled-hh", "truthfulqa-dual": "truthfulqa",
             "ultrafeedback-binarized": "ultrafeedback", "response-table": "responses", "pair-table": "pairs"}
@@ -1159,8 +1152,10 @@ def guess_kind(path: str | os.PathLike) -> str:
                        ("ultrafeedback", "ultrafeedback")):
         if word in lower:
             return kind
+    from causalpref.data.kinds import DATA_KINDS
+
     raise first.fail(None, f"cannot tell the kind of data from its fields {sorted(fields)}; "
-                           f"pass kind= one of {list(KINDS)} (the module docstring lists each shape)")
+                           f"name it (--world KIND or --kind KIND) as one of {list(DATA_KINDS)}")
 
 
 def load_dataset(name_or_path, kind: str | None = None, **kw) -> TextPairs:
@@ -1177,9 +1172,11 @@ def load_dataset(name_or_path, kind: str | None = None, **kw) -> TextPairs:
         kind = guess_kind(text)
     key = str(kind).strip().lower().replace("_", "-")
     key = _ALIASES.get(key, key)
-    if key not in KINDS:
-        raise CausalPrefError(f"{text}: unknown data kind {kind!r}; choose from {list(KINDS)}")
-    loader = KINDS[key]
+    from causalpref.data.kinds import DATA_KINDS
+
+    if key not in DATA_KINDS:
+        raise CausalPrefError(f"{text}: unknown data kind {kind!r}; choose from {list(DATA_KINDS)}")
+    loader = DATA_KINDS[key].loader
     try:
         inspect.signature(loader).bind(text, **kw)
     except TypeError as exc:

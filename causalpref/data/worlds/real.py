@@ -22,12 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
+from causalpref.data.kinds import data_kind, kinds_for
 from causalpref.errors import CausalPrefError
 from causalpref.data.pairs import PairSet
 from causalpref.data.worlds.synthetic import labels_from_margin
 
-FACTOR_KINDS = ("truthfulqa", "ultrafeedback", "responses")
-OBJECTIVE_KINDS = ("relabeled-hh", "pairs")
+FACTOR_KINDS = kinds_for("exp1")  # data kinds with factor differences: Experiment 1
+OBJECTIVE_KINDS = kinds_for("exp2")  # data kinds with an objective and a prompt type: Experiment 2
 
 
 def file_fingerprint(path: str | Path) -> str:
@@ -70,10 +71,8 @@ class RealDataWorld:
     @cached_property
     def _text(self):
         from causalpref.data.loaders import load_dataset
-        options = {"factors": list(self.factors)} if self.kind == "responses" else {}
-        if self.kind == "ultrafeedback" and self.factors:
-            options = {"aspects": tuple(self.factors)}
-        return load_dataset(self.path, kind=self.kind, **options)
+
+        return load_dataset(self.path, kind=self.kind, **data_kind(self.kind).loader_options(self.factors))
 
     @property
     def factor_names(self) -> tuple[str, ...]:
