@@ -15,6 +15,7 @@ from causalpref.models.registry import (
     architecture_names,
     build_model,
     default_params,
+    param_names,
     register,
     unregister,
 )
@@ -39,5 +40,5 @@ register(Architecture(
 __all__ = [
     "ARCHITECTURES", "AdversarialParams", "AdversarialReward", "Architecture", "BaseParams", "BaseReward",
     "ModelConfig", "MultiheadParams", "MultiheadReward", "RewardModel", "architecture", "architecture_names",
-    "build_model", "default_params", "register", "unregister",
+    "build_model", "default_params", "param_names", "register", "unregister",
 ]

@@ -68,6 +68,11 @@ def architecture_names(with_objective: bool = True) -> tuple[str, ...]:
     return tuple(name for name, a in ARCHITECTURES.items() if with_objective or not a.needs_objective)
 
 
+def param_names(name: str) -> tuple[str, ...]:
+    """The names of an architecture's own parameters (e.g. ('head_hidden', 'adversary_lambda'))."""
+    return tuple(f.name for f in dataclasses.fields(architecture(name).params))
+
+
 def default_params(name: str):
     return architecture(name).params()
 

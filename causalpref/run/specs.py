@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from causalpref import validate
 from causalpref.data.worlds import CorrelatedFactorsWorld, UserObjectivesWorld
 from causalpref.errors import CausalPrefError
-from causalpref.models import ModelConfig, architecture, architecture_names
+from causalpref.models import ModelConfig, architecture, architecture_names, param_names
 from causalpref.models.registry import check_params
 from causalpref.train.loop import TrainConfig
 from causalpref.train.weighting import NONE, weighting, weighting_names
@@ -185,7 +185,7 @@ class Exp2Spec(_SpecChecks):
         heads 512, Adam 1e-4."""
         models = changes.get("models", cls.models)
         wide = {name: replace(architecture(name).params(), head_hidden=512) for name in models
-                if hasattr(architecture(name).params(), "head_hidden")}
+                if "head_hidden" in param_names(name)}
         spec = cls(
             world=UserObjectivesWorld(dim=4096, pool_size=200_000),
             sizes=Exp2Sizes(train=30_000, val=6_000, test=23_259),

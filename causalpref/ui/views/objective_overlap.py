@@ -56,7 +56,7 @@ class ObjectiveOverlapView:
 def _draw(world, sizes, rho: float, epsilon: float) -> _Draw:
     """Cached by world and sizes only: every architecture's sweep trains on this same draw."""
     pool = world.pool()
-    if getattr(pool, "objective", None) is None or getattr(pool, "prompt_type", None) is None:
+    if pool.objective is None or pool.prompt_type is None:
         raise CausalPrefError(f"{world.name} has no objective and prompt type per pair: "
                               "there is no prompt–objective overlap to measure")
     splits = draw_objective_splits(pool.prompt_type, pool.objective, sizes.as_dict(), rho,

@@ -24,7 +24,7 @@ import plotly.graph_objects as go
 from causalpref import paper
 from causalpref.ui import plots
 from causalpref.errors import CausalPrefError
-from causalpref.models import architecture_names
+from causalpref.models import architecture_names, param_names
 from causalpref.run.specs import Exp2Spec
 from causalpref.run.sweep import Sweep
 from causalpref.stats import CHANCE
@@ -70,7 +70,7 @@ def chosen_models(models) -> tuple[str, ...]:
 
 def uses_lambda(models) -> bool:
     """Whether any chosen variant's architecture has the adversary's λ."""
-    return any(hasattr(Exp2Spec(models=(split_variant(m)[0],)).params[0][1], LAMBDA_FIELD) for m in models)
+    return any(LAMBDA_FIELD in param_names(split_variant(m)[0]) for m in models)
 
 
 def objectives_spec(lam: float, model: str) -> Exp2Spec:
@@ -93,7 +93,7 @@ def sanity_spec(lam: float, models) -> Exp2Spec:
     architectures = tuple(dict.fromkeys(split_variant(m)[0] for m in chosen_models(models))) or ("base",)
     spec = replace(Exp2Spec(), seeds=APP_SEEDS, models=architectures)
     for name in architectures:
-        if hasattr(spec.params_of(name), LAMBDA_FIELD):
+        if LAMBDA_FIELD in param_names(name):
             spec = spec.with_params(name, **{LAMBDA_FIELD: float(lam)})
     return spec
 
