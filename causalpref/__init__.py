@@ -8,5 +8,5 @@ reward models and reports honest, reproducible accuracies beside their baselines
 
 from causalpref.errors import CausalPrefError
 
-__version__ = "0.1.0"
+__version__ = "0.3.0"
 __all__ = ["CausalPrefError", "__version__"]

@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from causalpref.errors import CausalPrefError
 from causalpref.run.cache import ResultCache, format_info
-from causalpref.models import architecture_names
+from causalpref.models import architecture_names, param_names
 from causalpref.run.specs import Exp1Spec, Exp2Spec, sizes_for_data
 from causalpref.train.weighting import weighting_names
 from causalpref.io import check_output_path, write_csv_atomic
@@ -199,6 +199,16 @@ def build_parser() -> argparse.ArgumentParser:
     embed.add_argument("--model", metavar="DIR", help="local model directory (default: packaged all-MiniLM-L6-v2)")
     embed.add_argument("--max-length", type=int, default=256, help="tokens per text (default 256)")
     embed.add_argument("--factors", nargs="+", metavar="NAME", help="factor columns (--kind responses)")
+    report = sub.add_parser("report", help="write docs/results.md: named sweeps and their tables",
+                            description="Run the report's named sweeps through the result cache and write their "
+                                        "tables, each with its spec, the command that wrote it, the commit and the "
+                                        "date. The cheap sections run by default; --check recomputes them and "
+                                        "compares them with the file (exit 2 naming the first differing table).")
+    report.add_argument("--out", default="docs/results.md", metavar="FILE.md",
+                        help="the page to write or check (default: docs/results.md)")
+    report.add_argument("--check", action="store_true",
+                        help="write nothing: fail with exit 2 unless the file's tables match a fresh run")
+    report.add_argument("--full", action="store_true", help="also the slower sections (minutes on a CPU)")
     cache = sub.add_parser("cache", help="show or clear the result cache",
                            description="The result cache holds every computed sweep under cache/ "
                                        "(or $CAUSALPREF_CACHE_DIR), keyed by the full spec and the code version.")
@@ -259,7 +269,7 @@ def _with_params(spec, args):
         value = getattr(args, option, None)
         if value is None:
             continue
-        targets = [m for m in spec.models if hasattr(spec.params_of(m), name)]
+        targets = [m for m in spec.models if name in param_names(m)]
         if not targets:  # e.g. --lambda with Base only: it changes nothing, and the spec does not carry it
             print(f"note: {flag} is ignored: none of the chosen models {list(spec.models)} "
                   f"has a parameter {name!r}", file=sys.stderr)
@@ -273,9 +283,9 @@ def _with_params(spec, args):
         if model not in spec.models:
             raise CausalPrefError(f"--param {text!r}: {model!r} is not among the chosen models {list(spec.models)}")
         current = spec.params_of(model)
-        if not hasattr(current, name):
-            fields = list(vars(current))
-            raise CausalPrefError(f"--param {text!r}: {model} has no parameter {name!r}; its parameters: {fields}")
+        if name not in param_names(model):
+            raise CausalPrefError(f"--param {text!r}: {model} has no parameter {name!r}; "
+                                  f"its parameters: {list(param_names(model))}")
         kind = type(getattr(current, name))
         try:
             spec = spec.with_params(model, **{name: kind(value)})
@@ -400,8 +410,16 @@ def run_cache_command(args) -> int:
     return 0
 
 
+def run_report_command(args) -> int:
+    """Write docs/results.md (or check it with --check): see run/docs_tables.py."""
+    from causalpref.run.docs_tables import run_report
+    print(run_report(args.out, check=args.check, full=args.full))
+    return 0
+
+
 COMMANDS = {"exp1": run_exp1_command, "exp2": run_exp2_command, "cache": run_cache_command,
-            "embed": run_embed_command, "diagnose": run_diagnose_command, "sanity": run_sanity_command}
+            "embed": run_embed_command, "diagnose": run_diagnose_command, "sanity": run_sanity_command,
+            "report": run_report_command}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -55,7 +55,7 @@ _OBJECT_KINDS = (
 
 # Modules that only present results (pages' views, figures, lessons, text, links, the CLI's
 # argument parsing) never change a number a sweep computes: editing them keeps the cache.
-PRESENTATION_ONLY = ("ui/", "run/report.py", "cli.py")
+PRESENTATION_ONLY = ("ui/", "run/report.py", "run/docs_tables.py", "cli.py")
 
 
 def _hash_sources(package_dir: Path) -> str:
