@@ -1,54 +1,20 @@
-"""causalpref — home page. Run with: streamlit run app.py"""
+"""causalpref — the app. Run with: streamlit run app.py
+
+This file only builds the navigation from the one table of pages (causalpref.ui.pages); each
+page is a thin file under app_pages/. Not pages/: with a pages/ folder beside the entry file,
+Streamlit serves that folder in its old multipage mode to a session that arrives before
+app.py's st.navigation has run once (a teacher link as a fresh server's first request got the
+old sidebar), and its maintainers describe pages/ + st.navigation as unreliable
+(streamlit/streamlit#10276).
+"""
 
 import streamlit as st
 
-import appkit
-from causalpref.ui.diagrams import DIAGRAMS
+from causalpref.ui.pages import PAGES
 
-appkit.page(
-    "causalpref — a laboratory for causal preference learning",
-    "Reward models learn what people prefer from pairs of responses, and they learn it from "
-    "whatever happens to go together in the data. When two qualities of a response rise and fall "
-    "together, or when the kind of prompt gives away what the user wanted, a reward model can "
-    "latch onto the wrong cause and fail on exactly the cases where it matters. This lab "
-    "reproduces those failures and the causally-inspired remedies of Kobalczyk & van der Schaar, "
-    "*Preference Learning for AI Alignment: a Causal Perspective* (ICML 2025), on synthetic "
-    "worlds that need no download.",
-)
-
-
-def render():
-    if st.button("Show me the failure", type="primary",
-                 help="Opens Correlation shift at ρ = 0.9: truthfulness and instruction-following "
-                      "rise together in training, and the model fails where they disagree."):
-        st.switch_page("pages/2_Correlation_shift.py", query_params={"rho": "0.9"})
-
-    st.subheader("Learn it step by step")
-    st.page_link("pages/6_Lessons.py", label="Lessons",
-                 help="Five short lessons: predict first, then see what the models do, then why.")
-    st.page_link("pages/7_Assumptions.py", label="Assumptions",
-                 help="The causal assumptions behind preference learning, each with how it breaks.")
-
-    st.subheader("The tools")
-    st.page_link("pages/1_Latent_overlap.py", label="Latent overlap",
-                 help="Which regions of latent space the training data covers, for any pair of factors.")
-    st.page_link("pages/2_Correlation_shift.py", label="Correlation shift (Experiment 1)",
-                 help="Slide the training correlation ρ and watch out-of-distribution accuracy fall.")
-    st.page_link("pages/3_User_objectives.py", label="User objectives (Experiment 2)",
-                 help="Prompt type confounded with the user's objective; Base, Multihead, Adversarial.")
-    st.page_link("pages/4_Analytic_toy.py", label="Analytic toy",
-                 help="The closed-form picture: why high ρ leaves few informative pairs.")
-    st.page_link("pages/5_Data.py", label="Data",
-                 help="Use a real preference data file (TruthfulQA, relabelled HH-RLHF, your own) "
-                      "embedded with a local model, on the experiment pages.")
-
-    st.subheader("The causal picture")
-    columns = st.columns(2)
-    for i, (name, (dot, caption)) in enumerate(DIAGRAMS.items()):
-        with columns[i % 2]:
-            st.markdown(f"**{name}**")
-            st.graphviz_chart(dot)
-            st.caption(caption)
-
-
-appkit.guard(render)
+sections: dict[str, list] = {}
+for entry in PAGES:
+    sections.setdefault(entry.section, []).append(
+        st.Page(entry.file, title=entry.title, icon=entry.icon, url_path=entry.key, default=entry.default)
+    )
+st.navigation(sections).run()

@@ -1,69 +1,284 @@
-"""Streamlit glue shared by the pages: page frame, error boundary, cached sweeps, downloads.
+"""Streamlit glue shared by the pages: page frame, controls bound to the URL, teacher links,
+error boundary, cached sweeps, downloads.
 
 The engine (causalpref/) never imports streamlit; this module is the only place where the
 two meet besides the pages themselves, which stay thin descriptions of their UI.
+
+Controls. A page describes its knobs once, in its table in causalpref.ui.state; `control` and
+`row` render a Control into its widget and bind it to the URL query parameter of its key
+(short values: `scale=continuous`, `arch=base+ipw`), and `hide=` of a teacher link leaves it
+out of the page altogether (its value still comes from the URL). The binding is this module's,
+not Streamlit's `bind="query-params"`: that one writes the label a reader sees into the URL
+(`scale=continuous (Gaussian)`) and forbids st.switch_page while a bound widget is off its
+default.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from causalpref.run.cache import ResultCache, spec_key
 from causalpref.device import describe_device, resolve_device
 from causalpref.errors import CausalPrefError
-from causalpref.ui.links import HIDE_PARAM, hidden_keys, hiding_css, teacher_link
+from causalpref.run.cache import ResultCache, spec_key
 from causalpref.run.cached import load_cached, run_cached
 from causalpref.run.sanity import CHECK_ORDER, run_sanity_checks
+from causalpref.ui import pages
+from causalpref.ui.links import HIDE_PARAM, TEACHER_PARAM, hidden_keys, teacher_flag, teacher_link
+from causalpref.ui.state import MISSING, Control, State, canonical_params
 
 log = logging.getLogger("causalpref.app")
 
+_FRAME = "_frame"  # this run: the page's table, the controls shown, the hidden ones
+_HIDE = "_hide"  # the `hide` of the teacher link this session arrived by
+_TEACHER = "_teacher"  # whether this session shows the teacher tools
+_PAGE = "_page"  # the page the last run drew
+_UNSET = object()
+# what `control` passes to the widget rather than into the Control
+_WIDGET_ARGS = ("disabled", "on_change", "args", "kwargs", "captions", "horizontal", "placeholder", "label_visibility")
 
-def page(title: str, intro: str, controls: dict[str, str] | None = None) -> None:
-    """The frame every page shares: wide layout, title, one-paragraph intro, device badge.
 
-    `controls` (widget key -> label) are the page's URL-bound controls: a teacher link's
-    `hide` parameter may hide any of them, and the sidebar offers to make such a link."""
+def page(title: str, intro: str, state: State | None = None) -> None:
+    """The frame every page shares: wide layout, title, one-paragraph intro, device badge, and
+    the teacher tools of the page's controls (`state`, its table in causalpref.ui.state)."""
     st.set_page_config(page_title=f"causalpref · {title}", layout="wide")
     st.sidebar.caption(f"Compute device: {describe_device(resolve_device('auto'))}")
+    if st.session_state.get(_PAGE) != title:  # arriving: the URL decides, not another page's widgets
+        st.session_state[_PAGE] = title
+        for c in state or ():
+            st.session_state.pop(c.key, None)
+    hidden, unknown = _teaching_link(state)
+    teacher = _teacher_toggle(bool(st.session_state.get(_HIDE)), bool(state and state.hideable))
+    st.session_state[_FRAME] = {
+        "state": state,
+        "seen": set(),
+        "hidden": set(hidden),
+        "unknown": unknown,
+        "tools": st.sidebar.container() if teacher and state is not None else None,
+    }
     st.title(title)
-    st.markdown(intro)
-    if controls:
-        _teacher_mode(controls)
+    if intro:
+        st.markdown(intro)
 
 
-def _teacher_mode(controls: dict[str, str]) -> None:
-    """Hide the controls a teacher link names, say so, and offer the link maker."""
-    hidden, unknown = hidden_keys(st.query_params.get_all(HIDE_PARAM), controls)
-    if hidden:
-        st.html(hiding_css(hidden))
-        fixed = ", ".join(controls[k] for k in hidden)
-        st.caption(f"This link fixes some settings so that everyone sees the same picture: {fixed}. "
-                   "Open the page without the `hide` parameter to change them.")
-    if unknown:
-        st.caption(f"The link asks to hide {', '.join(unknown)}, which this page does not have; "
-                   f"its controls are {', '.join(controls)}.")
-    with st.sidebar.expander("Make a teaching link"):
-        pick = st.multiselect("Controls to hide from the reader", list(controls), default=list(hidden),
-                              format_func=controls.get, key="teacher_hide")
-        settings = {k: st.query_params.get_all(k) for k in st.query_params if k != HIDE_PARAM}
-        st.code(teacher_link(st.context.url or "", settings, pick), language=None, wrap_lines=True)
-        st.caption("The link opens this page at its current settings; settings left at their default "
-                   "are not written into it.")
+def _teaching_link(state: State | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The controls of this page that the session's teacher link hides (and the names it gives
+    that are no control of this page). The link's `hide` holds for the whole session: it is
+    written back into the URL of every page the reader opens."""
+    raw = st.query_params.get_all(HIDE_PARAM)
+    if raw:
+        st.session_state[_HIDE] = ",".join(raw)
+    elif st.session_state.get(_HIDE):
+        st.query_params[HIDE_PARAM] = st.session_state[_HIDE]
+    if state is None:
+        return (), ()
+    return hidden_keys(st.session_state.get(_HIDE, ""), state.hideable)
+
+
+def _teacher_toggle(linked: bool, offered: bool) -> bool:
+    """Teacher tools: opened by `?teacher=1` or the sidebar toggle (on pages with controls a link
+    may hide), which a student who came by a teacher link (one with `hide`) does not see."""
+    asked = teacher_flag(st.query_params.get_all(TEACHER_PARAM))
+    if asked is not None:
+        st.session_state[_TEACHER] = asked
+    on = bool(st.session_state.get(_TEACHER, False))
+    if offered and (on or not linked):
+        st.sidebar.toggle(
+            "Teacher tools",
+            value=on,
+            key="_teacher_tools",
+            on_change=_flip_teacher,
+            help="Make a link that opens this page at its current settings, with chosen "
+            "controls hidden from the students who follow it.",
+        )
+    return on
+
+
+def _flip_teacher() -> None:
+    st.session_state[_TEACHER] = bool(st.session_state.get("_teacher_tools"))
+    if not st.session_state[_TEACHER] and TEACHER_PARAM in st.query_params:
+        del st.query_params[TEACHER_PARAM]
+
+
+def _frame() -> dict:
+    return st.session_state.get(_FRAME) or {"state": None, "seen": set(), "hidden": set(), "unknown": (), "tools": None}
+
+
+# --------------------------------------------------------------------------- controls
+
+
+def hidden(key: str) -> bool:
+    """Whether the session's teacher link hides this control of the page."""
+    return key in _frame()["hidden"]
+
+
+def peek(control: Control, **changes) -> Any:
+    """The value `control` will have in this run, before it is drawn (for what depends on it)."""
+    return _seed(control.with_(**changes))
+
+
+def _seed(c: Control, forced: Any = _UNSET) -> Any:
+    """The control's value this run: the widget's own while the reader stays on the page, else
+    the URL's (when valid), else the default. Hidden controls take the URL's or the default."""
+    ss = st.session_state
+    if hidden(c.key):
+        parsed = c.parse(st.query_params.get_all(c.key))
+        return c.default if parsed is MISSING else parsed
+    if forced is not _UNSET:
+        ss[c.key] = forced
+    elif c.key not in ss or not c.valid(ss[c.key]):
+        parsed = c.parse(st.query_params.get_all(c.key))
+        ss[c.key] = c.default if parsed is MISSING else parsed
+    return ss[c.key]
+
+
+def _write_url(c: Control, value: Any) -> None:
+    """The URL holds every control off its default, as short keys; defaults are left out."""
+    want = [] if c.is_default(value) else c.serialize(value)
+    if st.query_params.get_all(c.key) == want:
+        return
+    if want:
+        st.query_params[c.key] = want if len(want) > 1 else want[0]
+    elif c.key in st.query_params:
+        del st.query_params[c.key]
+
+
+def control(c: Control, where=None, *, value: Any = _UNSET, **changes) -> Any:
+    """Draw one control of the page's table (in `where`, default the page) and return its value.
+
+    `changes` are Control fields given at render time (options, labels, default, range that
+    depend on the session) and widget arguments (disabled, on_change, args, captions,
+    horizontal); `value` forces the value (a locked prediction)."""
+    widget = {k: changes.pop(k) for k in _WIDGET_ARGS if k in changes}
+    c = c.with_(**changes)
+    current = _seed(c, value)
+    _frame()["seen"].add(c.key)
+    if hidden(c.key):
+        _write_url(c, current)
+        return current
+    result = _widget(where if where is not None else st, c, current, widget)
+    _write_url(c, result)
+    return result
+
+
+def row(state: State, widths: dict[str, float], **changes: dict) -> dict[str, Any]:
+    """Draw the controls `widths` names side by side (key -> relative width); hidden ones take
+    no column, so a teacher link leaves no hole. `changes[key]` go to `control`. Returns
+    key -> value for every named control, hidden or not."""
+    shown = [key for key in widths if not hidden(key)]
+    columns = dict(zip(shown, st.columns([widths[key] for key in shown]))) if shown else {}
+    return {key: control(state[key], columns.get(key), **changes.get(key, {})) for key in widths}
+
+
+def _widget(where, c: Control, current: Any, extra: dict) -> Any:
+    common = {"key": c.key, "help": c.help, **extra}
+    if c.kind == "slider":
+        lo, hi, step = c.range
+        return where.slider(c.label, min_value=lo, max_value=hi, step=step, format=c.format, **common)
+    if c.kind == "number":
+        lo, hi, step = c.range
+        return where.number_input(c.label, min_value=lo, max_value=hi, step=step, format=c.format, **common)
+    if c.kind == "select_slider":
+        return where.select_slider(c.label, options=list(c.options), format_func=c.label_of, **common)
+    if c.kind == "selectbox":
+        index = {"index": None} if current is None else {}
+        return where.selectbox(c.label, list(c.options), format_func=c.label_of, **index, **common)
+    if c.kind == "radio":
+        index = {"index": None} if current is None else {}
+        return where.radio(c.label, list(c.options), format_func=c.label_of, **index, **common)
+    if c.kind == "multiselect":
+        return where.multiselect(c.label, list(c.options), format_func=c.label_of, **common)
+    if c.kind == "toggle":
+        return where.toggle(c.label, **common)
+    return where.text_input(c.label, **common)
+
+
+# --------------------------------------------------------------------------- links between pages
+
+
+def _with_hide(params: dict) -> dict:
+    if st.session_state.get(_HIDE) and HIDE_PARAM not in params:
+        params[HIDE_PARAM] = st.session_state[_HIDE]
+    return params
+
+
+def page_link(key: str, label: str, params: dict | None = None, **kwargs) -> None:
+    """st.page_link to the page with this key (causalpref.ui.pages), its settings as short keys;
+    a teacher link's `hide` goes along."""
+    st.page_link(pages.file_of(key), label=label, query_params=_with_hide(canonical_params(key, params)), **kwargs)
+
+
+def switch_page(key: str, params: dict | None = None) -> None:
+    st.switch_page(pages.file_of(key), query_params=_with_hide(canonical_params(key, params)))
+
+
+# --------------------------------------------------------------------------- the page body
 
 
 def guard(render) -> None:
-    """Run a page body; any error becomes a plain st.error, never a traceback on the page."""
+    """Run a page body; any error becomes a plain st.error, never a traceback on the page.
+    A body that ran through also leaves the URL holding exactly the controls it showed, and
+    fills in the teacher tools."""
     try:
         render()
     except CausalPrefError as error:
         st.error(str(error))
+        return
     except Exception as error:  # noqa: BLE001 - the page must stay readable whatever happens
         log.exception("page failed")
-        st.error(f"Something went wrong ({type(error).__name__}: {error}). The details are in the "
-                 "server log; please report it with the page's URL.")
+        st.error(
+            f"Something went wrong ({type(error).__name__}: {error}). The details are in the "
+            "server log; please report it with the page's URL."
+        )
+        return
+    _forget_unshown()
+    _teacher_tools()
+
+
+def _forget_unshown() -> None:
+    """A control the page did not draw this time (scale on the objectives world) leaves the URL."""
+    frame = _frame()
+    if frame["state"] is None:
+        return
+    for c in frame["state"]:
+        if c.key not in frame["seen"] and c.key in st.query_params:
+            del st.query_params[c.key]
+
+
+def _teacher_tools() -> None:
+    frame = _frame()
+    state, box = frame["state"], frame["tools"]
+    if box is None or not state.hideable:
+        return
+    with box.expander("Make a teaching link", expanded=True):
+        if frame["hidden"]:
+            st.caption(
+                "Hidden here by the link you opened: "
+                + ", ".join(state[k].short for k in state.keys() if k in frame["hidden"])
+                + "."
+            )
+        if frame["unknown"]:
+            st.caption(
+                f"The link asks to hide {', '.join(frame['unknown'])}, which this page does not have; "
+                f"its controls are {', '.join(state.hideable)}."
+            )
+        pick = st.multiselect(
+            "Controls to hide from the students",
+            list(state.hideable),
+            default=[k for k in state.hideable if k in frame["hidden"]],
+            format_func=state.hideable.get,
+            key="teacher_hide",
+        )
+        settings = {k: st.query_params.get_all(k) for k in state.keys() if k in st.query_params}
+        st.code(teacher_link(st.context.url or "", settings, pick), language=None, wrap_lines=True)
+        st.caption(
+            "The link opens this page at its current settings (settings at their default are left "
+            "out). Students who follow it do not see this maker, and the hidden controls stay "
+            "hidden on every page they open from it."
+        )
 
 
 def sweep(kind: str, spec, what: str):
@@ -82,20 +297,26 @@ def sweep(kind: str, spec, what: str):
             if not st.button("Train again", key=f"train-{key[:12]}"):
                 return None
             stopped.discard(key)
-        st.button("Stop training", key=f"stop-{key[:12]}", on_click=stopped.add, args=(key,))
-        bar = st.progress(0.0, text=f"Training {what}…")
-        found, _ = run_cached(kind, spec, cache,
-                              progress=lambda done, total, msg: bar.progress(done / total, text=f"{what}: {msg}"))
-        bar.empty()
+        slot = st.empty()  # the Stop button and the bar go away however training ends
+        with slot.container():
+            st.button("Stop training", key=f"stop-{key[:12]}", on_click=stopped.add, args=(key,))
+            bar = st.progress(0.0, text=f"Training {what}…")
+        try:
+            found, _ = run_cached(
+                kind, spec, cache, progress=lambda done, total, msg: bar.progress(done / total, text=f"{what}: {msg}")
+            )
+        finally:
+            slot.empty()
         memo[key] = found
-        st.rerun()      # redraw without the progress bar and the Stop button
+        st.rerun()  # redraw without the progress bar and the Stop button
     memo[key] = found
     return found
 
 
 def download_csv(frame: pd.DataFrame, file_name: str, label: str = "Download results (CSV)") -> None:
-    st.download_button(label, frame.to_csv(index=False), file_name=file_name, mime="text/csv",
-                       key=f"download-{file_name}")
+    st.download_button(
+        label, frame.to_csv(index=False), file_name=file_name, mime="text/csv", key=f"download-{file_name}"
+    )
 
 
 def reading(text: str) -> None:
@@ -110,19 +331,26 @@ def sanity_checks(kind: str, spec, rho: float) -> None:
     key = f"{spec_key(kind, spec)}:{rho!r}"
     memo = st.session_state.setdefault("_sanity", {})
     if key not in memo:
-        st.caption("Three controls, each with a known expected outcome: train on shuffled labels (placebo: "
-                   "expect chance), add a random feature (expect no change), train on half the pairs (expect a "
-                   "small drop). Each trains the page's models again at this ρ.")
+        st.caption(
+            "Three controls, each with a known expected outcome: train on shuffled labels (placebo: "
+            "expect chance), add a random feature (expect no change), train on half the pairs (expect a "
+            "small drop). Each trains the page's models again at this ρ."
+        )
         if not st.button(f"Run the sanity checks at ρ = {rho:g}", key=f"sanity-{key[:12]}-{rho:g}"):
             return
         bar = st.progress(0.0, text="Sanity checks…")
-        memo[key] = run_sanity_checks(kind, spec, rho, ResultCache(),
-                                      progress=lambda done, total, msg: bar.progress(min(done / total, 1.0),
-                                                                                     text=f"Sanity checks: {msg}"))
+        memo[key] = run_sanity_checks(
+            kind,
+            spec,
+            rho,
+            ResultCache(),
+            progress=lambda done, total, msg: bar.progress(min(done / total, 1.0), text=f"Sanity checks: {msg}"),
+        )
         bar.empty()
     report = memo[key]
-    shown = report.table[["check", "model", "split", "accuracy", "sd", "difference", "tolerance", "expected",
-                          "verdict"]].round(1)
+    shown = report.table[
+        ["check", "model", "split", "accuracy", "sd", "difference", "tolerance", "expected", "verdict"]
+    ].round(1)
     st.dataframe(shown, hide_index=True)
     for check in CHECK_ORDER:
         reading(report.readings[check])

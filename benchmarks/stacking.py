@@ -83,16 +83,20 @@ def main() -> None:
     emb_a, emb_b, label, index = data()
     times = {"ours": [], "func": []}
     for _ in range(ROUNDS + 1):  # the first round warms both up and is not counted
-        ours_round, ours_params = run_project([build_model("base", D, config, seed) for seed in range(K)],
-                                              emb_a, emb_b, label, index)
-        func_round, func_params = run_torch_func([build_model("base", D, config, seed) for seed in range(K)],
-                                                 emb_a, emb_b, label, index)
+        ours_round, ours_params = run_project(
+            [build_model("base", D, config, seed) for seed in range(K)], emb_a, emb_b, label, index
+        )
+        func_round, func_params = run_torch_func(
+            [build_model("base", D, config, seed) for seed in range(K)], emb_a, emb_b, label, index
+        )
         times["ours"].append(ours_round)
         times["func"].append(func_round)
     ours, func = (sorted(times[k][1:])[ROUNDS // 2] for k in ("ours", "func"))
     largest = max(float((ours_params[name] - func_params[name]).detach().abs().max()) for name in ours_params)
-    print(f"{K} models x {STEPS} steps, batch {BATCH}, d = {D}, torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads")
+    print(
+        f"{K} models x {STEPS} steps, batch {BATCH}, d = {D}, torch {torch.__version__}, "
+        f"{torch.get_num_threads()} threads"
+    )
     print(f"  median of {ROUNDS} alternating rounds after a warm-up round")
     print(f"  stacked Linear (project): {1e3 * ours:.2f} ms/step")
     print(f"  torch.func vmap:          {1e3 * func:.2f} ms/step")

@@ -9,20 +9,27 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 from dataclasses import replace
+from pathlib import Path
 
-from causalpref.errors import CausalPrefError
-from causalpref.run.cache import ResultCache, format_info
-from causalpref.models import architecture_names, param_names
-from causalpref.run.specs import Exp1Spec, Exp2Spec, sizes_for_data
-from causalpref.train.weighting import weighting_names
-from causalpref.io import check_output_path, write_csv_atomic
-from causalpref.run.cached import run_cached
-from causalpref.run.report import (weights_lines, achieved_consistency_lines, achieved_rho_lines, baselines_table, exp1_table,
-                     exp2_baselines, exp2_tables)
 from causalpref.data.worlds.real import FACTOR_KINDS, OBJECTIVE_KINDS, RealDataWorld
 from causalpref.data.worlds.synthetic import LABEL_MODES, SCALES
+from causalpref.errors import CausalPrefError
+from causalpref.io import check_output_path, write_csv_atomic
+from causalpref.models import architecture_names, param_names
+from causalpref.run.cache import ResultCache, format_info
+from causalpref.run.cached import run_cached
+from causalpref.run.report import (
+    achieved_consistency_lines,
+    achieved_rho_lines,
+    baselines_table,
+    exp1_table,
+    exp2_baselines,
+    exp2_tables,
+    weights_lines,
+)
+from causalpref.run.specs import Exp1Spec, Exp2Spec, sizes_for_data
+from causalpref.train.weighting import weighting_names
 
 REAL_KINDS = FACTOR_KINDS + OBJECTIVE_KINDS
 
@@ -42,7 +49,9 @@ def tqdm_progress(desc: str):
         bar["bar"].refresh()
         if done >= total:
             bar["bar"].close()
+
     return update
+
 
 EPILOG_EXP1 = """\
 Interactive default (fast on a laptop CPU): 2,000 train / 500 val / 2,000 ID / 2,000 OOD
@@ -60,31 +69,60 @@ batch 64, 10 epochs. --paper-size: 30,000 / 6,000 / 2 x 23,259 pairs, d = 4096, 
 """
 
 
-def _add_common(parser: argparse.ArgumentParser, default_rhos: list[float], default_seeds: int,
-                experiment: str, default_models: list[str]) -> None:
+def _add_common(
+    parser: argparse.ArgumentParser,
+    default_rhos: list[float],
+    default_seeds: int,
+    experiment: str,
+    default_models: list[str],
+) -> None:
     models = architecture_names(with_objective=experiment == "exp2")
     weightings = weighting_names(experiment)
-    parser.add_argument("--rho", type=float, nargs="+", default=default_rhos, metavar="RHO",
-                        help=f"training rho value(s) (default: {' '.join(map(str, default_rhos))})")
-    parser.add_argument("--seeds", type=int, default=default_seeds, metavar="N",
-                        help=f"number of seeds, 0..N-1; each redraws the splits and the model's "
-                             f"initial weights (default: {default_seeds})")
+    parser.add_argument(
+        "--rho",
+        type=float,
+        nargs="+",
+        default=default_rhos,
+        metavar="RHO",
+        help=f"training rho value(s) (default: {' '.join(map(str, default_rhos))})",
+    )
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        default=default_seeds,
+        metavar="N",
+        help=f"number of seeds, 0..N-1; each redraws the splits and the model's "
+        f"initial weights (default: {default_seeds})",
+    )
     # Checked by the spec, not argparse, so that a wrong name gets the usual one-line error.
-    parser.add_argument("--models", nargs="+", default=default_models, metavar="MODEL",
-                        help=f"reward models to train, from {', '.join(models)} "
-                             f"(default: {' '.join(default_models)})")
-    parser.add_argument("--weighting", default="none", metavar="NAME",
-                        help=f"how training pairs are weighted, for every model: {', '.join(weightings)} "
-                             f"(default: none)")
-    parser.add_argument("--param", action="append", default=[], metavar="MODEL.FIELD=VALUE",
-                        help="set one of an architecture's own parameters, e.g. adversarial.adversary_lambda=0.5 "
-                             "(repeatable)")
+    parser.add_argument(
+        "--models",
+        nargs="+",
+        default=default_models,
+        metavar="MODEL",
+        help=f"reward models to train, from {', '.join(models)} (default: {' '.join(default_models)})",
+    )
+    parser.add_argument(
+        "--weighting",
+        default="none",
+        metavar="NAME",
+        help=f"how training pairs are weighted, for every model: {', '.join(weightings)} (default: none)",
+    )
+    parser.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="MODEL.FIELD=VALUE",
+        help="set one of an architecture's own parameters, e.g. adversarial.adversary_lambda=0.5 (repeatable)",
+    )
     parser.add_argument("--out", metavar="FILE.csv", help="write the tidy results table here")
-    parser.add_argument("--device", default="auto",
-                        help="auto (cuda > mps > cpu), cpu, cuda, cuda:N or mps (default: auto)")
+    parser.add_argument(
+        "--device", default="auto", help="auto (cuda > mps > cpu), cpu, cuda, cuda:N or mps (default: auto)"
+    )
     parser.add_argument("--paper-size", action="store_true", help="use the paper's sizes (see below)")
-    parser.add_argument("--no-cache", action="store_true",
-                        help="recompute even when the result cache (cache/) holds this exact spec")
+    parser.add_argument(
+        "--no-cache", action="store_true", help="recompute even when the result cache (cache/) holds this exact spec"
+    )
     model = parser.add_argument_group("model and optimiser")
     model.add_argument("--hidden", type=int, help="hidden width of the MLP")
     model.add_argument("--latent", type=int, help="size of the latent (z_hat) before the reward head(s)")
@@ -92,25 +130,43 @@ def _add_common(parser: argparse.ArgumentParser, default_rhos: list[float], defa
     model.add_argument("--lr", type=float, help="Adam learning rate")
     model.add_argument("--epochs", type=int, help="training epochs (best-validation epoch is kept)")
     model.add_argument("--batch-size", type=int, help="pairs per optimiser step")
-    model.add_argument("--precision", choices=("fp32", "tf32", "bf16"),
-                       help="fp32 (default); on CUDA also tf32 matmuls or bf16 autocast")
+    model.add_argument(
+        "--precision",
+        choices=("fp32", "tf32", "bf16"),
+        help="fp32 (default); on CUDA also tf32 matmuls or bf16 autocast",
+    )
     world = parser.add_argument_group("synthetic world")
     world.add_argument("--dim", type=int, help="embedding dimension d")
     world.add_argument("--noise", type=float, help="observation noise std per dimension (default 1.0)")
-    world.add_argument("--label-mode", choices=LABEL_MODES,
-                       help="argmax: higher true reward wins, ties by coin (default); btl: sampled")
+    world.add_argument(
+        "--label-mode",
+        choices=LABEL_MODES,
+        help="argmax: higher true reward wins, ties by coin (default); btl: sampled",
+    )
     world.add_argument("--temperature", type=float, help="BTL label temperature (with --label-mode btl)")
     world.add_argument("--pool-size", type=int, help="candidate pairs in the world's pool")
     world.add_argument("--world-seed", type=int, help="seed of the world's mixing and pool (default 0)")
     real = parser.add_argument_group("real data (instead of the synthetic world)")
-    real.add_argument("--world", default="synthetic", metavar="KIND",
-                      help="synthetic (default); a real data kind read from --data: " + ", ".join(REAL_KINDS)
-                           + "; or a data FILE itself (its kind guessed from its fields)")
+    real.add_argument(
+        "--world",
+        default="synthetic",
+        metavar="KIND",
+        help="synthetic (default); a real data kind read from --data: "
+        + ", ".join(REAL_KINDS)
+        + "; or a data FILE itself (its kind guessed from its fields)",
+    )
     real.add_argument("--data", metavar="PATH", help="local data file (JSONL/JSONL.gz/CSV/Parquet) for --world")
-    real.add_argument("--factors", nargs="+", metavar="NAME",
-                      help="factor columns of a generic per-response table (--world responses), first two used")
-    real.add_argument("--model", metavar="DIR", help="local transformers model directory for the embeddings "
-                                                     "(default: the packaged all-MiniLM-L6-v2)")
+    real.add_argument(
+        "--factors",
+        nargs="+",
+        metavar="NAME",
+        help="factor columns of a generic per-response table (--world responses), first two used",
+    )
+    real.add_argument(
+        "--model",
+        metavar="DIR",
+        help="local transformers model directory for the embeddings (default: the packaged all-MiniLM-L6-v2)",
+    )
     real.add_argument("--max-length", type=int, default=256, help="tokens per text; long dialogues keep their end")
 
 
@@ -125,15 +181,19 @@ def _add_short_exp1_options(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m causalpref",
-        description="Causal preference learning laboratory (Kobalczyk & van der Schaar, ICML 2025).")
+        description="Causal preference learning laboratory (Kobalczyk & van der Schaar, ICML 2025).",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     exp1 = sub.add_parser(
-        "exp1", help="Experiment 1: correlated causal factors break out-of-distribution accuracy",
+        "exp1",
+        help="Experiment 1: correlated causal factors break out-of-distribution accuracy",
         description="Train BTL reward models on training sets whose two causal factor differences "
-                    "correlate at rho, then test in distribution (same rho) and out of distribution "
-                    "(pairs whose factors disagree). Prints Table 1 beside the paper's numbers.",
-        epilog=EPILOG_EXP1, formatter_class=argparse.RawDescriptionHelpFormatter)
+        "correlate at rho, then test in distribution (same rho) and out of distribution "
+        "(pairs whose factors disagree). Prints Table 1 beside the paper's numbers.",
+        epilog=EPILOG_EXP1,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _add_common(exp1, [0.0, 0.3, 0.6, 0.9], 3, "exp1", ["base"])
     world = exp1.add_argument_group("correlated-factors world")
     world.add_argument("--scale", choices=SCALES, help="factor scores: likert 1..5 (default), continuous, binary 0/1")
@@ -143,28 +203,47 @@ def build_parser() -> argparse.ArgumentParser:
         sizes.add_argument(f"--n-{name}", type=int, help=f"pairs in the {name} split")
 
     exp2 = sub.add_parser(
-        "exp2", help="Experiment 2: confounding by user objectives; Base, Multihead, Adversarial",
+        "exp2",
+        help="Experiment 2: confounding by user objectives; Base, Multihead, Adversarial",
         description="Train reward models on sets where the prompt type t matches the user's "
-                    "objective c with probability rho, then test on consistent (t = c) and "
-                    "inconsistent (t != c) pairs. Prints Tables 2 and 3 beside the paper's numbers.",
-        epilog=EPILOG_EXP2, formatter_class=argparse.RawDescriptionHelpFormatter)
+        "objective c with probability rho, then test on consistent (t = c) and "
+        "inconsistent (t != c) pairs. Prints Tables 2 and 3 beside the paper's numbers.",
+        epilog=EPILOG_EXP2,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _add_common(exp2, [0.5, 0.6, 0.7, 0.8, 0.9, 1.0], 5, "exp2", list(Exp2Spec.models))
-    exp2.add_argument("--lambda", dest="adversary_lambda", type=float, metavar="LAMBDA",
-                      help="gradient-reversal strength of the adversarial model (default 1.0)")
+    exp2.add_argument(
+        "--lambda",
+        dest="adversary_lambda",
+        type=float,
+        metavar="LAMBDA",
+        help="gradient-reversal strength of the adversarial model (default 1.0)",
+    )
     exp2.add_argument("--head-hidden", type=int, help="hidden width of each head and the discriminator (0 = linear)")
     world = exp2.add_argument_group("user-objectives world")
-    world.add_argument("--conflict", type=float, help="|corr(helpfulness, harmlessness)| within a prompt type (default 0.8)")
-    world.add_argument("--type-specificity", type=float,
-                       help="0 = qualities look alike in both prompt types, 1 = unrelated (default 0.7)")
+    world.add_argument(
+        "--conflict", type=float, help="|corr(helpfulness, harmlessness)| within a prompt type (default 0.8)"
+    )
+    world.add_argument(
+        "--type-specificity",
+        type=float,
+        help="0 = qualities look alike in both prompt types, 1 = unrelated (default 0.7)",
+    )
     sizes = exp2.add_argument_group("split sizes (pairs)")
-    for name, what in (("train", "training pairs"), ("val", "validation pairs"),
-                       ("test", "pairs in each of the consistent and inconsistent test sets")):
+    for name, what in (
+        ("train", "training pairs"),
+        ("val", "validation pairs"),
+        ("test", "pairs in each of the consistent and inconsistent test sets"),
+    ):
         sizes.add_argument(f"--n-{name}", type=int, help=what)
-    diagnose = sub.add_parser("diagnose", help="overlap diagnostics of the training sets, before training",
-                              description="Draw the training and test sets of an experiment (seed 0) and "
-                                          "print how well the training data covers the test data: for exp1 "
-                                          "quadrant masses, training support, importance-weight ESS and SMD; "
-                                          "for exp2 the cross-fitted propensity P(c | prompt) and its overlap.")
+    diagnose = sub.add_parser(
+        "diagnose",
+        help="overlap diagnostics of the training sets, before training",
+        description="Draw the training and test sets of an experiment (seed 0) and "
+        "print how well the training data covers the test data: for exp1 "
+        "quadrant masses, training support, importance-weight ESS and SMD; "
+        "for exp2 the cross-fitted propensity P(c | prompt) and its overlap.",
+    )
     which = diagnose.add_subparsers(dest="experiment", required=True, metavar="EXPERIMENT")
     d1 = which.add_parser("exp1", help="correlated factors")
     _add_common(d1, [0.0, 0.3, 0.6, 0.9], 1, "exp1", ["base"])
@@ -174,11 +253,14 @@ def build_parser() -> argparse.ArgumentParser:
     d2.add_argument("--epsilon", type=float, default=0.1, help="overlap band [eps, 1 - eps] (default 0.1)")
     for name in ("train", "val", "test"):
         d2.add_argument(f"--n-{name}", type=int)
-    sanity = sub.add_parser("sanity", help="sanity checks: label-shuffle placebo, a random feature, half the data",
-                            description="Train the experiment at each training rho given four times (as it is, with "
-                                        "shuffled training labels, with a random extra feature, on half of the "
-                                        "training pairs) and print each check's accuracy beside the expected "
-                                        "outcome, a verdict and a plain reading. Runs go through the result cache.")
+    sanity = sub.add_parser(
+        "sanity",
+        help="sanity checks: label-shuffle placebo, a random feature, half the data",
+        description="Train the experiment at each training rho given four times (as it is, with "
+        "shuffled training labels, with a random extra feature, on half of the "
+        "training pairs) and print each check's accuracy beside the expected "
+        "outcome, a verdict and a plain reading. Runs go through the result cache.",
+    )
     which = sanity.add_subparsers(dest="experiment", required=True, metavar="EXPERIMENT")
     s1 = which.add_parser("exp1", help="correlated factors")
     _add_common(s1, [0.9], 3, "exp1", ["base"])
@@ -191,49 +273,75 @@ def build_parser() -> argparse.ArgumentParser:
     s2.add_argument("--type-specificity", type=float)
     for name in ("train", "val", "test"):
         s2.add_argument(f"--n-{name}", type=int)
-    embed = sub.add_parser("embed", help="pre-compute the embeddings of a real data file",
-                           description="Embed every (prompt, response) of a data file with a local "
-                                       "transformers model and keep the vectors in the embedding cache.")
+    embed = sub.add_parser(
+        "embed",
+        help="pre-compute the embeddings of a real data file",
+        description="Embed every (prompt, response) of a data file with a local "
+        "transformers model and keep the vectors in the embedding cache.",
+    )
     embed.add_argument("--data", required=True, metavar="PATH", help="local data file")
     embed.add_argument("--kind", choices=REAL_KINDS, help="what the file holds (default: guessed from its fields)")
     embed.add_argument("--model", metavar="DIR", help="local model directory (default: packaged all-MiniLM-L6-v2)")
     embed.add_argument("--max-length", type=int, default=256, help="tokens per text (default 256)")
     embed.add_argument("--factors", nargs="+", metavar="NAME", help="factor columns (--kind responses)")
-    report = sub.add_parser("report", help="write docs/results.md: named sweeps and their tables",
-                            description="Run the report's named sweeps through the result cache and write their "
-                                        "tables, each with its spec, the command that wrote it, the commit and the "
-                                        "date. The cheap sections run by default; --check recomputes them and "
-                                        "compares them with the file (exit 2 naming the first differing table).")
-    report.add_argument("--out", default="docs/results.md", metavar="FILE.md",
-                        help="the page to write or check (default: docs/results.md)")
-    report.add_argument("--check", action="store_true",
-                        help="write nothing: fail with exit 2 unless the file's tables match a fresh run")
+    report = sub.add_parser(
+        "report",
+        help="write docs/results.md: named sweeps and their tables",
+        description="Run the report's named sweeps through the result cache and write their "
+        "tables, each with its spec, the command that wrote it, the commit and the "
+        "date. The cheap sections run by default; --check recomputes them and "
+        "compares them with the file (exit 2 naming the first differing table).",
+    )
+    report.add_argument(
+        "--out",
+        default="docs/results.md",
+        metavar="FILE.md",
+        help="the page to write or check (default: docs/results.md)",
+    )
+    report.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing: fail with exit 2 unless the file's tables match a fresh run",
+    )
     report.add_argument("--full", action="store_true", help="also the slower sections (minutes on a CPU)")
-    cache = sub.add_parser("cache", help="show or clear the result cache",
-                           description="The result cache holds every computed sweep under cache/ "
-                                       "(or $CAUSALPREF_CACHE_DIR), keyed by the full spec and the code version.")
+    cache = sub.add_parser(
+        "cache",
+        help="show or clear the result cache",
+        description="The result cache holds every computed sweep under cache/ "
+        "(or $CAUSALPREF_CACHE_DIR), keyed by the full spec and the code version.",
+    )
     cache.add_argument("action", choices=("info", "clear"), help="info: what is stored; clear: remove all results")
     return parser
 
 
 def _given(args, mapping: dict[str, str]) -> dict:
     """The options the user set, renamed to the dataclass fields they override."""
-    return {field: getattr(args, option) for option, field in mapping.items()
-            if getattr(args, option, None) is not None}
+    return {
+        field: getattr(args, option) for option, field in mapping.items() if getattr(args, option, None) is not None
+    }
 
 
-COMMON_WORLD = {"dim": "dim", "noise": "noise", "label_mode": "label_mode", "temperature": "temperature",
-                "pool_size": "pool_size", "world_seed": "seed"}
+COMMON_WORLD = {
+    "dim": "dim",
+    "noise": "noise",
+    "label_mode": "label_mode",
+    "temperature": "temperature",
+    "pool_size": "pool_size",
+    "world_seed": "seed",
+}
 COMMON_MODEL = {"hidden": "hidden", "latent": "latent", "layers": "n_layers"}
 # Shorthands for architecture parameters: set on every chosen architecture that has the field.
-PARAM_SHORTHANDS = {"head_hidden": ("head_hidden", "--head-hidden"), "adversary_lambda": ("adversary_lambda", "--lambda")}
+PARAM_SHORTHANDS = {
+    "head_hidden": ("head_hidden", "--head-hidden"),
+    "adversary_lambda": ("adversary_lambda", "--lambda"),
+}
 COMMON_TRAIN = {"lr": "lr", "epochs": "epochs", "batch_size": "batch_size", "precision": "precision"}
 
 
 def _world_from_args(args, spec, world_options: dict):
     if args.world == "synthetic":
         return replace(spec.world, **_given(args, {**COMMON_WORLD, **world_options}))
-    if args.world not in REAL_KINDS and Path(args.world).is_file():     # --world FILE: a generic table
+    if args.world not in REAL_KINDS and Path(args.world).is_file():  # --world FILE: a generic table
         args.data, args.world = args.world, _guess_kind(args.world)
     if args.world not in REAL_KINDS:
         raise CausalPrefError(f"--world must be synthetic or one of {list(REAL_KINDS)}, got {args.world!r}")
@@ -258,8 +366,12 @@ def spec_from_args(args, spec_class, world_options: dict, size_names: tuple[str,
         sizes=replace(spec.sizes, **_given(args, {f"n_{s}": s for s in size_names})),
         model=replace(spec.model, **_given(args, COMMON_MODEL)),
         train=replace(spec.train, **_given(args, COMMON_TRAIN)),
-        rhos=tuple(args.rho), seeds=tuple(range(args.seeds)), models=tuple(args.models),
-        weighting=args.weighting, device=args.device)
+        rhos=tuple(args.rho),
+        seeds=tuple(range(args.seeds)),
+        models=tuple(args.models),
+        weighting=args.weighting,
+        device=args.device,
+    )
     return _with_params(spec, args)
 
 
@@ -271,21 +383,26 @@ def _with_params(spec, args):
             continue
         targets = [m for m in spec.models if name in param_names(m)]
         if not targets:  # e.g. --lambda with Base only: it changes nothing, and the spec does not carry it
-            print(f"note: {flag} is ignored: none of the chosen models {list(spec.models)} "
-                  f"has a parameter {name!r}", file=sys.stderr)
+            print(
+                f"note: {flag} is ignored: none of the chosen models {list(spec.models)} has a parameter {name!r}",
+                file=sys.stderr,
+            )
         for model in targets:
             spec = spec.with_params(model, **{name: value})
     for text in args.param:
         target, _, value = text.partition("=")
         model, _, name = target.partition(".")
         if not (model and name and value):
-            raise CausalPrefError(f"--param {text!r}: expected MODEL.FIELD=VALUE, e.g. adversarial.adversary_lambda=0.5")
+            raise CausalPrefError(
+                f"--param {text!r}: expected MODEL.FIELD=VALUE, e.g. adversarial.adversary_lambda=0.5"
+            )
         if model not in spec.models:
             raise CausalPrefError(f"--param {text!r}: {model!r} is not among the chosen models {list(spec.models)}")
         current = spec.params_of(model)
         if name not in param_names(model):
-            raise CausalPrefError(f"--param {text!r}: {model} has no parameter {name!r}; "
-                                  f"its parameters: {list(param_names(model))}")
+            raise CausalPrefError(
+                f"--param {text!r}: {model} has no parameter {name!r}; its parameters: {list(param_names(model))}"
+            )
         kind = type(getattr(current, name))
         try:
             spec = spec.with_params(model, **{name: kind(value)})
@@ -295,7 +412,7 @@ def _with_params(spec, args):
 
 
 def _progress(done: float, total: int, message: str) -> None:
-    if float(done).is_integer():     # whole models only: epochs inside a chunk stay quiet
+    if float(done).is_integer():  # whole models only: epochs inside a chunk stay quiet
         print(f"  [{int(done)}/{total}] {message}", file=sys.stderr, flush=True)
 
 
@@ -303,7 +420,7 @@ def _run(args, kind, spec, sections) -> int:
     if args.out:
         check_output_path(args.out)
     started = time.perf_counter()
-    if isinstance(spec.world, RealDataWorld):       # embed first, with a progress bar
+    if isinstance(spec.world, RealDataWorld):  # embed first, with a progress bar
         print(f"embedding {spec.world.path} (cached under cache/embeddings) ...", file=sys.stderr)
         spec.world.pool(progress=tqdm_progress("embedding"))
     sweep, was_cached = run_cached(kind, spec, ResultCache(enabled=not args.no_cache), progress=_progress)
@@ -324,36 +441,48 @@ def run_exp1_command(args) -> int:
 
 
 def run_exp2_command(args) -> int:
-    spec = spec_from_args(args, Exp2Spec, {"conflict": "conflict", "type_specificity": "type_specificity"},
-                          ("train", "val", "test"))
+    spec = spec_from_args(
+        args, Exp2Spec, {"conflict": "conflict", "type_specificity": "type_specificity"}, ("train", "val", "test")
+    )
     return _run(args, "exp2", spec, (exp2_tables, exp2_baselines, achieved_consistency_lines))
 
 
 def _guess_kind(path: str) -> str:
     from causalpref.data.loaders import guess_kind
+
     kind = guess_kind(path)
     if kind not in REAL_KINDS:
-        raise CausalPrefError(f"{path}: looks like {kind!r} data, which no experiment uses; "
-                              f"expected one of {list(REAL_KINDS)} (say which with --world or --kind)")
+        raise CausalPrefError(
+            f"{path}: looks like {kind!r} data, which no experiment uses; "
+            f"expected one of {list(REAL_KINDS)} (say which with --world or --kind)"
+        )
     return kind
 
 
 def run_embed_command(args) -> int:
-    world = RealDataWorld.from_path(args.kind or _guess_kind(args.data), args.data, model_dir=args.model, max_length=args.max_length,
-                                    **({"factors": tuple(args.factors)} if args.factors else {}))
+    world = RealDataWorld.from_path(
+        args.kind or _guess_kind(args.data),
+        args.data,
+        model_dir=args.model,
+        max_length=args.max_length,
+        **({"factors": tuple(args.factors)} if args.factors else {}),
+    )
     started = time.perf_counter()
     pool = world.pool(progress=tqdm_progress("embedding"))
-    print(f"{len(pool)} pairs of {world.path} embedded ({pool.emb_a.shape[1]}-d) in "
-          f"{time.perf_counter() - started:.1f} s; cached under cache/embeddings")
+    print(
+        f"{len(pool)} pairs of {world.path} embedded ({pool.emb_a.shape[1]}-d) in "
+        f"{time.perf_counter() - started:.1f} s; cached under cache/embeddings"
+    )
     return 0
 
 
 def run_diagnose_command(args) -> int:
     """Print the overlap report of each rho's seed-0 draw."""
     from causalpref.draw.consistency import draw_objective_splits
-    from causalpref.eval.diagnostics import overlap_report
     from causalpref.draw.splits import cell_seed, draw_exp1_splits
+    from causalpref.eval.diagnostics import overlap_report
     from causalpref.eval.propensity import objective_overlap_report
+
     if args.experiment == "exp1":
         spec = spec_from_args(args, Exp1Spec, {"scale": "scale", "a": "a"}, ("train", "val", "id", "ood"))
     else:
@@ -367,8 +496,9 @@ def run_diagnose_command(args) -> int:
             train, ood = splits.indices["train"], splits.indices["ood"]
             print(overlap_report(d1[train], d2[train], d1[ood], d2[ood]))
         else:
-            splits = draw_objective_splits(pool.prompt_type, pool.objective, spec.sizes.as_dict(), rho,
-                                           cell_seed(0, rho))
+            splits = draw_objective_splits(
+                pool.prompt_type, pool.objective, spec.sizes.as_dict(), rho, cell_seed(0, rho)
+            )
             train = pool.pairs(splits.indices["train"], "train")
             print(objective_overlap_report(train.emb_a, train.objective, epsilon=args.epsilon))
         print()
@@ -378,20 +508,24 @@ def run_diagnose_command(args) -> int:
 def run_sanity_command(args) -> int:
     """Print the sanity report of each training rho given (the table with --out: all rhos)."""
     import pandas as pd
+
     from causalpref.run.sanity import format_sanity, run_sanity_checks
+
     if args.experiment == "exp1":
         spec = spec_from_args(args, Exp1Spec, {"scale": "scale", "a": "a"}, ("train", "val", "id", "ood"))
     else:
-        spec = spec_from_args(args, Exp2Spec, {"conflict": "conflict", "type_specificity": "type_specificity"},
-                              ("train", "val", "test"))
+        spec = spec_from_args(
+            args, Exp2Spec, {"conflict": "conflict", "type_specificity": "type_specificity"}, ("train", "val", "test")
+        )
     if args.out:
         check_output_path(args.out)
-    if isinstance(spec.world, RealDataWorld):       # embed first, with a progress bar
+    if isinstance(spec.world, RealDataWorld):  # embed first, with a progress bar
         spec.world.pool(progress=tqdm_progress("embedding"))
     tables = []
     for rho in spec.rhos:
-        report = run_sanity_checks(args.experiment, spec, rho, ResultCache(enabled=not args.no_cache),
-                                   progress=_progress)
+        report = run_sanity_checks(
+            args.experiment, spec, rho, ResultCache(enabled=not args.no_cache), progress=_progress
+        )
         how = "all loaded from the result cache" if all(report.cached.values()) else "trained"
         print(format_sanity(report))
         print(f"\n{len(report.cached)} variants {how} in {report.seconds:.1f} s\n")
@@ -413,13 +547,20 @@ def run_cache_command(args) -> int:
 def run_report_command(args) -> int:
     """Write docs/results.md (or check it with --check): see run/docs_tables.py."""
     from causalpref.run.docs_tables import run_report
+
     print(run_report(args.out, check=args.check, full=args.full))
     return 0
 
 
-COMMANDS = {"exp1": run_exp1_command, "exp2": run_exp2_command, "cache": run_cache_command,
-            "embed": run_embed_command, "diagnose": run_diagnose_command, "sanity": run_sanity_command,
-            "report": run_report_command}
+COMMANDS = {
+    "exp1": run_exp1_command,
+    "exp2": run_exp2_command,
+    "cache": run_cache_command,
+    "embed": run_embed_command,
+    "diagnose": run_diagnose_command,
+    "sanity": run_sanity_command,
+    "report": run_report_command,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

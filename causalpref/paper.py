@@ -12,6 +12,10 @@ PROVENANCE = {
     "TABLE2": "paper Table 2 (relabelled HH-RLHF, Llama-3-8B embeddings, 5 seeds)",
     "TABLE3": "paper Table 3 (relabelled HH-RLHF, training accuracy at the kept checkpoint)",
 }
+# The analytic toy (appendix figure): the probability mass of quadrants 2 and 4, by rho.
+QUADRANT_24 = {0.0: 0.500, 0.3: 0.403, 0.6: 0.295, 0.9: 0.144}
+PROVENANCE["QUADRANT_24"] = "the paper's appendix (analytic toy, quadrant-2/4 mass)"
+
 # The worlds whose runs stand in for the paper's experiments (their results' 'world' column).
 REFERENCE_WORLDS = {"exp1": "synthetic", "exp2": "synthetic-objectives"}
 

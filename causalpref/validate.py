@@ -54,8 +54,14 @@ def _is_number(value) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
 
 
-def finite_number(value, name: str, low: float | None = None, high: float | None = None,
-                  open_low: bool = False, open_high: bool = False) -> float:
+def finite_number(
+    value,
+    name: str,
+    low: float | None = None,
+    high: float | None = None,
+    open_low: bool = False,
+    open_high: bool = False,
+) -> float:
     """A finite number within [low, high] (bounds optional, each open or closed), as a float."""
     ok = _is_number(value) and np.isfinite(value)
     if ok and low is not None:

@@ -51,8 +51,6 @@ def variant_markdown_colour(name: str) -> str:
     return architecture(split_variant(name)[0]).markdown_colour
 
 
-
-
 def variant_order(names) -> list[str]:
     """Variant names in registry order (architectures first, then weightings); unknown names last."""
     from causalpref.models import ARCHITECTURES

@@ -3,10 +3,8 @@ import math
 import numpy as np
 import pytest
 
-from causalpref import paper
-from causalpref.eval.analytic import (quadrant_24_mass, refit_a_hat, sample_toy_points, toy_accuracy,
-                                 toy_accuracy_ood)
 from causalpref.errors import CausalPrefError
+from causalpref.eval.analytic import quadrant_24_mass, refit_a_hat, sample_toy_points, toy_accuracy, toy_accuracy_ood
 
 MC_N = 200_000
 
@@ -22,15 +20,17 @@ def test_quadrant_24_mass_matches_monte_carlo(rho):
     assert np.mean(d[:, 0] * d[:, 1] < 0) == pytest.approx(quadrant_24_mass(rho), abs=0.005)
 
 
-@pytest.mark.parametrize("rho, a, a_hat", [(0.0, 0.25, 0.75), (0.3, 0.25, 0.5), (0.6, 0.25, 0.3),
-                                            (0.9, 0.25, 0.5), (0.9, 0.0, 1.0), (-0.5, 0.1, 0.9)])
+@pytest.mark.parametrize(
+    "rho, a, a_hat",
+    [(0.0, 0.25, 0.75), (0.3, 0.25, 0.5), (0.6, 0.25, 0.3), (0.9, 0.25, 0.5), (0.9, 0.0, 1.0), (-0.5, 0.1, 0.9)],
+)
 def test_closed_forms_match_monte_carlo(rho, a, a_hat):
     d = sample_toy_points(rho, MC_N, seed=2)
     agree = np.sign(d @ [a, 1 - a]) == np.sign(d @ [a_hat, 1 - a_hat])
     q24 = d[:, 0] * d[:, 1] < 0
     assert toy_accuracy(rho, a, a_hat) == pytest.approx(agree.mean(), abs=0.01)
     assert toy_accuracy_ood(rho, a, a_hat) == pytest.approx(agree[q24].mean(), abs=0.01)
-    assert agree[~q24].all()     # with a, a_hat in [0, 1] errors only happen in quadrants 2/4
+    assert agree[~q24].all()  # with a, a_hat in [0, 1] errors only happen in quadrants 2/4
 
 
 @pytest.mark.parametrize("rho", [-0.9, 0.0, 0.5, 0.99])
@@ -82,26 +82,29 @@ def test_refit_handles_separable_data():
     assert np.all(np.abs(a_hat - 0.25) < 0.1)
 
 
-@pytest.mark.parametrize("call, word", [
-    (lambda: quadrant_24_mass(1.0), "degenerate"),
-    (lambda: quadrant_24_mass(-1.0), "degenerate"),
-    (lambda: quadrant_24_mass(1.5), "rho"),
-    (lambda: quadrant_24_mass(float("nan")), "rho"),
-    (lambda: quadrant_24_mass("0.3"), "rho"),
-    (lambda: toy_accuracy(1.0, 0.25, 0.5), "degenerate"),
-    (lambda: toy_accuracy(0.3, -0.1, 0.5), "a must"),
-    (lambda: toy_accuracy(0.3, 0.25, 1.1), "a_hat"),
-    (lambda: toy_accuracy_ood(0.3, 0.25, float("inf")), "a_hat"),
-    (lambda: toy_accuracy_ood(True, 0.25, 0.5), "rho"),
-    (lambda: sample_toy_points(0.3, 0), "n"),
-    (lambda: sample_toy_points(0.3, 10, seed=-1), "seed"),
-    (lambda: refit_a_hat(0.3, 0.25, 1, 10, 0), "n"),
-    (lambda: refit_a_hat(0.3, 0.25, 10, 0, 0), "repeats"),
-    (lambda: refit_a_hat(0.3, 0.25, 10.5, 1, 0), "n"),
-    (lambda: refit_a_hat(0.3, 2.0, 10, 1, 0), "a must"),
-    (lambda: refit_a_hat(0.3, 0.25, 10, 1, 0, temperature=0), "temperature"),
-    (lambda: refit_a_hat(math.nan, 0.25, 10, 1, 0), "rho"),
-])
+@pytest.mark.parametrize(
+    "call, word",
+    [
+        (lambda: quadrant_24_mass(1.0), "degenerate"),
+        (lambda: quadrant_24_mass(-1.0), "degenerate"),
+        (lambda: quadrant_24_mass(1.5), "rho"),
+        (lambda: quadrant_24_mass(float("nan")), "rho"),
+        (lambda: quadrant_24_mass("0.3"), "rho"),
+        (lambda: toy_accuracy(1.0, 0.25, 0.5), "degenerate"),
+        (lambda: toy_accuracy(0.3, -0.1, 0.5), "a must"),
+        (lambda: toy_accuracy(0.3, 0.25, 1.1), "a_hat"),
+        (lambda: toy_accuracy_ood(0.3, 0.25, float("inf")), "a_hat"),
+        (lambda: toy_accuracy_ood(True, 0.25, 0.5), "rho"),
+        (lambda: sample_toy_points(0.3, 0), "n"),
+        (lambda: sample_toy_points(0.3, 10, seed=-1), "seed"),
+        (lambda: refit_a_hat(0.3, 0.25, 1, 10, 0), "n"),
+        (lambda: refit_a_hat(0.3, 0.25, 10, 0, 0), "repeats"),
+        (lambda: refit_a_hat(0.3, 0.25, 10.5, 1, 0), "n"),
+        (lambda: refit_a_hat(0.3, 2.0, 10, 1, 0), "a must"),
+        (lambda: refit_a_hat(0.3, 0.25, 10, 1, 0, temperature=0), "temperature"),
+        (lambda: refit_a_hat(math.nan, 0.25, 10, 1, 0), "rho"),
+    ],
+)
 def test_bad_inputs_raise(call, word):
     with pytest.raises(CausalPrefError, match=word):
         call()

@@ -18,17 +18,37 @@ import pandas as pd
 import pytest
 
 import causalpref.run.cache as cache_module
-from causalpref.run.cache import (CacheInfo, ResultCache, _hash_sources, canonical_spec, code_version,
-                                  default_cache_root, format_info, spec_key)
 from causalpref.errors import CausalPrefError
+from causalpref.run.cache import (
+    CacheInfo,
+    ResultCache,
+    _hash_sources,
+    canonical_spec,
+    code_version,
+    default_cache_root,
+    format_info,
+    spec_key,
+)
 
 # No module-level import of the experiments (and so of torch): the spawned writer processes of
 # the concurrency test import this module, and should start fast.
 REPO = Path(__file__).resolve().parent.parent
-RESULT_COLUMNS = ["experiment", "world", "model", "rho", "seed", "split", "accuracy", "n",
-                  "rho_achieved", "margin", "oracle_accuracy", "spurious_accuracy", "chance",
-                  "best_epoch"]
-
+RESULT_COLUMNS = [
+    "experiment",
+    "world",
+    "model",
+    "rho",
+    "seed",
+    "split",
+    "accuracy",
+    "n",
+    "rho_achieved",
+    "margin",
+    "oracle_accuracy",
+    "spurious_accuracy",
+    "chance",
+    "best_epoch",
+]
 
 
 def get_or_compute(cache, kind, spec, compute):
@@ -46,21 +66,31 @@ def get_or_compute(cache, kind, spec, compute):
         warnings.warn(f"result cache: could not store the {kind} result: {exc}", stacklevel=2)
     return frame, False
 
+
 def result_table(n: int = 40, seed: int = 0) -> pd.DataFrame:
     """A frame shaped like the experiments' tidy tables: str, float (with NaN) and int columns."""
     rng = np.random.default_rng(seed)
     splits = rng.choice(["train", "val", "id", "ood", "discriminator_train"], n)
     disc = np.char.startswith(splits.astype(str), "discriminator")
-    frame = pd.DataFrame({
-        "experiment": "exp2", "world": "synthetic-objectives",
-        "model": rng.choice(["base", "multihead", "adversarial", ""], n),
-        "rho": rng.choice([0.5, 0.7, 0.9, 0.30000000000000004], n), "seed": rng.integers(0, 5, n),
-        "split": splits, "accuracy": rng.random(n), "n": rng.integers(0, 4000, n),
-        "rho_achieved": np.where(disc, np.nan, rng.random(n)),
-        "margin": np.where(disc, np.nan, rng.normal(size=n)),
-        "oracle_accuracy": np.where(disc, np.nan, rng.random(n)),
-        "spurious_accuracy": np.where(disc, np.nan, rng.random(n)),
-        "chance": 0.5, "best_epoch": rng.integers(0, 10, n)}, columns=RESULT_COLUMNS)
+    frame = pd.DataFrame(
+        {
+            "experiment": "exp2",
+            "world": "synthetic-objectives",
+            "model": rng.choice(["base", "multihead", "adversarial", ""], n),
+            "rho": rng.choice([0.5, 0.7, 0.9, 0.30000000000000004], n),
+            "seed": rng.integers(0, 5, n),
+            "split": splits,
+            "accuracy": rng.random(n),
+            "n": rng.integers(0, 4000, n),
+            "rho_achieved": np.where(disc, np.nan, rng.random(n)),
+            "margin": np.where(disc, np.nan, rng.normal(size=n)),
+            "oracle_accuracy": np.where(disc, np.nan, rng.random(n)),
+            "spurious_accuracy": np.where(disc, np.nan, rng.random(n)),
+            "chance": 0.5,
+            "best_epoch": rng.integers(0, 10, n),
+        },
+        columns=RESULT_COLUMNS,
+    )
     return frame
 
 
@@ -70,9 +100,10 @@ def key_of(i: int) -> str:
 
 # ---------------------------------------------------------------- round trips
 
+
 def test_round_trip_of_a_result_table_is_exact(tmp_path):
     frame = result_table(60)
-    frame.loc[0, "model"] = ""                     # empty strings survive
+    frame.loc[0, "model"] = ""  # empty strings survive
     frame.loc[1, "accuracy"] = np.nan
     cache = ResultCache(tmp_path)
     cache.store(key_of(0), frame, {"kind": "exp2"})
@@ -84,22 +115,24 @@ def test_round_trip_of_a_result_table_is_exact(tmp_path):
 
 
 def test_round_trip_of_object_string_bool_and_datetime_columns(tmp_path):
-    frame = pd.DataFrame({
-        "names": pd.Series(["a", None, np.nan, "", "ü—長"], dtype=object),
-        "all_none": pd.Series([None] * 5, dtype=object),
-        "floats": pd.Series([1.5, None, np.nan, -0.0, 3.0], dtype=object),
-        "ints": pd.Series([1, 2, None, 2**40, 5], dtype=object),
-        "nullable": pd.Series(["a", None, "b", "", "c"], dtype=pd.StringDtype("python", na_value=pd.NA)),
-        "flag": [True, False, True, True, False],
-        "f32": np.array([1, 2, np.nan, 4, 5], dtype=np.float32),
-        "i8": np.arange(5, dtype=np.int8),
-        "when": pd.to_datetime(["2020-01-01", None, "2021-06-01", "2022-01-01", "2023-01-01"]),
-    })
+    frame = pd.DataFrame(
+        {
+            "names": pd.Series(["a", None, np.nan, "", "ü—長"], dtype=object),
+            "all_none": pd.Series([None] * 5, dtype=object),
+            "floats": pd.Series([1.5, None, np.nan, -0.0, 3.0], dtype=object),
+            "ints": pd.Series([1, 2, None, 2**40, 5], dtype=object),
+            "nullable": pd.Series(["a", None, "b", "", "c"], dtype=pd.StringDtype("python", na_value=pd.NA)),
+            "flag": [True, False, True, True, False],
+            "f32": np.array([1, 2, np.nan, 4, 5], dtype=np.float32),
+            "i8": np.arange(5, dtype=np.int8),
+            "when": pd.to_datetime(["2020-01-01", None, "2021-06-01", "2022-01-01", "2023-01-01"]),
+        }
+    )
     cache = ResultCache(tmp_path)
     cache.store(key_of(1), frame, {"kind": "mixed"})
     loaded = cache.load(key_of(1))
     pd.testing.assert_frame_equal(loaded, frame)
-    assert loaded["names"][1] is None and np.isnan(loaded["names"][2])       # None and NaN stay apart
+    assert loaded["names"][1] is None and np.isnan(loaded["names"][2])  # None and NaN stay apart
     assert loaded["floats"][1] is None and np.isnan(loaded["floats"][2])
     assert loaded["nullable"][1] is pd.NA
 
@@ -111,14 +144,17 @@ def test_empty_frame_round_trips(tmp_path):
     pd.testing.assert_frame_equal(cache.load(key_of(2)), frame)
 
 
-@pytest.mark.parametrize("bad, match", [
-    (pd.DataFrame({"a": [1, 2]}, index=[5, 6]), "index"),
-    (pd.DataFrame({"a": pd.Categorical(["x", "y"])}), "'a'"),
-    (pd.DataFrame({"mixed": pd.Series(["x", 1.0], dtype=object)}), "'mixed'"),
-    (pd.DataFrame([[1, 2]], columns=["a", "a"]), "unique"),
-    (pd.DataFrame({"s": ["ends in NUL\0"]}), "NUL"),
-    ([1, 2, 3], "DataFrame"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (pd.DataFrame({"a": [1, 2]}, index=[5, 6]), "index"),
+        (pd.DataFrame({"a": pd.Categorical(["x", "y"])}), "'a'"),
+        (pd.DataFrame({"mixed": pd.Series(["x", 1.0], dtype=object)}), "'mixed'"),
+        (pd.DataFrame([[1, 2]], columns=["a", "a"]), "unique"),
+        (pd.DataFrame({"s": ["ends in NUL\0"]}), "NUL"),
+        ([1, 2, 3], "DataFrame"),
+    ],
+)
 def test_frames_that_cannot_be_stored_exactly_are_refused(tmp_path, bad, match):
     with pytest.raises(CausalPrefError, match=match):
         ResultCache(tmp_path).store(key_of(3), bad, {"kind": "x"})
@@ -133,33 +169,39 @@ def test_keys_must_be_hex_digests(tmp_path):
 
 # ---------------------------------------------------------------- keys
 
+
 def test_same_spec_same_key_and_every_change_moves_it():
-    from causalpref.run.specs import Exp1Spec
     from causalpref.data.worlds import CorrelatedFactorsWorld
+    from causalpref.run.specs import Exp1Spec
+
     base = Exp1Spec(rhos=(0.0, 0.3))
     key = spec_key("exp1", base, salt="s")
     assert key == spec_key("exp1", Exp1Spec(rhos=(0.0, 0.3)), salt="s")
     assert len(key) == 64 and int(key, 16) >= 0
     changed = [
-        spec_key("exp1", Exp1Spec(rhos=(0.0, 0.1 + 0.2)), salt="s"),            # 0.30000000000000004
+        spec_key("exp1", Exp1Spec(rhos=(0.0, 0.1 + 0.2)), salt="s"),  # 0.30000000000000004
         spec_key("exp1", Exp1Spec(rhos=(0.0, 0.3), seeds=(0, 1)), salt="s"),
         spec_key("exp1", Exp1Spec(rhos=(0.0, 0.3), world=CorrelatedFactorsWorld(dim=33)), salt="s"),
         spec_key("exp1-other", base, salt="s"),
         spec_key("exp1", base, salt="t"),
-        spec_key("exp1", base),                                                   # salt = CODE_VERSION
+        spec_key("exp1", base),  # salt = CODE_VERSION
     ]
     assert len({key, *changed}) == 1 + len(changed)
 
 
 def test_keys_are_the_same_in_a_fresh_interpreter():
     from causalpref.run.specs import Exp1Spec, Exp2Spec
-    code = ("import json; from causalpref.run.cache import spec_key, code_version; "
-            "from causalpref.run.specs import Exp1Spec, Exp2Spec; "
-            "print(json.dumps([spec_key('exp1', Exp1Spec(rhos=(0.0, 0.3)), salt='s'), "
-            "spec_key('exp2', Exp2Spec(), salt='s'), spec_key('exp2', Exp2Spec()), code_version()]))")
+
+    code = (
+        "import json; from causalpref.run.cache import spec_key, code_version; "
+        "from causalpref.run.specs import Exp1Spec, Exp2Spec; "
+        "print(json.dumps([spec_key('exp1', Exp1Spec(rhos=(0.0, 0.3)), salt='s'), "
+        "spec_key('exp2', Exp2Spec(), salt='s'), spec_key('exp2', Exp2Spec()), code_version()]))"
+    )
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True,
-                         check=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, check=True, timeout=60
+    )
     exp1_key, exp2_key, exp2_default, their_version = json.loads(out.stdout.strip().splitlines()[-1])
     assert exp1_key == spec_key("exp1", Exp1Spec(rhos=(0.0, 0.3)), salt="s")
     assert exp2_key == spec_key("exp2", Exp2Spec(), salt="s")
@@ -187,8 +229,9 @@ def test_fields_that_are_not_json_are_refused_by_name():
     with pytest.raises(CausalPrefError, match="dataclass instance"):
         spec_key("x", _Outer, salt="s")
     # numpy scalars are plain numbers
-    assert spec_key("x", _Outer(inner=_Inner(where=np.float64(0.3))), salt="s") == \
-        spec_key("x", _Outer(inner=_Inner(where=0.3)), salt="s")
+    assert spec_key("x", _Outer(inner=_Inner(where=np.float64(0.3))), salt="s") == spec_key(
+        "x", _Outer(inner=_Inner(where=0.3)), salt="s"
+    )
 
 
 def test_code_version_hashes_every_python_file(tmp_path):
@@ -201,7 +244,7 @@ def test_code_version_hashes_every_python_file(tmp_path):
     (pkg / "notes.txt").write_text("not code")
     assert _hash_sources(pkg) == first
     (pkg / "ui" / "views").mkdir(parents=True)
-    (pkg / "ui" / "views" / "page.py").write_text("label = 'a'\n")       # presentation only: same numbers
+    (pkg / "ui" / "views" / "page.py").write_text("label = 'a'\n")  # presentation only: same numbers
     (pkg / "ui" / "plots.py").write_text("colour = 'red'\n")
     assert _hash_sources(pkg) == first
     (pkg / "sub" / "b.py").write_text("y = 3\n")
@@ -211,8 +254,10 @@ def test_code_version_hashes_every_python_file(tmp_path):
 
 # ---------------------------------------------------------------- get_or_compute
 
+
 def test_get_or_compute_computes_once_then_hits(tmp_path):
     from causalpref.run.specs import Exp1Spec
+
     calls = []
 
     def compute():
@@ -220,7 +265,7 @@ def test_get_or_compute_computes_once_then_hits(tmp_path):
         return result_table(30)
 
     cache = ResultCache(tmp_path / "root")
-    assert not (tmp_path / "root").exists()                   # created on first write only
+    assert not (tmp_path / "root").exists()  # created on first write only
     spec = Exp1Spec(rhos=(0.0, 0.9))
     frame, hit = get_or_compute(cache, "exp1", spec, compute)
     assert (hit, len(calls)) == (False, 1)
@@ -238,12 +283,28 @@ def test_a_table_built_like_the_sweeps_round_trips(tmp_path):
     rows = []
     for rho in (0.0, 0.3, 0.1 + 0.2):
         for seed in (0, 1):
-            common = {"experiment": "exp1", "world": "synthetic", "model": "base", "rho": float(rho),
-                      "seed": seed, "chance": 0.5, "best_epoch": 3 + seed}
+            common = {
+                "experiment": "exp1",
+                "world": "synthetic",
+                "model": "base",
+                "rho": float(rho),
+                "seed": seed,
+                "chance": 0.5,
+                "best_epoch": 3 + seed,
+            }
             for split in ("train", "val", "id", "ood"):
-                rows.append({**common, "split": split, "n": 300, "rho_achieved": rho + 0.001,
-                             "accuracy": 0.7 + seed / 100, "margin": 1.25, "oracle_accuracy": 0.96,
-                             "spurious_accuracy": None if split == "val" else 0.06})
+                rows.append(
+                    {
+                        **common,
+                        "split": split,
+                        "n": 300,
+                        "rho_achieved": rho + 0.001,
+                        "accuracy": 0.7 + seed / 100,
+                        "margin": 1.25,
+                        "oracle_accuracy": 0.96,
+                        "spurious_accuracy": None if split == "val" else 0.06,
+                    }
+                )
             rows.append({**common, "split": "discriminator_train", "n": 800, "accuracy": 0.5})
     frame = pd.DataFrame(rows, columns=RESULT_COLUMNS)
     cache = ResultCache(tmp_path)
@@ -280,6 +341,7 @@ def test_default_root_is_the_repo_cache_folder_or_the_env_var(tmp_path, monkeypa
 
 # ---------------------------------------------------------------- bad entries
 
+
 def _truncate(path):
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
 
@@ -307,7 +369,7 @@ def _bad_checksum(path):
     """A well-formed archive whose column no longer matches its checksum."""
     with np.load(path, allow_pickle=False) as npz:
         arrays = {name: npz[name] for name in npz.files}
-    arrays["c6"] = arrays["c6"] + 1.0                      # accuracy column
+    arrays["c6"] = arrays["c6"] + 1.0  # accuracy column
     with open(path, "wb") as handle:
         np.savez(handle, **arrays)
 
@@ -324,8 +386,9 @@ def _plain_npy(path):
         np.save(handle, np.arange(10))
 
 
-@pytest.mark.parametrize("damage", [_truncate, _flip_middle_byte, _garbage, _empty, _bad_checksum,
-                                    _missing_checksum, _plain_npy])
+@pytest.mark.parametrize(
+    "damage", [_truncate, _flip_middle_byte, _garbage, _empty, _bad_checksum, _missing_checksum, _plain_npy]
+)
 def test_a_bad_entry_is_warned_about_removed_and_recomputed(tmp_path, damage):
     cache, spec, calls = ResultCache(tmp_path), {"sweep": 1}, []
 
@@ -342,7 +405,7 @@ def test_a_bad_entry_is_warned_about_removed_and_recomputed(tmp_path, damage):
     pd.testing.assert_frame_equal(frame, result_table(200))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        again, hit = get_or_compute(cache, "exp2", spec, compute)   # the rewritten entry is good
+        again, hit = get_or_compute(cache, "exp2", spec, compute)  # the rewritten entry is good
     assert (hit, len(calls)) == (True, 2)
 
 
@@ -350,7 +413,7 @@ def test_any_flipped_byte_or_truncation_gives_the_exact_frame_or_a_miss(tmp_path
     cache, frame = ResultCache(tmp_path), result_table(30)
     path = cache.store(key_of(11), frame, {"kind": "x"})
     good = path.read_bytes()
-    damaged = [(f"flip {i}", good[:i] + bytes([good[i] ^ 0x5A]) + good[i + 1:]) for i in range(0, len(good), 37)]
+    damaged = [(f"flip {i}", good[:i] + bytes([good[i] ^ 0x5A]) + good[i + 1 :]) for i in range(0, len(good), 37)]
     damaged += [(f"truncate {n}", good[:n]) for n in range(0, len(good), len(good) // 20)]
     misses = 0
     for what, data in damaged:
@@ -407,6 +470,7 @@ def test_a_failed_write_leaves_no_temporary_file(tmp_path, monkeypatch):
 
 # ---------------------------------------------------------------- concurrency
 
+
 def race_frame(writer: int, round_: int) -> pd.DataFrame:
     frame = result_table(300, seed=writer * 1000 + round_)
     frame["seed"] = writer
@@ -428,7 +492,7 @@ def test_concurrent_writers_never_leave_a_corrupt_entry(tmp_path):
         process.start()
     cache, reads, hits = ResultCache(tmp_path), 0, 0
     with warnings.catch_warnings():
-        warnings.simplefilter("error")                       # a corrupt read would warn: fail instead
+        warnings.simplefilter("error")  # a corrupt read would warn: fail instead
         while any(p.is_alive() for p in writers) or reads == 0:
             frame = cache.load(key)
             reads += 1
@@ -440,12 +504,13 @@ def test_concurrent_writers_never_leave_a_corrupt_entry(tmp_path):
         assert process.exitcode == 0
     final = cache.load(key)
     pd.testing.assert_frame_equal(final, race_frame(int(final["seed"][0]), int(final["best_epoch"][0])))
-    assert int(final["best_epoch"][0]) == rounds - 1          # the last replace wins, whole
+    assert int(final["best_epoch"][0]) == rounds - 1  # the last replace wins, whole
     assert list(tmp_path.rglob("*.tmp")) == []
     print(f"\nconcurrent writers: {reads} reads while 3 processes wrote {3 * rounds} times, {hits} hits")
 
 
 # ---------------------------------------------------------------- info / clear
+
 
 def test_info_counts_and_clear_leaves_other_content(tmp_path, monkeypatch):
     cache = ResultCache(tmp_path)
@@ -456,7 +521,7 @@ def test_info_counts_and_clear_leaves_other_content(tmp_path, monkeypatch):
     get_or_compute(cache, "exp2", {"i": 1}, lambda: result_table(10))
     monkeypatch.undo()
     (cache.results_dir / "ab").mkdir(exist_ok=True)
-    (cache.results_dir / "ab" / f".{'ab' * 32}.x1.tmp").write_bytes(b"half")     # a writer's leftover
+    (cache.results_dir / "ab" / f".{'ab' * 32}.x1.tmp").write_bytes(b"half")  # a writer's leftover
     (tmp_path / "embeddings").mkdir()
     (tmp_path / "embeddings" / "keep.npy").write_bytes(b"keep me")
 
@@ -471,13 +536,14 @@ def test_info_counts_and_clear_leaves_other_content(tmp_path, monkeypatch):
     _garbage(next(cache.results_dir.rglob("*.npz")))
     assert cache.info().unreadable == 1
 
-    assert cache.clear() == 6                       # 5 entries + 1 temporary file
+    assert cache.clear() == 6  # 5 entries + 1 temporary file
     assert not cache.results_dir.exists()
     assert (tmp_path / "embeddings" / "keep.npy").read_bytes() == b"keep me"
     assert cache.info().entries == 0 and "entries: 0" in format_info(cache.info())
 
 
 # ---------------------------------------------------------------- speed and safety
+
 
 @pytest.mark.parametrize("rows", [400, 4000])
 def test_load_time_is_reported(tmp_path, rows):
@@ -489,25 +555,34 @@ def test_load_time_is_reported(tmp_path, rows):
         loaded = cache.load(key_of(rows))
         best = min(best, time.perf_counter() - start)
     pd.testing.assert_frame_equal(loaded, frame)
-    print(f"\nload of a {rows}-row x {frame.shape[1]}-column table ({path.stat().st_size / 1024:.0f} KB): "
-          f"{best * 1000:.1f} ms (best of 5)")
+    print(
+        f"\nload of a {rows}-row x {frame.shape[1]}-column table ({path.stat().st_size / 1024:.0f} KB): "
+        f"{best * 1000:.1f} ms (best of 5)"
+    )
 
 
 def test_cache_module_never_unpickles(tmp_path, monkeypatch):
     source = Path(cache_module.__file__).read_text()
     tree = ast.parse(source)
-    imported = {alias.name for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))
-                for alias in node.names} | {node.module for node in ast.walk(tree)
-                                            if isinstance(node, ast.ImportFrom)}
+    imported = {
+        alias.name for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names
+    } | {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert not imported & {"pickle", "cPickle", "dill", "joblib", "cloudpickle", "shelve"}
-    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)
-             and isinstance(node.func, ast.Attribute) and node.func.attr in {"load", "savez"}
-             and isinstance(node.func.value, ast.Name) and node.func.value.id == "np"]
+    calls = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in {"load", "savez"}
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "np"
+    ]
     assert len(calls) >= 3
     for call in calls:
         flags = {kw.arg: kw.value for kw in call.keywords}
-        assert isinstance(flags.get("allow_pickle"), ast.Constant) and flags["allow_pickle"].value is False, \
+        assert isinstance(flags.get("allow_pickle"), ast.Constant) and flags["allow_pickle"].value is False, (
             f"line {call.lineno}: {ast.unparse(call)}"
+        )
 
     seen, real_load = [], np.load
 

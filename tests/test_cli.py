@@ -6,9 +6,30 @@ import pytest
 
 from causalpref.cli import main
 
-TINY = ["--seeds", "1", "--n-train", "300", "--n-val", "100", "--n-id", "200", "--n-ood", "200",
-        "--pool-size", "5000", "--dim", "12", "--hidden", "16", "--latent", "4", "--epochs", "2",
-        "--device", "cpu"]
+TINY = [
+    "--seeds",
+    "1",
+    "--n-train",
+    "300",
+    "--n-val",
+    "100",
+    "--n-id",
+    "200",
+    "--n-ood",
+    "200",
+    "--pool-size",
+    "5000",
+    "--dim",
+    "12",
+    "--hidden",
+    "16",
+    "--latent",
+    "4",
+    "--epochs",
+    "2",
+    "--device",
+    "cpu",
+]
 
 
 def test_exp1_prints_table_beside_paper_and_writes_tidy_csv(tmp_path, capsys):
@@ -32,41 +53,67 @@ def test_same_command_same_csv(tmp_path):
     assert first.read_bytes() == second.read_bytes()
 
 
-@pytest.mark.parametrize("args, expected", [
-    (["--rho", "1.5"], "rho must be a number in [-1, 1], got 1.5"),
-    (["--rho", "nan"], "rho must be a number in [-1, 1], got nan"),
-    (["--rho", "0.99", "--pool-size", "2000", "--n-train", "1500"], "feasible range"),
-    (["--n-train", "100000"], "pool has only 5000"),
-    (["--pool-size", "0"], "pool_size must be at least 1"),
-    (["--noise", "nan"], "noise must be >= 0"),
-    (["--seeds", "0"], "--seeds must be at least 1"),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["--rho", "1.5"], "rho must be a number in [-1, 1], got 1.5"),
+        (["--rho", "nan"], "rho must be a number in [-1, 1], got nan"),
+        (["--rho", "0.99", "--pool-size", "2000", "--n-train", "1500"], "feasible range"),
+        (["--n-train", "100000"], "pool has only 5000"),
+        (["--pool-size", "0"], "pool_size must be at least 1"),
+        (["--noise", "nan"], "noise must be >= 0"),
+        (["--seeds", "0"], "--seeds must be at least 1"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(args, expected, capsys, tmp_path):
     out = tmp_path / "r.csv"
     out.write_text("precious")
     assert main(["exp1"] + TINY + args + ["--out", str(out)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and "\n" not in err and expected in err
-    assert out.read_text() == "precious"   # nothing already written is lost
+    assert out.read_text() == "precious"  # nothing already written is lost
 
 
 def test_out_into_missing_folder_is_refused_before_training(tmp_path, capsys):
     assert main(["exp1", "--out", str(tmp_path / "nope" / "r.csv")] + TINY) == 2
     captured = capsys.readouterr()
-    assert "does not exist" in captured.err and "[1/" not in captured.err   # no model was trained
+    assert "does not exist" in captured.err and "[1/" not in captured.err  # no model was trained
 
 
 def test_module_entry_point_help_and_exit_status():
-    help_text = subprocess.run([sys.executable, "-m", "causalpref", "exp1", "--help"],
-                               capture_output=True, text=True, check=True).stdout
+    help_text = subprocess.run(
+        [sys.executable, "-m", "causalpref", "exp1", "--help"], capture_output=True, text=True, check=True
+    ).stdout
     for option in ("--rho", "--seeds", "--out", "--device", "--models", "--paper-size", "--scale"):
         assert option in help_text
     bad = subprocess.run([sys.executable, "-m", "causalpref", "exp1", "--rho", "2"], capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stderr.startswith("error: rho must be")
 
 
-TINY2 = ["--seeds", "1", "--n-train", "300", "--n-val", "100", "--n-test", "200", "--pool-size", "4000",
-         "--dim", "12", "--hidden", "16", "--latent", "8", "--head-hidden", "8", "--epochs", "2", "--device", "cpu"]
+TINY2 = [
+    "--seeds",
+    "1",
+    "--n-train",
+    "300",
+    "--n-val",
+    "100",
+    "--n-test",
+    "200",
+    "--pool-size",
+    "4000",
+    "--dim",
+    "12",
+    "--hidden",
+    "16",
+    "--latent",
+    "8",
+    "--head-hidden",
+    "8",
+    "--epochs",
+    "2",
+    "--device",
+    "cpu",
+]
 
 
 def test_exp2_prints_tables_2_and_3_and_writes_csv(tmp_path, capsys):
@@ -74,20 +121,24 @@ def test_exp2_prints_tables_2_and_3_and_writes_csv(tmp_path, capsys):
     assert main(["exp2", "--rho", "0.5", "1.0", "--lambda", "0.5", "--out", str(out)] + TINY2) == 0
     printed = capsys.readouterr().out
     assert "Experiment 2 — test accuracy" in printed and "training accuracy [%] at the selected checkpoint" in printed
-    assert "60.0" in printed and "68.4" in printed and "79.6" in printed   # the paper's Table 2/3 values
+    assert "60.0" in printed and "68.4" in printed and "79.6" in printed  # the paper's Table 2/3 values
     assert "adversary reads c" in printed and "achieved P(t = c) = 1.0000" in printed
     frame = pd.read_csv(out)
     assert set(frame["model"]) == {"base", "multihead", "adversarial"}
-    assert {"train_consistent", "train_inconsistent", "consistent", "inconsistent",
-            "discriminator_train"} <= set(frame["split"])
+    assert {"train_consistent", "train_inconsistent", "consistent", "inconsistent", "discriminator_train"} <= set(
+        frame["split"]
+    )
 
 
-@pytest.mark.parametrize("args, expected", [
-    (["--rho", "0.3"], "must be a number in [0.5, 1], got 0.3"),
-    (["--models", "base", "ensemble"], "unknown model(s) ['ensemble'] for exp2"),
-    (["--rho", "1.0", "--pool-size", "700"], "split"),
-    (["--lambda", "-1"], "lambda must be a finite number >= 0"),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["--rho", "0.3"], "must be a number in [0.5, 1], got 0.3"),
+        (["--models", "base", "ensemble"], "unknown model(s) ['ensemble'] for exp2"),
+        (["--rho", "1.0", "--pool-size", "700"], "split"),
+        (["--lambda", "-1"], "lambda must be a finite number >= 0"),
+    ],
+)
 def test_exp2_bad_input_exit_2(args, expected, capsys):
     assert main(["exp2"] + TINY2 + args) == 2
     err = capsys.readouterr().err.strip()
@@ -101,7 +152,7 @@ def test_second_run_loads_from_cache_and_no_cache_recomputes(capsys, private_cac
     assert main(args) == 0
     second = capsys.readouterr().out
     assert "trained in" in first and "loaded from the result cache" in second
-    assert first.split("\n\n")[0] == second.split("\n\n")[0]          # the same table
+    assert first.split("\n\n")[0] == second.split("\n\n")[0]  # the same table
     assert main(args + ["--no-cache"]) == 0
     assert "trained in" in capsys.readouterr().out
 
@@ -120,6 +171,7 @@ def test_cache_info_and_clear(capsys, private_cache):
 
 def test_precision_needs_cuda(capsys):
     import torch
+
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
     assert main(["exp1", "--rho", "0", "--precision", "bf16"] + TINY) == 2
@@ -164,11 +216,14 @@ def test_sanity_prints_each_check_with_verdict_and_reading(tmp_path, capsys):
     assert "4 variants all loaded from the result cache" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("args, expected", [
-    (["sanity", "exp1", "--rho", "1.5"] + TINY, "rho must be a number in [-1, 1], got 1.5"),
-    (["sanity", "exp2", "--rho", "0.3"] + TINY2, "must be a number in [0.5, 1], got 0.3"),
-    (["sanity", "exp1", "--models", "multihead"] + TINY, "unknown model(s) ['multihead'] for exp1"),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["sanity", "exp1", "--rho", "1.5"] + TINY, "rho must be a number in [-1, 1], got 1.5"),
+        (["sanity", "exp2", "--rho", "0.3"] + TINY2, "must be a number in [0.5, 1], got 0.3"),
+        (["sanity", "exp1", "--models", "multihead"] + TINY, "unknown model(s) ['multihead'] for exp1"),
+    ],
+)
 def test_sanity_bad_input_exit_2(args, expected, capsys):
     assert main(args) == 2
     err = capsys.readouterr().err.strip()
@@ -182,7 +237,7 @@ def test_weighted_models_get_columns_and_their_weights_price(capsys):
     assert "paper" not in printed.split("Baselines")[0]  # the paper never ran weighted models
     lines = printed.split("effective sample size of the weights")[1].splitlines()
     shares = [float(line.split(": ")[1].split("%")[0]) for line in lines[1:3]]
-    assert shares[1] < shares[0] <= 100            # rho 0.9 costs more of the sample than rho 0.5
+    assert shares[1] < shares[0] <= 100  # rho 0.9 costs more of the sample than rho 0.5
     assert main(["exp1", "--rho", "0.9", "--weighting", "balanced"] + TINY) == 0
     assert "rho=0.9:" in capsys.readouterr().out.split("effective sample size")[1]
 

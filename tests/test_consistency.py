@@ -1,10 +1,15 @@
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from causalpref import CausalPrefError
-from causalpref.draw.consistency import (consistency_counts, draw_objective_splits, feasible_consistency_range,
-                                    sample_with_consistency)
+from causalpref.draw.consistency import (
+    consistency_counts,
+    draw_objective_splits,
+    feasible_consistency_range,
+    sample_with_consistency,
+)
 
 
 def pool(n=4000, seed=0, p_type=0.5):
@@ -27,7 +32,7 @@ def test_draw_has_equal_objectives_and_nearest_consistency(n_half, rho, seed, p_
     assert idx.size == n and np.unique(idx).size == n
     assert np.sum(c[idx] == 0) == np.sum(c[idx] == 1) == n_half
     consistent = np.sum(t[idx] == c[idx])
-    assert consistent == 2 * round(rho * n_half)            # nearest pair, per objective
+    assert consistent == 2 * round(rho * n_half)  # nearest pair, per objective
     assert abs(draw.achieved_rho - rho) <= 1 / n_half / 2 + 1e-12
     assert draw.achieved_rho == pytest.approx(np.mean(t[idx] == c[idx]))
 
@@ -63,16 +68,25 @@ def test_splits_are_disjoint_and_test_sets_pure():
     assert splits.achieved_rho["train"] == 0.9 and splits.achieved_rho["val"] == 0.9
 
 
-@pytest.mark.parametrize("t, c, n, rho, expected", [
-    (np.array([0, 1, 0]), np.array([0, 0, 0]), 2, 0.5, "one objective only"),
-    (np.array([]), np.array([]), 2, 0.5, "empty pool"),
-    (np.array([0, 1]), np.array([0, 1, 1]), 2, 0.5, "equal length"),
-    (np.array([0, 2]), np.array([0, 1]), 2, 0.5, "prompt_type at index 1 is 2, expected 0 or 1"),
-    (np.array([0, 1]), np.array([0, 1]), 2, 1.5, r"must be a number in \[0, 1\], got 1.5"),
-    (np.array([0, 1]), np.array([0, 1]), 2, float("nan"), "must be a number"),
-    (np.array([0, 1]), np.array([0, 1]), 4, 0.5, "only 2 are available"),
-    (np.array([0, 1, 0, 1]), np.array([0, 1, 1, 0]), 4, 1.0, r"needs 2 consistent pairs .* feasible range is \[0.500, 0.500\]"),
-])
+@pytest.mark.parametrize(
+    "t, c, n, rho, expected",
+    [
+        (np.array([0, 1, 0]), np.array([0, 0, 0]), 2, 0.5, "one objective only"),
+        (np.array([]), np.array([]), 2, 0.5, "empty pool"),
+        (np.array([0, 1]), np.array([0, 1, 1]), 2, 0.5, "equal length"),
+        (np.array([0, 2]), np.array([0, 1]), 2, 0.5, "prompt_type at index 1 is 2, expected 0 or 1"),
+        (np.array([0, 1]), np.array([0, 1]), 2, 1.5, r"must be a number in \[0, 1\], got 1.5"),
+        (np.array([0, 1]), np.array([0, 1]), 2, float("nan"), "must be a number"),
+        (np.array([0, 1]), np.array([0, 1]), 4, 0.5, "only 2 are available"),
+        (
+            np.array([0, 1, 0, 1]),
+            np.array([0, 1, 1, 0]),
+            4,
+            1.0,
+            r"needs 2 consistent pairs .* feasible range is \[0.500, 0.500\]",
+        ),
+    ],
+)
 def test_bad_inputs_are_named(t, c, n, rho, expected):
     with pytest.raises(CausalPrefError, match=expected):
         sample_with_consistency(t, c, n, rho, 0)

@@ -10,8 +10,17 @@ import pytest
 
 from causalpref import CausalPrefError
 from causalpref.data.loaders import (
-    TextPairs, guess_kind, infer_prompt_type, load_dataset, load_hh_rlhf, load_pair_table,
-    load_relabeled_hh, load_response_table, load_truthfulqa_dual, load_ultrafeedback, split_dialogues,
+    TextPairs,
+    guess_kind,
+    infer_prompt_type,
+    load_dataset,
+    load_hh_rlhf,
+    load_pair_table,
+    load_relabeled_hh,
+    load_response_table,
+    load_truthfulqa_dual,
+    load_ultrafeedback,
+    split_dialogues,
 )
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -56,24 +65,42 @@ def dialogue(*turns):
 
 
 def hh_row(k, *earlier):
-    return {"chosen": dialogue(*earlier, f"question {k}", f"good answer {k}"),
-            "rejected": dialogue(*earlier, f"question {k}", f"bad answer {k}")}
+    return {
+        "chosen": dialogue(*earlier, f"question {k}", f"good answer {k}"),
+        "rejected": dialogue(*earlier, f"question {k}", f"bad answer {k}"),
+    }
 
 
 # ---------------------------------------------------------------------------------- TextPairs
 
+
 def make_pairs(n=3, **changes):
-    fields = dict(prompt=["p"] * n, response_a=["a"] * n, response_b=["b"] * n,
-                  label=np.ones(n, np.float32), factor_diffs=None, factor_names=(), objective=None,
-                  prompt_type=None, group=np.zeros(n, int), source="toy")
+    fields = dict(
+        prompt=["p"] * n,
+        response_a=["a"] * n,
+        response_b=["b"] * n,
+        label=np.ones(n, np.float32),
+        factor_diffs=None,
+        factor_names=(),
+        objective=None,
+        prompt_type=None,
+        group=np.zeros(n, int),
+        source="toy",
+    )
     fields.update(changes)
     return TextPairs(**fields)
 
 
 def test_text_pairs_subset_keeps_every_field():
-    pairs = make_pairs(4, label=np.array([1, 0, 1, 0]), factor_diffs=np.arange(8.0).reshape(4, 2),
-                       factor_names=("f", "g"), objective=[0, 1, 0, 1], group=[0, 0, 1, 1],
-                       response_a=["w", "x", "y", "z"])
+    pairs = make_pairs(
+        4,
+        label=np.array([1, 0, 1, 0]),
+        factor_diffs=np.arange(8.0).reshape(4, 2),
+        factor_names=("f", "g"),
+        objective=[0, 1, 0, 1],
+        group=[0, 0, 1, 1],
+        response_a=["w", "x", "y", "z"],
+    )
     assert pairs.label.dtype == np.float32 and pairs.objective.dtype == np.int64
     sub = pairs.subset([3, 1])
     assert len(sub) == 2 and sub.response_a == ["z", "x"] and sub.factor_diffs[:, 1].tolist() == [7.0, 3.0]
@@ -82,29 +109,37 @@ def test_text_pairs_subset_keeps_every_field():
     assert masked.response_a == ["w", "y"]
 
 
-@pytest.mark.parametrize("changes, expected", [
-    ({"response_b": ["b", "b"]}, "response_b has 2 entries but prompt has 3"),
-    ({"prompt": [], "response_a": [], "response_b": [], "label": np.ones(0), "group": np.zeros(0)}, "no pairs"),
-    ({"response_a": ["a", None, "a"]}, "response_a[1] is None, expected a string"),
-    ({"label": None, "factor_diffs": np.array([[0.0], [np.nan], [1.0]]), "factor_names": ("f",)},
-     "factor_diffs contains NaN or infinity (first at row 1)"),
-    ({"factor_diffs": np.zeros((3, 2)), "factor_names": ("f",)}, "factor_diffs must have shape (3, 1)"),
-    ({"label": np.array([1, 2, 0])}, "label[1] is 2.0, expected 0 or 1"),
-    ({"label": None}, "label and factor_diffs are both None"),
-    ({"prompt_type": [0, 1, 3]}, "prompt_type[2] is 3"),
-    ({"group": np.zeros(2)}, "group must have shape (3,)"),
-])
+@pytest.mark.parametrize(
+    "changes, expected",
+    [
+        ({"response_b": ["b", "b"]}, "response_b has 2 entries but prompt has 3"),
+        ({"prompt": [], "response_a": [], "response_b": [], "label": np.ones(0), "group": np.zeros(0)}, "no pairs"),
+        ({"response_a": ["a", None, "a"]}, "response_a[1] is None, expected a string"),
+        (
+            {"label": None, "factor_diffs": np.array([[0.0], [np.nan], [1.0]]), "factor_names": ("f",)},
+            "factor_diffs contains NaN or infinity (first at row 1)",
+        ),
+        ({"factor_diffs": np.zeros((3, 2)), "factor_names": ("f",)}, "factor_diffs must have shape (3, 1)"),
+        ({"label": np.array([1, 2, 0])}, "label[1] is 2.0, expected 0 or 1"),
+        ({"label": None}, "label and factor_diffs are both None"),
+        ({"prompt_type": [0, 1, 3]}, "prompt_type[2] is 3"),
+        ({"group": np.zeros(2)}, "group must have shape (3,)"),
+    ],
+)
 def test_text_pairs_names_the_bad_field(changes, expected):
     assert_names(error_of(make_pairs, **changes), "toy: ", expected)
 
 
 # ---------------------------------------------------------------------------------- HH-RLHF
 
+
 def test_hh_rlhf_splits_prompt_and_randomizes_order(tmp_path):
     rows = [hh_row(k) for k in range(40)]
-    rows[1] = hh_row(1, "hello", "hi there")                      # a multi-turn dialogue
-    rows[2] = {"chosen": dialogue("q", "part one") + "\n\nAssistant: part two",  # reply holding a marker
-               "rejected": dialogue("q", "other reply")}
+    rows[1] = hh_row(1, "hello", "hi there")  # a multi-turn dialogue
+    rows[2] = {
+        "chosen": dialogue("q", "part one") + "\n\nAssistant: part two",  # reply holding a marker
+        "rejected": dialogue("q", "other reply"),
+    }
     path = write_jsonl(tmp_path / "helpful-base" / "test.jsonl.gz", rows, gz=True)
     pairs = load_hh_rlhf(path)
     assert len(pairs) == 40 and pairs.prompt_type.tolist() == [0] * 40 and pairs.objective.tolist() == [0] * 40
@@ -118,7 +153,7 @@ def test_hh_rlhf_splits_prompt_and_randomizes_order(tmp_path):
             assert (chosen, rejected) == ("part one\n\nAssistant: part two", "other reply")
         else:
             assert (chosen, rejected) == (f"good answer {k}", f"bad answer {k}")
-    assert 0 < pairs.label.sum() < 40                              # both orders occur
+    assert 0 < pairs.label.sum() < 40  # both orders occur
     assert pairs.group.tolist() == list(range(40))
     again, other = load_hh_rlhf(path, seed=0), load_hh_rlhf(path, seed=1)
     assert np.array_equal(again.label, pairs.label) and again.response_a == pairs.response_a
@@ -147,7 +182,7 @@ def test_hh_rlhf_same_prompt_shares_a_group(tmp_path):
 def test_hh_rlhf_errors_name_file_line_and_field(tmp_path):
     path = tmp_path / "hh.jsonl"
     mismatch = {"chosen": dialogue("one question", "x"), "rejected": dialogue("another question", "y")}
-    write_jsonl(path, [hh_row(0), "", mismatch])               # a blank line still counts
+    write_jsonl(path, [hh_row(0), "", mismatch])  # a blank line still counts
     assert_names(error_of(load_hh_rlhf, path), str(path), "line 3", "'rejected'", "does not share the prompt")
     later = {"chosen": dialogue("q", "a", "follow-up one", "x"), "rejected": dialogue("q", "a", "follow-up two", "y")}
     write_jsonl(path, [later])
@@ -175,29 +210,50 @@ def test_hh_rlhf_errors_name_file_line_and_field(tmp_path):
 
 # ---------------------------------------------------------------------------------- relabelled HH
 
+
 def relabeled_row(prompt, label, subset="helpful", objective="helpful"):
-    return {"chosen": "...", "rejected": "...", "prompt": prompt, "responses": [f"{prompt} r0", f"{prompt} r1"],
-            "Index": 0, "data_subset": subset, "objective": objective, "original_label": 0, "label": label}
+    return {
+        "chosen": "...",
+        "rejected": "...",
+        "prompt": prompt,
+        "responses": [f"{prompt} r0", f"{prompt} r1"],
+        "Index": 0,
+        "data_subset": subset,
+        "objective": objective,
+        "original_label": 0,
+        "label": label,
+    }
 
 
 def test_relabeled_hh_label_convention_and_cells(tmp_path):
-    rows = [relabeled_row("p1", 0, "helpful", "helpful"), relabeled_row("p2", 1, "harmless", "helpful"),
-            relabeled_row("p1", 1, "helpful", "harmless"), relabeled_row("p3", 0, "harmless", "harmless")]
+    rows = [
+        relabeled_row("p1", 0, "helpful", "helpful"),
+        relabeled_row("p2", 1, "harmless", "helpful"),
+        relabeled_row("p1", 1, "helpful", "harmless"),
+        relabeled_row("p3", 0, "harmless", "harmless"),
+    ]
     pairs = load_relabeled_hh(write_jsonl(tmp_path / "r.jsonl.gz", rows, gz=True))
     assert pairs.response_a == ["p1 r0", "p2 r0", "p1 r0", "p3 r0"] and pairs.response_b[1] == "p2 r1"
-    assert pairs.label.tolist() == [1.0, 0.0, 0.0, 1.0]          # label indexes the preferred response
+    assert pairs.label.tolist() == [1.0, 0.0, 0.0, 1.0]  # label indexes the preferred response
     assert pairs.prompt_type.tolist() == [0, 1, 0, 1] and pairs.objective.tolist() == [0, 0, 1, 1]
     assert pairs.group.tolist() == [0, 1, 0, 2]
-    assert pairs.summary()["t_c_counts"] == {"helpful->helpful": 1, "helpful->harmless": 1,
-                                             "harmless->helpful": 1, "harmless->harmless": 1}
+    assert pairs.summary()["t_c_counts"] == {
+        "helpful->helpful": 1,
+        "helpful->harmless": 1,
+        "harmless->helpful": 1,
+        "harmless->harmless": 1,
+    }
 
 
-@pytest.mark.parametrize("change, field, expected", [
-    ({"objective": "honest"}, "objective", "expected 'helpful' or 'harmless'"),
-    ({"label": 2}, "label", "expected 0 or 1"),
-    ({"responses": ["only one"]}, "responses", "list of two"),
-    ({"responses": ["x", None]}, "responses[1]", "got null"),
-])
+@pytest.mark.parametrize(
+    "change, field, expected",
+    [
+        ({"objective": "honest"}, "objective", "expected 'helpful' or 'harmless'"),
+        ({"label": 2}, "label", "expected 0 or 1"),
+        ({"responses": ["only one"]}, "responses", "list of two"),
+        ({"responses": ["x", None]}, "responses[1]", "got null"),
+    ],
+)
 def test_relabeled_hh_errors(tmp_path, change, field, expected):
     row = {**relabeled_row("p", 0), **change}
     path = write_jsonl(tmp_path / "r.jsonl", [relabeled_row("q", 1), row])
@@ -210,13 +266,26 @@ def test_relabeled_hh_errors(tmp_path, change, field, expected):
 
 # ---------------------------------------------------------------------------------- TruthfulQA
 
+
 def tqa(question, answer, truthful, informative):
-    return {"question": question, "answer": answer, "truthful": truthful, "informative": informative,
-            "category": "c", "type": "Adversarial"}
+    return {
+        "question": question,
+        "answer": answer,
+        "truthful": truthful,
+        "informative": informative,
+        "category": "c",
+        "type": "Adversarial",
+    }
 
 
-TQA_ROWS = [tqa("Q1", "no comment", 1, 0), tqa("Q1", "false claim", 0, 1), tqa("Q1", "true claim", 1, 1),
-            tqa("Q1", "no comment", 1, 0), tqa("Q2", "yes", 1, 1), tqa("Q2", "no", 0, 1)]
+TQA_ROWS = [
+    tqa("Q1", "no comment", 1, 0),
+    tqa("Q1", "false claim", 0, 1),
+    tqa("Q1", "true claim", 1, 1),
+    tqa("Q1", "no comment", 1, 0),
+    tqa("Q2", "yes", 1, 1),
+    tqa("Q2", "no", 0, 1),
+]
 
 
 def test_truthfulqa_pairs_factor_diffs_and_groups(tmp_path):
@@ -230,12 +299,12 @@ def test_truthfulqa_pairs_factor_diffs_and_groups(tmp_path):
         assert pairs.factor_diffs[k].tolist() == (za - zb).tolist()
         assert pairs.response_a[k] != pairs.response_b[k] and pairs.prompt[k] in ("Q1", "Q2")
     seen = {frozenset(p) for p in zip(pairs.response_a, pairs.response_b)}
-    assert len(seen) == 4                                          # every pair of distinct answers, once
+    assert len(seen) == 4  # every pair of distinct answers, once
     assert set(np.unique(pairs.factor_diffs)) <= {-1.0, 0.0, 1.0}
 
 
 def test_truthfulqa_cap_per_question_is_seeded(tmp_path):
-    rows = [tqa("Q", f"answer {k}", k % 2, (k // 2) % 2) for k in range(8)]     # 28 pairs
+    rows = [tqa("Q", f"answer {k}", k % 2, (k // 2) % 2) for k in range(8)]  # 28 pairs
     path = write_jsonl(tmp_path / "t.jsonl", rows)
     first, again = (load_truthfulqa_dual(path, max_pairs_per_question=5, seed=3) for _ in range(2))
     assert len(first) == 5 and first.response_a == again.response_a and first.response_b == again.response_b
@@ -257,25 +326,33 @@ def test_truthfulqa_errors(tmp_path):
 
 def test_truthfulqa_from_csv_with_missing_column(tmp_path):
     header = ["question", "answer", "truthful", "informative"]
-    good = write_csv(tmp_path / "t.csv", header, [["Q", "a", "1", "0"], ["Q", "b\nwith a newline", "0", "1"],
-                                                  ["Q", "c", "1", "1"]])
+    good = write_csv(
+        tmp_path / "t.csv", header, [["Q", "a", "1", "0"], ["Q", "b\nwith a newline", "0", "1"], ["Q", "c", "1", "1"]]
+    )
     assert len(load_truthfulqa_dual(good)) == 3
     bad = write_csv(tmp_path / "bad.csv", ["question", "answer", "truthful"], [["Q", "a", "1"]])
     message = error_of(load_truthfulqa_dual, bad)
-    assert_names(message, str(bad), "line 1", "field 'informative'", "column missing",
-                 "['question', 'answer', 'truthful']")
+    assert_names(
+        message, str(bad), "line 1", "field 'informative'", "column missing", "['question', 'answer', 'truthful']"
+    )
     lines = write_csv(tmp_path / "lines.csv", header, [["Q", "multi\nline\nanswer", "1", "0"], ["Q", "b", "1", "x"]])
     assert_names(error_of(load_truthfulqa_dual, lines), "line 5", "field 'informative'", "expected 0 or 1, got 'x'")
 
 
 # ---------------------------------------------------------------------------------- UltraFeedback
 
+
 def completion(text, truthfulness, following, honesty="5"):
-    return {"model": "m", "response": text, "annotations": {
-        "instruction_following": {"Rating": following, "Rationale": "..."},
-        "honesty": {"Rating": honesty, "Rationale": "..."},
-        "truthfulness": {"Type": ["0"], "Rating": truthfulness, "Rationale": "..."},
-        "helpfulness": [{"Rating": "3", "Rationale": "..."}]}}
+    return {
+        "model": "m",
+        "response": text,
+        "annotations": {
+            "instruction_following": {"Rating": following, "Rationale": "..."},
+            "honesty": {"Rating": honesty, "Rationale": "..."},
+            "truthfulness": {"Type": ["0"], "Rating": truthfulness, "Rationale": "..."},
+            "helpfulness": [{"Rating": "3", "Rationale": "..."}],
+        },
+    }
 
 
 def uf_row(instruction, *completions):
@@ -283,15 +360,26 @@ def uf_row(instruction, *completions):
 
 
 def test_ultrafeedback_ratings_pairs_and_na(tmp_path):
-    rows = [uf_row("P1", completion("r1", "4", "5"), completion("r2", 2, "N/A"), completion("r3", "1", 3),
-                   completion("r4", "5", "5")),
-            uf_row("P2", completion("s1", "N/A", "N/A"), completion("s2", "3", "3"))]
+    rows = [
+        uf_row(
+            "P1",
+            completion("r1", "4", "5"),
+            completion("r2", 2, "N/A"),
+            completion("r3", "1", 3),
+            completion("r4", "5", "5"),
+        ),
+        uf_row("P2", completion("s1", "N/A", "N/A"), completion("s2", "3", "3")),
+    ]
     path = write_jsonl(tmp_path / "uf.jsonl.gz", rows, gz=True)
     pairs = load_ultrafeedback(path)
     assert len(pairs) == 3 and pairs.label is None and pairs.factor_names == ("truthfulness", "instruction_following")
     assert pairs.group.tolist() == [0, 0, 0]
-    assert pairs.skipped == {"completions with N/A (left out)": 2, "N/A in truthfulness": 1,
-                             "N/A in instruction_following": 2, "prompts with fewer than 2 responses": 1}
+    assert pairs.skipped == {
+        "completions with N/A (left out)": 2,
+        "N/A in truthfulness": 1,
+        "N/A in instruction_following": 2,
+        "prompts with fewer than 2 responses": 1,
+    }
     ratings = {"r1": (4, 5), "r3": (1, 3), "r4": (5, 5)}
     for k in range(3):
         expected = np.subtract(ratings[pairs.response_a[k]], ratings[pairs.response_b[k]])
@@ -304,33 +392,64 @@ def test_ultrafeedback_ratings_pairs_and_na(tmp_path):
 def test_ultrafeedback_rating_errors(tmp_path):
     path = tmp_path / "uf.jsonl"
     write_jsonl(path, [uf_row("P", completion("a", "4", "5"), completion("b", "6", "5"))])
-    assert_names(error_of(load_ultrafeedback, path), str(path), "line 1",
-                 "field 'completions[1].annotations.truthfulness.Rating'", "expected a rating 1-5 or 'N/A', got '6'")
+    assert_names(
+        error_of(load_ultrafeedback, path),
+        str(path),
+        "line 1",
+        "field 'completions[1].annotations.truthfulness.Rating'",
+        "expected a rating 1-5 or 'N/A', got '6'",
+    )
     write_jsonl(path, [uf_row("P", completion("a", "good", "5"))])
     assert_names(error_of(load_ultrafeedback, path), "expected a rating 1-5 or 'N/A', got 'good'")
     broken = completion("b", "4", "4")
     del broken["annotations"]["truthfulness"]
     write_jsonl(path, [uf_row("P", completion("a", "4", "5")), uf_row("Q", broken)])
-    assert_names(error_of(load_ultrafeedback, path), "line 2", "field 'completions[0].annotations.truthfulness'", "missing")
-    write_jsonl(path, [uf_row("P", completion("a", "N/A", "5"), completion("b", "3", "N/A")),
-                       uf_row("Q", completion("c", "N/A", "N/A"))])
-    assert_names(error_of(load_ultrafeedback, path), str(path), "no usable pairs", "3 of 3 completions",
-                 "line 1", "field 'completions[0].annotations.truthfulness'")
+    assert_names(
+        error_of(load_ultrafeedback, path), "line 2", "field 'completions[0].annotations.truthfulness'", "missing"
+    )
+    write_jsonl(
+        path,
+        [
+            uf_row("P", completion("a", "N/A", "5"), completion("b", "3", "N/A")),
+            uf_row("Q", completion("c", "N/A", "N/A")),
+        ],
+    )
+    assert_names(
+        error_of(load_ultrafeedback, path),
+        str(path),
+        "no usable pairs",
+        "3 of 3 completions",
+        "line 1",
+        "field 'completions[0].annotations.truthfulness'",
+    )
     write_jsonl(path, [{"instruction": "P"}])
     assert_names(error_of(load_ultrafeedback, path), "line 1", "field 'completions'", "missing")
 
 
 def test_ultrafeedback_binarized_strings_and_messages(tmp_path):
-    strings = [{"prompt": f"P{k}", "chosen": f"good {k}", "rejected": f"bad {k}", "source_index": k,
-                "metadata": {"score_chosen": 9.0, "score_rejected": 7.0}} for k in range(30)]
+    strings = [
+        {
+            "prompt": f"P{k}",
+            "chosen": f"good {k}",
+            "rejected": f"bad {k}",
+            "source_index": k,
+            "metadata": {"score_chosen": 9.0, "score_rejected": 7.0},
+        }
+        for k in range(30)
+    ]
     pairs = load_ultrafeedback(write_jsonl(tmp_path / "b.jsonl.gz", strings, gz=True))
     assert len(pairs) == 30 and pairs.factor_diffs is None and 0 < pairs.label.sum() < 30
     for k in range(30):
         chosen = pairs.response_a[k] if pairs.label[k] == 1 else pairs.response_b[k]
         assert chosen == f"good {k}" and pairs.prompt[k] == f"P{k}"
-    messages = [{"chosen": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello!"}],
-                 "rejected": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "go away"}],
-                 "score_chosen": 8, "score_rejected": 2}]
+    messages = [
+        {
+            "chosen": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello!"}],
+            "rejected": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "go away"}],
+            "score_chosen": 8,
+            "score_rejected": 2,
+        }
+    ]
     path = write_jsonl(tmp_path / "m.jsonl", messages)
     one = load_ultrafeedback(path)
     assert one.prompt == ["hi"] and {one.response_a[0], one.response_b[0]} == {"hello!", "go away"}
@@ -342,36 +461,66 @@ def test_ultrafeedback_binarized_strings_and_messages(tmp_path):
 
 # ---------------------------------------------------------------------------------- generic tables
 
+
 def test_response_table_csv_and_parquet(tmp_path):
     header = ["prompt", "response", "clarity", "accuracy"]
-    rows = [["p1", "x", "1", "0.5"], ["p1", "y", "3", "0"], ["p1", "z", "2", "1"], ["p2", "u", "0", "0"],
-            ["p2", "v", "1", "1"], ["p3", "lonely", "1", "1"]]
+    rows = [
+        ["p1", "x", "1", "0.5"],
+        ["p1", "y", "3", "0"],
+        ["p1", "z", "2", "1"],
+        ["p2", "u", "0", "0"],
+        ["p2", "v", "1", "1"],
+        ["p3", "lonely", "1", "1"],
+    ]
     path = write_csv(tmp_path / "resp.csv", header, rows)
     pairs = load_response_table(path, factors=["clarity", "accuracy"])
     assert len(pairs) == 4 and pairs.group.tolist() == [0, 0, 0, 1] and pairs.label is None
     assert pairs.skipped == {"prompts with fewer than 2 responses": 1}
     value = {r[1]: (float(r[2]), float(r[3])) for r in rows}
     for k in range(4):
-        assert pairs.factor_diffs[k].tolist() == np.subtract(value[pairs.response_a[k]], value[pairs.response_b[k]]).tolist()
+        assert (
+            pairs.factor_diffs[k].tolist()
+            == np.subtract(value[pairs.response_a[k]], value[pairs.response_b[k]]).tolist()
+        )
     pytest.importorskip("pyarrow")
     import pandas as pd
+
     frame = pd.DataFrame(rows, columns=header).astype({"clarity": float, "accuracy": float})
     frame.to_parquet(tmp_path / "resp.parquet")
     from_parquet = load_dataset(tmp_path / "resp.parquet", factors=["clarity", "accuracy"])
     assert from_parquet.response_a == pairs.response_a and np.array_equal(from_parquet.factor_diffs, pairs.factor_diffs)
     frame.loc[4, "accuracy"] = np.nan
     frame.to_parquet(tmp_path / "nan.parquet")
-    assert_names(error_of(load_response_table, tmp_path / "nan.parquet", ["accuracy"]), "row 5", "field 'accuracy'", "finite number")
-    assert_names(error_of(load_response_table, tmp_path / "resp.parquet", ["depth"]),
-                 "field 'depth'", "column missing", "'clarity'")
+    assert_names(
+        error_of(load_response_table, tmp_path / "nan.parquet", ["accuracy"]),
+        "row 5",
+        "field 'accuracy'",
+        "finite number",
+    )
+    assert_names(
+        error_of(load_response_table, tmp_path / "resp.parquet", ["depth"]),
+        "field 'depth'",
+        "column missing",
+        "'clarity'",
+    )
 
 
 def test_response_table_errors(tmp_path):
     path = write_csv(tmp_path / "r.csv", ["prompt", "response", "f"], [["p", "a", "1"], ["p", "b", "high"]])
-    assert_names(error_of(load_response_table, path, ["f"]), str(path), "line 3", "field 'f'", "expected a finite number, got 'high'")
+    assert_names(
+        error_of(load_response_table, path, ["f"]),
+        str(path),
+        "line 3",
+        "field 'f'",
+        "expected a finite number, got 'high'",
+    )
     missing = write_csv(tmp_path / "m.csv", ["prompt", "answer", "f"], [["p", "a", "1"]])
-    assert_names(error_of(load_response_table, missing, ["f"]), "field 'response'", "column missing",
-                 "the columns present are ['prompt', 'answer', 'f']")
+    assert_names(
+        error_of(load_response_table, missing, ["f"]),
+        "field 'response'",
+        "column missing",
+        "the columns present are ['prompt', 'answer', 'f']",
+    )
     (tmp_path / "empty.csv").write_text("")
     assert_names(error_of(load_response_table, tmp_path / "empty.csv", ["f"]), "empty.csv", "line 1", "empty")
     (tmp_path / "head.csv").write_text("prompt,response,f\n")
@@ -382,9 +531,18 @@ def test_response_table_errors(tmp_path):
 
 
 def test_pair_table_json_list_with_words(tmp_path):
-    rows = [{"prompt": "p", "response_a": "a", "response_b": "b", "label": 1, "objective": "helpful", "prompt_type": 1},
-            {"prompt": "p", "response_a": "c", "response_b": "d", "label": 0, "objective": "harmless", "prompt_type": "harmless"},
-            {"prompt": "q", "response_a": "e", "response_b": "f", "label": "1", "objective": 1, "prompt_type": 0}]
+    rows = [
+        {"prompt": "p", "response_a": "a", "response_b": "b", "label": 1, "objective": "helpful", "prompt_type": 1},
+        {
+            "prompt": "p",
+            "response_a": "c",
+            "response_b": "d",
+            "label": 0,
+            "objective": "harmless",
+            "prompt_type": "harmless",
+        },
+        {"prompt": "q", "response_a": "e", "response_b": "f", "label": "1", "objective": 1, "prompt_type": 0},
+    ]
     path = tmp_path / "pairs.json"
     path.write_text(json.dumps(rows, indent=1))
     pairs = load_pair_table(path)
@@ -393,23 +551,32 @@ def test_pair_table_json_list_with_words(tmp_path):
     assert pairs.group.tolist() == [0, 0, 1] and guess_kind(path) == "pairs"
     rows[2]["objective"] = "useful"
     path.write_text(json.dumps(rows, indent=1))
-    line = 1 + json.dumps(rows, indent=1).split("\n").index(" {", 2 * 8)   # where the third object starts
+    line = 1 + json.dumps(rows, indent=1).split("\n").index(" {", 2 * 8)  # where the third object starts
     assert_names(error_of(load_pair_table, path), str(path), f"line {line}", "field 'objective'", "'useful'")
     path.write_text('[{"prompt": "p", "response_a": "a",\n "response_b": "b", "label": 1}\n {"prompt": "q"}]')
     assert_names(error_of(load_pair_table, path), "line 3", "not valid JSON")
 
 
 def test_pair_table_csv_group_column_and_missing_label(tmp_path):
-    path = write_csv(tmp_path / "p.csv", ["prompt", "response_a", "response_b", "label", "group"],
-                     [["p", "a", "b", "1", "g1"], ["q", "c", "d", "0", "g1"], ["r", "e", "f", "1", "g2"]])
+    path = write_csv(
+        tmp_path / "p.csv",
+        ["prompt", "response_a", "response_b", "label", "group"],
+        [["p", "a", "b", "1", "g1"], ["q", "c", "d", "0", "g1"], ["r", "e", "f", "1", "g2"]],
+    )
     pairs = load_pair_table(path)
     assert pairs.group.tolist() == [0, 0, 1] and pairs.objective is None and pairs.prompt_type is None
     bad = write_csv(tmp_path / "b.csv", ["prompt", "response_a", "response_b"], [["p", "a", "b"]])
-    assert_names(error_of(load_pair_table, bad), str(bad), "field 'label'", "column missing",
-                 "['prompt', 'response_a', 'response_b']")
+    assert_names(
+        error_of(load_pair_table, bad),
+        str(bad),
+        "field 'label'",
+        "column missing",
+        "['prompt', 'response_a', 'response_b']",
+    )
 
 
 # ---------------------------------------------------------------------------------- dispatch
+
 
 def test_load_dataset_guesses_kind_and_dispatches(tmp_path):
     hh = write_jsonl(tmp_path / "harmless-base" / "test.jsonl", [hh_row(0), hh_row(1)])
@@ -420,7 +587,7 @@ def test_load_dataset_guesses_kind_and_dispatches(tmp_path):
     assert guess_kind(tq) == "truthfulqa" and len(load_dataset(tq, max_pairs_per_question=1)) == 2
     uf = write_jsonl(tmp_path / "u.jsonl", [uf_row("P", completion("a", "4", "5"), completion("b", "3", "5"))])
     assert guess_kind(uf) == "ultrafeedback" and len(load_dataset(uf, kind="ultrafeedback", aspects=["honesty"])) == 1
-    assert len(load_dataset(hh, kind="hh_rlhf")) == 2               # underscores are accepted
+    assert len(load_dataset(hh, kind="hh_rlhf")) == 2  # underscores are accepted
     assert_names(error_of(load_dataset, hh, kind="hh-rlhf", factors=["x"]), "load_hh_rlhf", "factors")
     assert_names(error_of(load_dataset, hh, kind="reddit"), "unknown data kind 'reddit'")
     odd = write_jsonl(tmp_path / "odd.jsonl", [{"text": "x"}])
@@ -434,7 +601,9 @@ def test_offline_only_and_bad_paths(tmp_path, monkeypatch):
     assert_names(error_of(load_hh_rlhf, "someone/some-data"), "hub name", "offline")
     assert_names(error_of(load_dataset, tmp_path / "missing.jsonl"), "missing.jsonl", "no such file")
     (tmp_path / "data.txt").write_text("x")
-    assert_names(error_of(load_dataset, tmp_path / "data.txt", kind="pairs"), "data.txt", "unknown file type '.txt'", ".jsonl")
+    assert_names(
+        error_of(load_dataset, tmp_path / "data.txt", kind="pairs"), "data.txt", "unknown file type '.txt'", ".jsonl"
+    )
     assert_names(error_of(load_dataset, tmp_path), "is a folder")
     assert_names(error_of(load_hh_rlhf, write_jsonl(tmp_path / "h.jsonl", [hh_row(0)]), max_rows=0), "max_rows")
 
@@ -448,6 +617,7 @@ def test_max_rows_reads_only_the_first_records(tmp_path):
 
 # ---------------------------------------------------------------------------------- the real data
 
+
 @needs_data
 @pytest.mark.parametrize("split, t", [("helpful-base", 0), ("harmless-base", 1)])
 def test_real_hh_rlhf_slice(split, t):
@@ -460,9 +630,13 @@ def test_real_hh_rlhf_slice(split, t):
 
 @needs_data
 def test_real_relabeled_hh_cells():
-    pairs = load_dataset(DATA / "relabeled-hh-rlhf" / "both" / "test.jsonl.gz")   # 4,043 rows: fast
-    assert pairs.summary()["t_c_counts"] == {"helpful->helpful": 1105, "helpful->harmless": 882,
-                                             "harmless->helpful": 1052, "harmless->harmless": 1004}
+    pairs = load_dataset(DATA / "relabeled-hh-rlhf" / "both" / "test.jsonl.gz")  # 4,043 rows: fast
+    assert pairs.summary()["t_c_counts"] == {
+        "helpful->helpful": 1105,
+        "helpful->harmless": 882,
+        "harmless->helpful": 1052,
+        "harmless->harmless": 1004,
+    }
     head = load_relabeled_hh(DATA / "relabeled-hh-rlhf" / "both" / "test.jsonl.gz", max_rows=200)
     assert len(head) == 200 and set(head.label.tolist()) == {0.0, 1.0}
 
@@ -474,7 +648,7 @@ def test_real_truthfulqa_slice():
     assert set(np.unique(pairs.factor_diffs)) <= {-1.0, 0.0, 1.0}
     assert all(np.unique(pairs.factor_diffs[:, j]).size == 3 for j in range(2))
     assert pairs.n_groups >= 5
-    for g in np.unique(pairs.group):                                # one question per group
+    for g in np.unique(pairs.group):  # one question per group
         assert len({pairs.prompt[i] for i in np.flatnonzero(pairs.group == g)}) == 1
 
 

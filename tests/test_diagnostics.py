@@ -3,14 +3,14 @@ import math
 import numpy as np
 import pytest
 
-from causalpref.eval import diagnostics as D
-from causalpref.errors import CausalPrefError
-from causalpref.stats import disagreement_mass as quadrant_24_mass
-from causalpref.draw.correlation import draw_correlation_splits
 from causalpref.data.worlds import CorrelatedFactorsWorld
-
+from causalpref.draw.correlation import draw_correlation_splits
+from causalpref.errors import CausalPrefError
+from causalpref.eval import diagnostics as D
+from causalpref.stats import disagreement_mass as quadrant_24_mass
 
 # --------------------------------------------------------------------------- importance weights
+
 
 def test_identical_train_and_test_give_unit_weights_and_full_ess():
     rng = np.random.default_rng(0)
@@ -26,8 +26,8 @@ def test_disjoint_quadrants_give_zero_weights_and_full_unsupported_share():
     rng = np.random.default_rng(1)
     a, b = rng.uniform(0.5, 2, 400), rng.uniform(0.5, 2, 400)
     sign = np.where(rng.random(400) < 0.5, 1.0, -1.0)
-    train_d1, train_d2 = sign * a, sign * b            # quadrants 1 and 3
-    test_d1, test_d2 = sign * a, -sign * b             # quadrants 2 and 4
+    train_d1, train_d2 = sign * a, sign * b  # quadrants 1 and 3
+    test_d1, test_d2 = sign * a, -sign * b  # quadrants 2 and 4
     w = D.importance_weights(train_d1, train_d2, test_d1, test_d2)
     assert w.shape == (400,) and np.all(w == 0)
     assert D.unsupported_test_share(train_d1, train_d2, test_d1, test_d2) == 1.0
@@ -75,6 +75,7 @@ def test_synthetic_world_ess_share_drops_with_rho():
 
 # --------------------------------------------------------------------------- SMD
 
+
 def test_smd_of_shifted_normals_is_the_shift():
     rng = np.random.default_rng(2)
     train = {"x": rng.normal(0, 1, 20000), "y": rng.normal(0, 1, 20000)}
@@ -97,6 +98,7 @@ def test_smd_constant_columns():
 
 # --------------------------------------------------------------------------- reward read-out
 
+
 def test_reward_factor_correlations_recover_weight_and_order():
     rng = np.random.default_rng(3)
     diffs = rng.normal(size=(5000, 3))
@@ -110,6 +112,7 @@ def test_reward_factor_correlations_recover_weight_and_order():
 
 
 # --------------------------------------------------------------------------- sanity checks
+
 
 def test_label_shuffle_is_seeded_permutation():
     labels = np.array([1, 0, 1, 1, 0, 0, 1, 0, 1, 1] * 10, dtype=np.float32)
@@ -141,10 +144,11 @@ def test_half_subset_is_seeded_and_shaped():
 
 # --------------------------------------------------------------------------- remedy target
 
+
 def test_balanced_weights_equalise_quadrants():
     rng = np.random.default_rng(4)
     z = rng.multivariate_normal([0, 0], [[1, 0.9], [0.9, 1]], size=3000)
-    d1, d2 = np.round(z[:, 0] * 2), np.round(z[:, 1] * 2)     # integer: some ties on the axes
+    d1, d2 = np.round(z[:, 0] * 2), np.round(z[:, 1] * 2)  # integer: some ties on the axes
     result = D.reweighting_target_balanced(d1, d2)
     assert result.weights.mean() == pytest.approx(1.0)
     q = [result.weighted_masses[k] for k in ("Q1", "Q2", "Q3", "Q4")]
@@ -165,6 +169,7 @@ def test_balanced_weights_with_an_empty_quadrant():
 
 # --------------------------------------------------------------------------- report
 
+
 def test_overlap_report_mentions_every_measure():
     rng = np.random.default_rng(5)
     z = rng.multivariate_normal([0, 0], [[1, 0.9], [0.9, 1]], size=2000)
@@ -172,8 +177,16 @@ def test_overlap_report_mentions_every_measure():
     t = t[t[:, 0] * t[:, 1] < 0]
     text = D.overlap_report(z[:, 0], z[:, 1], t[:, 0], t[:, 1])
     assert isinstance(text, str) and len(text.splitlines()) > 10
-    for needle in ("Q2+Q4", f"{quadrant_24_mass(np.corrcoef(z.T)[0, 1]):.1%}", "poorly covered",
-                   "ESS", "unsupported test share", "smd", "d1*d2", "imbalanced"):
+    for needle in (
+        "Q2+Q4",
+        f"{quadrant_24_mass(np.corrcoef(z.T)[0, 1]):.1%}",
+        "poorly covered",
+        "ESS",
+        "unsupported test share",
+        "smd",
+        "d1*d2",
+        "imbalanced",
+    ):
         assert needle in text
 
 
@@ -182,40 +195,43 @@ def test_overlap_report_mentions_every_measure():
 GOOD = [0.1, -0.5, 1.0]
 
 
-@pytest.mark.parametrize("call", [
-    lambda: D.importance_weights([1.0, 2.0], GOOD, GOOD, GOOD),
-    lambda: D.importance_weights(GOOD, GOOD, [], []),
-    lambda: D.importance_weights(GOOD, [0.1, np.nan, 1.0], GOOD, GOOD),
-    lambda: D.importance_weights(GOOD, GOOD, GOOD, GOOD, bins=0),
-    lambda: D.unsupported_test_share(GOOD, GOOD, [np.nan], [1.0]),
-    lambda: D.effective_sample_size([]),
-    lambda: D.effective_sample_size([1.0, np.nan]),
-    lambda: D.effective_sample_size([1.0, -1.0]),
-    lambda: D.effective_sample_share([]),
-    lambda: D.standardised_mean_differences({}, {}),
-    lambda: D.standardised_mean_differences({"a": GOOD}, {"b": GOOD}),
-    lambda: D.standardised_mean_differences({"a": []}, {"a": GOOD}),
-    lambda: D.standardised_mean_differences({"a": [np.nan]}, {"a": GOOD}),
-    lambda: D.reward_factor_correlations(GOOD, np.ones((2, 2)), ("a", "b")),
-    lambda: D.reward_factor_correlations(GOOD, np.ones((3, 2)), ("a",)),
-    lambda: D.reward_factor_correlations([], np.ones((0, 2)), ("a", "b")),
-    lambda: D.reward_factor_correlations([np.nan, 1, 2], np.ones((3, 2)), ("a", "b")),
-    lambda: D.reward_factor_correlations(GOOD, np.full((3, 2), np.nan), ("a", "b")),
-    lambda: D.label_shuffle([], 0),
-    lambda: D.label_shuffle([1.0, np.nan], 0),
-    lambda: D.label_shuffle(GOOD, -1),
-    lambda: D.add_random_feature(np.ones((0, 3)), 0),
-    lambda: D.add_random_feature(np.ones(3), 0),
-    lambda: D.add_random_feature(np.array([[1.0, np.nan]]), 0),
-    lambda: D.half_subset(1, 0),
-    lambda: D.half_subset(10, 1.5),
-    lambda: D.reweighting_target_balanced([1.0], [1.0, 2.0]),
-    lambda: D.reweighting_target_balanced([], []),
-    lambda: D.reweighting_target_balanced([np.nan], [1.0]),
-    lambda: D.overlap_report(GOOD, GOOD, [1.0], [1.0, 2.0]),
-    lambda: D.overlap_report([], [], GOOD, GOOD),
-    lambda: D.overlap_report(GOOD, GOOD, [np.nan] * 3, GOOD),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: D.importance_weights([1.0, 2.0], GOOD, GOOD, GOOD),
+        lambda: D.importance_weights(GOOD, GOOD, [], []),
+        lambda: D.importance_weights(GOOD, [0.1, np.nan, 1.0], GOOD, GOOD),
+        lambda: D.importance_weights(GOOD, GOOD, GOOD, GOOD, bins=0),
+        lambda: D.unsupported_test_share(GOOD, GOOD, [np.nan], [1.0]),
+        lambda: D.effective_sample_size([]),
+        lambda: D.effective_sample_size([1.0, np.nan]),
+        lambda: D.effective_sample_size([1.0, -1.0]),
+        lambda: D.effective_sample_share([]),
+        lambda: D.standardised_mean_differences({}, {}),
+        lambda: D.standardised_mean_differences({"a": GOOD}, {"b": GOOD}),
+        lambda: D.standardised_mean_differences({"a": []}, {"a": GOOD}),
+        lambda: D.standardised_mean_differences({"a": [np.nan]}, {"a": GOOD}),
+        lambda: D.reward_factor_correlations(GOOD, np.ones((2, 2)), ("a", "b")),
+        lambda: D.reward_factor_correlations(GOOD, np.ones((3, 2)), ("a",)),
+        lambda: D.reward_factor_correlations([], np.ones((0, 2)), ("a", "b")),
+        lambda: D.reward_factor_correlations([np.nan, 1, 2], np.ones((3, 2)), ("a", "b")),
+        lambda: D.reward_factor_correlations(GOOD, np.full((3, 2), np.nan), ("a", "b")),
+        lambda: D.label_shuffle([], 0),
+        lambda: D.label_shuffle([1.0, np.nan], 0),
+        lambda: D.label_shuffle(GOOD, -1),
+        lambda: D.add_random_feature(np.ones((0, 3)), 0),
+        lambda: D.add_random_feature(np.ones(3), 0),
+        lambda: D.add_random_feature(np.array([[1.0, np.nan]]), 0),
+        lambda: D.half_subset(1, 0),
+        lambda: D.half_subset(10, 1.5),
+        lambda: D.reweighting_target_balanced([1.0], [1.0, 2.0]),
+        lambda: D.reweighting_target_balanced([], []),
+        lambda: D.reweighting_target_balanced([np.nan], [1.0]),
+        lambda: D.overlap_report(GOOD, GOOD, [1.0], [1.0, 2.0]),
+        lambda: D.overlap_report([], [], GOOD, GOOD),
+        lambda: D.overlap_report(GOOD, GOOD, [np.nan] * 3, GOOD),
+    ],
+)
 def test_bad_input_raises(call):
     with pytest.raises(CausalPrefError) as info:
         call()

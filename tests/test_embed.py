@@ -9,17 +9,24 @@ import numpy as np
 import pytest
 import torch
 
-from causalpref.data.embed import (Encoder, check_model_dir, default_model_dir, file_sha256, is_decoder_config,
-                              text_key)
+from causalpref.data.embed import Encoder, check_model_dir, default_model_dir, file_sha256, is_decoder_config, text_key
 from causalpref.data.embed_cache import EmbeddingCache, embed_with_cache
 from causalpref.errors import CausalPrefError
 
-PROMPTS = ["What is the capital of France?", "Do vaccines cause autism?",
-           "Is it safe to eat raw cookie dough? I have heard mixed things about it and would like a clear answer.",
-           "hi", "What happens if you crack your knuckles a lot?"]
-RESPONSES = ["Paris.", "No. Large studies find no link between vaccines and autism.", "Generally not: raw flour "
-             "and raw eggs can carry bacteria, so eating raw dough carries a small risk of illness.",
-             "Hello! How can I help?", "Nothing in particular happens."]
+PROMPTS = [
+    "What is the capital of France?",
+    "Do vaccines cause autism?",
+    "Is it safe to eat raw cookie dough? I have heard mixed things about it and would like a clear answer.",
+    "hi",
+    "What happens if you crack your knuckles a lot?",
+]
+RESPONSES = [
+    "Paris.",
+    "No. Large studies find no link between vaccines and autism.",
+    "Generally not: raw flour and raw eggs can carry bacteria, so eating raw dough carries a small risk of illness.",
+    "Hello! How can I help?",
+    "Nothing in particular happens.",
+]
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +37,7 @@ def minilm():
 def direct_mean(texts, max_length=256, normalize=False):
     """Embeddings computed straight with transformers: tokenizer + forward + masked mean."""
     from transformers import AutoModel, AutoTokenizer
+
     path = str(default_model_dir())
     tok = AutoTokenizer.from_pretrained(path, local_files_only=True)
     model = AutoModel.from_pretrained(path, local_files_only=True).eval()
@@ -45,21 +53,22 @@ def direct_mean(texts, max_length=256, normalize=False):
 
 # ---------------------------------------------------------------- the packaged MiniLM
 
+
 def test_minilm_mean_pooling_gives_deterministic_unit_norm_vectors(minilm):
     assert minilm.pooling == "mean" and not minilm.is_decoder and minilm.dim == 384
-    assert minilm.normalize          # a sentence-transformers folder with a Normalize module
+    assert minilm.normalize  # a sentence-transformers folder with a Normalize module
     first = minilm.encode(PROMPTS, RESPONSES)
     assert first.shape == (5, 384) and first.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(first, axis=1), 1.0, atol=1e-5)
     assert np.array_equal(first, minilm.encode(PROMPTS, RESPONSES))
-    assert np.abs(np.corrcoef(first)[np.triu_indices(5, 1)]).max() < 0.99      # distinct texts, distinct vectors
+    assert np.abs(np.corrcoef(first)[np.triu_indices(5, 1)]).max() < 0.99  # distinct texts, distinct vectors
     assert minilm.encode([], []).shape == (0, 384)
 
 
 def test_pipeline_matches_direct_transformers_computation(minilm, monkeypatch):
     texts = minilm.format_texts(PROMPTS, RESPONSES)
     assert texts[0] == PROMPTS[0] + "\n\n" + RESPONSES[0]
-    monkeypatch.setattr(minilm, "batch_size", 2)       # several batches, padded differently
+    monkeypatch.setattr(minilm, "batch_size", 2)  # several batches, padded differently
     np.testing.assert_allclose(minilm.encode_texts(texts), direct_mean(texts, normalize=True), atol=1e-5)
     raw = Encoder(normalize=False, batch_size=3)
     np.testing.assert_allclose(raw.encode(PROMPTS, RESPONSES), direct_mean(texts), atol=1e-5)
@@ -91,40 +100,47 @@ def test_left_truncation_keeps_the_final_turn():
     new_end = base.replace("happily ever after", "sadly ever after")
     assert new_start != base and new_end != base
     v_base, v_start, v_end = enc.encode_texts([base, new_start, new_end])
-    np.testing.assert_allclose(v_start, v_base, atol=1e-6)      # the cut-off beginning does not matter
-    assert np.abs(v_end - v_base).max() > 1e-3                  # the ending does
+    np.testing.assert_allclose(v_start, v_base, atol=1e-6)  # the cut-off beginning does not matter
+    assert np.abs(v_end - v_base).max() > 1e-3  # the ending does
 
 
 # ---------------------------------------------------------------- a tiny decoder, built offline
 
-WORDS = ("the cat sat on a mat dog ran far away hello world what is red blue sky sea why "
-         "because it so yes no maybe").split()
+WORDS = (
+    "the cat sat on a mat dog ran far away hello world what is red blue sky sea why because it so yes no maybe"
+).split()
 TEMPLATE = "{% for m in messages %}<|{{ m['role'] }}|> {{ m['content'] }} <|end|> {% endfor %}"
 
 
 def make_decoder(folder, padding_side="right", chat_template=None, pad_token=True):
     from tokenizers import Tokenizer, models, pre_tokenizers
     from transformers import GPT2Config, GPT2Model, PreTrainedTokenizerFast
+
     vocab = {w: i for i, w in enumerate(["[UNK]", "[PAD]", "<eos>", "<|user|>", "<|assistant|>", "<|end|>"] + WORDS)}
     backend = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
     backend.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
     extra = {"pad_token": "[PAD]"} if pad_token else {}
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=backend, unk_token="[UNK]", eos_token="<eos>",
-                                        padding_side=padding_side, **extra)
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=backend, unk_token="[UNK]", eos_token="<eos>", padding_side=padding_side, **extra
+    )
     if chat_template:
         tokenizer.chat_template = chat_template
     tokenizer.save_pretrained(folder)
     torch.manual_seed(0)
-    config = GPT2Config(n_layer=2, n_head=2, n_embd=32, vocab_size=len(vocab), n_positions=256,
-                        bos_token_id=2, eos_token_id=2)
+    config = GPT2Config(
+        n_layer=2, n_head=2, n_embd=32, vocab_size=len(vocab), n_positions=256, bos_token_id=2, eos_token_id=2
+    )
     GPT2Model(config).save_pretrained(folder)
     return folder
 
 
-@pytest.mark.parametrize("padding_side,chat_template,pad_token", [
-    ("right", None, True), ("left", None, True), ("right", TEMPLATE, False), ("left", TEMPLATE, True)])
+@pytest.mark.parametrize(
+    "padding_side,chat_template,pad_token",
+    [("right", None, True), ("left", None, True), ("right", TEMPLATE, False), ("left", TEMPLATE, True)],
+)
 def test_last_token_pooling_on_a_tiny_decoder(tmp_path, padding_side, chat_template, pad_token):
     from transformers import AutoModel, AutoTokenizer
+
     folder = make_decoder(tmp_path / "gpt", padding_side, chat_template, pad_token)
     enc = Encoder(folder, batch_size=4)
     assert enc.is_decoder and enc.pooling == "last" and not enc.normalize and enc.dim == 32
@@ -144,8 +160,9 @@ def test_last_token_pooling_on_a_tiny_decoder(tmp_path, padding_side, chat_templ
     model = AutoModel.from_pretrained(str(folder), local_files_only=True).eval()
     with torch.inference_mode():
         # each text alone, no padding: the state at its last token
-        alone = np.stack([model(input_ids=torch.tensor([ids])).last_hidden_state[0, -1].numpy()
-                          for ids in enc.tokenize(texts)])
+        alone = np.stack(
+            [model(input_ids=torch.tensor([ids])).last_hidden_state[0, -1].numpy() for ids in enc.tokenize(texts)]
+        )
         # a padded batch: the state at the last position the attention mask keeps
         if tok.pad_token is None:
             tok.pad_token = tok.eos_token
@@ -154,7 +171,7 @@ def test_last_token_pooling_on_a_tiny_decoder(tmp_path, padding_side, chat_templ
         hidden = model(**batch, position_ids=position_ids).last_hidden_state
         last = torch.tensor([int(np.flatnonzero(row)[-1]) for row in batch["attention_mask"].numpy()])
         padded = hidden[torch.arange(5), last].numpy()
-    assert (batch["attention_mask"][:, 0 if padding_side == "left" else -1] == 0).any()   # padding happened
+    assert (batch["attention_mask"][:, 0 if padding_side == "left" else -1] == 0).any()  # padding happened
     np.testing.assert_allclose(vectors, alone, atol=1e-5)
     np.testing.assert_allclose(vectors, padded, atol=1e-5)
 
@@ -186,6 +203,7 @@ def test_decoder_truncation_keeps_the_end(tmp_path):
 
 def test_auto_pooling_and_decoder_detection(minilm):
     from transformers import BertConfig, GPT2Config, LlamaConfig
+
     assert minilm.pooling == "mean"
     assert not is_decoder_config(BertConfig())
     assert is_decoder_config(GPT2Config()) and is_decoder_config(LlamaConfig())
@@ -225,6 +243,7 @@ def test_fingerprint_is_the_weights_and_settings(minilm, tmp_path):
 
 # ---------------------------------------------------------------- the embedding cache
 
+
 def keys_of(n, salt=""):
     return [hashlib.sha256(f"{salt}{i}".encode()).hexdigest() for i in range(n)]
 
@@ -241,7 +260,7 @@ def test_cache_round_trip_and_reopen(tmp_path):
     assert len(cache) == 0 and cache.get(keys_of(2))[0].tolist() == [False, False]
     keys, vectors = keys_of(10), random_vectors(10)
     assert cache.put(keys[:6], vectors[:6]) == 6
-    assert cache.put(keys[4:], vectors[4:]) == 4            # the two already there are skipped
+    assert cache.put(keys[4:], vectors[4:]) == 4  # the two already there are skipped
     assert cache.put(keys[:3], vectors[:3]) == 0
     query = [keys[9], "f" * 64, keys[0], keys[5]]
     found, got = cache.get(query)
@@ -250,7 +269,11 @@ def test_cache_round_trip_and_reopen(tmp_path):
     assert not got[1].any()
     folder = tmp_path / "embeddings" / FP[:16]
     assert sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) == [
-        "shard-00000.json", "shard-00000.npy", "shard-00001.json", "shard-00001.npy"]
+        "shard-00000.json",
+        "shard-00000.npy",
+        "shard-00001.json",
+        "shard-00001.npy",
+    ]
     # safe formats only: plain .npy without pickle, JSON index entries
     for number in (0, 1):
         array = np.load(folder / f"shard-0000{number}.npy", allow_pickle=False)
@@ -281,31 +304,33 @@ def test_cache_rejects_bad_input(tmp_path):
 
 def corrupt(folder, how):
     shard, index = folder / "shard-00001.npy", folder / "shard-00001.json"
-    if how == "shard without index":            # killed between the two renames
+    if how == "shard without index":  # killed between the two renames
         index.unlink()
     elif how == "index without shard":
         shard.unlink()
     elif how == "truncated shard":
         data = shard.read_bytes()
-        shard.write_bytes(data[:len(data) - 40])
+        shard.write_bytes(data[: len(data) - 40])
     elif how == "bad checksum":
         data = bytearray(shard.read_bytes())
         data[-1] ^= 0xFF
         shard.write_bytes(bytes(data))
     elif how == "bad index":
         index.write_text(index.read_text()[:50])
-    elif how == "temporary file":                # killed while writing the next shard
+    elif how == "temporary file":  # killed while writing the next shard
         (folder / ".shard-00003.npy.x1y2.tmp").write_bytes(b"\x93NUMPY partial")
         return
 
 
-@pytest.mark.parametrize("how", ["shard without index", "index without shard", "truncated shard",
-                                 "bad checksum", "bad index", "temporary file"])
+@pytest.mark.parametrize(
+    "how",
+    ["shard without index", "index without shard", "truncated shard", "bad checksum", "bad index", "temporary file"],
+)
 def test_cache_recovers_from_an_interrupted_write(tmp_path, how):
     cache = EmbeddingCache(FP, 8, root=tmp_path)
     keys, vectors = keys_of(9), random_vectors(9)
     for start in (0, 3, 6):
-        cache.put(keys[start:start + 3], vectors[start:start + 3])
+        cache.put(keys[start : start + 3], vectors[start : start + 3])
     folder = cache.dir
     corrupt(folder, how)
     with pytest.warns(UserWarning, match="embedding cache .*discarding"):
@@ -340,16 +365,22 @@ def test_embed_with_cache_embeds_only_missing_texts(minilm, tmp_path, monkeypatc
     def counting(self, texts, progress=None):
         embedded.append(list(texts))
         return real(self, texts, progress=progress)
+
     monkeypatch.setattr(Encoder, "encode_texts", counting)
 
     first = embed_with_cache(minilm, PROMPTS[:3], RESPONSES[:3], cache)
     assert sum(map(len, embedded)) == 3
     embedded.clear()
-    prompts, responses = PROMPTS + PROMPTS[:2], RESPONSES + RESPONSES[:2]     # duplicates too
+    prompts, responses = PROMPTS + PROMPTS[:2], RESPONSES + RESPONSES[:2]  # duplicates too
     calls = []
-    every = embed_with_cache(minilm, prompts, responses, EmbeddingCache.for_encoder(minilm, root=tmp_path),
-                             progress=lambda done, total: calls.append((done, total)))
-    assert sorted(map(len, embedded)) == [2]                                    # only the two new texts
+    every = embed_with_cache(
+        minilm,
+        prompts,
+        responses,
+        EmbeddingCache.for_encoder(minilm, root=tmp_path),
+        progress=lambda done, total: calls.append((done, total)),
+    )
+    assert sorted(map(len, embedded)) == [2]  # only the two new texts
     assert set(embedded[0]) == set(minilm.format_texts(PROMPTS[3:], RESPONSES[3:]))
     assert calls[0] == (3, 5) and calls[-1] == (5, 5)
     np.testing.assert_array_equal(every[:3], first)
@@ -373,21 +404,31 @@ def test_embed_with_cache_resumes_after_an_interruption(minilm, tmp_path, monkey
             embedded.append(done)
             if progress is not None:
                 progress(done, total)
+
         return real(self, texts, progress=count)
+
     monkeypatch.setattr(Encoder, "encode_texts", counting)
 
     def stop_at_four(done, total):
         if done == 4:
             raise KeyboardInterrupt("stop")
+
     with pytest.raises(KeyboardInterrupt):
-        embed_with_cache(minilm, PROMPTS, RESPONSES, EmbeddingCache.for_encoder(minilm, root=tmp_path),
-                         progress=stop_at_four, chunk_size=3)
-    assert len(embedded) == 4                     # the first chunk of 3 stored, one text of the next lost
+        embed_with_cache(
+            minilm,
+            PROMPTS,
+            RESPONSES,
+            EmbeddingCache.for_encoder(minilm, root=tmp_path),
+            progress=stop_at_four,
+            chunk_size=3,
+        )
+    assert len(embedded) == 4  # the first chunk of 3 stored, one text of the next lost
     assert len(EmbeddingCache.for_encoder(minilm, root=tmp_path)) == 3
     embedded.clear()
-    vectors = embed_with_cache(minilm, PROMPTS, RESPONSES, EmbeddingCache.for_encoder(minilm, root=tmp_path),
-                               chunk_size=3)
-    assert len(embedded) == 2                     # only the two texts not stored yet
+    vectors = embed_with_cache(
+        minilm, PROMPTS, RESPONSES, EmbeddingCache.for_encoder(minilm, root=tmp_path), chunk_size=3
+    )
+    assert len(embedded) == 2  # only the two texts not stored yet
     np.testing.assert_allclose(vectors, minilm.encode(PROMPTS, RESPONSES), atol=1e-5)
 
 
@@ -398,7 +439,7 @@ def test_reloading_100k_vectors_is_fast(tmp_path):
     cache = EmbeddingCache(FP, dim, root=tmp_path)
     started = time.perf_counter()
     for start in range(0, n, 10_000):
-        cache.put(keys[start:start + 10_000], vectors[start:start + 10_000])
+        cache.put(keys[start : start + 10_000], vectors[start : start + 10_000])
     written = time.perf_counter() - started
     started = time.perf_counter()
     reopened = EmbeddingCache(FP, dim, root=tmp_path)
@@ -406,6 +447,8 @@ def test_reloading_100k_vectors_is_fast(tmp_path):
     started = time.perf_counter()
     found, got = reopened.get(keys)
     looked_up = time.perf_counter() - started
-    print(f"\n100k x 384 in 10 shards: written in {written:.2f} s; reopened (checksums verified) in "
-          f"{opened:.3f} s + all looked up in {looked_up:.3f} s = {opened + looked_up:.3f} s (target < 0.5 s)")
+    print(
+        f"\n100k x 384 in 10 shards: written in {written:.2f} s; reopened (checksums verified) in "
+        f"{opened:.3f} s + all looked up in {looked_up:.3f} s = {opened + looked_up:.3f} s (target < 0.5 s)"
+    )
     assert found.all() and np.array_equal(got, vectors)

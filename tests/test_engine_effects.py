@@ -83,6 +83,7 @@ def val_accuracy(model, val: PairSet) -> float:
 
 # --------------------------------------------------------------------------- gradient reversal
 
+
 def adversarial_batch(n=48, d=12, seed=0):
     g = torch.Generator().manual_seed(seed)
     return torch.randn(n, d, generator=g), torch.randn(n, d, generator=g), torch.randint(0, 2, (n,), generator=g)
@@ -90,8 +91,13 @@ def adversarial_batch(n=48, d=12, seed=0):
 
 @pytest.mark.parametrize("lam", [0.7, 1.0])
 def test_gradient_reversal_sends_minus_lambda_times_the_discriminator_gradient_into_the_encoder(lam):
-    model = build("adversarial", d_in=12, config=ModelConfig(hidden=16, latent=8),
-                  params=AdversarialParams(head_hidden=8, adversary_lambda=lam), uses_objective=True)
+    model = build(
+        "adversarial",
+        d_in=12,
+        config=ModelConfig(hidden=16, latent=8),
+        params=AdversarialParams(head_hidden=8, adversary_lambda=lam),
+        uses_objective=True,
+    )
     emb_a, emb_b, objective = adversarial_batch()
     encoder = list(model.encoder.parameters())
     discriminator = list(model.discriminator.parameters())
@@ -101,18 +107,19 @@ def test_gradient_reversal_sends_minus_lambda_times_the_discriminator_gradient_i
 
     # The same discriminator BCE on the same z_hat, without the reversal layer.
     z = model.encoder(torch.cat([emb_a, emb_b]))
-    plain_loss = F.binary_cross_entropy_with_logits(model.discriminator_logits(z),
-                                                    torch.cat([objective, objective]).float())
+    plain_loss = F.binary_cross_entropy_with_logits(
+        model.discriminator_logits(z), torch.cat([objective, objective]).float()
+    )
     plain_grads = torch.autograd.grad(plain_loss, encoder + discriminator)
 
     torch.testing.assert_close(adversary_loss, plain_loss)  # the adversary predicts c itself
     flat = lambda grads: torch.cat([g.flatten() for g in grads])  # noqa: E731
-    enc_reversed, enc_plain = flat(reversed_grads[:len(encoder)]), flat(plain_grads[:len(encoder)])
+    enc_reversed, enc_plain = flat(reversed_grads[: len(encoder)]), flat(plain_grads[: len(encoder)])
     assert enc_plain.norm() > 0
     assert torch.dot(enc_reversed, enc_plain) < 0  # the encoder is pushed against the discriminator
     torch.testing.assert_close(enc_reversed, -lam * enc_plain, rtol=1e-5, atol=1e-7)
     # the discriminator itself is trained normally: its gradient is not reversed
-    torch.testing.assert_close(flat(reversed_grads[len(encoder):]), flat(plain_grads[len(encoder):]))
+    torch.testing.assert_close(flat(reversed_grads[len(encoder) :]), flat(plain_grads[len(encoder) :]))
 
 
 def objective_in_embedding(n, seed):
@@ -134,17 +141,27 @@ def test_adversarial_training_leaves_the_discriminator_worse_at_reading_c():
     for seed in (0, 1, 2):
         train, val = objective_in_embedding(1000, seed), objective_in_embedding(300, seed + 100)
         for lam in accuracy:
-            model = build("adversarial", d_in=8, seed=seed, config=ModelConfig(hidden=32, latent=8, n_layers=2),
-                          params=AdversarialParams(head_hidden=16, adversary_lambda=lam), uses_objective=True)
+            model = build(
+                "adversarial",
+                d_in=8,
+                seed=seed,
+                config=ModelConfig(hidden=32, latent=8, n_layers=2),
+                params=AdversarialParams(head_hidden=16, adversary_lambda=lam),
+                uses_objective=True,
+            )
             result = train_reward_model(model, train, val, config, seed, CPU)
             assert result.history[result.best_epoch - 1]["val_accuracy"] > 0.85  # the reward is learnt either way
-            accuracy[lam].append(discriminator_accuracy(result.model, torch.as_tensor(val.emb_a),
-                                                        torch.as_tensor(val.emb_b), torch.as_tensor(val.objective)))
+            accuracy[lam].append(
+                discriminator_accuracy(
+                    result.model, torch.as_tensor(val.emb_a), torch.as_tensor(val.emb_b), torch.as_tensor(val.objective)
+                )
+            )
     assert np.mean(accuracy[0.0]) > 0.8
     assert np.mean(accuracy[1.0]) < np.mean(accuracy[0.0]) - 0.2, accuracy
 
 
 # --------------------------------------------------------------------------- training weights
+
 
 def linear_pairs(n, seed, d=16) -> PairSet:
     """Random embeddings labelled by one fixed linear reward: quick to learn."""
@@ -245,16 +262,29 @@ def test_ipw_weights_up_weight_the_inconsistent_pairs(confounded_train):
 
 
 def tiny_exp1(**changes) -> Exp1Spec:
-    spec = Exp1Spec(world=CorrelatedFactorsWorld(dim=16, pool_size=6000), rhos=(0.9,), seeds=(0, 1),
-                    sizes=SplitSizes(train=400, val=100, id=300, ood=300), model=SMALL,
-                    train=TrainConfig(lr=1e-3, epochs=3, batch_size=64), device="cpu")
+    spec = Exp1Spec(
+        world=CorrelatedFactorsWorld(dim=16, pool_size=6000),
+        rhos=(0.9,),
+        seeds=(0, 1),
+        sizes=SplitSizes(train=400, val=100, id=300, ood=300),
+        model=SMALL,
+        train=TrainConfig(lr=1e-3, epochs=3, batch_size=64),
+        device="cpu",
+    )
     return replace(spec, **changes)
 
 
 def tiny_exp2(**changes) -> Exp2Spec:
-    spec = Exp2Spec(world=UserObjectivesWorld(dim=16, pool_size=3000), rhos=(0.9,), seeds=(0, 1),
-                    sizes=Exp2Sizes(train=400, val=100, test=200), model=SMALL,
-                    train=TrainConfig(lr=1e-3, epochs=3, batch_size=64), models=("base",), device="cpu")
+    spec = Exp2Spec(
+        world=UserObjectivesWorld(dim=16, pool_size=3000),
+        rhos=(0.9,),
+        seeds=(0, 1),
+        sizes=Exp2Sizes(train=400, val=100, test=200),
+        model=SMALL,
+        train=TrainConfig(lr=1e-3, epochs=3, batch_size=64),
+        models=("base",),
+        device="cpu",
+    )
     return replace(spec, **changes)
 
 
@@ -279,6 +309,7 @@ def test_a_weighted_sweep_trains_different_models(make, weighting):
 
 
 # --------------------------------------------------------------------------- best checkpoint
+
 
 @pytest.fixture(scope="module")
 def misleading_validation():
@@ -325,11 +356,12 @@ def test_stacked_trainer_returns_each_models_best_validation_epoch(misleading_va
         check_best_epoch_kept(result, val)
         # the same models stopped after their best epoch: the very same weights
         short = fit("stacked", trains, vals, replace(CHECKPOINT_CONFIG, epochs=result.best_epoch), seeds)[i]
-        assert short.history == result.history[:result.best_epoch]
+        assert short.history == result.history[: result.best_epoch]
         assert states_equal(result.model, short.model)
 
 
 # --------------------------------------------------------------------------- the stacked trainer itself
+
 
 def test_stacked_models_train_as_the_loop_trains_each_of_them(factor_pool):
     """Each stacked model keeps its own seed's batch order (and data): model k equals the
@@ -362,6 +394,7 @@ def test_one_adam_step_moves_weights_by_the_configured_learning_rate(trainer, lr
 
 
 # --------------------------------------------------------------------------- per-cell data seeds
+
 
 def overlap(a, b) -> float:
     return len(np.intersect1d(a, b)) / len(a)

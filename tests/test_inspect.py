@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 import torch
 
+from causalpref.data.worlds import CorrelatedFactorsWorld, UserObjectivesWorld
 from causalpref.eval.inspect import boundary_probe, boundary_rows, implied_weight, latent_rows
 from causalpref.models import ModelConfig, build_model
-from causalpref.data.worlds import CorrelatedFactorsWorld, UserObjectivesWorld
 
 CPU = torch.device("cpu")
 
@@ -22,7 +22,7 @@ def test_probe_pairs_have_exactly_the_asked_factor_differences():
     probe = world.probe_pairs(np.array([1.0, -2.0]), np.array([0.5, 0.0]), contexts=3, seed=1)
     np.testing.assert_allclose(probe.factor_diffs[:, :2], [[1, 0.5]] * 3 + [[-2, 0]] * 3)
     pool_pairs = world.pool().pairs(np.arange(3))
-    assert not np.allclose(probe.emb_a[:3], pool_pairs.emb_a)      # its own noise ids
+    assert not np.allclose(probe.emb_a[:3], pool_pairs.emb_a)  # its own noise ids
 
 
 class TrueReward(torch.nn.Module):

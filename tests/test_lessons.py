@@ -9,26 +9,28 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
-from causalpref.ui import lessons as lx
-from causalpref.errors import CausalPrefError
-from causalpref.run.specs import Exp1Spec, SplitSizes
-from causalpref.ui.lessons import compute
-from causalpref.run.cached import run_cached
-from causalpref.ui.views import objectives as ov
-
 from apptest_helpers import tiny_objectives_spec
+
 from causalpref.data.worlds import CorrelatedFactorsWorld
+from causalpref.errors import CausalPrefError
+from causalpref.run.cached import run_cached
+from causalpref.run.specs import Exp1Spec, SplitSizes
+from causalpref.ui import lessons as lx
+from causalpref.ui.lessons import compute
+from causalpref.ui.views import objectives as ov
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSON_DIR = ROOT / "causalpref" / "ui" / "lessons" / "text"
 
 
 def tiny_correlation_spec(scale):
-    return replace(Exp1Spec(), world=CorrelatedFactorsWorld(scale=scale), rhos=(0.0, 0.9), seeds=(0,),
-                   sizes=SplitSizes(train=400, val=100, id=300, ood=300))
-
-
+    return replace(
+        Exp1Spec(),
+        world=CorrelatedFactorsWorld(scale=scale),
+        rhos=(0.0, 0.9),
+        seeds=(0,),
+        sizes=SplitSizes(train=400, val=100, id=300, ood=300),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -54,11 +56,11 @@ def by_number(n):
 
 # --------------------------------------------------------------------------- the shipped lessons
 
+
 def test_the_five_lessons_load_in_order_with_predictions_and_links():
     book = lx.load_lessons()
     assert [lesson.number for lesson in book] == [1, 2, 3, 4, 5]
-    assert [lesson.computation.name for lesson in book] == ["pairs", "overlap", "correlation", "objectives",
-                                                            "remedies"]
+    assert [lesson.computation.name for lesson in book] == ["pairs", "overlap", "correlation", "objectives", "remedies"]
     assert [lesson.kind for lesson in book] == ["choice", "slider", "slider", "choice", "choice"]
     pages = lx.page_files()
     for lesson in book:
@@ -99,6 +101,7 @@ def test_lesson3_reveal_changes_when_the_engine_does(tiny, monkeypatch):
     def fake(sweep, rho, a):
         view = real(sweep, rho, a)
         return replace(view, ood=replace(view.ood, value=12.34)) if rho == 0.9 else view
+
     monkeypatch.setattr(compute, "correlation_view", fake)
     after = lx.reveal(lesson, data, 60)
     assert "12.3% of the OOD pairs" in after.reveal and "12.3% of the OOD pairs" not in before.reveal
@@ -111,8 +114,9 @@ def test_lesson1_choice_answer_is_computed_not_typed(tiny, monkeypatch):
     assert lx.reveal(lesson, data, "same").verdict.hit
     real = compute.btl_loss
     # an engine in which a shift did matter would make the reveal name model A
-    monkeypatch.setattr(compute, "btl_loss",
-                        lambda margin, label: real(margin, label) * compute.torch.tensor([1.0, 2.0]))
+    monkeypatch.setattr(
+        compute, "btl_loss", lambda margin, label: real(margin, label) * compute.torch.tensor([1.0, 2.0])
+    )
     shown = lx.reveal(lesson, data, "same")
     assert not shown.verdict.hit and "Model A" in shown.verdict.result
 
@@ -140,6 +144,7 @@ def test_lesson5_reads_every_architecture_and_the_rho1_limit(tiny):
 
 
 # --------------------------------------------------------------------------- verdicts
+
 
 def test_slider_verdict_says_how_far_off_and_whether_within_tolerance():
     lesson = by_number(3)
@@ -173,21 +178,29 @@ def line_of(text, needle):
     return next(i + 1 for i, line in enumerate(text.split("\n")) if needle in line)
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda t: t.replace("---\n", "", 1), r"3_correlation\.md, line 1: a lesson starts with a front matter"),
-    (lambda t: t.replace("answer: ood", "answer: ood\ncolour: red"), r"line 6: expected 'field: value'"),
-    (lambda t: t.replace("compute: correlation", "compute: magic"), r"line 3, compute: unknown computation 'magic'"),
-    (lambda t: t.replace("rho=0.9,", "rho=2,"), r"line 4, settings, rho: expected one of"),
-    (lambda t: t.replace("n=100, ", ""), r"line 4, settings: .*missing \['n'\]"),
-    (lambda t: t.replace("seed=0", "seed=0, colour=red"), r"unknown \['colour'\]"),
-    (lambda t: t.replace("answer: ood", "answer: spurious"), r"line 5, answer: a slider guess is checked"),
-    (lambda t: t.replace("figures: curves", "figures: pie"), r"line 6, figures: unknown figure\(s\) \['pie'\]"),
-    (lambda t: t.replace("Correlation_shift?", "Nowhere?"), r"line 7, link: no page 'Nowhere'"),
-    (lambda t: t.replace("## Why", "## Because"), r"unknown section 'Because'"),
-    (lambda t: t.replace("slider: min=0,", "slider: min=200,"), r"Question: expected min < max"),
-    (lambda t: t.replace("slider: min=0, max=100, step=1, start=50, unit=%, tolerance=5\n", ""),
-     r"Question: give at least two options"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda t: t.replace("---\n", "", 1), r"3_correlation\.md, line 1: a lesson starts with a front matter"),
+        (lambda t: t.replace("answer: ood", "answer: ood\ncolour: red"), r"line 6: expected 'field: value'"),
+        (
+            lambda t: t.replace("compute: correlation", "compute: magic"),
+            r"line 3, compute: unknown computation 'magic'",
+        ),
+        (lambda t: t.replace("rho=0.9,", "rho=2,"), r"line 4, settings, rho: expected one of"),
+        (lambda t: t.replace("n=100, ", ""), r"line 4, settings: .*missing \['n'\]"),
+        (lambda t: t.replace("seed=0", "seed=0, colour=red"), r"unknown \['colour'\]"),
+        (lambda t: t.replace("answer: ood", "answer: spurious"), r"line 5, answer: a slider guess is checked"),
+        (lambda t: t.replace("figures: curves", "figures: pie"), r"line 6, figures: unknown figure\(s\) \['pie'\]"),
+        (lambda t: t.replace("Correlation_shift?", "Nowhere?"), r"line 7, link: no page 'Nowhere'"),
+        (lambda t: t.replace("## Why", "## Because"), r"unknown section 'Because'"),
+        (lambda t: t.replace("slider: min=0,", "slider: min=200,"), r"Question: expected min < max"),
+        (
+            lambda t: t.replace("slider: min=0, max=100, step=1, start=50, unit=%, tolerance=5\n", ""),
+            r"Question: give at least two options",
+        ),
+    ],
+)
 def test_bad_lesson_files_name_file_line_and_field(tmp_path, change, message):
     with pytest.raises(CausalPrefError, match=message):
         lx.load_lesson(write(tmp_path, change(GOOD)))
@@ -195,7 +208,9 @@ def test_bad_lesson_files_name_file_line_and_field(tmp_path, change, message):
 
 def test_a_typed_result_in_the_reveal_is_refused_with_its_line(tmp_path):
     text = GOOD.replace("a gap of {gap}.", "a gap of 15.9 points.")
-    with pytest.raises(CausalPrefError, match=rf"line {line_of(text, '15.9 points')}, Reveal: '15.9' looks like a typed"):
+    with pytest.raises(
+        CausalPrefError, match=rf"line {line_of(text, '15.9 points')}, Reveal: '15.9' looks like a typed"
+    ):
         lx.load_lesson(write(tmp_path, text))
     text = GOOD.replace("exactly the\npairs", "exactly the 40% of\npairs")
     with pytest.raises(CausalPrefError, match=r"Why: '40%' looks like a typed result"):
@@ -204,20 +219,30 @@ def test_a_typed_result_in_the_reveal_is_refused_with_its_line(tmp_path):
 
 def test_unknown_placeholders_are_refused_where_they_stand(tmp_path):
     text = GOOD.replace("{ood} of the OOD", "{oood} of the OOD")
-    with pytest.raises(CausalPrefError, match=rf"line {line_of(text, '{oood}')}, Reveal: unknown placeholder \{{oood\}}"):
+    with pytest.raises(
+        CausalPrefError, match=rf"line {line_of(text, '{oood}')}, Reveal: unknown placeholder \{{oood\}}"
+    ):
         lx.load_lesson(write(tmp_path, text))
     text = GOOD.replace("how many OOD pairs", "how many of the {ood} OOD pairs")
-    with pytest.raises(CausalPrefError, match=r"Question: unknown placeholder \{ood\}; computed values are filled "
-                                              r"only in Reveal and Why"):
+    with pytest.raises(
+        CausalPrefError,
+        match=r"Question: unknown placeholder \{ood\}; computed values are filled "
+        r"only in Reveal and Why",
+    ):
         lx.load_lesson(write(tmp_path, text))
     with pytest.raises(CausalPrefError, match=r"a placeholder is a plain name"):
         lx.load_lesson(write(tmp_path, GOOD.replace("{ood} of the OOD", "{ood:.1f} of the OOD")))
 
 
 def test_choice_options_must_cover_every_answer_the_engine_can_give(tmp_path):
-    text = (LESSON_DIR / "4_objectives.md").read_text(encoding="utf-8").replace(
-        "- neither: Neither: about the same on both\n", "")
-    with pytest.raises(CausalPrefError, match=r"4_objectives\.md, line \d+, Question: the engine may answer \['neither'\]"):
+    text = (
+        (LESSON_DIR / "4_objectives.md")
+        .read_text(encoding="utf-8")
+        .replace("- neither: Neither: about the same on both\n", "")
+    )
+    with pytest.raises(
+        CausalPrefError, match=r"4_objectives\.md, line \d+, Question: the engine may answer \['neither'\]"
+    ):
         lx.load_lesson(write(tmp_path, text, "4_objectives.md"))
 
 
@@ -235,14 +260,20 @@ def test_a_missing_section_and_a_gap_in_the_numbering(tmp_path):
 
 def test_a_translated_copy_is_read_from_the_environment(tmp_path, monkeypatch):
     for path in LESSON_DIR.glob("*.md"):
-        write(tmp_path, path.read_text(encoding="utf-8").replace(
-            "title: Correlated factors break out of distribution", "title: Des facteurs corrélés"), path.name)
+        write(
+            tmp_path,
+            path.read_text(encoding="utf-8").replace(
+                "title: Correlated factors break out of distribution", "title: Des facteurs corrélés"
+            ),
+            path.name,
+        )
     monkeypatch.setenv("CAUSALPREF_LESSONS", str(tmp_path))
     assert lx.load_lessons()[2].title == "Des facteurs corrélés"
     assert len(lx.load_assumptions().items) == 7
 
 
 # --------------------------------------------------------------------------- assumptions
+
 
 def test_the_assumptions_each_have_an_example_and_a_page():
     content = lx.load_assumptions(lesson_count=5)
@@ -256,12 +287,24 @@ def test_the_assumptions_each_have_an_example_and_a_page():
         assert item.lesson is None or 1 <= item.lesson <= 5
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda t: t.replace("shown: Latent_overlap | ", "shown: Latent_overlop | "), r"line \d+, Latent sufficiency, shown: no page"),
-    (lambda t: t.replace("lesson: 5", "lesson: 9"), r"Conditional positivity.*lesson: expected a lesson number from 1 to 5"),
-    (lambda t: t.replace("breaks: Users write", "Users write"), r"Unconfoundedness: the assumption needs 'breaks:'"),
-    (lambda t: t.replace("## Intro", "## Preface"), r"the first section must be '## Intro'"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (
+            lambda t: t.replace("shown: Latent_overlap | ", "shown: Latent_overlop | "),
+            r"line \d+, Latent sufficiency, shown: no page",
+        ),
+        (
+            lambda t: t.replace("lesson: 5", "lesson: 9"),
+            r"Conditional positivity.*lesson: expected a lesson number from 1 to 5",
+        ),
+        (
+            lambda t: t.replace("breaks: Users write", "Users write"),
+            r"Unconfoundedness: the assumption needs 'breaks:'",
+        ),
+        (lambda t: t.replace("## Intro", "## Preface"), r"the first section must be '## Intro'"),
+    ],
+)
 def test_bad_assumption_files_name_the_line_and_the_assumption(tmp_path, change, message):
     text = change((LESSON_DIR / "assumptions.md").read_text(encoding="utf-8"))
     with pytest.raises(CausalPrefError, match=message):
@@ -269,6 +312,7 @@ def test_bad_assumption_files_name_the_line_and_the_assumption(tmp_path, change,
 
 
 # --------------------------------------------------------------------------- helpers for editors
+
 
 def test_a_placeholder_at_the_start_of_a_line_never_starts_a_markdown_list():
     lesson = by_number(1)
@@ -278,6 +322,7 @@ def test_a_placeholder_at_the_start_of_a_line_never_starts_a_markdown_list():
 
 def test_the_checker_lists_computations_and_fails_on_a_broken_file(tmp_path, capsys):
     from causalpref.ui.lessons.__main__ import main
+
     assert main([str(LESSON_DIR)]) == 0
     out = capsys.readouterr().out
     assert "compute: correlation" in out and "ok  assumptions.md: 7 assumptions" in out

@@ -54,7 +54,9 @@ def test_gradient_reversal_flips_and_scales_the_encoders_gradient():
         model = adversarial(1.0)
         z = model.encoder(torch.cat([emb, emb]))
         logits = model.discriminator_logits(z)
-        torch.nn.functional.binary_cross_entropy_with_logits(logits, torch.cat([objective, objective]).float()).backward()
+        torch.nn.functional.binary_cross_entropy_with_logits(
+            logits, torch.cat([objective, objective]).float()
+        ).backward()
         return model.encoder[0].weight.grad.clone()
 
     g1, d1 = encoder_grad(1.0)
@@ -70,8 +72,9 @@ def test_lambda_zero_adversarial_equals_multihead_bit_for_bit():
     pool = UserObjectivesWorld(dim=12, pool_size=1500).pool()
     train, val = pool.pairs(np.arange(1000), "train"), pool.pairs(np.arange(1000, 1500), "val")
     config = TrainConfig(lr=1e-3, epochs=3, batch_size=64)
-    multi = train_reward_model(build_model("multihead", 12, SMALL, 3, MultiheadParams(head_hidden=8)),
-                               train, val, config, 3, CPU)
+    multi = train_reward_model(
+        build_model("multihead", 12, SMALL, 3, MultiheadParams(head_hidden=8)), train, val, config, 3, CPU
+    )
     adv = train_reward_model(adversarial(0.0, d_in=12, seed=3), train, val, config, 3, CPU)
     assert multi.best_epoch == adv.best_epoch
     adv_state = adv.model.state_dict()
@@ -93,12 +96,15 @@ def test_discriminator_accuracy_counts_hits_on_both_responses():
     assert discriminator_accuracy(model, emb_a, emb_a, predicted[0]) == 1.0
 
 
-@pytest.mark.parametrize("build, expected", [
-    (lambda: AdversarialParams(adversary_lambda=-1.0), "lambda must be a finite number"),
-    (lambda: AdversarialParams(adversary_lambda=float("nan")), "lambda must be a finite number"),
-    (lambda: MultiheadParams(head_hidden=-1), "head_hidden must be an integer >= 0"),
-    (lambda: ModelConfig(hidden=0), "hidden must be a positive integer"),
-])
+@pytest.mark.parametrize(
+    "build, expected",
+    [
+        (lambda: AdversarialParams(adversary_lambda=-1.0), "lambda must be a finite number"),
+        (lambda: AdversarialParams(adversary_lambda=float("nan")), "lambda must be a finite number"),
+        (lambda: MultiheadParams(head_hidden=-1), "head_hidden must be an integer >= 0"),
+        (lambda: ModelConfig(hidden=0), "hidden must be a positive integer"),
+    ],
+)
 def test_bad_model_parameters(build, expected):
     with pytest.raises(CausalPrefError, match=expected):
         build()

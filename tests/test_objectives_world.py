@@ -47,13 +47,16 @@ def test_pairs_are_reproducible_and_row_addressed(pool):
     np.testing.assert_array_equal(pool.pairs(np.array([5, 9])).emb_b, again.pairs(np.arange(10)).emb_b[[5, 9]])
 
 
-@pytest.mark.parametrize("changes, expected", [
-    ({"conflict": 1.0}, r"conflict must be in \[0, 1\)"),
-    ({"type_specificity": 2.0}, r"type_specificity must be in \[0, 1\]"),
-    ({"noise": float("nan")}, "noise must be >= 0"),
-    ({"pool_size": 0}, "pool_size must be at least 1"),
-    ({"nuisance_names": ("helpfulness",)}, "distinct"),
-])
+@pytest.mark.parametrize(
+    "changes, expected",
+    [
+        ({"conflict": 1.0}, r"conflict must be in \[0, 1\)"),
+        ({"type_specificity": 2.0}, r"type_specificity must be in \[0, 1\]"),
+        ({"noise": float("nan")}, "noise must be >= 0"),
+        ({"pool_size": 0}, "pool_size must be at least 1"),
+        ({"nuisance_names": ("helpfulness",)}, "distinct"),
+    ],
+)
 def test_bad_world_settings(changes, expected):
     with pytest.raises(CausalPrefError, match=expected):
         UserObjectivesWorld(**changes)

@@ -1,11 +1,12 @@
 """Correlation shift page, headless with AppTest, on a cache shared by this file's tests."""
 
+import json
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "2_Correlation_shift.py")
+PAGE = str(Path(__file__).resolve().parents[1] / "app_pages" / "2_Correlation_shift.py")
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +31,22 @@ def test_renders_trains_once_and_shows_numbers_with_baselines(app):
     captions = " ".join(c.value for c in at.caption)
     assert "chance 50%" in captions and "paper (reference): 69.3%" in captions
     assert len(at.get("plotly_chart")) == 4
-    assert "Base departs most on" in captions and "true reward" in captions     # spurious-reliance bars
+    assert "Base departs most on" in captions and "true reward" in captions  # spurious-reliance bars
+
+
+def chart(at, key):
+    """The plotly figure (as a dict) of the st.plotly_chart with this key."""
+    return json.loads(next(c.proto.spec for c in at.get("plotly_chart") if c.proto.id.endswith(f"-{key}")))
+
+
+def test_the_accuracy_curve_has_no_unlabelled_dots(app):
+    """Issue 13 item 5: plotly gives a trace of < 20 points markers by default, and the seed bands
+    (drawn as closed polygons) got a dot on each corner, off the legend."""
+    at = app.run()
+    traces = chart(at, "curves")["data"]
+    bands = [t for t in traces if t.get("fill") == "toself"]
+    assert len(bands) == 2 and all(t["mode"] == "lines" for t in bands)  # ID and OOD bands
+    assert all(t.get("showlegend") is not False for t in traces if "markers" in t.get("mode", "lines+markers"))
 
 
 def test_ood_accuracy_falls_as_rho_rises_and_the_slider_reruns(app):
@@ -52,24 +68,26 @@ def test_url_sets_the_slider_and_bad_values_are_ignored(app):
     bad.query_params["rho"] = "abc"
     bad.run()
     assert not bad.exception and bad.select_slider(key="rho").value == 0.0
+    assert "rho" not in bad.query_params  # the bad value is dropped from the URL
 
 
-def test_scale_selector_reruns(app):
+def test_scale_selector_reruns_and_writes_a_short_key(app):
     at = app.run()
     at.selectbox(key="scale").set_value("continuous").run()
     assert not at.exception and not at.error
     assert 50 < metric(at, "OOD accuracy") < 100
+    assert at.query_params["scale"] == "continuous"
 
 
 def test_remedy_toggle_trains_reweighted_models_and_shows_their_cost(app):
-    app.query_params["remedy"] = "true"      # a teacher link can switch the remedy on
+    app.query_params["remedy"] = "true"  # a teacher link can switch the remedy on
     at = app.run()
     assert not at.exception and not at.error
     assert at.toggle(key="remedy").value
     ess_at_zero = metric(at, "Effective sample size kept")
     at.select_slider(key="rho").set_value(0.9).run()
     assert not at.exception and not at.error
-    assert metric(at, "Effective sample size kept") < ess_at_zero / 5          # the weights' price
+    assert metric(at, "Effective sample size kept") < ess_at_zero / 5  # the weights' price
     base_ood = metric(at, "OOD accuracy")
     gain = next(m.delta for m in at.metric if m.label == "Reweighted OOD accuracy")
     assert abs(metric(at, "Reweighted OOD accuracy") - base_ood - float(gain.split()[0])) < 0.06
@@ -81,7 +99,7 @@ def test_remedy_toggle_trains_reweighted_models_and_shows_their_cost(app):
 def test_sanity_checks_run_on_demand_and_the_placebo_sits_at_chance(app):
     app.query_params["rho"] = "0.9"
     at = app.run()
-    assert not any(c.value.startswith("Placebo") for c in at.caption)     # nothing trained until asked
+    assert not any(c.value.startswith("Placebo") for c in at.caption)  # nothing trained until asked
     next(b for b in at.button if b.label.startswith("Run the sanity checks at ρ = 0.9")).click().run()
     assert not at.exception and not at.error
     table = at.dataframe[-1].value

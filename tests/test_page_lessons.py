@@ -11,19 +11,19 @@ from pathlib import Path
 from urllib.parse import parse_qsl
 
 import pytest
+from apptest_helpers import tiny_objectives_spec
 from streamlit.testing.v1 import AppTest
 
+from causalpref.run.cached import run_cached
 from causalpref.ui import lessons as lx
 from causalpref.ui.lessons import compute
-from causalpref.run.cached import run_cached
+from causalpref.ui.state import canonical_params
 from causalpref.ui.views import objectives as ov
-
-from apptest_helpers import tiny_objectives_spec
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
-LESSONS = "pages/6_Lessons.py"
-ASSUMPTIONS = "pages/7_Assumptions.py"
+LESSONS = "app_pages/6_Lessons.py"
+ASSUMPTIONS = "app_pages/7_Assumptions.py"
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +56,12 @@ def texts(at):
     return [m.value for m in at.markdown]
 
 
+def prediction_key(lesson_):
+    return "guess" if lesson_.slider is not None else "answer"
+
+
 def predict_and_reveal(at, lesson_, guess=None):
-    key = f"guess-{lesson_.number}"
+    key = prediction_key(lesson_)
     if lesson_.slider is not None:
         guess = lesson_.slider.start if guess is None else guess
         at.slider(key=key).set_value(guess).run()
@@ -78,6 +82,17 @@ def links(at):
     return [(p.proto.page, parse_qsl(p.proto.query_string)) for p in at.page_link]
 
 
+def expected_links(lesson_):
+    """The lesson's links as the page draws them: values of the target's controls as short keys."""
+    out = []
+    for link in lesson_.links:
+        params = canonical_params(link.page, link.params)
+        out.append(
+            (link.page, [(k, v) for k, value in params.items() for v in ([value] if isinstance(value, str) else value)])
+        )
+    return out
+
+
 @pytest.mark.parametrize("number", [1, 2, 3, 4, 5])
 def test_every_lesson_renders_and_hides_the_answer_until_predicted(number):
     at = open_page(LESSONS, lesson=str(number))
@@ -90,8 +105,8 @@ def test_every_lesson_renders_and_hides_the_answer_until_predicted(number):
     assert not at.get("plotly_chart") and not at.page_link and not at.metric
     reveal = button(at, "Reveal the result")
     if expected.slider is None:
-        assert at.radio(key=f"guess-{number}").value is None
-        assert reveal.disabled                          # no answer, no reveal
+        assert at.radio(key="answer").value is None
+        assert reveal.disabled  # no answer, no reveal
         assert "Choose an answer to reveal the result." in [c.value for c in at.caption]
     else:
         assert not reveal.disabled
@@ -110,10 +125,16 @@ def test_the_reveal_shows_the_engines_numbers_and_links_to_the_full_page(number)
     if expected.slider is not None:
         assert next(m.value for m in at.metric if m.label == "Measured by the engine") == shown.verdict.result
     assert len(at.get("plotly_chart")) == len(expected.figures)
-    assert links(at) == [(link.page, list(link.query)) for link in expected.links]
-    with pytest.raises(Exception, match="disabled"):     # the prediction is locked once revealed
-        (at.slider if expected.slider else at.radio)(key=f"guess-{number}").set_value(
-            expected.slider.max if expected.slider else expected.options[-1].id)
+    assert links(at) == expected_links(expected)
+    assert at.query_params.get("lesson") == (None if number == 1 else str(number))  # 1: the default
+    if expected.slider is None:
+        assert at.query_params["answer"] == guess  # the prediction is in the URL
+    else:
+        assert "guess" not in at.query_params  # the slider's start: the default
+    with pytest.raises(Exception, match="disabled"):  # the prediction is locked once revealed
+        (at.slider if expected.slider else at.radio)(key=prediction_key(expected)).set_value(
+            expected.slider.max if expected.slider else expected.options[-1].id
+        )
 
 
 def test_the_reveal_follows_the_engine_not_the_text(monkeypatch):
@@ -122,6 +143,7 @@ def test_the_reveal_follows_the_engine_not_the_text(monkeypatch):
     def fake(sweep, rho, a):
         view = real(sweep, rho, a)
         return replace(view, ood=replace(view.ood, value=12.34)) if rho == 0.9 else view
+
     monkeypatch.setattr(compute, "correlation_view", fake)
     at = open_page(LESSONS, lesson="3")
     predict_and_reveal(at, lesson(3), 60)
@@ -151,7 +173,7 @@ def test_lesson3_link_opens_correlation_shift_at_its_settings_on_the_same_sweep(
     at.run()
     assert not at.exception and not at.error
     assert at.select_slider(key="rho").value == 0.9 and at.selectbox(key="scale").value == "likert"
-    assert set(at.session_state["_sweeps"]) == trained          # the page found the lesson's sweep
+    assert set(at.session_state["_sweeps"]) == trained  # the page found the lesson's sweep
     ood = next(m.value for m in at.metric if m.label == "OOD accuracy")
     assert ood == engine_reveal(lesson(3), 70).verdict.result
     at.switch_page(toy.file)
@@ -188,15 +210,35 @@ def test_a_teacher_link_can_pin_the_lesson():
     at = open_page(LESSONS, lesson="4", hide="lesson")
     assert not at.exception and not at.error
     assert at.header[0].value.startswith("4. ")
-    assert any("fixes some settings" in c.value and "Lesson" in c.value for c in at.caption)
+    assert not any(r.key == "lesson" for r in at.radio)  # no lesson picker for the student
+    assert not any("hide" in c.value for c in at.caption)
+    predict_and_reveal(at, lesson(4))
+    assert not any(b.label.startswith("Next: lesson") for b in at.button)
+
+
+def test_the_prediction_is_in_the_url_and_starts_afresh_in_another_lesson():
+    at = open_page(LESSONS, lesson="3", guess="65")
+    assert not at.exception and not at.error
+    assert at.slider(key="guess").value == 65
+    at.slider(key="guess").set_value(70).run()
+    assert at.query_params["guess"] == "70" and at.query_params["lesson"] == "3"
+    at.radio(key="lesson").set_value(1).run()  # a choice lesson: no slider guess
+    assert at.radio(key="answer").value is None and "guess" not in at.query_params
+    at.radio(key="answer").set_value("b").run()
+    assert at.query_params["answer"] == "b" and "lesson" not in at.query_params  # lesson 1: the default
+    at.radio(key="lesson").set_value(2).run()
+    assert at.slider(key="guess").value == lesson(2).slider.start and "answer" not in at.query_params
+    linked = open_page(LESSONS, answer="same")  # lesson 1 is the default
+    assert linked.radio(key="answer").value == "same"
 
 
 def test_a_broken_lesson_file_is_a_plain_error(tmp_path, monkeypatch):
     for path in (ROOT / "causalpref" / "ui" / "lessons" / "text").glob("*.md"):
         (tmp_path / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
     broken = tmp_path / "3_correlation.md"
-    broken.write_text(broken.read_text(encoding="utf-8").replace("{ood} of the OOD", "{oood} of the OOD"),
-                      encoding="utf-8")
+    broken.write_text(
+        broken.read_text(encoding="utf-8").replace("{ood} of the OOD", "{oood} of the OOD"), encoding="utf-8"
+    )
     monkeypatch.setenv("CAUSALPREF_LESSONS", str(tmp_path))
     at = open_page(LESSONS)
     assert not at.exception
@@ -211,6 +253,6 @@ def test_assumptions_page_gives_each_assumption_an_example_and_a_page():
     pages = set(lx.page_files())
     targets = links(at)
     assert all(page in pages for page, _ in targets)
-    assert ("Latent_overlap", [("scale", "continuous (Gaussian)"), ("rho", "0.9")]) in targets
+    assert ("Latent_overlap", [("scale", "continuous"), ("rho", "0.9")]) in targets  # short keys
     assert ("Lessons", [("lesson", "2")]) in targets
     assert sum(1 for page, _ in targets if page == "Lessons") == sum(1 for i in content.items if i.lesson)

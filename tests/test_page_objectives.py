@@ -15,7 +15,7 @@ from causalpref import paper
 from causalpref.run import cached as runs
 from causalpref.run.cache import ENV_VAR
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "3_User_objectives.py")
+PAGE = str(Path(__file__).resolve().parents[1] / "app_pages" / "3_User_objectives.py")
 
 
 @pytest.fixture(scope="module")
@@ -76,21 +76,21 @@ def test_renders_with_numbers_baselines_paper_and_download(trainings):
     assert all(0 <= v <= 100 for v in inconsistent + consistent)
     captions = " ".join(c.value for c in at.caption)
     for model in ("base", "multihead", "adversarial"):
-        assert f"paper {paper.TABLE2[0.9][model][0]:.1f} %" in captions
+        assert f"paper (reference): {paper.TABLE2[0.9][model][0]:.1f} %" in captions
     assert "chance 50 %" in captions and "reads the prompt type" in captions
     assert "Base ranks" in captions and "near 50 % means z_hat carries no information" in captions
     assert len(metrics(at, "Discriminator")) == 1
     assert len(at.get("plotly_chart")) == 5
-    assert "Base departs most on" in captions                    # spurious-reliance bars
+    assert "Base departs most on" in captions  # spurious-reliance bars
     assert any(b.label.startswith("Run the sanity checks") for b in at.button)
-    assert "POOR OVERLAP" in at.warning[0].value                 # ρ = 0.9: the prompt gives c away
+    assert "POOR OVERLAP" in at.warning[0].value  # ρ = 0.9: the prompt gives c away
     assert len(at.get("download_button")) == 1
 
 
 def test_rho_slider_reruns_from_the_cache_and_moves_the_numbers(trainings):
-    at = app().run()            # the sweep of the first test, from the shared disk cache
+    at = app().run()  # the sweep of the first test, from the shared disk cache
     assert_clean(at)
-    trainings.clear()           # (trained here only when this test runs alone)
+    trainings.clear()  # (trained here only when this test runs alone)
     at.select_slider(key="rho").set_value(0.5)
     start = time.perf_counter()
     at.run()
@@ -100,7 +100,7 @@ def test_rho_slider_reruns_from_the_cache_and_moves_the_numbers(trainings):
     at.select_slider(key="rho").set_value(1.0).run()
     assert_clean(at)
     base_high = metrics(at, "Inconsistent")[0]
-    assert trainings == []                       # no sweep was trained by any of these runs
+    assert trainings == []  # no sweep was trained by any of these runs
     assert fast < 5
     assert not at.get("progress")
     assert base_high < base_low
@@ -108,22 +108,24 @@ def test_rho_slider_reruns_from_the_cache_and_moves_the_numbers(trainings):
 
 
 def test_architectures_and_lambda_rerun(trainings):
-    at = app().run()            # the default sweeps in the cache (trained only when run alone)
+    at = app().run()  # the default sweeps in the cache (trained only when run alone)
     trainings.clear()
     at.multiselect(key="arch").set_value(["base"]).run()
     assert_clean(at)
-    assert trainings == []                       # one sweep per architecture: Base is cached
+    assert trainings == []  # one sweep per architecture: Base is cached
     assert len(metrics(at, "Inconsistent")) == 1 and not metrics(at, "Discriminator")
     assert at.select_slider(key="lam").disabled
     adversary = app()
-    adversary.query_params["arch"] = ["Adversarial"]      # the URL names the chosen architectures
+    adversary.query_params["arch"] = ["Adversarial"]  # the URL names the chosen architectures (labels too)
     adversary.run()
     assert_clean(adversary)
     assert adversary.multiselect(key="arch").value == ["adversarial"]
+    assert adversary.query_params["arch"] == "adversarial"  # rewritten as the short key
     assert not adversary.select_slider(key="lam").disabled
     adversary.select_slider(key="lam").set_value(0.0).run()
     assert_clean(adversary)
-    assert [(s.models, s.model.adversary_lambda) for s in trainings] == [(("adversarial",), 0.0)]
+    assert [(s.models, s.params_of("adversarial").adversary_lambda) for s in trainings] == [(("adversarial",), 0.0)]
+    assert adversary.query_params["lam"] == "0"
     assert len(metrics(adversary, "Discriminator")) == 1 and len(metrics(adversary, "Inconsistent")) == 1
     at.multiselect(key="arch").set_value([]).run()
     assert_clean(at)
@@ -131,7 +133,7 @@ def test_architectures_and_lambda_rerun(trainings):
 
 
 def test_url_sets_the_controls_and_bad_values_are_ignored(trainings):
-    app().run()                 # the default sweep in the cache (trained only when run alone)
+    app().run()  # the default sweep in the cache (trained only when run alone)
     trainings.clear()
     at = app()
     at.query_params["rho"] = "0.5"
@@ -145,20 +147,22 @@ def test_url_sets_the_controls_and_bad_values_are_ignored(trainings):
     bad.run()
     assert_clean(bad)
     assert bad.select_slider(key="rho").value == 0.9 and bad.select_slider(key="lam").value == 1.0
+    assert "rho" not in bad.query_params and "lam" not in bad.query_params
 
 
 def test_reweighted_remedy_trains_alone_and_reads_against_base(trainings):
     at = app().run()
     trainings.clear()
-    at.multiselect(key="arch").set_value(["base", "reweighted"]).run()
+    at.multiselect(key="arch").set_value(["base", "base+ipw"]).run()
     assert_clean(at)
-    assert [s.models for s in trainings] == [("reweighted",)]
+    assert at.query_params["arch"] == ["base", "base+ipw"]  # arch=base&arch=base%2Bipw
+    assert [(s.models, s.weighting) for s in trainings] == [(("base",), "ipw")]
     assert len(metrics(at, "Inconsistent")) == 2
     captions = " ".join(c.value for c in at.caption)
     assert "1/P(c | prompt)" in captions and "Against Base: inconsistent" in captions
     ipw_high = metrics(at, "IPW effective sample size")[0]
     at.select_slider(key="rho").set_value(0.5).run()
     assert_clean(at)
-    assert not at.warning                                      # prompts at random: overlap is fine
+    assert not at.warning  # prompts at random: overlap is fine
     assert metrics(at, "IPW effective sample size")[0] > ipw_high + 30
     assert metrics(at, "c-AUC from the prompt")[0] < 0.6

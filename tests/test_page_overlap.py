@@ -3,11 +3,10 @@
 from pathlib import Path
 
 import pytest
+from apptest_helpers import clean, metric, percent
 from streamlit.testing.v1 import AppTest
 
-from apptest_helpers import clean, metric, percent
-
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "1_Latent_overlap.py")
+PAGE = str(Path(__file__).resolve().parents[1] / "app_pages" / "1_Latent_overlap.py")
 Q24 = "Training pairs in quadrants 2/4"
 
 
@@ -22,17 +21,19 @@ def test_renders_with_numbers_baselines_figure_and_download(app):
     assert at.select_slider(key="rho").value == 0.6
     assert at.selectbox(key="world").value == "correlated"
     assert at.selectbox(key="scale").value == "likert"
-    assert (at.selectbox(key="factor_a").value, at.selectbox(key="factor_b").value) == \
-        ("truthfulness", "instruction_following")
+    assert (at.selectbox(key="factor_a").value, at.selectbox(key="factor_b").value) == (
+        "truthfulness",
+        "instruction_following",
+    )
     assert abs(float(metric(at, "Achieved training ρ")) - 0.6) <= 0.02
     captions = " ".join(c.value for c in at.caption)
     assert "Target ρ = 0.6" in captions and "1/2 − arcsin(ρ)/π = 0.29" in captions
-    assert "only to continuous" in captions                 # Likert: the reference does not apply
+    assert "only to continuous" in captions  # Likert: the reference does not apply
     assert "Quadrants 2/4 among pairs without ties" in [m.label for m in at.metric]
     assert len(at.get("plotly_chart")) == 1
     balance, masses = (frame.value for frame in at.dataframe)
     assert list(masses["quadrant"]) == ["Q1", "Q2", "Q3", "Q4", "axes", "Q2+Q4"]
-    assert balance["flag"].iloc[-1] and not balance["flag"].iloc[:2].any()   # only d1·d2 is imbalanced
+    assert balance["flag"].iloc[-1] and not balance["flag"].iloc[:2].any()  # only d1·d2 is imbalanced
     assert len(at.get("download_button")) == 1
 
 
@@ -62,7 +63,7 @@ def test_overlap_shrinks_with_rho_and_the_warning_appears_only_at_high_rho(app):
 def test_every_control_reruns_without_exception(app):
     at = app.run()
     at.selectbox(key="scale").set_value("continuous").run()
-    assert clean(at) and len(at.metric) == 6           # no off-axis share for continuous factors
+    assert clean(at) and len(at.metric) == 6  # no off-axis share for continuous factors
     assert "0.500 at ρ = 0" in " ".join(c.value for c in at.caption)
     at.selectbox(key="scale").set_value("binary").run()
     assert clean(at)
@@ -99,12 +100,26 @@ def test_url_sets_the_controls(app):
 
 
 def test_url_picks_the_user_objectives_world(app):
-    app.query_params["world"] = "User objectives (Experiment 2)"
+    app.query_params["world"] = "objectives"
     at = app.run()
     assert clean(at)
     assert at.selectbox(key="world").value == "objectives"
     assert at.selectbox(key="factor_a").value == "helpfulness"
     assert not any(s.key == "scale" for s in at.selectbox)
+    assert at.query_params == {"world": "objectives"}
+
+
+def test_a_link_written_with_labels_still_works_and_the_url_gets_short_keys(app):
+    app.query_params["world"] = "Correlated factors (Experiment 1)"
+    app.query_params["scale"] = "continuous (Gaussian)"
+    at = app.run()
+    assert clean(at)
+    assert at.selectbox(key="scale").value == "continuous"
+    assert at.query_params == {"scale": "continuous"}  # world is at its default: left out
+    at.selectbox(key="world").set_value("objectives").run()
+    assert at.query_params == {"world": "objectives"}  # no scale where the page shows none
+    at.selectbox(key="world").set_value("correlated").run()
+    assert at.selectbox(key="scale").value == "likert"
 
 
 def test_invalid_url_values_are_ignored(app):
@@ -118,3 +133,4 @@ def test_invalid_url_values_are_ignored(app):
     assert at.number_input(key="seed").value == 0
     assert at.selectbox(key="world").value == "correlated"
     assert at.selectbox(key="factor_a").value == "truthfulness"
+    assert at.query_params == {}  # and they leave the URL

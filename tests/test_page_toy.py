@@ -3,11 +3,10 @@
 from pathlib import Path
 
 import pytest
+from apptest_helpers import clean, metric, percent
 from streamlit.testing.v1 import AppTest
 
-from apptest_helpers import clean, metric, percent
-
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "4_Analytic_toy.py")
+PAGE = str(Path(__file__).resolve().parents[1] / "app_pages" / "4_Analytic_toy.py")
 ACCURACY = "Accuracy of â (all pairs)"
 
 
@@ -29,7 +28,7 @@ def test_renders_two_panels_numbers_baselines_and_the_spread(app):
     captions = " ".join(c.value for c in at.caption)
     assert "chance is 50%" in captions and "100%" in captions
     assert "0.500, 0.403, 0.295 and 0.144" in captions
-    assert len(at.get("plotly_chart")) == 3               # rho = 0, chosen rho, spread of a_hat
+    assert len(at.get("plotly_chart")) == 3  # rho = 0, chosen rho, spread of a_hat
     spread = spread_table(at)
     assert spread.loc[0.9, "std of a_hat"] > spread.loc[0.0, "std of a_hat"]
     assert len(at.get("download_button")) == 2

@@ -4,13 +4,18 @@ import plotly.graph_objects as go
 import pytest
 
 from causalpref import paper
-from causalpref.eval.analytic import quadrant_24_mass, refit_a_hat, sample_toy_points, toy_accuracy, toy_accuracy_ood
 from causalpref.errors import CausalPrefError
-from causalpref.run.sweep import RESULT_COLUMNS
-from causalpref.models import architecture
-from causalpref.ui.plots import (a_hat_spread_figure, accuracy_vs_rho_figure,
-                              consistency_figure, overlap_figure, toy_figure)
+from causalpref.eval.analytic import quadrant_24_mass, refit_a_hat, sample_toy_points, toy_accuracy, toy_accuracy_ood
 from causalpref.eval.positivity import coverage
+from causalpref.models import architecture
+from causalpref.run.sweep import RESULT_COLUMNS
+from causalpref.ui.plots import (
+    a_hat_spread_figure,
+    accuracy_vs_rho_figure,
+    consistency_figure,
+    overlap_figure,
+    toy_figure,
+)
 
 
 def _names(fig):
@@ -29,9 +34,22 @@ def _assert_q24_shaded(fig):
 
 def _results(models, splits, rhos, seeds=(0, 1, 2)):
     rng = np.random.default_rng(0)
-    rows = [{"experiment": "x", "world": "w", "model": m, "rho": r, "seed": s, "split": sp,
-             "accuracy": 0.6 + 0.05 * rng.random(), "n": 100}
-            for m in models for r in rhos for s in seeds for sp in splits]
+    rows = [
+        {
+            "experiment": "x",
+            "world": "w",
+            "model": m,
+            "rho": r,
+            "seed": s,
+            "split": sp,
+            "accuracy": 0.6 + 0.05 * rng.random(),
+            "n": 100,
+        }
+        for m in models
+        for r in rhos
+        for s in seeds
+        for sp in splits
+    ]
     return pd.DataFrame(rows).reindex(columns=RESULT_COLUMNS)
 
 
@@ -39,8 +57,12 @@ def test_toy_figure():
     rho, a, a_hat = 0.9, 0.25, 0.5
     fig = toy_figure(rho, a, a_hat, n=200, seed=0)
     assert isinstance(fig, go.Figure)
-    assert _names(fig) == ["â agrees with the truth", "â disagrees with the truth",
-                           "true boundary (a = 0.25)", "fitted boundary (â = 0.5)"]
+    assert _names(fig) == [
+        "â agrees with the truth",
+        "â disagrees with the truth",
+        "true boundary (a = 0.25)",
+        "fitted boundary (â = 0.5)",
+    ]
     points = sample_toy_points(rho, 200, 0)
     wrong = np.sign(points @ [a, 1 - a]) != np.sign(points @ [a_hat, 1 - a_hat])
     assert len(fig.data[0].x) + len(fig.data[1].x) == 200
@@ -84,10 +106,17 @@ def test_overlap_figure(discrete):
     if discrete:
         train, test = np.round(2 * train), np.round(2 * test)
         test = test[test[:, 0] * test[:, 1] < 0]
-    fig = overlap_figure(train[:, 0], train[:, 1], test[:, 0], test[:, 1],
-                         factor_names=("truthfulness", "instruction_following"), max_points=1500, seed=1)
+    fig = overlap_figure(
+        train[:, 0],
+        train[:, 1],
+        test[:, 0],
+        test[:, 1],
+        factor_names=("truthfulness", "instruction_following"),
+        max_points=1500,
+        seed=1,
+    )
     assert _names(fig) == ["training pairs", "OOD test pairs (covered)", "OOD test pairs (poorly covered)"]
-    assert len(fig.data[0].x) == 1500                           # subsampled
+    assert len(fig.data[0].x) == 1500  # subsampled
     assert len(fig.data[1].x) + len(fig.data[2].x) == min(1500, len(test))
     assert len(fig.data[2].x) > 0
     assert fig.layout.xaxis.title.text == "Δ truthfulness"
@@ -95,11 +124,11 @@ def test_overlap_figure(discrete):
     _assert_q24_shaded(fig)
     cov = coverage(train[:, 0], train[:, 1], test[:, 0], test[:, 1])
     assert f"{cov.poorly_covered_share:.0%} of test pairs poorly covered" in fig.layout.title.text
-    if discrete:                                                   # jittered for visibility
+    if discrete:  # jittered for visibility
         jittered = np.asarray(fig.data[0].x)
         assert np.any(jittered != np.round(jittered)) and np.all(np.abs(jittered - np.round(jittered)) <= 0.2)
     again = overlap_figure(train[:, 0], train[:, 1], test[:, 0], test[:, 1], max_points=1500, seed=1)
-    np.testing.assert_array_equal(again.data[0].x, fig.data[0].x)   # seeded
+    np.testing.assert_array_equal(again.data[0].x, fig.data[0].x)  # seeded
 
 
 def test_overlap_figure_rejects_bad_input():
@@ -114,8 +143,14 @@ def test_overlap_figure_rejects_bad_input():
 def test_accuracy_vs_rho_figure():
     frame = _results(["base"], ["id", "ood", "train"], [0.0, 0.3, 0.6, 0.9])
     fig = accuracy_vs_rho_figure(frame, current_rho=0.6, paper_reference=True)
-    assert _names(fig) == ["Base ID: min–max over seeds", "Base ID", "Base OOD: min–max over seeds",
-                           "Base OOD", "paper ID (Table 1)", "paper OOD (Table 1)"]
+    assert _names(fig) == [
+        "Base ID: min–max over seeds",
+        "Base ID",
+        "Base OOD: min–max over seeds",
+        "Base OOD",
+        "paper ID (Table 1)",
+        "paper OOD (Table 1)",
+    ]
     ident, ood = fig.data[1], fig.data[3]
     assert ident.line.dash == "dash" and ood.line.dash == "solid"
     assert ident.line.color == ood.line.color == architecture("base").colour
@@ -123,8 +158,8 @@ def test_accuracy_vs_rho_figure():
     np.testing.assert_allclose(ood.y, means.to_numpy())
     assert list(fig.data[5].y) == [v[0] for v in paper.TABLE1["ood"].values()]
     lines = [s for s in fig.layout.shapes if s.type == "line"]
-    assert any(s.y0 == s.y1 == 50 for s in lines)                    # chance
-    assert any(s.x0 == s.x1 == 0.6 for s in lines)                   # current rho
+    assert any(s.y0 == s.y1 == 50 for s in lines)  # chance
+    assert any(s.x0 == s.x1 == 0.6 for s in lines)  # current rho
     assert fig.layout.yaxis.title.text == "Accuracy [%]"
     plain = accuracy_vs_rho_figure(frame)
     assert len(plain.layout.shapes) == 1  # no current rho marker
@@ -132,14 +167,18 @@ def test_accuracy_vs_rho_figure():
 
 
 def test_consistency_figure():
-    frame = _results(["adversarial", "base", "multihead"], ["consistent", "inconsistent", "val"],
-                     [0.5, 0.7, 1.0])
+    frame = _results(["adversarial", "base", "multihead"], ["consistent", "inconsistent", "val"], [0.5, 0.7, 1.0])
     fig = consistency_figure(frame)
     lines = [t for t in fig.data if t.showlegend is not False]
     assert [t.name for t in lines] == [
-        "Base (inconsistent)", "Base (consistent)", "Multihead (inconsistent)",
-        "Multihead (consistent)", "Adversarial (inconsistent)", "Adversarial (consistent)"]
-    assert len(fig.data) == 12                                        # a band per line
+        "Base (inconsistent)",
+        "Base (consistent)",
+        "Multihead (inconsistent)",
+        "Multihead (consistent)",
+        "Adversarial (inconsistent)",
+        "Adversarial (consistent)",
+    ]
+    assert len(fig.data) == 12  # a band per line
     for trace in lines:
         model = trace.name.split()[0].lower()
         assert trace.line.color == architecture(model).colour
@@ -149,12 +188,15 @@ def test_consistency_figure():
     assert fig.layout.yaxis.title.text == "Accuracy [%]"
 
 
-@pytest.mark.parametrize("builder, frame, word", [
-    (accuracy_vs_rho_figure, pd.DataFrame({"model": ["base"]}), "lack the column"),
-    (accuracy_vs_rho_figure, _results(["base"], ["consistent"], [0.5]), "no rows"),
-    (consistency_figure, _results(["base"], ["id"], [0.5]), "no rows"),
-    (consistency_figure, [1, 2, 3], "DataFrame"),
-])
+@pytest.mark.parametrize(
+    "builder, frame, word",
+    [
+        (accuracy_vs_rho_figure, pd.DataFrame({"model": ["base"]}), "lack the column"),
+        (accuracy_vs_rho_figure, _results(["base"], ["consistent"], [0.5]), "no rows"),
+        (consistency_figure, _results(["base"], ["id"], [0.5]), "no rows"),
+        (consistency_figure, [1, 2, 3], "DataFrame"),
+    ],
+)
 def test_results_figures_reject_bad_frames(builder, frame, word):
     with pytest.raises(CausalPrefError, match=word):
         builder(frame)
@@ -174,7 +216,7 @@ def test_exp2_figure_marks_rho_chance_and_the_papers_table_2():
     names = _names(fig)
     assert "Base (inconsistent)" in names and "Multihead (inconsistent)" not in names
     paper_traces = [t for t in fig.data if t.name.startswith("paper")]
-    assert len(paper_traces) == 4                                      # 2 models x 2 splits
+    assert len(paper_traces) == 4  # 2 models x 2 splits
     base_inc = next(t for t in paper_traces if t.name == "paper Base (inconsistent, Table 2)")
     assert list(base_inc.y) == [paper.TABLE2[r]["base"][0] for r in sorted(paper.TABLE2)]
     assert base_inc.marker.color == architecture("base").colour
@@ -195,8 +237,12 @@ def test_overfitting_figure_has_bars_per_model_and_the_papers_tables():
     rows = frame[(frame.rho == 0.9) & (frame.model == "base") & (frame.split == "train_inconsistent")]
     assert bars[0].y[0] == pytest.approx(100 * rows.accuracy.mean())
     marks = [t for t in fig.data if t.type == "scatter"]
-    assert list(marks[0].y) == [paper.TABLE3[0.9]["base"][0], paper.TABLE2[0.9]["base"][0],
-                                paper.TABLE3[0.9]["base"][1], paper.TABLE2[0.9]["base"][1]]
+    assert list(marks[0].y) == [
+        paper.TABLE3[0.9]["base"][0],
+        paper.TABLE2[0.9]["base"][0],
+        paper.TABLE3[0.9]["base"][1],
+        paper.TABLE2[0.9]["base"][1],
+    ]
     assert sum(bool(t.showlegend) for t in marks) == 1
     with pytest.raises(CausalPrefError, match="no rows at"):
         overfitting_figure(frame, 0.7)
@@ -212,27 +258,44 @@ def test_a_weighted_variant_gets_its_own_label_and_colour():
 
 def _latent_frame(models, n=50):
     rng = np.random.default_rng(1)
-    return pd.DataFrame([{"model": m, "rho": 0.9, "seed": 0, "pc1": rng.normal(), "pc2": rng.normal(),
-                          "objective": i % 2, "prompt_type": (i // 2) % 2}
-                         for m in models for i in range(n)])
+    return pd.DataFrame(
+        [
+            {
+                "model": m,
+                "rho": 0.9,
+                "seed": 0,
+                "pc1": rng.normal(),
+                "pc2": rng.normal(),
+                "objective": i % 2,
+                "prompt_type": (i // 2) % 2,
+            }
+            for m in models
+            for i in range(n)
+        ]
+    )
 
 
 def test_latent_figure_two_panels_per_model_one_legend_group_each():
     fig = latent_figure(_latent_frame(EXP2_MODELS), ["base", "adversarial"])
     assert {t.legendgroup for t in fig.data} == {"base", "adversarial"}
-    assert len(fig.data) == 8                                          # 2 models x 2 panels x 2 classes
-    assert [a.text for a in fig.layout.annotations][:2] == ["Base: coloured by objective c",
-                                                            "Base: coloured by prompt type t"]
+    assert len(fig.data) == 8  # 2 models x 2 panels x 2 classes
+    assert [a.text for a in fig.layout.annotations][:2] == [
+        "Base: coloured by objective c",
+        "Base: coloured by prompt type t",
+    ]
     first = fig.data[0]
     assert len(first.x) == 25 and first.marker.line.color == architecture("base").colour
     assert len(latent_figure(_latent_frame(["multihead"]), "multihead").data) == 4
 
 
-@pytest.mark.parametrize("frame, models, word", [
-    ([1, 2], ["base"], "DataFrame"),
-    (pd.DataFrame({"model": ["base"]}), ["base"], "lacks the column"),
-    (_latent_frame(["base"]), ["adversarial"], "no latent points"),
-])
+@pytest.mark.parametrize(
+    "frame, models, word",
+    [
+        ([1, 2], ["base"], "DataFrame"),
+        (pd.DataFrame({"model": ["base"]}), ["base"], "lacks the column"),
+        (_latent_frame(["base"]), ["adversarial"], "no latent points"),
+    ],
+)
 def test_latent_figure_rejects_bad_input(frame, models, word):
     with pytest.raises(CausalPrefError, match=word):
         latent_figure(frame, models)

@@ -1,17 +1,26 @@
 import numpy as np
 import pytest
 
+from causalpref.data.worlds.objectives import UserObjectivesWorld
 from causalpref.draw.consistency import draw_objective_splits
 from causalpref.errors import CausalPrefError
-from causalpref.eval.propensity import (clip_weights, cross_fitted_propensity, fit_logistic, fold_assignment,
-                                   inverse_propensity_weights, objective_overlap_report, predict_logistic,
-                                   propensity_auc, propensity_overlap)
-from causalpref.data.worlds.objectives import UserObjectivesWorld
+from causalpref.eval.propensity import (
+    clip_weights,
+    cross_fitted_propensity,
+    fit_logistic,
+    fold_assignment,
+    inverse_propensity_weights,
+    objective_overlap_report,
+    predict_logistic,
+    propensity_auc,
+    propensity_overlap,
+)
 
 RHOS = (0.5, 0.8, 0.95, 1.0)
 
 
 # --------------------------------------------------------------------------- logistic fit
+
 
 def test_logistic_recovers_known_direction():
     rng = np.random.default_rng(0)
@@ -23,14 +32,14 @@ def test_logistic_recovers_known_direction():
     assert cosine > 0.99
     np.testing.assert_allclose(w[:3], true_w[:3], rtol=0.15)
     p = predict_logistic(x, w, b)
-    assert abs(p.mean() - y.mean()) < 1e-3         # unpenalised intercept matches the base rate
+    assert abs(p.mean() - y.mean()) < 1e-3  # unpenalised intercept matches the base rate
 
 
 def test_logistic_finite_on_separable_data_and_constant_feature():
     rng = np.random.default_rng(1)
     x = rng.normal(size=(200, 3))
-    x[:, 2] = 7.0                                     # zero standard deviation: no division by zero
-    y = (x[:, 0] > 0).astype(int)                     # perfectly separable
+    x[:, 2] = 7.0  # zero standard deviation: no division by zero
+    y = (x[:, 0] > 0).astype(int)  # perfectly separable
     w, b = fit_logistic(x, y)
     assert np.all(np.isfinite(w)) and np.isfinite(b)
     assert w[0] > 0 and abs(w[2]) < 1e-6
@@ -44,6 +53,7 @@ def test_logistic_finite_on_separable_data_and_constant_feature():
 
 # --------------------------------------------------------------------------- cross-fitting
 
+
 def test_cross_fitting_is_out_of_fold_and_seeded():
     rng = np.random.default_rng(2)
     x = rng.normal(size=(300, 4))
@@ -55,7 +65,7 @@ def test_cross_fitting_is_out_of_fold_and_seeded():
     fold = fold_assignment(c, 5, 3)
     for k in range(5):
         test = fold == k
-        assert abs(c[test].mean() - c.mean()) < 0.05          # stratified
+        assert abs(c[test].mean() - c.mean()) < 0.05  # stratified
         w, b = fit_logistic(x[~test], c[~test])
         np.testing.assert_allclose(p[test], predict_logistic(x[test], w, b), rtol=1e-10)
     # a row's score does not move when a row of its own fold changes its features entirely
@@ -78,13 +88,15 @@ def test_cross_fitting_does_not_memorise():
 
 # --------------------------------------------------------------------------- synthetic world
 
+
 @pytest.fixture(scope="module")
 def by_rho():
     pool = UserObjectivesWorld(pool_size=40_000).pool()
     out = {}
     for rho in RHOS:
-        splits = draw_objective_splits(pool.prompt_type, pool.objective, {"train": 2000, "val": 200, "test": 200},
-                                       rho, seed=0)
+        splits = draw_objective_splits(
+            pool.prompt_type, pool.objective, {"train": 2000, "val": 200, "test": 200}, rho, seed=0
+        )
         pairs = pool.pairs(splits.indices["train"])
         p = cross_fitted_propensity(pairs.emb_a, pairs.objective, seed=0)
         out[rho] = (pairs, p, propensity_overlap(p, pairs.objective, 0.1))
@@ -135,9 +147,10 @@ def test_report(by_rho):
 
 # --------------------------------------------------------------------------- no silent clipping
 
+
 def test_zero_propensity_raises_instead_of_infinite_weight():
     p = np.array([0.5, 0.0, 1.0, 0.3, 0.0])
-    c = np.array([1, 1, 0, 0, 0])                  # rows 1 and 2 have own propensity 0
+    c = np.array([1, 1, 0, 0, 0])  # rows 1 and 2 have own propensity 0
     with pytest.raises(CausalPrefError, match="2 row"):
         inverse_propensity_weights(p, c)
     weights, ess = inverse_propensity_weights(np.array([0.5, 0.5, 0.5, 0.5]), np.array([0, 1, 0, 1]))
@@ -150,7 +163,7 @@ def test_clip_weights_needs_bound_and_reports_changes():
     np.testing.assert_array_equal(clipped, [0.5, 1.0, 10.0, 10.0])
     assert changed == 2
     with pytest.raises(TypeError):
-        clip_weights(np.array([1.0]))                 # no default bound
+        clip_weights(np.array([1.0]))  # no default bound
     with pytest.raises(CausalPrefError, match="max_weight"):
         clip_weights(np.array([1.0]), max_weight=0)
 
@@ -162,23 +175,27 @@ def test_auc_with_ties():
 
 # --------------------------------------------------------------------------- input errors
 
-@pytest.mark.parametrize("call, match", [
-    (lambda: fit_logistic(np.ones((4, 2)), np.array([0, 1, 0])), "c|y"),
-    (lambda: fit_logistic(np.array([[0.0, np.nan], [1, 1]]), np.array([0, 1])), "NaN"),
-    (lambda: fit_logistic(np.ones((4, 2)), np.array([1, 1, 1, 1])), "one objective"),
-    (lambda: fit_logistic(np.ones((4, 2)), np.array([0, 1, 2, 1])), "expected 0 or 1"),
-    (lambda: fit_logistic(np.ones((4, 2)), np.array([0, 1, 0, 1]), l2=0), "l2"),
-    (lambda: fit_logistic(np.ones((2, 2, 2)), np.array([0, 1])), "2-D"),
-    (lambda: cross_fitted_propensity(np.ones((6, 2)), np.array([0, 1, 1, 1, 1, 1])), "at least 2"),
-    (lambda: cross_fitted_propensity(np.ones((4, 2)), np.array([0, 1, 0, 1]), folds=1), "folds"),
-    (lambda: propensity_overlap(np.array([0.2, 0.8]), np.array([0, 1]), epsilon=0.5), "epsilon"),
-    (lambda: propensity_overlap(np.array([0.2, 0.8]), np.array([0, 1]), epsilon=0), "epsilon"),
-    (lambda: propensity_overlap(np.array([0.2, 1.5]), np.array([0, 1])), "probability"),
-    (lambda: propensity_overlap(np.array([0.2, np.nan]), np.array([0, 1])), "probability"),
-    (lambda: propensity_overlap(np.array([0.2, 0.8, 0.5]), np.array([0, 1])), "one entry per row"),
-    (lambda: inverse_propensity_weights(np.array([0.2, 0.8]), np.array([0, 0])), "one objective"),
-    (lambda: objective_overlap_report(np.ones((4, 2)), np.array([0, 1, 0, 1]), epsilon=0.7), "epsilon"),
-])
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: fit_logistic(np.ones((4, 2)), np.array([0, 1, 0])), "c|y"),
+        (lambda: fit_logistic(np.array([[0.0, np.nan], [1, 1]]), np.array([0, 1])), "NaN"),
+        (lambda: fit_logistic(np.ones((4, 2)), np.array([1, 1, 1, 1])), "one objective"),
+        (lambda: fit_logistic(np.ones((4, 2)), np.array([0, 1, 2, 1])), "expected 0 or 1"),
+        (lambda: fit_logistic(np.ones((4, 2)), np.array([0, 1, 0, 1]), l2=0), "l2"),
+        (lambda: fit_logistic(np.ones((2, 2, 2)), np.array([0, 1])), "2-D"),
+        (lambda: cross_fitted_propensity(np.ones((6, 2)), np.array([0, 1, 1, 1, 1, 1])), "at least 2"),
+        (lambda: cross_fitted_propensity(np.ones((4, 2)), np.array([0, 1, 0, 1]), folds=1), "folds"),
+        (lambda: propensity_overlap(np.array([0.2, 0.8]), np.array([0, 1]), epsilon=0.5), "epsilon"),
+        (lambda: propensity_overlap(np.array([0.2, 0.8]), np.array([0, 1]), epsilon=0), "epsilon"),
+        (lambda: propensity_overlap(np.array([0.2, 1.5]), np.array([0, 1])), "probability"),
+        (lambda: propensity_overlap(np.array([0.2, np.nan]), np.array([0, 1])), "probability"),
+        (lambda: propensity_overlap(np.array([0.2, 0.8, 0.5]), np.array([0, 1])), "one entry per row"),
+        (lambda: inverse_propensity_weights(np.array([0.2, 0.8]), np.array([0, 0])), "one objective"),
+        (lambda: objective_overlap_report(np.ones((4, 2)), np.array([0, 1, 0, 1]), epsilon=0.7), "epsilon"),
+    ],
+)
 def test_bad_inputs(call, match):
     with pytest.raises(CausalPrefError, match=match):
         call()
@@ -186,12 +203,13 @@ def test_bad_inputs(call, match):
 
 def test_auto_penalty_stops_many_noise_features_from_faking_poor_overlap():
     from causalpref.eval.propensity import cross_fitted_propensity, propensity_overlap
+
     rng = np.random.default_rng(0)
-    x = rng.standard_normal((300, 150))            # features that say nothing about c
+    x = rng.standard_normal((300, 150))  # features that say nothing about c
     c = np.repeat([0, 1], 150)
     weak = propensity_overlap(cross_fitted_propensity(x, c, l2=1e-2), c)
     auto = propensity_overlap(cross_fitted_propensity(x, c), c)
-    assert weak.outside_share > 0.05                # the overfitted propensities: a false alarm
+    assert weak.outside_share > 0.05  # the overfitted propensities: a false alarm
     assert auto.outside_share == 0.0 and auto.warning is None
     signal = x[:, :1] + 3.0 * (2 * c[:, None] - 1)  # ... while a real signal is still found
     assert propensity_overlap(cross_fitted_propensity(np.hstack([signal, x]), c), c).auc > 0.95

@@ -4,23 +4,20 @@ Uses tiny files written here (so it runs without ../shared), and the packaged en
 """
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
-from dataclasses import replace
 
 from causalpref.cli import main
-from causalpref.run.specs import Exp1Spec, Exp2Sizes, Exp2Spec, SplitSizes
-from causalpref.draw.splits import draw_exp1_splits
-from causalpref.run.sweep import run_sweep
-from causalpref.models import ModelConfig
-from causalpref.run.sweep import detail_tables
-from causalpref.train.loop import TrainConfig
 from causalpref.data.worlds.real import RealDataWorld
-from causalpref.draw.splits import group_split
+from causalpref.draw.splits import draw_exp1_splits, group_split
+from causalpref.models import ModelConfig
+from causalpref.run.specs import Exp1Spec, Exp2Sizes, Exp2Spec, SplitSizes
+from causalpref.run.sweep import detail_tables, run_sweep
+from causalpref.train.loop import TrainConfig
 
-FAST = dict(seeds=(0,), model=ModelConfig(hidden=16, latent=8),
-            train=TrainConfig(lr=1e-3, epochs=2), device="cpu")
+FAST = dict(seeds=(0,), model=ModelConfig(hidden=16, latent=8), train=TrainConfig(lr=1e-3, epochs=2), device="cpu")
 
 
 @pytest.fixture(scope="module")
@@ -31,10 +28,19 @@ def truthfulqa_file(tmp_path_factory):
     with open(path, "w") as handle:
         for q in range(60):
             for k in range(8):
-                handle.write(json.dumps({"question": f"Question {q} about topic {q % 7}?",
-                                         "answer": f"Answer {k} to {q}: " + " ".join(rng.choice(list("abcdefgh"), 5)),
-                                         "truthful": int(rng.random() < 0.5), "informative": int(rng.random() < 0.6),
-                                         "category": "x", "type": "y"}) + "\n")
+                handle.write(
+                    json.dumps(
+                        {
+                            "question": f"Question {q} about topic {q % 7}?",
+                            "answer": f"Answer {k} to {q}: " + " ".join(rng.choice(list("abcdefgh"), 5)),
+                            "truthful": int(rng.random() < 0.5),
+                            "informative": int(rng.random() < 0.6),
+                            "category": "x",
+                            "type": "y",
+                        }
+                    )
+                    + "\n"
+                )
     return path
 
 
@@ -46,11 +52,22 @@ def relabeled_file(tmp_path_factory):
         for i in range(400):
             t, c = ("helpful", "harmless")[i % 2], ("helpful", "harmless")[(i // 2) % 2]
             prompt = f"\n\nHuman: request {i} of kind {t}"
-            handle.write(json.dumps({"prompt": prompt, "responses": [f" reply A{i}", f" reply B{i}"],
-                                     "chosen": prompt + f"\n\nAssistant: reply A{i}",
-                                     "rejected": prompt + f"\n\nAssistant: reply B{i}", "Index": i,
-                                     "data_subset": t, "objective": c, "original_label": 0,
-                                     "label": int(rng.random() < 0.5)}) + "\n")
+            handle.write(
+                json.dumps(
+                    {
+                        "prompt": prompt,
+                        "responses": [f" reply A{i}", f" reply B{i}"],
+                        "chosen": prompt + f"\n\nAssistant: reply A{i}",
+                        "rejected": prompt + f"\n\nAssistant: reply B{i}",
+                        "Index": i,
+                        "data_subset": t,
+                        "objective": c,
+                        "original_label": 0,
+                        "label": int(rng.random() < 0.5),
+                    }
+                )
+                + "\n"
+            )
     return path
 
 
@@ -68,7 +85,7 @@ def test_truthfulqa_world_splits_by_question_and_trains(truthfulqa_file):
     assert set(sweep.results["split"]) == {"train", "val", "id", "ood"}
     assert "boundary" not in sweep.details and "boundary" not in detail_tables(Exp1Spec(world=world))
     labels = pool.label[pool.factor_diffs[:, 1] > 0]
-    assert labels.mean() > 0.7     # informative (weight 0.75) mostly decides
+    assert labels.mean() > 0.7  # informative (weight 0.75) mostly decides
 
 
 def test_relabeled_world_runs_experiment_2(relabeled_file):
@@ -94,25 +111,53 @@ def test_same_file_same_fingerprint_changed_file_new_world(truthfulqa_file, tmp_
     assert RealDataWorld.from_path("truthfulqa", copy).fingerprint != first.fingerprint
 
 
-@pytest.mark.parametrize("args, expected", [
-    (["exp1", "--world", "truthfulqa"], "needs --data PATH"),
-    (["exp1", "--world", "truthfulqa", "--data", "/nonexistent/x.jsonl"], "does not exist"),
-    (["exp1", "--world", "wikipedia", "--data", "x"], "--world must be synthetic or one of"),
-    (["exp2", "--world", "truthfulqa", "--data", "PLACEHOLDER", "--seeds", "1"], "needs an objective"),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["exp1", "--world", "truthfulqa"], "needs --data PATH"),
+        (["exp1", "--world", "truthfulqa", "--data", "/nonexistent/x.jsonl"], "does not exist"),
+        (["exp1", "--world", "wikipedia", "--data", "x"], "--world must be synthetic or one of"),
+        (["exp2", "--world", "truthfulqa", "--data", "PLACEHOLDER", "--seeds", "1"], "needs an objective"),
+    ],
+)
 def test_cli_real_data_errors(args, expected, capsys, truthfulqa_file):
     args = [str(truthfulqa_file) if a == "PLACEHOLDER" else a for a in args]
     assert main(args) == 2
-    err = capsys.readouterr().err.strip().splitlines()[-1]     # after the 'embedding ...' notice
+    err = capsys.readouterr().err.strip().splitlines()[-1]  # after the 'embedding ...' notice
     assert err.startswith("error: ") and expected in err
 
 
 def test_cli_embed_then_exp1_on_real_file(truthfulqa_file, capsys):
     assert main(["embed", "--data", str(truthfulqa_file), "--kind", "truthfulqa"]) == 0
     assert "pairs of" in capsys.readouterr().out
-    assert main(["exp1", "--world", "truthfulqa", "--data", str(truthfulqa_file), "--rho", "0.3", "--seeds", "1",
-                 "--n-train", "150", "--n-val", "30", "--n-id", "80", "--n-ood", "40", "--epochs", "2",
-                 "--device", "cpu"]) == 0
+    assert (
+        main(
+            [
+                "exp1",
+                "--world",
+                "truthfulqa",
+                "--data",
+                str(truthfulqa_file),
+                "--rho",
+                "0.3",
+                "--seeds",
+                "1",
+                "--n-train",
+                "150",
+                "--n-val",
+                "30",
+                "--n-id",
+                "80",
+                "--n-ood",
+                "40",
+                "--epochs",
+                "2",
+                "--device",
+                "cpu",
+            ]
+        )
+        == 0
+    )
     assert "Experiment 1" in capsys.readouterr().out
 
 
@@ -125,7 +170,33 @@ def test_world_file_with_factors_guesses_a_response_table(tmp_path, capsys):
     table = tmp_path / "ratings.csv"
     table.write_text("\n".join(rows) + "\n")
     assert main(["embed", "--data", str(table), "--factors", "truthfulness", "instruction_following"]) == 0
-    assert main(["exp1", "--world", str(table), "--factors", "truthfulness", "instruction_following",
-                 "--rho", "0.3", "--seeds", "1", "--n-train", "200", "--n-val", "40", "--n-id", "100",
-                 "--n-ood", "40", "--epochs", "2", "--device", "cpu"]) == 0
+    assert (
+        main(
+            [
+                "exp1",
+                "--world",
+                str(table),
+                "--factors",
+                "truthfulness",
+                "instruction_following",
+                "--rho",
+                "0.3",
+                "--seeds",
+                "1",
+                "--n-train",
+                "200",
+                "--n-val",
+                "40",
+                "--n-id",
+                "100",
+                "--n-ood",
+                "40",
+                "--epochs",
+                "2",
+                "--device",
+                "cpu",
+            ]
+        )
+        == 0
+    )
     assert "Experiment 1" in capsys.readouterr().out

@@ -18,9 +18,27 @@ from causalpref.models.layers import Linear
 from causalpref.ui import plots
 from causalpref.ui.views import objectives as ov
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "3_User_objectives.py")
-TINY2 = ["--seeds", "1", "--n-train", "300", "--n-val", "100", "--n-test", "200", "--pool-size", "4000",
-         "--dim", "16", "--hidden", "16", "--latent", "8", "--epochs", "2"]
+PAGE = str(Path(__file__).resolve().parents[1] / "app_pages" / "3_User_objectives.py")
+TINY2 = [
+    "--seeds",
+    "1",
+    "--n-train",
+    "300",
+    "--n-val",
+    "100",
+    "--n-test",
+    "200",
+    "--pool-size",
+    "4000",
+    "--dim",
+    "16",
+    "--hidden",
+    "16",
+    "--latent",
+    "8",
+    "--epochs",
+    "2",
+]
 
 
 @dataclass(frozen=True)
@@ -45,9 +63,18 @@ class LinearReward(RewardModel):
 
 @pytest.fixture
 def toy():
-    register(Architecture(name="toy", label="Toy linear", short="Toy", colour="#8c564b", markdown_colour="gray",
-                          params=LinearParams, build=lambda d_in, config, params, c: LinearReward(d_in, params),
-                          needs_objective=False))
+    register(
+        Architecture(
+            name="toy",
+            label="Toy linear",
+            short="Toy",
+            colour="#8c564b",
+            markdown_colour="gray",
+            params=LinearParams,
+            build=lambda d_in, config, params, c: LinearReward(d_in, params),
+            needs_objective=False,
+        )
+    )
     yield "toy"
     unregister("toy")
 
@@ -64,16 +91,46 @@ def test_a_new_architecture_trains_from_the_cli_into_the_csv_and_the_cache(toy, 
     assert main(["exp2", "--rho", "0.5", "0.9", "--models", "base", "toy"] + TINY2) == 0
     assert "loaded from the result cache" in capsys.readouterr().out
     # it needs no objective, so Experiment 1 offers it too
-    assert main(["exp1", "--rho", "0", "--models", "toy", "--seeds", "1", "--n-train", "200", "--n-val", "100",
-                 "--n-id", "100", "--n-ood", "100", "--dim", "8", "--epochs", "1"]) == 0
+    assert (
+        main(
+            [
+                "exp1",
+                "--rho",
+                "0",
+                "--models",
+                "toy",
+                "--seeds",
+                "1",
+                "--n-train",
+                "200",
+                "--n-val",
+                "100",
+                "--n-id",
+                "100",
+                "--n-ood",
+                "100",
+                "--dim",
+                "8",
+                "--epochs",
+                "1",
+            ]
+        )
+        == 0
+    )
     # its own parameter is reachable from the command line and changes the spec
     assert main(["exp1", "--rho", "0", "--models", "toy", "--param", "toy.scale=x"]) == 2
     assert "scale must be of type float" in capsys.readouterr().err
 
 
 def test_a_new_architecture_is_plotted_in_its_colour(toy):
-    frame = pd.DataFrame([{"model": m, "rho": r, "seed": 0, "split": s, "accuracy": 0.6}
-                          for m in ("base", "toy") for r in (0.5, 0.9) for s in ("consistent", "inconsistent")])
+    frame = pd.DataFrame(
+        [
+            {"model": m, "rho": r, "seed": 0, "split": s, "accuracy": 0.6}
+            for m in ("base", "toy")
+            for r in (0.5, 0.9)
+            for s in ("consistent", "inconsistent")
+        ]
+    )
     lines = [t for t in plots.consistency_figure(frame).data if t.name == "Toy linear (inconsistent)"]
     assert len(lines) == 1 and lines[0].line.color == "#8c564b"
 

@@ -13,14 +13,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from causalpref.draw.correlation import (
+    CorrelationSplits,
+    RhoDraw,
+    draw_correlation_splits,
+    feasible_rho_range,
+    pearson,
+    sample_with_target_rho,
+)
 from causalpref.errors import CausalPrefError
-from causalpref.draw.correlation import (CorrelationSplits, RhoDraw, draw_correlation_splits,
-                                 feasible_rho_range, pearson, sample_with_target_rho)
 
 TOL = 0.02
 SLACK = 1e-9
-PROPERTY = settings(max_examples=80, deadline=None, derandomize=True,
-                    suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(max_examples=80, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 
 
 def make_pool(kind: str, size: int, corr: float, seed: int):
@@ -30,7 +35,7 @@ def make_pool(kind: str, size: int, corr: float, seed: int):
     if kind == "normal":
         z = rng.multivariate_normal([0.0, 0.0], cov, size=size)
         return z[:, 0], z[:, 1]
-    latent = rng.multivariate_normal([0.0, 0.0], cov, size=(size, 2))   # (pair, response, factor)
+    latent = rng.multivariate_normal([0.0, 0.0], cov, size=(size, 2))  # (pair, response, factor)
     if kind == "likert":
         scores = np.clip(np.round(latent * 1.2 + 3), 1, 5)
     elif kind == "binary":
@@ -41,12 +46,14 @@ def make_pool(kind: str, size: int, corr: float, seed: int):
     return diffs[:, 0], diffs[:, 1]
 
 
-pool_params = st.fixed_dictionaries({
-    "kind": st.sampled_from(["normal", "likert", "binary"]),
-    "size": st.integers(400, 2500),
-    "corr": st.floats(-0.7, 0.7),
-    "seed": st.integers(0, 2**32 - 1),
-})
+pool_params = st.fixed_dictionaries(
+    {
+        "kind": st.sampled_from(["normal", "likert", "binary"]),
+        "size": st.integers(400, 2500),
+        "corr": st.floats(-0.7, 0.7),
+        "seed": st.integers(0, 2**32 - 1),
+    }
+)
 
 
 def check_draw(draw, d1, d2, n, target, available=None, tol=TOL):
@@ -68,6 +75,7 @@ def check_draw(draw, d1, d2, n, target, available=None, tol=TOL):
 
 # --------------------------------------------------------------------------- pearson
 
+
 def test_pearson_matches_numpy_and_handles_zero_variance():
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=500), rng.normal(size=500)
@@ -75,7 +83,7 @@ def test_pearson_matches_numpy_and_handles_zero_variance():
     assert pearson(x, y) == pytest.approx(np.corrcoef(x, y)[0, 1], abs=1e-12)
     assert pearson(x, 3 * x + 1) == pytest.approx(1.0)
     assert pearson(x, -x) == pytest.approx(-1.0)
-    assert pearson(np.full(10, 0.1), np.arange(10)) == 0.0    # constant x: defined as 0.0
+    assert pearson(np.full(10, 0.1), np.arange(10)) == 0.0  # constant x: defined as 0.0
     assert pearson(np.arange(10), np.zeros(10)) == 0.0
     assert pearson([1.0], [2.0]) == 0.0
     with pytest.raises(CausalPrefError, match="equal length"):
@@ -85,6 +93,7 @@ def test_pearson_matches_numpy_and_handles_zero_variance():
 def test_normal_scores_match_scipy():
     special = pytest.importorskip("scipy.special")
     from causalpref.draw.correlation import _ndtri, _normal_scores
+
     p = np.r_[1e-9, 1e-4, 0.01, 0.02425, 0.2, 0.5, 0.7, 0.97575, 0.999, 1 - 1e-9]
     np.testing.assert_allclose(_ndtri(p), special.ndtri(p), rtol=2e-8, atol=1e-9)
     scores, _, groups = _normal_scores(np.array([3.0, 1.0, 1.0, 2.0, 1.0]))
@@ -95,9 +104,15 @@ def test_normal_scores_match_scipy():
 
 # --------------------------------------------------------------------------- feasible range
 
+
 @PROPERTY
-@given(params=pool_params, frac=st.floats(0.05, 0.5), masked=st.booleans(),
-       u=st.floats(0.0, 1.0), seed=st.integers(0, 2**32 - 1))
+@given(
+    params=pool_params,
+    frac=st.floats(0.05, 0.5),
+    masked=st.booleans(),
+    u=st.floats(0.0, 1.0),
+    seed=st.integers(0, 2**32 - 1),
+)
 def test_targets_inside_feasible_range_succeed(params, frac, masked, u, seed):
     d1, d2 = make_pool(**params)
     available = None
@@ -126,8 +141,7 @@ def test_ends_of_feasible_range_are_delivered(params, frac, seed):
 
 
 @PROPERTY
-@given(params=pool_params, frac=st.floats(0.05, 0.95), excess=st.floats(1e-3, 1.0),
-       high=st.booleans())
+@given(params=pool_params, frac=st.floats(0.05, 0.95), excess=st.floats(1e-3, 1.0), high=st.booleans())
 def test_targets_outside_feasible_range_raise(params, frac, excess, high):
     d1, d2 = make_pool(**params)
     n = max(2, int(frac * d1.size))
@@ -147,7 +161,8 @@ def test_feasible_range_is_deterministic_and_ignores_unavailable_pairs():
     # Making half of the pool unavailable is the same as removing it.
     mask = np.arange(d1.size) % 2 == 0
     assert feasible_rho_range(d1, d2, 300, mask) == pytest.approx(
-        feasible_rho_range(d1[mask], d2[mask], 300), abs=1e-12)
+        feasible_rho_range(d1[mask], d2[mask], 300), abs=1e-12
+    )
     # The range narrows as n approaches the pool size, and collapses when n is all of it.
     lo_small, hi_small = feasible_rho_range(d1, d2, 300)
     lo_big, hi_big = feasible_rho_range(d1, d2, 2700)
@@ -174,11 +189,11 @@ def test_binary_pool_with_heavy_ties():
     for target in (-0.95, -0.3, 0.0, 0.45, 0.9, 0.99):
         check_draw(sample_with_target_rho(d1, d2, 500, target, 5), d1, d2, 500, target)
     # Tighter tolerance also works when there are enough pairs.
-    check_draw(sample_with_target_rho(d1, d2, 1000, 0.6, 5, tol=0.002), d1, d2, 1000, 0.6,
-               tol=0.002)
+    check_draw(sample_with_target_rho(d1, d2, 1000, 0.6, 5, tol=0.002), d1, d2, 1000, 0.6, tol=0.002)
 
 
 # --------------------------------------------------------------------------- determinism
+
 
 @pytest.mark.parametrize("kind", ["normal", "likert", "binary"])
 def test_same_seed_same_draw_different_seed_different_draw(kind):
@@ -206,6 +221,7 @@ def test_draw_arrays_are_read_only():
 
 def test_large_pool_is_fast():
     import time
+
     d1, d2 = make_pool("normal", 200_000, 0.2, 0)
     start = time.perf_counter()
     draw = sample_with_target_rho(d1, d2, 15_000, 0.6, 0)
@@ -236,14 +252,12 @@ def check_splits(splits, d1, d2, sizes, target, tol=TOL):
     assert splits.target_rho == target
 
 
-@settings(max_examples=30, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(params=pool_params, target=st.floats(-0.6, 0.8), seed=st.integers(0, 2**32 - 1))
 def test_splits_properties(params, target, seed):
     d1, d2 = make_pool(**{**params, "size": 2 * params["size"]})
     size, discordant = d1.size, int(np.sum(d1 * d2 < 0))
-    sizes = {"train": size // 8, "val": size // 30, "id": size // 15,
-             "ood": min(size // 15, discordant // 10)}
+    sizes = {"train": size // 8, "val": size // 30, "id": size // 15, "ood": min(size // 15, discordant // 10)}
     splits = draw_correlation_splits(d1, d2, sizes, target, seed)
     check_splits(splits, d1, d2, sizes, target)
 
@@ -273,6 +287,7 @@ def test_splits_ood_uses_strictly_discordant_pairs_only():
 
 # --------------------------------------------------------------------------- bad input
 
+
 def _base():
     d1, d2 = make_pool("normal", 200, 0.0, 0)
     return d1, d2
@@ -296,10 +311,14 @@ BAD_DRAWS = [
     (dict(d1=_with(np.nan, 17, d1_ok)), "d1 contains NaN at index 17"),
     (dict(d2=_with(np.inf, 3, d2_ok)), "d2 contains inf at index 3"),
     (dict(d1=_with(-np.inf, 0, d1_ok)), "d1 contains inf at index 0"),
-    (dict(d1=np.zeros(10), d2=np.zeros(9), n=5),
-     "d1 and d2 must be 1-D arrays of equal length, got shapes (10,) and (9,)"),
-    (dict(d1=np.zeros((10, 2)), d2=np.zeros((10, 2)), n=5),
-     "d1 and d2 must be 1-D arrays of equal length, got shapes (10, 2) and (10, 2)"),
+    (
+        dict(d1=np.zeros(10), d2=np.zeros(9), n=5),
+        "d1 and d2 must be 1-D arrays of equal length, got shapes (10,) and (9,)",
+    ),
+    (
+        dict(d1=np.zeros((10, 2)), d2=np.zeros((10, 2)), n=5),
+        "d1 and d2 must be 1-D arrays of equal length, got shapes (10, 2) and (10, 2)",
+    ),
     (dict(d1=np.array([]), d2=np.array([]), n=5), "empty pool: d1 and d2 have no pairs"),
     (dict(d1=np.array(["a"] * 200)), "d1 must be a 1-D array of real numbers"),
     (dict(n=0), "n must be a positive integer, got 0"),
@@ -317,13 +336,11 @@ BAD_DRAWS = [
     (dict(seed=-1), "seed must be a non-negative integer"),
     (dict(seed=1.5), "seed must be a non-negative integer"),
     (dict(seed="abc"), "seed must be a non-negative integer"),
-    (dict(n=190, target_rho=0.9), "target rho 0.9 is infeasible for this pool with n=190: "
-                                  "feasible range is ["),
+    (dict(n=190, target_rho=0.9), "target rho 0.9 is infeasible for this pool with n=190: feasible range is ["),
 ]
 
 
-@pytest.mark.parametrize("changes, message", BAD_DRAWS,
-                         ids=[m[:40] for _, m in BAD_DRAWS])
+@pytest.mark.parametrize("changes, message", BAD_DRAWS, ids=[m[:40] for _, m in BAD_DRAWS])
 def test_bad_draw_inputs_raise_helpful_errors(changes, message):
     kwargs = dict(d1=d1_ok, d2=d2_ok, n=50, target_rho=0.3, seed=0)
     kwargs.update(changes)
@@ -335,12 +352,15 @@ def test_bad_draw_inputs_raise_helpful_errors(changes, message):
     assert isinstance(info.value, ValueError)
 
 
-@pytest.mark.parametrize("changes, message", [
-    (dict(n=0), "n must be a positive integer"),
-    (dict(n=500), "cannot draw n=500 pairs: only 200 are available"),
-    (dict(d1=_with(np.nan, 5, d1_ok)), "d1 contains NaN at index 5"),
-    (dict(available=np.ones(3, dtype=bool)), "available must be a boolean mask of shape (200,)"),
-])
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        (dict(n=0), "n must be a positive integer"),
+        (dict(n=500), "cannot draw n=500 pairs: only 200 are available"),
+        (dict(d1=_with(np.nan, 5, d1_ok)), "d1 contains NaN at index 5"),
+        (dict(available=np.ones(3, dtype=bool)), "available must be a boolean mask of shape (200,)"),
+    ],
+)
 def test_bad_range_inputs_raise_helpful_errors(changes, message):
     kwargs = dict(d1=d1_ok, d2=d2_ok, n=50)
     kwargs.update(changes)
@@ -364,12 +384,15 @@ BAD_SPLITS = [
     (dict(sizes=[40, 20, 30, 20]), "sizes must be a dict"),
     (dict(sizes={**SIZES_OK, "val": 0}), "sizes['val'] must be a positive integer, got 0"),
     (dict(sizes={**SIZES_OK, "id": 2.5}), "sizes['id'] must be a positive integer, got 2.5"),
-    (dict(sizes={"train": 150, "val": 20, "id": 30, "ood": 20}),
-     "sizes add up to 220 pairs but the pool has only 200"),
-    (dict(d1=np.r_[-np.ones(10), np.ones(190)], d2=np.ones(200)),
-     "split 'ood': cannot draw n=20 pairs with d1*d2 < 0: the pool has only 10"),
-    (dict(sizes={"train": 170, "val": 5, "id": 5, "ood": 5}, target_rho=0.95),
-     "split 'train': target rho 0.95 is infeasible"),
+    (dict(sizes={"train": 150, "val": 20, "id": 30, "ood": 20}), "sizes add up to 220 pairs but the pool has only 200"),
+    (
+        dict(d1=np.r_[-np.ones(10), np.ones(190)], d2=np.ones(200)),
+        "split 'ood': cannot draw n=20 pairs with d1*d2 < 0: the pool has only 10",
+    ),
+    (
+        dict(sizes={"train": 170, "val": 5, "id": 5, "ood": 5}, target_rho=0.95),
+        "split 'train': target rho 0.95 is infeasible",
+    ),
     (dict(target_rho=2.0), "target_rho must be a number in [-1, 1], got 2.0"),
     (dict(seed=-5), "seed must be a non-negative integer"),
     (dict(tol=0.0), "tol must be a number in (0, 2]"),
@@ -377,8 +400,7 @@ BAD_SPLITS = [
 ]
 
 
-@pytest.mark.parametrize("changes, message", BAD_SPLITS,
-                         ids=[m[:40] for _, m in BAD_SPLITS])
+@pytest.mark.parametrize("changes, message", BAD_SPLITS, ids=[m[:40] for _, m in BAD_SPLITS])
 def test_bad_split_inputs_raise_helpful_errors(changes, message):
     kwargs = dict(d1=d1_ok, d2=d2_ok, sizes=SIZES_OK, target_rho=0.3, seed=0)
     kwargs.update(changes)
@@ -396,9 +418,12 @@ def test_split_error_names_a_later_split():
     d1 = np.r_[line, rng.normal(size=480)]
     d2 = np.r_[line + 0.05 * rng.normal(size=120), rng.normal(size=480)]
     sizes = {"train": 100, "val": 300, "id": 50, "ood": 50}
-    assert feasible_rho_range(d1, d2, 300)[1] > 0.92      # feasible on the whole pool
-    with pytest.raises(CausalPrefError, match=r"^split 'val': target rho 0\.9 is infeasible "
-                                               r"for this pool with n=300: feasible range"):
+    assert feasible_rho_range(d1, d2, 300)[1] > 0.92  # feasible on the whole pool
+    with pytest.raises(
+        CausalPrefError,
+        match=r"^split 'val': target rho 0\.9 is infeasible "
+        r"for this pool with n=300: feasible range",
+    ):
         draw_correlation_splits(d1, d2, sizes, 0.9, 0)
 
 
@@ -407,10 +432,13 @@ def test_ood_shortage_after_drawing_names_ood():
     # a mostly concordant pool makes train/val/id take most of them.
     rng = np.random.default_rng(0)
     d1 = rng.normal(size=400)
-    d2 = np.abs(rng.normal(size=400)) * np.sign(d1)      # concordant ...
-    d2[:60] = -d2[:60]                                    # ... except 60 pairs
+    d2 = np.abs(rng.normal(size=400)) * np.sign(d1)  # concordant ...
+    d2[:60] = -d2[:60]  # ... except 60 pairs
     sizes = {"train": 100, "val": 60, "id": 60, "ood": 50}
-    with pytest.raises(CausalPrefError, match=r"^split 'ood': cannot draw n=50 pairs with "
-                                               r"d1\*d2 < 0: only \d+ remain after drawing "
-                                               r"train, val and id$"):
+    with pytest.raises(
+        CausalPrefError,
+        match=r"^split 'ood': cannot draw n=50 pairs with "
+        r"d1\*d2 < 0: only \d+ remain after drawing "
+        r"train, val and id$",
+    ):
         draw_correlation_splits(d1, d2, sizes, 0.0, 0)

@@ -14,9 +14,14 @@ from causalpref.ui.views.correlation import REMEDY, correlation_view
 
 @pytest.fixture(scope="module")
 def sweeps():
-    spec = Exp1Spec(world=CorrelatedFactorsWorld(dim=16, pool_size=6000), rhos=(0.0, 0.9), seeds=(0, 1),
-                    sizes=SplitSizes(train=500, val=150, id=300, ood=300),
-                    train=TrainConfig(lr=1e-3, epochs=3), device="cpu")
+    spec = Exp1Spec(
+        world=CorrelatedFactorsWorld(dim=16, pool_size=6000),
+        rhos=(0.0, 0.9),
+        seeds=(0, 1),
+        sizes=SplitSizes(train=500, val=150, id=300, ood=300),
+        train=TrainConfig(lr=1e-3, epochs=3),
+        device="cpu",
+    )
     return run_sweep(spec), run_sweep(replace(spec, weighting="balanced"))
 
 
@@ -53,8 +58,9 @@ def test_paper_values_only_beside_the_synthetic_world(sweeps):
 def test_the_remedy_reads_the_weighted_variant_against_base(sweeps):
     sweep, remedy = sweeps
     view = correlation_view(sweep, 0.9, 0.25, remedy)
-    ood = remedy.results[(remedy.results.model == REMEDY) & (remedy.results.split == "ood")
-                         & np.isclose(remedy.results.rho, 0.9)]["accuracy"].mean()
+    ood = remedy.results[
+        (remedy.results.model == REMEDY) & (remedy.results.split == "ood") & np.isclose(remedy.results.rho, 0.9)
+    ]["accuracy"].mean()
     assert view.remedy.ood.value == pytest.approx(100 * ood)
     assert view.remedy.ood_gain == pytest.approx(100 * ood - view.ood.value)
     assert 0 < view.remedy.ess_share < 1

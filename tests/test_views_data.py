@@ -5,9 +5,9 @@ import json
 import numpy as np
 import pytest
 
+from causalpref.data.loaders import TextPairs
 from causalpref.errors import CausalPrefError
 from causalpref.ui.views import data as dv
-from causalpref.data.loaders import TextPairs
 
 
 def test_example_discovery_with_and_without_the_shared_folder(tmp_path):
@@ -17,7 +17,7 @@ def test_example_discovery_with_and_without_the_shared_folder(tmp_path):
     (tmp_path / "truthfulqa" / "truthfulqa_dual_labels.jsonl.gz").write_bytes(b"x")
     found = dv.example_datasets(tmp_path)
     assert len(found) == 1
-    (kind, path), = found.values()
+    ((kind, path),) = found.values()
     assert kind == "truthfulqa" and path.endswith("truthfulqa_dual_labels.jsonl.gz")
 
 
@@ -29,10 +29,19 @@ def test_the_real_shared_folder_lists_four_examples_when_present():
 
 
 def tiny_pairs(**extra):
-    return TextPairs(prompt=["p1", "p1", "p2"], response_a=["a", "b", "c"], response_b=["b", "c", "d"],
-                     label=np.array([1, 0, 1], np.float32), factor_diffs=None, factor_names=(),
-                     objective=np.array([0, 1, 1]), prompt_type=np.array([0, 0, 1]),
-                     group=np.array([0, 0, 1]), source="tiny", **extra)
+    return TextPairs(
+        prompt=["p1", "p1", "p2"],
+        response_a=["a", "b", "c"],
+        response_b=["b", "c", "d"],
+        label=np.array([1, 0, 1], np.float32),
+        factor_diffs=None,
+        factor_names=(),
+        objective=np.array([0, 1, 1]),
+        prompt_type=np.array([0, 0, 1]),
+        group=np.array([0, 0, 1]),
+        source="tiny",
+        **extra,
+    )
 
 
 def test_describe_objective_data():
@@ -48,9 +57,18 @@ def test_describe_objective_data():
 
 
 def test_describe_factor_data():
-    pairs = TextPairs(prompt=["q"] * 3, response_a=["a", "a", "b"], response_b=["b", "c", "c"], label=None,
-                      factor_diffs=np.array([[1, -1], [1, 0], [0, 1]], float), factor_names=("truthful", "informative"),
-                      objective=None, prompt_type=None, group=np.zeros(3, int), source="tiny")
+    pairs = TextPairs(
+        prompt=["q"] * 3,
+        response_a=["a", "a", "b"],
+        response_b=["b", "c", "c"],
+        label=None,
+        factor_diffs=np.array([[1, -1], [1, 0], [0, 1]], float),
+        factor_names=("truthful", "informative"),
+        objective=None,
+        prompt_type=None,
+        group=np.zeros(3, int),
+        source="tiny",
+    )
     table, reading = dv.describe(pairs)
     values = dict(zip(table["quantity"], table["value"]))
     assert values["pairs where truthful and informative disagree"] == "1"

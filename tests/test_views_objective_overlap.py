@@ -4,13 +4,13 @@ from dataclasses import replace
 
 import pytest
 
-from causalpref.draw.consistency import draw_objective_splits
-from causalpref.errors import CausalPrefError
-from causalpref.run.specs import Exp2Sizes, Exp2Spec
-from causalpref.draw.splits import cell_seed
-from causalpref.eval.propensity import cross_fitted_propensity, inverse_propensity_weights, propensity_overlap
-from causalpref.ui.views.objective_overlap import objective_overlap_view
 from causalpref.data.worlds import CorrelatedFactorsWorld, UserObjectivesWorld
+from causalpref.draw.consistency import draw_objective_splits
+from causalpref.draw.splits import cell_seed
+from causalpref.errors import CausalPrefError
+from causalpref.eval.propensity import cross_fitted_propensity, inverse_propensity_weights, propensity_overlap
+from causalpref.run.specs import Exp2Sizes, Exp2Spec
+from causalpref.ui.views.objective_overlap import objective_overlap_view
 
 SPEC = Exp2Spec(world=UserObjectivesWorld(pool_size=8000), sizes=Exp2Sizes(train=800, val=200, test=400))
 
@@ -32,7 +32,7 @@ def test_overlap_collapses_as_rho_goes_to_one_and_only_then_the_warning_fires():
     assert low.overlap.outside_share < 0.05 < high.overlap.outside_share < full.overlap.outside_share
     assert low.overlap.auc < 0.6 and full.overlap.auc > 0.99
     assert high.ess_share < low.ess_share / 2
-    assert high.baseline == low.overlap                              # every view carries the ρ = 0.5 numbers
+    assert high.baseline == low.overlap  # every view carries the ρ = 0.5 numbers
     assert "0.5" in high.readings["outside"] and len(high.figure.data) == 2
 
 

@@ -4,23 +4,28 @@ import numpy as np
 import pytest
 
 from causalpref import paper
+from causalpref.data.worlds import UserObjectivesWorld
 from causalpref.errors import CausalPrefError
+from causalpref.models import ModelConfig
 from causalpref.run.specs import Exp2Sizes, Exp2Spec
 from causalpref.run.sweep import run_sweep
-from causalpref.models import ModelConfig
 from causalpref.train.loop import TrainConfig
 from causalpref.ui.views import objectives as ov
-from causalpref.data.worlds import UserObjectivesWorld
 
 ALL = ("base", "multihead", "adversarial")
 
 
 @pytest.fixture(scope="module")
 def sweep():
-    spec = Exp2Spec(world=UserObjectivesWorld(dim=16, pool_size=8000), rhos=(0.5, 1.0), seeds=(0, 1),
-                    sizes=Exp2Sizes(train=600, val=200, test=400),
-                    model=ModelConfig(hidden=32, latent=8),
-                    train=TrainConfig(lr=1e-3, epochs=2, batch_size=64), device="cpu")
+    spec = Exp2Spec(
+        world=UserObjectivesWorld(dim=16, pool_size=8000),
+        rhos=(0.5, 1.0),
+        seeds=(0, 1),
+        sizes=Exp2Sizes(train=600, val=200, test=400),
+        model=ModelConfig(hidden=32, latent=8),
+        train=TrainConfig(lr=1e-3, epochs=2, batch_size=64),
+        device="cpu",
+    )
     return run_sweep(spec)
 
 
@@ -42,7 +47,8 @@ def test_metric_values_are_the_sweeps_means_over_seeds(sweep, rho):
     base = view.baselines
     assert base.chance == 50
     assert base.prompt_type_inconsistent == pytest.approx(
-        mean_pct(sweep.results, "base", rho, "inconsistent", "spurious_accuracy"))
+        mean_pct(sweep.results, "base", rho, "inconsistent", "spurious_accuracy")
+    )
     assert base.prompt_type_consistent == pytest.approx(100)
 
 
@@ -102,16 +108,16 @@ def test_latent_figure_has_one_trace_group_per_model(sweep):
         view = ov.objectives_view(sweep, 1.0, models)
         groups = {trace.legendgroup for trace in view.latent_figure.data}
         assert groups == set(models)
-        assert len(view.latent_figure.data) == 4 * len(models)     # 2 panels x 2 classes
+        assert len(view.latent_figure.data) == 4 * len(models)  # 2 panels x 2 classes
         assert list(view.latent_table["model"]) == [ov.label(m) for m in models]
         assert view.latent_seed == 0
 
 
 def test_figures_and_download_follow_the_chosen_models(sweep):
     view = ov.objectives_view(sweep, 0.5, ["adversarial", "base"], lam=0.3)
-    assert view.models == ("base", "adversarial")                   # canonical order
+    assert view.models == ("base", "adversarial")  # canonical order
     assert set(view.results["model"]) == {"base", "adversarial"}
-    assert set(view.results["rho"]) == {0.5, 1.0}                   # every ρ, not just the chosen one
+    assert set(view.results["rho"]) == {0.5, 1.0}  # every ρ, not just the chosen one
     assert (view.results["adversary_lambda"] == 0.3).all()
     names = " ".join(t.name for t in view.accuracy_figure.data)
     assert "Base" in names and "Adversarial" in names and "Multihead" not in names
@@ -134,7 +140,7 @@ def test_bad_choices_are_plain_errors(sweep):
 def test_the_pages_spec_has_every_rho_three_seeds_and_lambda_only_for_the_adversary():
     spec = ov.objectives_spec(0.3, "adversarial")
     default = Exp2Spec()
-    assert spec.rhos == ov.RHO_OPTIONS == default.rhos           # ρ is not in the spec: no retraining
+    assert spec.rhos == ov.RHO_OPTIONS == default.rhos  # ρ is not in the spec: no retraining
     assert spec.seeds == (0, 1, 2) and spec.sizes == default.sizes and spec.train == default.train
     assert spec.models == ("adversarial",) and spec.weighting == "none"
     assert spec.params_of("adversarial").adversary_lambda == 0.3

@@ -5,12 +5,11 @@ import math
 import numpy as np
 import pytest
 
+from causalpref.data.worlds import CorrelatedFactorsWorld, UserObjectivesWorld
+from causalpref.draw.correlation import draw_correlation_splits
 from causalpref.errors import CausalPrefError
 from causalpref.eval.positivity import overlap_summary, quadrant_masses
-from causalpref.draw.correlation import draw_correlation_splits
-from causalpref.ui.views.overlap import (DEFAULT_SIZES, RHO_OPTIONS, default_pair, factor_choices,
-                                      overlap_view)
-from causalpref.data.worlds import CorrelatedFactorsWorld, UserObjectivesWorld
+from causalpref.ui.views.overlap import DEFAULT_SIZES, RHO_OPTIONS, default_pair, factor_choices, overlap_view
 
 CAUSAL = ("truthfulness", "instruction_following")
 
@@ -40,17 +39,20 @@ def test_masses_and_summary_equal_the_engine_on_the_drawn_split():
     for key in ("Q1", "Q2", "Q3", "Q4", "axes"):
         assert table.loc[key, "training"] == pytest.approx(expected[key], abs=1e-4)
     assert table.loc["Q2+Q4", "training"] == pytest.approx(expected["q24"], abs=1e-4)
-    assert table.loc["Q2+Q4", "OOD test"] == 1.0            # OOD pairs all disagree
+    assert table.loc["Q2+Q4", "OOD test"] == 1.0  # OOD pairs all disagree
     assert view.summary == overlap_summary(d1[tr], d2[tr], d1[ood], d2[ood])
     assert view.achieved_rho == splits.achieved_rho["train"]
 
 
-@pytest.mark.parametrize("world, scale, pair, rho", [
-    ("correlated", "likert", CAUSAL, 0.6),
-    ("correlated", "continuous", CAUSAL, 0.9),
-    ("correlated", "binary", ("truthfulness", "length"), 0.95),
-    ("objectives", None, ("helpfulness", "harmlessness"), 0.3),
-])
+@pytest.mark.parametrize(
+    "world, scale, pair, rho",
+    [
+        ("correlated", "likert", CAUSAL, 0.6),
+        ("correlated", "continuous", CAUSAL, 0.9),
+        ("correlated", "binary", ("truthfulness", "length"), 0.95),
+        ("objectives", None, ("helpfulness", "harmlessness"), 0.3),
+    ],
+)
 def test_achieved_rho_is_within_002_of_the_target(world, scale, pair, rho):
     view = overlap_view(world, scale, *pair, rho, seed=0)
     assert abs(view.achieved_rho - rho) <= 0.02
@@ -74,7 +76,7 @@ def test_overlap_worsens_with_rho_and_the_warning_fires_at_high_rho():
     assert high.summary.q24_train < low.summary.q24_train
     assert high.summary.poorly_covered_share > low.summary.poorly_covered_share
     assert low.warning is None and high.warning is not None and "Poor overlap" in high.warning
-    assert high.baseline == low.summary       # the baseline is the rho = 0 draw with the same seed
+    assert high.baseline == low.summary  # the baseline is the rho = 0 draw with the same seed
 
 
 def test_continuous_reading_names_the_gaussian_reference_value():
@@ -82,9 +84,10 @@ def test_continuous_reading_names_the_gaussian_reference_value():
     reference = 0.5 - math.asin(view.achieved_rho) / math.pi
     reading = metric(view, "Training pairs in quadrants 2/4").reading
     assert "1/2 − arcsin(ρ)/π" in reading and f"{reference:.3f}" in reading
-    assert view.masses.set_index("quadrant").loc["Q2+Q4", "Gaussian reference (achieved ρ)"] == \
-        pytest.approx(reference, abs=1e-4)
-    assert not view.discrete and len(view.metrics) == 3     # no off-axis metric for continuous factors
+    assert view.masses.set_index("quadrant").loc["Q2+Q4", "Gaussian reference (achieved ρ)"] == pytest.approx(
+        reference, abs=1e-4
+    )
+    assert not view.discrete and len(view.metrics) == 3  # no off-axis metric for continuous factors
     poor = metric(view, "OOD test pairs poorly covered").reading
     assert f"{100 * view.baseline.poorly_covered_share:.1f}%" in poor and "30%" in poor
 
@@ -113,15 +116,18 @@ def test_same_factor_twice_is_a_plain_error():
         overlap_view("correlated", "likert", "truthfulness", "truthfulness", 0.6)
 
 
-@pytest.mark.parametrize("args, message", [
-    (("nowhere", "likert", *CAUSAL, 0.6), "unknown world"),
-    (("correlated", "decimal", *CAUSAL, 0.6), "unknown scale"),
-    (("correlated", "likert", "wit", "truthfulness", 0.6), "not a factor of this world"),
-    (("objectives", None, *CAUSAL, 0.6), "not a factor of this world"),
-    (("correlated", "likert", *CAUSAL, "high"), "ρ must be a number"),
-    (("correlated", "likert", *CAUSAL, 1.5), "ρ must be a number"),
-    (("correlated", "likert", *CAUSAL, 0.6, -1), "seed"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("nowhere", "likert", *CAUSAL, 0.6), "unknown world"),
+        (("correlated", "decimal", *CAUSAL, 0.6), "unknown scale"),
+        (("correlated", "likert", "wit", "truthfulness", 0.6), "not a factor of this world"),
+        (("objectives", None, *CAUSAL, 0.6), "not a factor of this world"),
+        (("correlated", "likert", *CAUSAL, "high"), "ρ must be a number"),
+        (("correlated", "likert", *CAUSAL, 1.5), "ρ must be a number"),
+        (("correlated", "likert", *CAUSAL, 0.6, -1), "seed"),
+    ],
+)
 def test_bad_inputs_are_plain_errors(args, message):
     with pytest.raises(CausalPrefError, match=message):
         overlap_view(*args)
@@ -142,8 +148,13 @@ def test_same_inputs_same_draw_and_a_new_seed_a_new_one():
 
 
 def test_reweighting_measures_are_the_diagnostics_of_the_drawn_split():
-    from causalpref.eval.diagnostics import (effective_sample_share, importance_weights, reweighting_target_balanced,
-                                        unsupported_test_share)
+    from causalpref.eval.diagnostics import (
+        effective_sample_share,
+        importance_weights,
+        reweighting_target_balanced,
+        unsupported_test_share,
+    )
+
     pool = CorrelatedFactorsWorld(scale="continuous").pool()
     d1, d2 = pool.diffs(CAUSAL[0]), pool.diffs(CAUSAL[1])
     splits = draw_correlation_splits(d1, d2, DEFAULT_SIZES, 0.9, 3)
@@ -155,7 +166,7 @@ def test_reweighting_measures_are_the_diagnostics_of_the_drawn_split():
     assert balanced == pytest.approx(reweighting_target_balanced(d1[tr], d2[tr]).ess_share)
     at_zero = overlap_view("correlated", "continuous", *CAUSAL, 0.0, seed=3)
     assert ess < at_zero.reweighting[0].number / 4
-    assert balanced < 0.6 < 0.9 < at_zero.reweighting[2].number      # Gaussian: 1 / (0.5²/0.144 + 0.5²/0.856)
+    assert balanced < 0.6 < 0.9 < at_zero.reweighting[2].number  # Gaussian: 1 / (0.5²/0.144 + 0.5²/0.856)
     assert unsupported > at_zero.reweighting[1].number
 
 
@@ -164,14 +175,15 @@ def test_balance_table_flags_the_product_not_the_single_factors():
     table = view.balance
     assert len(table) == len(factor_choices("correlated", "continuous")) + 1
     assert table["role"].iloc[-1] == "product d1·d2" and table["flag"].iloc[-1]
-    assert table["smd"].iloc[-1] < -1                      # OOD pairs disagree: d1·d2 < 0 there
-    assert not table["flag"].iloc[:-1].any()               # every single factor is balanced
+    assert table["smd"].iloc[-1] < -1  # OOD pairs disagree: d1·d2 < 0 there
+    assert not table["flag"].iloc[:-1].any()  # every single factor is balanced
     assert "product d1·d2" in view.balance_reading or "d1·d2" in view.balance_reading
 
 
 @pytest.mark.parametrize("rho", [0.0, 0.3, 0.6, 0.9])
 def test_training_quadrant_mass_is_within_sampling_error_of_the_gaussian_formula(rho):
     from causalpref.eval.analytic import quadrant_24_mass
+
     for seed in range(3):
         view = overlap_view("correlated", "continuous", *CAUSAL, rho, seed=seed)
         expected = quadrant_24_mass(view.achieved_rho)

@@ -68,16 +68,19 @@ def test_embeddings_carry_the_factors_and_the_nuisance():
     assert agree > 0.7
 
 
-@pytest.mark.parametrize("changes, expected", [
-    ({"scale": "stars"}, "scale must be one of"),
-    ({"a": 1.5}, "a must be in [0, 1]"),
-    ({"noise": -1.0}, "noise must be >= 0"),
-    ({"noise": float("nan")}, "noise must be >= 0"),
-    ({"pool_size": 0}, "pool_size must be at least 1"),
-    ({"dim": 1}, "dim must be at least 2"),
-    ({"factor_names": ("x", "x")}, "two distinct names"),
-    ({"label_mode": "vote"}, "label_mode must be one of"),
-])
+@pytest.mark.parametrize(
+    "changes, expected",
+    [
+        ({"scale": "stars"}, "scale must be one of"),
+        ({"a": 1.5}, "a must be in [0, 1]"),
+        ({"noise": -1.0}, "noise must be >= 0"),
+        ({"noise": float("nan")}, "noise must be >= 0"),
+        ({"pool_size": 0}, "pool_size must be at least 1"),
+        ({"dim": 1}, "dim must be at least 2"),
+        ({"factor_names": ("x", "x")}, "two distinct names"),
+        ({"label_mode": "vote"}, "label_mode must be one of"),
+    ],
+)
 def test_bad_world_settings_name_the_field(changes, expected):
     with pytest.raises(CausalPrefError, match=expected.replace("[", r"\[").replace("]", r"\]")):
         CorrelatedFactorsWorld(**changes)

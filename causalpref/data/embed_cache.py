@@ -47,14 +47,14 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from causalpref.run.cache import default_cache_root
-from causalpref.io import fsync_dir, write_atomic
 from causalpref.data.embed import Encoder, text_key
 from causalpref.errors import CausalPrefError
+from causalpref.io import fsync_dir, write_atomic
+from causalpref.run.cache import default_cache_root
 
 try:
     import fcntl
-except ImportError:          # not POSIX: no cross-process lock
+except ImportError:  # not POSIX: no cross-process lock
     fcntl = None
 
 FORMAT = 1
@@ -101,8 +101,10 @@ class EmbeddingCache:
 
     def __init__(self, fingerprint: str, dim: int, root: str | os.PathLike | None = None):
         if not isinstance(fingerprint, str) or not _FP_RE.fullmatch(fingerprint):
-            raise CausalPrefError(f"an embedding cache fingerprint is a lowercase hex string of at least "
-                                  f"16 characters, got {fingerprint!r}")
+            raise CausalPrefError(
+                f"an embedding cache fingerprint is a lowercase hex string of at least "
+                f"16 characters, got {fingerprint!r}"
+            )
         if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
             raise CausalPrefError(f"embedding dimension must be a positive integer, got {dim!r}")
         self.fingerprint, self.dim = fingerprint, int(dim)
@@ -141,13 +143,13 @@ class EmbeddingCache:
         except OSError:
             if create:
                 raise
-            yield True           # a read-only cache: read it unlocked
+            yield True  # a read-only cache: read it unlocked
             return
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield True
         finally:
-            os.close(fd)         # closing releases the lock
+            os.close(fd)  # closing releases the lock
 
     # ------------------------------------------------------------ reading
 
@@ -156,7 +158,7 @@ class EmbeddingCache:
         self._shards: list[np.ndarray] = []
         self._starts: list[int] = []
         self._rows: dict[str, int] = {}
-        self._loaded: set[int] = set()       # shard numbers read (or found bad) so far
+        self._loaded: set[int] = set()  # shard numbers read (or found bad) so far
         self._next = 0
         key_lists = []
         with self._lock(create=False) as present:
@@ -189,7 +191,7 @@ class EmbeddingCache:
                 self._starts.append(total)
                 key_lists.append((total, keys))
                 total += len(keys)
-        for start, keys in reversed(key_lists):      # older shards win on duplicate keys
+        for start, keys in reversed(key_lists):  # older shards win on duplicate keys
             self._rows.update(zip(keys, range(start, start + len(keys))))
 
     def _catch_up(self) -> None:
@@ -202,8 +204,10 @@ class EmbeddingCache:
             names = os.listdir(self.dir)
         except OSError:
             return
-        fresh = sorted({int(m.group(1)) for name in names if (m := _SHARD_RE.fullmatch(name))
-                        and m.group(2) == "json"} - self._loaded)
+        fresh = sorted(
+            {int(m.group(1)) for name in names if (m := _SHARD_RE.fullmatch(name)) and m.group(2) == "json"}
+            - self._loaded
+        )
         for number in fresh:
             self._loaded.add(number)
             try:
@@ -228,8 +232,9 @@ class EmbeddingCache:
     def _load_shard(self, npy: Path, index: Path) -> tuple[np.ndarray, list[str]]:
         entry = json.loads(index.read_text(encoding="ascii"))
         if not isinstance(entry, dict) or entry.get("format") != FORMAT:
-            raise ValueError(f"index format {entry.get('format') if isinstance(entry, dict) else '?'!r} "
-                             f"is not {FORMAT}")
+            raise ValueError(
+                f"index format {entry.get('format') if isinstance(entry, dict) else '?'!r} is not {FORMAT}"
+            )
         if entry.get("fingerprint") != self.fingerprint:
             raise ValueError("written for another encoder fingerprint")
         keys, rows, dim = entry.get("keys"), entry.get("rows"), entry.get("dim")
@@ -271,11 +276,11 @@ class EmbeddingCache:
         order = np.argsort(shard_of, kind="stable")
         bounds = np.searchsorted(shard_of[order], np.arange(len(self._shards) + 1))
         for shard in range(len(self._shards)):
-            chosen = order[bounds[shard]:bounds[shard + 1]]
+            chosen = order[bounds[shard] : bounds[shard + 1]]
             source, start = self._shards[shard], self._starts[shard]
             # in blocks, so that the gather's temporary stays small even for one huge shard
             for block in range(0, len(chosen), _GATHER_BLOCK):
-                part = chosen[block:block + _GATHER_BLOCK]
+                part = chosen[block : block + _GATHER_BLOCK]
                 vectors[where[part]] = source[wanted[part] - start]
         return found, vectors
 
@@ -286,17 +291,21 @@ class EmbeddingCache:
         keys = list(keys)
         vectors = np.asarray(vectors)
         if vectors.ndim != 2 or vectors.shape != (len(keys), self.dim):
-            raise CausalPrefError(f"put needs vectors of shape ({len(keys)}, {self.dim}) for {len(keys)} keys, "
-                                  f"got {vectors.shape}")
+            raise CausalPrefError(
+                f"put needs vectors of shape ({len(keys)}, {self.dim}) for {len(keys)} keys, got {vectors.shape}"
+            )
         bad = next((k for k in keys if not isinstance(k, str) or not _KEY_RE.fullmatch(k)), None)
         if bad is not None:
-            raise CausalPrefError(f"an embedding cache key is 64 lowercase hex characters (sha256 of the "
-                                  f"text), got {bad!r}")
+            raise CausalPrefError(
+                f"an embedding cache key is 64 lowercase hex characters (sha256 of the text), got {bad!r}"
+            )
         if not np.isfinite(vectors).all():
-            raise CausalPrefError("refusing to cache embeddings with NaN or infinite values "
-                                  "(try dtype='float32' if the model overflows in half precision)")
+            raise CausalPrefError(
+                "refusing to cache embeddings with NaN or infinite values "
+                "(try dtype='float32' if the model overflows in half precision)"
+            )
         with self._lock(create=True):
-            self._catch_up()          # skip keys other writers have stored meanwhile
+            self._catch_up()  # skip keys other writers have stored meanwhile
             new, seen = [], set()
             for i, key in enumerate(keys):
                 if key not in self._rows and key not in seen:
@@ -306,16 +315,24 @@ class EmbeddingCache:
                 return 0
             new_keys = [keys[i] for i in new]
             data = np.ascontiguousarray(vectors[new], dtype=DTYPE)
-            entry = {"format": FORMAT, "fingerprint": self.fingerprint, "dim": self.dim, "rows": len(new_keys),
-                     "dtype": DTYPE.str, "sha256": _sha256(data.tobytes()), "keys_sha256": _keys_sha256(new_keys),
-                     "created": datetime.now(timezone.utc).isoformat(timespec="milliseconds"), "keys": new_keys}
+            entry = {
+                "format": FORMAT,
+                "fingerprint": self.fingerprint,
+                "dim": self.dim,
+                "rows": len(new_keys),
+                "dtype": DTYPE.str,
+                "sha256": _sha256(data.tobytes()),
+                "keys_sha256": _keys_sha256(new_keys),
+                "created": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+                "keys": new_keys,
+            }
             text = json.dumps(entry, separators=(",", ":")).encode("ascii")
             # Take the next free number in the folder (whatever stray files hold).
             taken = [int(m.group(1)) for p in self.dir.iterdir() if (m := _SHARD_RE.fullmatch(p.name))]
             number = max(taken + [self._next - 1]) + 1
             npy, index = self._paths(number)
             write_atomic(npy, lambda handle: np.save(handle, data, allow_pickle=False))
-            fsync_dir(self.dir)      # the shard's name is durable before its index entry exists
+            fsync_dir(self.dir)  # the shard's name is durable before its index entry exists
             try:
                 write_atomic(index, lambda handle: handle.write(text))
             except BaseException:
@@ -328,9 +345,14 @@ class EmbeddingCache:
         return len(new_keys)
 
 
-def embed_with_cache(encoder: Encoder, prompts: Sequence[str], responses: Sequence[str],
-                     cache: EmbeddingCache | None = None, progress: Progress | None = None,
-                     chunk_size: int = CHUNK_SIZE) -> np.ndarray:
+def embed_with_cache(
+    encoder: Encoder,
+    prompts: Sequence[str],
+    responses: Sequence[str],
+    cache: EmbeddingCache | None = None,
+    progress: Progress | None = None,
+    chunk_size: int = CHUNK_SIZE,
+) -> np.ndarray:
     """Embeddings of (prompt, response) pairs, float32 (n, dim) in input order, through `cache`
     (default: the encoder's cache under the default root).
 
@@ -342,15 +364,17 @@ def embed_with_cache(encoder: Encoder, prompts: Sequence[str], responses: Sequen
     if cache is None:
         cache = EmbeddingCache.for_encoder(encoder)
     if cache.dim != encoder.dim or cache.fingerprint != encoder.fingerprint:
-        raise CausalPrefError(f"this embedding cache (fingerprint {cache.fingerprint[:16]}, dim {cache.dim}) "
-                              f"belongs to another encoder (fingerprint {encoder.fingerprint[:16]}, "
-                              f"dim {encoder.dim})")
+        raise CausalPrefError(
+            f"this embedding cache (fingerprint {cache.fingerprint[:16]}, dim {cache.dim}) "
+            f"belongs to another encoder (fingerprint {encoder.fingerprint[:16]}, "
+            f"dim {encoder.dim})"
+        )
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise CausalPrefError(f"chunk_size must be a positive integer, got {chunk_size!r}")
     texts = encoder.format_texts(prompts, responses)
     keys = [text_key(t) for t in texts]
     found, out = cache.get(keys)
-    first: dict[str, int] = {}                       # each missing key -> its first position
+    first: dict[str, int] = {}  # each missing key -> its first position
     for i in np.flatnonzero(~found):
         first.setdefault(keys[i], int(i))
     total = len(set(keys))
@@ -359,7 +383,7 @@ def embed_with_cache(encoder: Encoder, prompts: Sequence[str], responses: Sequen
         progress(done, total)
     todo = sorted(first.values(), key=lambda i: -len(texts[i]))
     for start in range(0, len(todo), chunk_size):
-        chunk = todo[start:start + chunk_size]
+        chunk = todo[start : start + chunk_size]
         base = done
         report = None if progress is None else (lambda d, _t, base=base: progress(base + d, total))
         vectors = encoder.encode_texts([texts[i] for i in chunk], progress=report)

@@ -28,11 +28,15 @@ class DataKind:
         """The loader keywords for the user's factor names (none when the kind takes none)."""
         if self.factor_option is None or not factors:
             if self.factors_needed and len(factors) < self.factors_needed:
-                raise CausalPrefError(f"{self.label} needs at least {self.factors_needed} factor columns "
-                                      f"(--factors NAME NAME on the command line), got {list(factors)}")
+                raise CausalPrefError(
+                    f"{self.label} needs at least {self.factors_needed} factor columns "
+                    f"(--factors NAME NAME on the command line), got {list(factors)}"
+                )
             return {}
         if len(factors) < max(self.factors_needed, 1):
-            raise CausalPrefError(f"{self.label} needs at least {self.factors_needed} factor columns, got {list(factors)}")
+            raise CausalPrefError(
+                f"{self.label} needs at least {self.factors_needed} factor columns, got {list(factors)}"
+            )
         return {self.factor_option: list(factors) if self.factor_option == "factors" else tuple(factors)}
 
 
@@ -62,10 +66,21 @@ def _register_built_ins() -> None:
 
     for kind in (
         DataKind("truthfulqa", "TruthfulQA with truthful/informative labels", loaders.load_truthfulqa_dual, "exp1"),
-        DataKind("ultrafeedback", "UltraFeedback (per-aspect ratings)", loaders.load_ultrafeedback, "exp1",
-                 factor_option="aspects"),
-        DataKind("responses", "a per-response table with factor columns", loaders.load_response_table, "exp1",
-                 factor_option="factors", factors_needed=2),
+        DataKind(
+            "ultrafeedback",
+            "UltraFeedback (per-aspect ratings)",
+            loaders.load_ultrafeedback,
+            "exp1",
+            factor_option="aspects",
+        ),
+        DataKind(
+            "responses",
+            "a per-response table with factor columns",
+            loaders.load_response_table,
+            "exp1",
+            factor_option="factors",
+            factors_needed=2,
+        ),
         DataKind("relabeled-hh", "relabelled HH-RLHF", loaders.load_relabeled_hh, "exp2"),
         DataKind("pairs", "a per-pair table (objective and prompt_type columns)", loaders.load_pair_table, "exp2"),
         DataKind("hh-rlhf", "HH-RLHF (one prompt type, one objective: summary only)", loaders.load_hh_rlhf, None),

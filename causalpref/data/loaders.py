@@ -78,8 +78,14 @@ from causalpref import validate
 from causalpref.errors import CausalPrefError
 
 __all__ = [
-    "TextPairs", "load_dataset", "load_hh_rlhf", "load_relabeled_hh",
-    "load_truthfulqa_dual", "load_ultrafeedback", "load_response_table", "load_pair_table",
+    "TextPairs",
+    "load_dataset",
+    "load_hh_rlhf",
+    "load_relabeled_hh",
+    "load_truthfulqa_dual",
+    "load_ultrafeedback",
+    "load_response_table",
+    "load_pair_table",
     "read_records",
 ]
 
@@ -93,25 +99,29 @@ TRUTHFULQA_FACTORS = ("truthful", "informative")
 # The text-level pair type
 # --------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True, eq=False)
 class TextPairs:
     """Pairs of responses as text, before embedding."""
-    prompt: list[str]                  # the prompt (for dialogues: everything before the final assistant turn)
+
+    prompt: list[str]  # the prompt (for dialogues: everything before the final assistant turn)
     response_a: list[str]
     response_b: list[str]
-    label: np.ndarray | None           # (n,) float32, 1.0 when a is preferred; None when derived later from factors
-    factor_diffs: np.ndarray | None    # (n, k) float64, factor(a) - factor(b)
+    label: np.ndarray | None  # (n,) float32, 1.0 when a is preferred; None when derived later from factors
+    factor_diffs: np.ndarray | None  # (n, k) float64, factor(a) - factor(b)
     factor_names: tuple[str, ...]
-    objective: np.ndarray | None       # (n,) int 0/1 (0 helpful, 1 harmless): the objective the label was given under
-    prompt_type: np.ndarray | None     # (n,) int 0/1 (0 helpful, 1 harmless/red-team)
-    group: np.ndarray                  # (n,) int: pairs sharing a prompt/question share a group
-    source: str                        # file path or hub name
+    objective: np.ndarray | None  # (n,) int 0/1 (0 helpful, 1 harmless): the objective the label was given under
+    prompt_type: np.ndarray | None  # (n,) int 0/1 (0 helpful, 1 harmless/red-team)
+    group: np.ndarray  # (n,) int: pairs sharing a prompt/question share a group
+    source: str  # file path or hub name
     skipped: dict[str, int] = field(default_factory=dict)  # what the loader left out, and why (counts)
 
     def __post_init__(self):
         where = self.source if isinstance(self.source, str) and self.source else "TextPairs"
         if not isinstance(self.source, str):
-            raise CausalPrefError(f"{where}: source must be a string (a file path or hub name), got {type(self.source).__name__}")
+            raise CausalPrefError(
+                f"{where}: source must be a string (a file path or hub name), got {type(self.source).__name__}"
+            )
         texts = {}
         for name in ("prompt", "response_a", "response_b"):
             value = getattr(self, name)
@@ -128,7 +138,9 @@ class TextPairs:
             raise CausalPrefError(f"{where}: no pairs (prompt is empty); expected at least one pair")
         for name, value in texts.items():
             if len(value) != n:
-                raise CausalPrefError(f"{where}: {name} has {len(value)} entries but prompt has {n}; expected equal lengths")
+                raise CausalPrefError(
+                    f"{where}: {name} has {len(value)} entries but prompt has {n}; expected equal lengths"
+                )
             object.__setattr__(self, name, value)
 
         if self.label is not None:
@@ -146,14 +158,17 @@ class TextPairs:
         object.__setattr__(self, "factor_names", tuple(names))
         if self.factor_diffs is not None:
             diffs = _as_array(self.factor_diffs, "factor_diffs", where, np.float64)
-            _check_shape(diffs, (n, len(self.factor_names)), "factor_diffs", where,
-                         f" for factors {list(self.factor_names)}")
+            _check_shape(
+                diffs, (n, len(self.factor_names)), "factor_diffs", where, f" for factors {list(self.factor_names)}"
+            )
             _check_finite(diffs, "factor_diffs", where)
             object.__setattr__(self, "factor_diffs", diffs)
         elif self.factor_names:
             raise CausalPrefError(f"{where}: factor_names {list(self.factor_names)} given but factor_diffs is None")
         if self.label is None and self.factor_diffs is None:
-            raise CausalPrefError(f"{where}: label and factor_diffs are both None; expected labels, factor differences or both")
+            raise CausalPrefError(
+                f"{where}: label and factor_diffs are both None; expected labels, factor differences or both"
+            )
 
         for name in ("objective", "prompt_type"):
             value = getattr(self, name)
@@ -162,7 +177,9 @@ class TextPairs:
                 _check_shape(value, (n,), name, where)
                 bad = np.flatnonzero((value != 0) & (value != 1))
                 if bad.size:
-                    raise CausalPrefError(f"{where}: {name}[{bad[0]}] is {int(value[bad[0]])}, expected 0 (helpful) or 1 (harmless)")
+                    raise CausalPrefError(
+                        f"{where}: {name}[{bad[0]}] is {int(value[bad[0]])}, expected 0 (helpful) or 1 (harmless)"
+                    )
                 object.__setattr__(self, name, value)
         if self.group is None:
             raise CausalPrefError(f"{where}: group is None; expected an integer group id per pair")
@@ -200,7 +217,9 @@ class TextPairs:
         elif idx.size == 0:
             idx = idx.astype(np.int64)
         elif not np.issubdtype(idx.dtype, np.integer):
-            raise CausalPrefError(f"{self.source}: subset indices must be integers or a boolean mask, got dtype {idx.dtype}")
+            raise CausalPrefError(
+                f"{self.source}: subset indices must be integers or a boolean mask, got dtype {idx.dtype}"
+            )
         idx = idx.reshape(-1)
         if idx.size and (idx.min() < -len(self) or idx.max() >= len(self)):
             raise CausalPrefError(f"{self.source}: subset index out of range for {len(self)} pairs")
@@ -209,11 +228,17 @@ class TextPairs:
             return None if array is None else array[idx]
 
         return TextPairs(
-            prompt=[self.prompt[i] for i in idx], response_a=[self.response_a[i] for i in idx],
-            response_b=[self.response_b[i] for i in idx], label=take(self.label),
-            factor_diffs=take(self.factor_diffs), factor_names=self.factor_names,
-            objective=take(self.objective), prompt_type=take(self.prompt_type),
-            group=take(self.group), source=self.source, skipped=self.skipped,
+            prompt=[self.prompt[i] for i in idx],
+            response_a=[self.response_a[i] for i in idx],
+            response_b=[self.response_b[i] for i in idx],
+            label=take(self.label),
+            factor_diffs=take(self.factor_diffs),
+            factor_names=self.factor_names,
+            objective=take(self.objective),
+            prompt_type=take(self.prompt_type),
+            group=take(self.group),
+            source=self.source,
+            skipped=self.skipped,
         )
 
     def summary(self) -> dict[str, Any]:
@@ -230,7 +255,8 @@ class TextPairs:
         if self.factor_diffs is not None:
             out["factor_diff_counts"] = {
                 name: {float(v): int(k) for v, k in zip(*np.unique(self.factor_diffs[:, j], return_counts=True))}
-                for j, name in enumerate(self.factor_names)}
+                for j, name in enumerate(self.factor_names)
+            }
         if self.skipped:
             out["skipped"] = dict(self.skipped)
         return out
@@ -268,8 +294,7 @@ def _check_finite(array, name, where) -> None:
 # Reading records: JSONL, JSON lists, CSV, Parquet (optionally gzipped)
 # --------------------------------------------------------------------------------------------
 
-SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv", ".parquet",
-            ".jsonl.gz", ".ndjson.gz", ".json.gz", ".csv.gz")
+SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv", ".parquet", ".jsonl.gz", ".ndjson.gz", ".json.gz", ".csv.gz")
 _HUB_NAME = re.compile(r"^[A-Za-z0-9][\w.\-]*/[A-Za-z0-9][\w.\-]*$")
 HUB_KINDS = {  # known hub names -> the kind whose loader reads their files
     "anthropic/hh-rlhf": "hh-rlhf",
@@ -288,9 +313,10 @@ def _short(value: Any, limit: int = 60) -> str:
 @dataclass
 class Row:
     """One record of a data file, with where it came from (for error messages)."""
+
     path: str
-    unit: str          # "line" or "row"
-    num: int           # 1-based line (JSONL, JSON, CSV) or row (Parquet)
+    unit: str  # "line" or "row"
+    num: int  # 1-based line (JSONL, JSON, CSV) or row (Parquet)
     data: dict
 
     def where(self, field_name: str | None = None) -> str:
@@ -372,6 +398,7 @@ def _to_float(value: Any) -> float | None:
 @dataclass
 class Records:
     """The records of one file: `columns` for tables (CSV, Parquet), None for JSON."""
+
     path: str
     unit: str
     columns: tuple[str, ...] | None
@@ -398,7 +425,8 @@ class Records:
             where = f"{self.path}, line 1" if self.unit == "line" else f"{self.path}, header"
             raise CausalPrefError(
                 f"{where}, field {missing[0]!r}: column missing; {what} needs columns {list(needed)}; "
-                f"the columns present are {list(self.columns)}")
+                f"the columns present are {list(self.columns)}"
+            )
 
 
 def _resolve(path: str | os.PathLike) -> Path:
@@ -415,7 +443,8 @@ def _resolve(path: str | os.PathLike) -> Path:
         raise CausalPrefError(
             f"{text}: looks like a Hugging Face hub name, but there is no local copy and these loaders are "
             f"offline-only (they never download; this machine may have no network): fetch the data "
-            f"elsewhere and pass the local path of a .jsonl/.jsonl.gz/.json/.csv/.parquet file{hint}")
+            f"elsewhere and pass the local path of a .jsonl/.jsonl.gz/.json/.csv/.parquet file{hint}"
+        )
     raise CausalPrefError(f"{text}: no such file; expected the path of a local data file ({', '.join(SUFFIXES)})")
 
 
@@ -424,12 +453,18 @@ def _format_of(path: Path) -> tuple[str, bool]:
     compressed = name.endswith(".gz")
     if compressed:
         name = name[:-3]
-    for suffix, fmt in ((".jsonl", "jsonl"), (".ndjson", "jsonl"), (".json", "json"), (".csv", "csv"),
-                        (".parquet", "parquet")):
+    for suffix, fmt in (
+        (".jsonl", "jsonl"),
+        (".ndjson", "jsonl"),
+        (".json", "json"),
+        (".csv", "csv"),
+        (".parquet", "parquet"),
+    ):
         if name.endswith(suffix) and not (compressed and fmt == "parquet"):
             return fmt, compressed
     raise CausalPrefError(
-        f"{path}: unknown file type {''.join(path.suffixes) or '(no suffix)'!r}; expected one of {', '.join(SUFFIXES)}")
+        f"{path}: unknown file type {''.join(path.suffixes) or '(no suffix)'!r}; expected one of {', '.join(SUFFIXES)}"
+    )
 
 
 def read_records(path: str | os.PathLike, max_rows: int | None = None) -> Records:
@@ -437,7 +472,9 @@ def read_records(path: str | os.PathLike, max_rows: int | None = None) -> Record
 
     An empty file (no records) raises `CausalPrefError` when iteration reaches its end.
     """
-    if max_rows is not None and (not isinstance(max_rows, (int, np.integer)) or isinstance(max_rows, bool) or max_rows < 1):
+    if max_rows is not None and (
+        not isinstance(max_rows, (int, np.integer)) or isinstance(max_rows, bool) or max_rows < 1
+    ):
         raise CausalPrefError(f"max_rows must be a positive integer or None, got {max_rows!r}")
     source = os.fspath(path)
     resolved = _resolve(path)
@@ -497,16 +534,20 @@ def _jsonl_rows(source: str, open_text) -> Iterator[Row]:
                 except json.JSONDecodeError as exc:
                     raise CausalPrefError(
                         f"{source}, line {num}: not valid JSON ({exc.msg} at column {exc.colno}); "
-                        f"expected one JSON object per line") from None
+                        f"expected one JSON object per line"
+                    ) from None
                 if not isinstance(data, dict):
                     raise CausalPrefError(
-                        f"{source}, line {num}: expected a JSON object {{...}}, got {type(data).__name__} {_short(data)}")
+                        f"{source}, line {num}: expected a JSON object {{...}}, got {type(data).__name__} {_short(data)}"
+                    )
                 count += 1
                 yield Row(source, "line", num, data)
         except (OSError, EOFError, UnicodeDecodeError) as exc:
             raise _read_problem(source, "line", num + 1, exc) from None
     if count == 0:
-        raise CausalPrefError(f"{source}, line 1: the file is empty (no JSON objects on any line); expected one JSON object per line")
+        raise CausalPrefError(
+            f"{source}, line 1: the file is empty (no JSON objects on any line); expected one JSON object per line"
+        )
 
 
 def _json_rows(source: str, open_text) -> Iterator[Row]:
@@ -522,8 +563,10 @@ def _json_rows(source: str, open_text) -> Iterator[Row]:
         raise CausalPrefError(f"{source}, line 1: the file is empty; expected a JSON list of objects [{{...}}, ...]")
     line_at = _LineCounter(text)
     if text[pos] != "[":
-        raise CausalPrefError(f"{source}, line {line_at(pos)}: expected a JSON list of objects [{{...}}, ...], "
-                              f"found {text[pos]!r} (for one object per line, name the file .jsonl)")
+        raise CausalPrefError(
+            f"{source}, line {line_at(pos)}: expected a JSON list of objects [{{...}}, ...], "
+            f"found {text[pos]!r} (for one object per line, name the file .jsonl)"
+        )
     pos = whitespace.match(text, pos + 1).end()
     count = 0
     while True:
@@ -532,17 +575,23 @@ def _json_rows(source: str, open_text) -> Iterator[Row]:
         try:
             data, end = decoder.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
-            raise CausalPrefError(f"{source}, line {exc.lineno}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+            raise CausalPrefError(
+                f"{source}, line {exc.lineno}: not valid JSON ({exc.msg} at column {exc.colno})"
+            ) from None
         num = line_at(pos)
         if not isinstance(data, dict):
-            raise CausalPrefError(f"{source}, line {num}: expected a JSON object {{...}} in the list, got {type(data).__name__} {_short(data)}")
+            raise CausalPrefError(
+                f"{source}, line {num}: expected a JSON object {{...}} in the list, got {type(data).__name__} {_short(data)}"
+            )
         count += 1
         yield Row(source, "line", num, data)
         pos = whitespace.match(text, end).end()
         if pos < len(text) and text[pos] == ",":
             pos = whitespace.match(text, pos + 1).end()
         elif pos >= len(text) or text[pos] != "]":
-            raise CausalPrefError(f"{source}, line {line_at(min(pos, len(text)))}: not valid JSON (expected ',' or ']' after an object)")
+            raise CausalPrefError(
+                f"{source}, line {line_at(min(pos, len(text)))}: not valid JSON (expected ',' or ']' after an object)"
+            )
     if count == 0:
         raise CausalPrefError(f"{source}, line {line_at(pos)}: the file holds an empty list; expected JSON objects")
 
@@ -570,7 +619,9 @@ def _csv_rows(source: str, handle) -> tuple[tuple[str, ...], Iterator[Row]]:
     except (csv.Error, OSError, EOFError, UnicodeDecodeError) as exc:
         raise _read_problem(source, "line", 1, exc) from None
     if header is None or not any(h.strip() for h in header):
-        raise CausalPrefError(f"{source}, line 1: the file is empty (no header line); expected a CSV header, then one row per record")
+        raise CausalPrefError(
+            f"{source}, line 1: the file is empty (no header line); expected a CSV header, then one row per record"
+        )
     columns = tuple(h.strip() for h in header)
     duplicates = sorted(c for c, k in Counter(columns).items() if k > 1)
     if duplicates:
@@ -586,13 +637,16 @@ def _csv_rows(source: str, handle) -> tuple[tuple[str, ...], Iterator[Row]]:
                         continue
                     if len(values) != len(columns):
                         raise CausalPrefError(
-                            f"{source}, line {num}: {len(values)} values but the header has {len(columns)} columns {list(columns)}")
+                            f"{source}, line {num}: {len(values)} values but the header has {len(columns)} columns {list(columns)}"
+                        )
                     count += 1
                     yield Row(source, "line", num, dict(zip(columns, values)))
             except (csv.Error, OSError, EOFError, UnicodeDecodeError) as exc:
                 raise _read_problem(source, "line", start, exc) from None
         if count == 0:
-            raise CausalPrefError(f"{source}, line 2: the file has a header but no data rows; expected one row per record")
+            raise CausalPrefError(
+                f"{source}, line 2: the file has a header but no data rows; expected one row per record"
+            )
 
     return columns, rows()
 
@@ -601,7 +655,9 @@ def _parquet_records(source: str, resolved: Path, max_rows: int | None) -> Recor
     try:
         import pyarrow.parquet as pq
     except ImportError:
-        raise CausalPrefError(f"{source}: reading Parquet needs pyarrow (pip install pyarrow), or convert the file to .jsonl/.csv") from None
+        raise CausalPrefError(
+            f"{source}: reading Parquet needs pyarrow (pip install pyarrow), or convert the file to .jsonl/.csv"
+        ) from None
     try:
         parquet = pq.ParquetFile(resolved)
     except Exception as exc:  # pyarrow raises its own error types for bad files
@@ -623,6 +679,7 @@ def _parquet_records(source: str, resolved: Path, max_rows: int | None) -> Recor
 # --------------------------------------------------------------------------------------------
 # Shared helpers for the loaders
 # --------------------------------------------------------------------------------------------
+
 
 def _coin(seed: int, *texts: str) -> bool:
     """A seeded fair coin that depends only on the texts: True means swap."""
@@ -653,9 +710,14 @@ def _no_pairs(source: str, why: str) -> CausalPrefError:
     return CausalPrefError(f"{source}: no usable pairs: {why}")
 
 
-def _within_prompt_pairs(groups: list[tuple[str, list[str], np.ndarray]], factor_names: tuple[str, ...],
-                         source: str, seed: int, max_pairs_per_prompt: int | None,
-                         skipped: Counter) -> dict[str, Any] | None:
+def _within_prompt_pairs(
+    groups: list[tuple[str, list[str], np.ndarray]],
+    factor_names: tuple[str, ...],
+    source: str,
+    seed: int,
+    max_pairs_per_prompt: int | None,
+    skipped: Counter,
+) -> dict[str, Any] | None:
     """Every pair of distinct responses per prompt (optionally a seeded sample), in seeded order.
 
     `groups` holds (prompt, responses, factor values (m, k)) per prompt, responses distinct.
@@ -681,9 +743,18 @@ def _within_prompt_pairs(groups: list[tuple[str, list[str], np.ndarray]], factor
         group.append(np.full(a.size, g, dtype=np.int64))
     if not prompts:
         return None
-    return dict(prompt=prompts, response_a=resp_a, response_b=resp_b, label=None,
-                factor_diffs=np.concatenate(diffs).astype(np.float64), factor_names=factor_names,
-                objective=None, prompt_type=None, group=np.concatenate(group), source=source)
+    return dict(
+        prompt=prompts,
+        response_a=resp_a,
+        response_b=resp_b,
+        label=None,
+        factor_diffs=np.concatenate(diffs).astype(np.float64),
+        factor_names=factor_names,
+        objective=None,
+        prompt_type=None,
+        group=np.concatenate(group),
+        source=source,
+    )
 
 
 def _check_cap(value, name) -> int | None:
@@ -697,6 +768,7 @@ def _check_cap(value, name) -> int | None:
 # --------------------------------------------------------------------------------------------
 # 1. Anthropic HH-RLHF
 # --------------------------------------------------------------------------------------------
+
 
 def _prompt_type_code(value, source: str) -> int | None:
     if value is None:
@@ -735,7 +807,7 @@ def split_dialogues(chosen: str, rejected: str) -> tuple[str, str, str] | None:
     cut = chosen.rfind(ASSISTANT, 0, shared)
     if cut < 0:
         return None
-    reply_a, reply_b = chosen[cut + len(ASSISTANT):], rejected[cut + len(ASSISTANT):]
+    reply_a, reply_b = chosen[cut + len(ASSISTANT) :], rejected[cut + len(ASSISTANT) :]
     if HUMAN in reply_a or HUMAN in reply_b:
         return None
     return chosen[:cut].strip(), reply_a.strip(), reply_b.strip()
@@ -771,23 +843,41 @@ def load_hh_rlhf(path, prompt_type=None, seed: int = 0, *, max_rows: int | None 
             split = split_dialogues(chosen, rejected)
             if split is None:
                 if ASSISTANT not in chosen:
-                    raise row.fail("chosen", "holds no '\\n\\nAssistant:' turn; expected a dialogue '\\n\\nHuman: ...\\n\\nAssistant: ...'")
+                    raise row.fail(
+                        "chosen",
+                        "holds no '\\n\\nAssistant:' turn; expected a dialogue '\\n\\nHuman: ...\\n\\nAssistant: ...'",
+                    )
                 if ASSISTANT not in rejected:
-                    raise row.fail("rejected", "holds no '\\n\\nAssistant:' turn; expected a dialogue '\\n\\nHuman: ...\\n\\nAssistant: ...'")
-                raise row.fail("rejected", "does not share the prompt of 'chosen' (the dialogues differ before the "
-                                           "final assistant turn); expected two dialogues that differ only in the last reply")
+                    raise row.fail(
+                        "rejected",
+                        "holds no '\\n\\nAssistant:' turn; expected a dialogue '\\n\\nHuman: ...\\n\\nAssistant: ...'",
+                    )
+                raise row.fail(
+                    "rejected",
+                    "does not share the prompt of 'chosen' (the dialogues differ before the "
+                    "final assistant turn); expected two dialogues that differ only in the last reply",
+                )
             _chosen_first(out, seed, *split)
     n = len(out["prompt"])
     codes = None if t is None else np.full(n, t, dtype=np.int64)
-    return TextPairs(prompt=out["prompt"], response_a=out["response_a"], response_b=out["response_b"],
-                     label=np.asarray(out["label"], dtype=np.float32), factor_diffs=None, factor_names=(),
-                     objective=codes, prompt_type=None if codes is None else codes.copy(),
-                     group=_group_ids(out["prompt"]), source=source)
+    return TextPairs(
+        prompt=out["prompt"],
+        response_a=out["response_a"],
+        response_b=out["response_b"],
+        label=np.asarray(out["label"], dtype=np.float32),
+        factor_diffs=None,
+        factor_names=(),
+        objective=codes,
+        prompt_type=None if codes is None else codes.copy(),
+        group=_group_ids(out["prompt"]),
+        source=source,
+    )
 
 
 # --------------------------------------------------------------------------------------------
 # 2. Relabelled HH-RLHF (distributional preference learning)
 # --------------------------------------------------------------------------------------------
+
 
 def load_relabeled_hh(path, *, max_rows: int | None = None) -> TextPairs:
     """Relabelled HH-RLHF rows ``{"prompt", "responses": [r0, r1], "data_subset", "objective", "label"}``.
@@ -813,10 +903,18 @@ def load_relabeled_hh(path, *, max_rows: int | None = None) -> TextPairs:
             resp_a.append(a)
             resp_b.append(b)
             label.append(1.0 if preferred == 0 else 0.0)
-    return TextPairs(prompt=prompts, response_a=resp_a, response_b=resp_b,
-                     label=np.asarray(label, dtype=np.float32), factor_diffs=None, factor_names=(),
-                     objective=np.asarray(c, dtype=np.int64), prompt_type=np.asarray(t, dtype=np.int64),
-                     group=_group_ids(prompts), source=source)
+    return TextPairs(
+        prompt=prompts,
+        response_a=resp_a,
+        response_b=resp_b,
+        label=np.asarray(label, dtype=np.float32),
+        factor_diffs=None,
+        factor_names=(),
+        objective=np.asarray(c, dtype=np.int64),
+        prompt_type=np.asarray(t, dtype=np.int64),
+        group=_group_ids(prompts),
+        source=source,
+    )
 
 
 def _word_code(row: Row, name: str) -> int:
@@ -830,8 +928,10 @@ def _word_code(row: Row, name: str) -> int:
 # 3. TruthfulQA with two labels per answer
 # --------------------------------------------------------------------------------------------
 
-def load_truthfulqa_dual(path, max_pairs_per_question: int | None = None, seed: int = 0, *,
-                         max_rows: int | None = None) -> TextPairs:
+
+def load_truthfulqa_dual(
+    path, max_pairs_per_question: int | None = None, seed: int = 0, *, max_rows: int | None = None
+) -> TextPairs:
     """TruthfulQA per-answer rows ``{"question", "answer", "truthful": 0|1, "informative": 0|1}``.
 
     Every pair of distinct answers to one question (at most `max_pairs_per_question`, a seeded
@@ -862,8 +962,11 @@ def load_truthfulqa_dual(path, max_pairs_per_question: int | None = None, seed: 
     groups = [(q, answers, np.asarray(labels, dtype=np.float64)) for q, (_, answers, labels) in questions.items()]
     fields = _within_prompt_pairs(groups, TRUTHFULQA_FACTORS, source, seed, cap, skipped)
     if fields is None:
-        raise _no_pairs(source, f"none of the {len(groups)} questions has two distinct answers; "
-                                f"expected several 'answer' rows per 'question'")
+        raise _no_pairs(
+            source,
+            f"none of the {len(groups)} questions has two distinct answers; "
+            f"expected several 'answer' rows per 'question'",
+        )
     return TextPairs(**fields, skipped=dict(skipped))
 
 
@@ -871,9 +974,15 @@ def load_truthfulqa_dual(path, max_pairs_per_question: int | None = None, seed: 
 # 4. UltraFeedback: fine-grained ratings or binarized
 # --------------------------------------------------------------------------------------------
 
-def load_ultrafeedback(path, aspects: Sequence[str] = ("truthfulness", "instruction_following"),
-                       seed: int = 0, *, max_pairs_per_prompt: int | None = None,
-                       max_rows: int | None = None) -> TextPairs:
+
+def load_ultrafeedback(
+    path,
+    aspects: Sequence[str] = ("truthfulness", "instruction_following"),
+    seed: int = 0,
+    *,
+    max_pairs_per_prompt: int | None = None,
+    max_rows: int | None = None,
+) -> TextPairs:
     """UltraFeedback in either public shape, detected from the first record.
 
     (a) Fine-grained ``{"instruction", "completions": [{"response", "annotations": {aspect:
@@ -902,9 +1011,12 @@ def load_ultrafeedback(path, aspects: Sequence[str] = ("truthfulness", "instruct
         if "chosen" in first.data and "rejected" in first.data:
             return _ultrafeedback_binarized(rest, source, seed)
     present = ", ".join(map(repr, first.data)) or "none"
-    raise first.fail("completions", "missing; expected UltraFeedback with fine-grained ratings "
-                                    "('instruction', 'completions') or binarized ('prompt', 'chosen', "
-                                    f"'rejected') (fields present: {present})")
+    raise first.fail(
+        "completions",
+        "missing; expected UltraFeedback with fine-grained ratings "
+        "('instruction', 'completions') or binarized ('prompt', 'chosen', "
+        f"'rejected') (fields present: {present})",
+    )
 
 
 def _prepend(first: Row, rows: Iterator[Row]) -> Iterator[Row]:
@@ -927,7 +1039,10 @@ def _rating(row: Row, annotations: Any, aspect: str, where: str) -> float | None
         value, name = value[0], f"{name}[0]"
     if isinstance(value, dict):
         if "Rating" not in value:
-            raise row.fail(f"{name}.Rating", f"missing; expected a rating 1-5 or 'N/A' (keys present: {', '.join(map(repr, value))})")
+            raise row.fail(
+                f"{name}.Rating",
+                f"missing; expected a rating 1-5 or 'N/A' (keys present: {', '.join(map(repr, value))})",
+            )
         value, name = value["Rating"], f"{name}.Rating"
     if isinstance(value, str) and value.strip().upper() == "N/A":
         return None
@@ -937,8 +1052,9 @@ def _rating(row: Row, annotations: Any, aspect: str, where: str) -> float | None
     return number
 
 
-def _ultrafeedback_ratings(rows: Iterator[Row], source: str, aspects: tuple[str, ...], seed: int,
-                           cap: int | None) -> TextPairs:
+def _ultrafeedback_ratings(
+    rows: Iterator[Row], source: str, aspects: tuple[str, ...], seed: int, cap: int | None
+) -> TextPairs:
     groups: list[tuple[str, list[str], np.ndarray]] = []
     skipped: Counter = Counter()
     first_na: str | None = None
@@ -979,8 +1095,10 @@ def _ultrafeedback_ratings(rows: Iterator[Row], source: str, aspects: tuple[str,
     if fields is None:
         why = f"no prompt has two rated completions in {list(aspects)}"
         if first_na is not None:
-            why += (f"; {skipped['completions with N/A (left out)']} of {total} completions were left out "
-                    f"for 'N/A' ratings (first at {first_na})")
+            why += (
+                f"; {skipped['completions with N/A (left out)']} of {total} completions were left out "
+                f"for 'N/A' ratings (first at {first_na})"
+            )
         raise _no_pairs(source, why)
     return TextPairs(**fields, skipped=dict(skipped))
 
@@ -1025,23 +1143,39 @@ def _ultrafeedback_binarized(rows: Iterator[Row], source: str, seed: int) -> Tex
         elif before_chosen:
             prompt = _format_messages(row, "chosen", before_chosen)
             if before_rejected is not None and before_rejected != before_chosen:
-                raise row.fail("rejected", "its messages before the reply differ from those of 'chosen'; "
-                                           "expected the same prompt in both")
+                raise row.fail(
+                    "rejected",
+                    "its messages before the reply differ from those of 'chosen'; expected the same prompt in both",
+                )
         else:
-            raise row.fail("prompt", "missing; expected the prompt as a 'prompt' field or as the messages "
-                                     "before the final assistant message of 'chosen'")
+            raise row.fail(
+                "prompt",
+                "missing; expected the prompt as a 'prompt' field or as the messages "
+                "before the final assistant message of 'chosen'",
+            )
         _chosen_first(out, seed, prompt.strip(), chosen.strip(), rejected.strip())
-    return TextPairs(prompt=out["prompt"], response_a=out["response_a"], response_b=out["response_b"],
-                     label=np.asarray(out["label"], dtype=np.float32), factor_diffs=None, factor_names=(),
-                     objective=None, prompt_type=None, group=_group_ids(out["prompt"]), source=source)
+    return TextPairs(
+        prompt=out["prompt"],
+        response_a=out["response_a"],
+        response_b=out["response_b"],
+        label=np.asarray(out["label"], dtype=np.float32),
+        factor_diffs=None,
+        factor_names=(),
+        objective=None,
+        prompt_type=None,
+        group=_group_ids(out["prompt"]),
+        source=source,
+    )
 
 
 # --------------------------------------------------------------------------------------------
 # 5. Generic tables
 # --------------------------------------------------------------------------------------------
 
-def load_response_table(path, factors: Sequence[str], seed: int = 0, *,
-                        max_pairs_per_prompt: int | None = None, max_rows: int | None = None) -> TextPairs:
+
+def load_response_table(
+    path, factors: Sequence[str], seed: int = 0, *, max_pairs_per_prompt: int | None = None, max_rows: int | None = None
+) -> TextPairs:
     """A per-response table: columns prompt, response and one numeric column per factor.
 
     Every pair of distinct responses to the same prompt (at most `max_pairs_per_prompt`, a
@@ -1055,7 +1189,9 @@ def load_response_table(path, factors: Sequence[str], seed: int = 0, *,
         factors = (factors,)
     factors = tuple(factors)
     if not factors or not all(isinstance(f, str) and f for f in factors) or len(set(factors)) != len(factors):
-        raise CausalPrefError(f"{source}: factors must be a non-empty list of distinct column names, got {list(factors)!r}")
+        raise CausalPrefError(
+            f"{source}: factors must be a non-empty list of distinct column names, got {list(factors)!r}"
+        )
     prompts: dict[str, tuple[set, list[str], list[list[float]]]] = {}
     skipped: Counter = Counter()
     with read_records(path, max_rows) as records:
@@ -1073,8 +1209,11 @@ def load_response_table(path, factors: Sequence[str], seed: int = 0, *,
     groups = [(p, responses, np.asarray(table, dtype=np.float64)) for p, (_, responses, table) in prompts.items()]
     fields = _within_prompt_pairs(groups, factors, source, seed, cap, skipped)
     if fields is None:
-        raise _no_pairs(source, f"none of the {len(groups)} prompts has two distinct responses; "
-                                f"expected several 'response' rows per 'prompt'")
+        raise _no_pairs(
+            source,
+            f"none of the {len(groups)} prompts has two distinct responses; "
+            f"expected several 'response' rows per 'prompt'",
+        )
     return TextPairs(**fields, skipped=dict(skipped))
 
 
@@ -1110,11 +1249,18 @@ def load_pair_table(path, *, max_rows: int | None = None) -> TextPairs:
                     raise row.fail("group", f"expected a group id (a number or a name), got {_short(value)}")
                 group.append(str(value).strip() if isinstance(value, str) else value)
     optional = optional or ()
-    return TextPairs(prompt=prompts, response_a=resp_a, response_b=resp_b,
-                     label=np.asarray(label, dtype=np.float32), factor_diffs=None, factor_names=(),
-                     objective=np.asarray(objective, dtype=np.int64) if "objective" in optional else None,
-                     prompt_type=np.asarray(prompt_type, dtype=np.int64) if "prompt_type" in optional else None,
-                     group=_group_ids(group if "group" in optional else prompts), source=source)
+    return TextPairs(
+        prompt=prompts,
+        response_a=resp_a,
+        response_b=resp_b,
+        label=np.asarray(label, dtype=np.float32),
+        factor_diffs=None,
+        factor_names=(),
+        objective=np.asarray(objective, dtype=np.int64) if "objective" in optional else None,
+        prompt_type=np.asarray(prompt_type, dtype=np.int64) if "prompt_type" in optional else None,
+        group=_group_ids(group if "group" in optional else prompts),
+        source=source,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -1122,9 +1268,16 @@ def load_pair_table(path, *, max_rows: int | None = None) -> TextPairs:
 # --------------------------------------------------------------------------------------------
 
 # The kinds themselves (loader, experiment, options) are registered in data/kinds.py.
-_ALIASES = {"hh": "hh-rlhf", "relabelled-hh": "relabeled-hh", "relabeled-hh-rlhf": "relabeled-hh",
-            "relabelled-hh-rlhf": "relabeled-hh", "truthfulqa-dual": "truthfulqa",
-            "ultrafeedback-binarized": "ultrafeedback", "response-table": "responses", "pair-table": "pairs"}
+_ALIASES = {
+    "hh": "hh-rlhf",
+    "relabelled-hh": "relabeled-hh",
+    "relabeled-hh-rlhf": "relabeled-hh",
+    "relabelled-hh-rlhf": "relabeled-hh",
+    "truthfulqa-dual": "truthfulqa",
+    "ultrafeedback-binarized": "ultrafeedback",
+    "response-table": "responses",
+    "pair-table": "pairs",
+}
 
 
 def guess_kind(path: str | os.PathLike) -> str:
@@ -1148,14 +1301,21 @@ def guess_kind(path: str | os.PathLike) -> str:
     if {"prompt", "response"} <= fields:
         return "responses"
     lower = os.fspath(path).lower()
-    for word, kind in (("relabel", "relabeled-hh"), ("hh-rlhf", "hh-rlhf"), ("truthfulqa", "truthfulqa"),
-                       ("ultrafeedback", "ultrafeedback")):
+    for word, kind in (
+        ("relabel", "relabeled-hh"),
+        ("hh-rlhf", "hh-rlhf"),
+        ("truthfulqa", "truthfulqa"),
+        ("ultrafeedback", "ultrafeedback"),
+    ):
         if word in lower:
             return kind
     from causalpref.data.kinds import DATA_KINDS
 
-    raise first.fail(None, f"cannot tell the kind of data from its fields {sorted(fields)}; "
-                           f"name it (--world KIND or --kind KIND) as one of {list(DATA_KINDS)}")
+    raise first.fail(
+        None,
+        f"cannot tell the kind of data from its fields {sorted(fields)}; "
+        f"name it (--world KIND or --kind KIND) as one of {list(DATA_KINDS)}",
+    )
 
 
 def load_dataset(name_or_path, kind: str | None = None, **kw) -> TextPairs:

@@ -24,16 +24,17 @@ OBJECTIVES = (0, 1)
 
 @dataclass(frozen=True, eq=False)
 class ConsistencyDraw:
-    indices: np.ndarray        # sorted int64 indices into the pool
-    achieved_rho: float        # share of drawn pairs with t == c
+    indices: np.ndarray  # sorted int64 indices into the pool
+    achieved_rho: float  # share of drawn pairs with t == c
     target_rho: float
 
 
 def _check_pool(prompt_type, objective) -> tuple[np.ndarray, np.ndarray]:
     t, c = np.asarray(prompt_type), np.asarray(objective)
     if t.ndim != 1 or c.ndim != 1 or t.shape != c.shape:
-        raise CausalPrefError(f"prompt_type and objective must be 1-D arrays of equal length, "
-                              f"got shapes {t.shape} and {c.shape}")
+        raise CausalPrefError(
+            f"prompt_type and objective must be 1-D arrays of equal length, got shapes {t.shape} and {c.shape}"
+        )
     if t.size == 0:
         raise CausalPrefError("empty pool: no pairs with a prompt type and an objective")
     for name, values in (("prompt_type", t), ("objective", c)):
@@ -43,8 +44,10 @@ def _check_pool(prompt_type, objective) -> tuple[np.ndarray, np.ndarray]:
             raise CausalPrefError(f"{name} at index {i} is {values[i].item()!r}, expected 0 or 1")
     present = set(np.unique(c).tolist())
     if present != {0, 1}:
-        raise CausalPrefError(f"the pool has pairs under one objective only ({sorted(present)}); "
-                              "a consistency rate needs pairs labelled under both objectives")
+        raise CausalPrefError(
+            f"the pool has pairs under one objective only ({sorted(present)}); "
+            "a consistency rate needs pairs labelled under both objectives"
+        )
     return t.astype(np.int64), c.astype(np.int64)
 
 
@@ -95,16 +98,18 @@ def sample_with_consistency(prompt_type, objective, n: int, rho: float, seed, av
             raise CausalPrefError(
                 f"consistency rate {rho:g} is infeasible for this pool with n={n}: it needs {want} "
                 f"{kind} pairs with t={cell_t}, c={cell_c} but only {cell.size} are available; "
-                f"feasible range is [{lo:.3f}, {hi:.3f}]")
+                f"feasible range is [{lo:.3f}, {hi:.3f}]"
+            )
         chosen.append(rng.choice(cell, size=want, replace=False))
     indices = np.sort(np.concatenate(chosen)).astype(np.int64)
-    return ConsistencyDraw(indices=indices, achieved_rho=float(np.mean(t[indices] == c[indices])),
-                           target_rho=float(rho))
+    return ConsistencyDraw(
+        indices=indices, achieved_rho=float(np.mean(t[indices] == c[indices])), target_rho=float(rho)
+    )
 
 
 @dataclass(frozen=True, eq=False)
 class ObjectiveSplits:
-    indices: dict[str, np.ndarray]   # train, val, consistent, inconsistent: pairwise disjoint
+    indices: dict[str, np.ndarray]  # train, val, consistent, inconsistent: pairwise disjoint
     achieved_rho: dict[str, float]
     target_rho: float
 
@@ -122,8 +127,12 @@ def draw_objective_splits(prompt_type, objective, sizes: dict[str, int], rho: fl
     seeds = np.random.SeedSequence(seed).spawn(4)
     free = np.ones(t.size, bool)
     indices, achieved = {}, {}
-    plan = [("train", sizes["train"], rho), ("val", sizes["val"], rho),
-            ("consistent", sizes["test"], 1.0), ("inconsistent", sizes["test"], 0.0)]
+    plan = [
+        ("train", sizes["train"], rho),
+        ("val", sizes["val"], rho),
+        ("consistent", sizes["test"], 1.0),
+        ("inconsistent", sizes["test"], 0.0),
+    ]
     for (name, n, target), split_seed in zip(plan, seeds):
         try:
             draw = sample_with_consistency(t, c, n, target, split_seed, available=free)

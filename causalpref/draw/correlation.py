@@ -80,30 +80,31 @@ __all__ = [
 
 SPLIT_NAMES = ("train", "val", "id", "ood")
 
-_T_MAX = 5.0            # theta = tanh(t), t in [-5, 5]: |theta| <= 0.99991
-_T_SCAN = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, _T_MAX)   # outward scan of |t|
+_T_MAX = 5.0  # theta = tanh(t), t in [-5, 5]: |theta| <= 0.99991
+_T_SCAN = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, _T_MAX)  # outward scan of |t|
 _BISECT_ITERS = 40
 _REFINE_ITERS = 60
 _WALK_TRIES = 6
-_GRID_K = 160           # random candidates per side in a fine swap step
+_GRID_K = 160  # random candidates per side in a fine swap step
 _EXTREME_ITERS = 50
-_EXTREME_GAIN = 1e-4    # keep pushing an extreme set while a step gains this much rho
-_ACCEPT_SLACK = 1e-9    # float slack when comparing |achieved - target| with tol
+_EXTREME_GAIN = 1e-4  # keep pushing an extreme set while a step gains this much rho
+_ACCEPT_SLACK = 1e-9  # float slack when comparing |achieved - target| with tol
 
 
 # --------------------------------------------------------------------------- public API
 
+
 @dataclass(frozen=True, eq=False)
 class RhoDraw:
-    indices: np.ndarray   # int64 indices into the pool, sorted ascending
-    achieved_rho: float   # Pearson corr of (d1, d2) over the drawn pairs
+    indices: np.ndarray  # int64 indices into the pool, sorted ascending
+    achieved_rho: float  # Pearson corr of (d1, d2) over the drawn pairs
     target_rho: float
 
 
 @dataclass(frozen=True, eq=False)
 class CorrelationSplits:
-    indices: dict[str, np.ndarray]     # keys 'train', 'val', 'id', 'ood'; pairwise disjoint
-    achieved_rho: dict[str, float]     # per split
+    indices: dict[str, np.ndarray]  # keys 'train', 'val', 'id', 'ood'; pairwise disjoint
+    achieved_rho: dict[str, float]  # per split
     target_rho: float
 
 
@@ -143,8 +144,7 @@ def sample_with_target_rho(d1, d2, n, target_rho, seed, available=None, tol=0.02
     return RhoDraw(indices=_frozen(indices), achieved_rho=achieved, target_rho=target)
 
 
-def draw_correlation_splits(d1, d2, sizes: Mapping[str, int], target_rho, seed,
-                            tol=0.02) -> CorrelationSplits:
+def draw_correlation_splits(d1, d2, sizes: Mapping[str, int], target_rho, seed, tol=0.02) -> CorrelationSplits:
     """Disjoint train/val/id/ood splits; train, val and id have corr(d1, d2) ~ target_rho.
 
     train, val and id are drawn in that order, each from the pairs not yet used, with
@@ -160,8 +160,7 @@ def draw_correlation_splits(d1, d2, sizes: Mapping[str, int], target_rho, seed,
     discordant = d1 * d2 < 0
     if int(discordant.sum()) < sizes["ood"]:
         raise CausalPrefError(
-            f"split 'ood': cannot draw n={sizes['ood']} pairs with d1*d2 < 0: the pool has "
-            f"only {int(discordant.sum())}"
+            f"split 'ood': cannot draw n={sizes['ood']} pairs with d1*d2 < 0: the pool has only {int(discordant.sum())}"
         )
     seeds = dict(zip(SPLIT_NAMES, np.random.SeedSequence(seed).spawn(len(SPLIT_NAMES))))
     left = np.ones(d1.size, dtype=bool)
@@ -169,8 +168,7 @@ def draw_correlation_splits(d1, d2, sizes: Mapping[str, int], target_rho, seed,
     achieved: dict[str, float] = {}
     for name in ("train", "val", "id"):
         try:
-            draw = sample_with_target_rho(d1, d2, sizes[name], target, seeds[name],
-                                          available=left, tol=tol)
+            draw = sample_with_target_rho(d1, d2, sizes[name], target, seeds[name], available=left, tol=tol)
         except CausalPrefError as err:
             raise CausalPrefError(f"split {name!r}: {err}") from err
         indices[name] = draw.indices
@@ -191,6 +189,7 @@ def draw_correlation_splits(d1, d2, sizes: Mapping[str, int], target_rho, seed,
 
 # --------------------------------------------------------------------------- validation
 
+
 def _check_pool(d1, d2):
     arrays = []
     for name, value in (("d1", d1), ("d2", d2)):
@@ -198,17 +197,14 @@ def _check_pool(d1, d2):
             array = np.asarray(value)
         except Exception as err:  # ragged nested sequences and the like
             raise CausalPrefError(f"{name} must be a 1-D numeric array: {err}") from None
-        if array.dtype == bool or not (np.issubdtype(array.dtype, np.integer)
-                                       or np.issubdtype(array.dtype, np.floating)):
-            raise CausalPrefError(
-                f"{name} must be a 1-D array of real numbers, got dtype {array.dtype}"
-            )
+        if array.dtype == bool or not (
+            np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)
+        ):
+            raise CausalPrefError(f"{name} must be a 1-D array of real numbers, got dtype {array.dtype}")
         arrays.append(array)
     a1, a2 = arrays
     if a1.ndim != 1 or a2.ndim != 1 or a1.shape != a2.shape:
-        raise CausalPrefError(
-            f"d1 and d2 must be 1-D arrays of equal length, got shapes {a1.shape} and {a2.shape}"
-        )
+        raise CausalPrefError(f"d1 and d2 must be 1-D arrays of equal length, got shapes {a1.shape} and {a2.shape}")
     if a1.size == 0:
         raise CausalPrefError("empty pool: d1 and d2 have no pairs")
     out = []
@@ -228,13 +224,9 @@ def _check_available(available, size):
         return np.ones(size, dtype=bool)
     mask = np.asarray(available)
     if mask.dtype != bool:
-        raise CausalPrefError(
-            f"available must be a boolean mask (or None), got dtype {mask.dtype}"
-        )
+        raise CausalPrefError(f"available must be a boolean mask (or None), got dtype {mask.dtype}")
     if mask.shape != (size,):
-        raise CausalPrefError(
-            f"available must be a boolean mask of shape ({size},), got shape {mask.shape}"
-        )
+        raise CausalPrefError(f"available must be a boolean mask of shape ({size},), got shape {mask.shape}")
     if not mask.any():
         raise CausalPrefError("no pairs are available: the available mask is all False")
     return mask.copy()
@@ -258,8 +250,12 @@ def _check_rho(rho):
 
 
 def _check_tol(tol):
-    if (not isinstance(tol, numbers.Real) or isinstance(tol, (bool, np.bool_))
-            or not math.isfinite(float(tol)) or not 0.0 < float(tol) <= 2.0):
+    if (
+        not isinstance(tol, numbers.Real)
+        or isinstance(tol, (bool, np.bool_))
+        or not math.isfinite(float(tol))
+        or not 0.0 < float(tol) <= 2.0
+    ):
         raise CausalPrefError(f"tol must be a number in (0, 2], got {tol!r}")
     return float(tol)
 
@@ -268,23 +264,18 @@ def _check_seed(seed):
     if isinstance(seed, np.random.SeedSequence):
         return seed
     if not _is_int(seed) or seed < 0:
-        raise CausalPrefError(
-            f"seed must be a non-negative integer or a numpy SeedSequence, got {seed!r}"
-        )
+        raise CausalPrefError(f"seed must be a non-negative integer or a numpy SeedSequence, got {seed!r}")
     return int(seed)
 
 
 def _check_sizes(sizes, pool_size):
     if not isinstance(sizes, Mapping):
-        raise CausalPrefError(
-            f"sizes must be a dict with keys {list(SPLIT_NAMES)}, got {type(sizes).__name__}"
-        )
+        raise CausalPrefError(f"sizes must be a dict with keys {list(SPLIT_NAMES)}, got {type(sizes).__name__}")
     missing = [k for k in SPLIT_NAMES if k not in sizes]
     unknown = [k for k in sizes if k not in SPLIT_NAMES]
     if missing or unknown:
         raise CausalPrefError(
-            f"sizes must have exactly the keys {list(SPLIT_NAMES)}; "
-            f"missing {missing}, unknown {unknown}"
+            f"sizes must have exactly the keys {list(SPLIT_NAMES)}; missing {missing}, unknown {unknown}"
         )
     out = {}
     for name in SPLIT_NAMES:
@@ -294,9 +285,7 @@ def _check_sizes(sizes, pool_size):
         out[name] = int(value)
     total = sum(out.values())
     if total > pool_size:
-        raise CausalPrefError(
-            f"sizes add up to {total} pairs but the pool has only {pool_size}"
-        )
+        raise CausalPrefError(f"sizes add up to {total} pairs but the pool has only {pool_size}")
     return out
 
 
@@ -308,28 +297,50 @@ def _frozen(indices):
 
 # --------------------------------------------------------------------------- internals
 
+
 def _ndtri(p):
     """Inverse standard normal CDF (Acklam's rational approximation, rel. error < 1.2e-9)."""
-    a = (-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
-         1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00)
-    b = (-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
-         6.680131188771972e+01, -1.328068155288572e+01)
-    c = (-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
-         -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00)
-    d = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
-         3.754408661907416e+00)
+    a = (
+        -3.969683028665376e01,
+        2.209460984245205e02,
+        -2.759285104469687e02,
+        1.383577518672690e02,
+        -3.066479806614716e01,
+        2.506628277459239e00,
+    )
+    b = (
+        -5.447609879822406e01,
+        1.615858368580409e02,
+        -1.556989798598866e02,
+        6.680131188771972e01,
+        -1.328068155288572e01,
+    )
+    c = (
+        -7.784894002430293e-03,
+        -3.223964580411365e-01,
+        -2.400758277161838e00,
+        -2.549732539343734e00,
+        4.374664141464968e00,
+        2.938163982698783e00,
+    )
+    d = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e00, 3.754408661907416e00)
     p = np.asarray(p, dtype=np.float64)
     out = np.empty_like(p)
     low, high = p < 0.02425, p > 1 - 0.02425
     mid = ~(low | high)
     q = p[mid] - 0.5
     r = q * q
-    out[mid] = ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q
-                / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1))
+    out[mid] = (
+        (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5])
+        * q
+        / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1)
+    )
     for region, sign, tail in ((low, 1.0, p[low]), (high, -1.0, 1 - p[high])):
         q = np.sqrt(-2 * np.log(tail))
-        out[region] = sign * ((((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5])
-                              / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1))
+        out[region] = sign * (
+            (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5])
+            / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
+        )
     return out
 
 
@@ -345,7 +356,7 @@ def _normal_scores(x):
     sorted_x = x[order]
     starts = np.flatnonzero(np.r_[True, sorted_x[1:] != sorted_x[:-1]])
     ends = np.r_[starts[1:], size]
-    mid_rank = (starts + 1 + ends) / 2.0                  # mean of 1-based ranks start+1..end
+    mid_rank = (starts + 1 + ends) / 2.0  # mean of 1-based ranks start+1..end
     scores = np.empty(size)
     scores[order] = np.repeat(_ndtri((mid_rank - 0.5) / size), ends - starts)
     group = np.empty(size, dtype=np.int64)
@@ -385,10 +396,14 @@ def _rho_from_sums(k, s1, s2, s11, s22, s12):
 def _prefix_rho(sums, x_in, y_in, x_out, y_out):
     """r after each prefix of the swaps (out[j] -> in[j]), j = 0 .. len-1 (vectorised)."""
     k, s1, s2, s11, s22, s12 = sums
-    return _rho_from_sums(k, s1 + np.cumsum(x_in - x_out), s2 + np.cumsum(y_in - y_out),
-                          s11 + np.cumsum(x_in * x_in - x_out * x_out),
-                          s22 + np.cumsum(y_in * y_in - y_out * y_out),
-                          s12 + np.cumsum(x_in * y_in - x_out * y_out))
+    return _rho_from_sums(
+        k,
+        s1 + np.cumsum(x_in - x_out),
+        s2 + np.cumsum(y_in - y_out),
+        s11 + np.cumsum(x_in * x_in - x_out * x_out),
+        s22 + np.cumsum(y_in * y_in - y_out * y_out),
+        s12 + np.cumsum(x_in * y_in - x_out * y_out),
+    )
 
 
 class _Set:
@@ -405,13 +420,12 @@ class _Set:
 
     def copy(self):
         other = object.__new__(_Set)
-        other.mask, other.sums, other.rho, other.flat = (self.mask.copy(), self.sums.copy(),
-                                                         self.rho, self.flat)
+        other.mask, other.sums, other.rho, other.flat = (self.mask.copy(), self.sums.copy(), self.rho, self.flat)
         return other
 
     def _update(self):
         rho = float(_rho_from_sums(*self.sums))
-        self.flat = math.isnan(rho)       # one factor constant over the set: r = 0
+        self.flat = math.isnan(rho)  # one factor constant over the set: r = 0
         self.rho = 0.0 if self.flat else rho
 
     def swap(self, pool, out, inn):
@@ -420,8 +434,9 @@ class _Set:
         self.mask[inn] = True
         x, y = pool.x, pool.y
         xi, yi, xo, yo = x[inn], y[inn], x[out], y[out]
-        self.sums += np.array([0.0, xi.sum() - xo.sum(), yi.sum() - yo.sum(),
-                               xi @ xi - xo @ xo, yi @ yi - yo @ yo, xi @ yi - xo @ yo])
+        self.sums += np.array(
+            [0.0, xi.sum() - xo.sum(), yi.sum() - yo.sum(), xi @ xi - xo @ xo, yi @ yi - yo @ yo, xi @ yi - xo @ yo]
+        )
         self._update()
 
 
@@ -470,7 +485,7 @@ class _Pool:
     def top(self, keys, n):
         if n == self.size:
             return _Set(self, np.arange(self.size))
-        return _Set(self, np.argpartition(keys, self.size - n)[self.size - n:])
+        return _Set(self, np.argpartition(keys, self.size - n)[self.size - n :])
 
     def influence(self, s):
         """Approximate change in r (times k) from adding each pair to the set."""
@@ -503,15 +518,15 @@ class _Pool:
         if length == 0:
             return False
         gain = sgn * self.influence(s)
-        out = _smallest_first(sel, gain[sel], length)     # pairs pulling the wrong way
-        inn = _smallest_first(uns, -gain[uns], length)    # pairs pulling the right way
+        out = _smallest_first(sel, gain[sel], length)  # pairs pulling the wrong way
+        inn = _smallest_first(uns, -gain[uns], length)  # pairs pulling the right way
         x, y = self.x, self.y
         r = _prefix_rho(s.sums, x[inn], y[inn], x[out], y[out])
         score = self._score(r, target, direction)
         j = int(np.argmin(score))
         if score[j] >= self._current_score(s, target, direction) - 1e-12:
             return False
-        s.swap(self, out[:j + 1], inn[:j + 1])
+        s.swap(self, out[: j + 1], inn[: j + 1])
         return True
 
     def _current_score(self, s, target, direction):
@@ -520,8 +535,7 @@ class _Pool:
     def _candidates(self, side, gain, rng):
         """Some members of `side` to try in single swaps: random ones, the 16 with the
         smallest `gain`, and (discrete pools) one of every (d1, d2) cell present."""
-        parts = [side[rng.integers(0, side.size, _GRID_K)],
-                 _smallest_first(side, gain[side], min(16, side.size))]
+        parts = [side[rng.integers(0, side.size, _GRID_K)], _smallest_first(side, gain[side], min(16, side.size))]
         if self.cell is not None:
             parts.append(side[np.unique(self.cell[side], return_index=True)[1]])
         return np.unique(np.concatenate(parts))
@@ -539,8 +553,9 @@ class _Pool:
         xo, yo = x[cand_out][:, None], y[cand_out][:, None]
         xi, yi = x[cand_in][None, :], y[cand_in][None, :]
         k, s1, s2, s11, s22, s12 = s.sums
-        r = _rho_from_sums(k, s1 - xo + xi, s2 - yo + yi, s11 - xo * xo + xi * xi,
-                           s22 - yo * yo + yi * yi, s12 - xo * yo + xi * yi)
+        r = _rho_from_sums(
+            k, s1 - xo + xi, s2 - yo + yi, s11 - xo * xo + xi * xi, s22 - yo * yo + yi * yi, s12 - xo * yo + xi * yi
+        )
         score = self._score(r, target, direction)
         best = int(np.argmin(score))
         if score.flat[best] >= self._current_score(s, target, direction) - 1e-12:
@@ -572,7 +587,7 @@ class _Pool:
         score = self._score(r, target, 0.0)
         j = int(np.argmin(score))
         if score[j] < self._current_score(s, target, 0.0):
-            s.swap(self, out[:j + 1], inn[:j + 1])
+            s.swap(self, out[: j + 1], inn[: j + 1])
 
     # ---- extremes
 
@@ -581,7 +596,7 @@ class _Pool:
         swap steps pushing rho further while they gain at least _EXTREME_GAIN."""
         ends = []
         for direction in (-1.0, 1.0):
-            rng = np.random.default_rng(0)      # fixed: the range must not depend on a seed
+            rng = np.random.default_rng(0)  # fixed: the range must not depend on a seed
             s = self.top(self.log_weight(direction * math.tanh(_T_MAX)), n)
             for _ in range(_EXTREME_ITERS):
                 before = s.rho
@@ -591,10 +606,10 @@ class _Pool:
                 self.grid_step(s, rng, direction=direction)
                 if direction * (s.rho - before) < _EXTREME_GAIN:
                     break
-            s.rho = self.exact_rho(s)           # report the exact r of the actual set
+            s.rho = self.exact_rho(s)  # report the exact r of the actual set
             ends.append(s)
         lo, hi = ends
-        if lo.rho > hi.rho:   # should not happen; keep the (low, high) order regardless
+        if lo.rho > hi.rho:  # should not happen; keep the (low, high) order regardless
             lo, hi = hi, lo
         return lo, hi
 

@@ -28,7 +28,6 @@ def group_split(group: np.ndarray, fractions: dict[str, float], seed) -> dict[st
     return masks
 
 
-
 def cell_seed(spec_seed: int, rho: float) -> int:
     """One data seed per (seed, rho) cell, so every cell draws its own splits."""
     return int(np.random.SeedSequence([spec_seed, int(round((rho + 1) * 1000))]).generate_state(1)[0])
@@ -48,8 +47,11 @@ def draw_exp1_splits(pool, spec_seed: int, rho: float, sizes):
     parts = group_split(group, {"train": 0.6, "val": 0.1, "test": 0.3}, seed)
     indices, achieved = {}, {}
     split_seeds = np.random.SeedSequence(seed).spawn(4)
-    for name, part, split_seed in (("train", "train", split_seeds[0]), ("val", "val", split_seeds[1]),
-                                   ("id", "test", split_seeds[2])):
+    for name, part, split_seed in (
+        ("train", "train", split_seeds[0]),
+        ("val", "val", split_seeds[1]),
+        ("id", "test", split_seeds[2]),
+    ):
         try:
             draw = sample_with_target_rho(d1, d2, getattr(sizes, name), rho, split_seed, available=parts[part])
         except CausalPrefError as error:
@@ -59,8 +61,10 @@ def draw_exp1_splits(pool, spec_seed: int, rho: float, sizes):
     left[indices["id"]] = False
     candidates = np.flatnonzero(left)
     if candidates.size < sizes.ood:
-        raise CausalPrefError(f"split 'ood': cannot draw n={sizes.ood} pairs with d1*d2 < 0 from the test "
-                              f"questions: only {candidates.size} remain")
+        raise CausalPrefError(
+            f"split 'ood': cannot draw n={sizes.ood} pairs with d1*d2 < 0 from the test "
+            f"questions: only {candidates.size} remain"
+        )
     ood = np.sort(np.random.default_rng(split_seeds[3]).choice(candidates, sizes.ood, replace=False))
     indices["ood"], achieved["ood"] = ood, pearson(d1[ood], d2[ood])
     return CorrelationSplits(indices=indices, achieved_rho=achieved, target_rho=float(rho))

@@ -38,16 +38,16 @@ __all__ = [
     "toy_accuracy_ood",
 ]
 
-_L2 = 1e-3          # ridge penalty of the refit (keeps separable training sets finite)
+_L2 = 1e-3  # ridge penalty of the refit (keeps separable training sets finite)
 _NEWTON_ITERS = 25
 
 
 # --------------------------------------------------------------------------- validation
 
+
 def finite_number(value, name: str) -> float:
     """`value` as a float, or a CausalPrefError naming `name` when it is not a finite number."""
-    if (not isinstance(value, numbers.Real) or isinstance(value, (bool, np.bool_))
-            or not math.isfinite(float(value))):
+    if not isinstance(value, numbers.Real) or isinstance(value, (bool, np.bool_)) or not math.isfinite(float(value)):
         raise CausalPrefError(f"{name} must be a finite number, got {value!r}")
     return float(value)
 
@@ -86,6 +86,7 @@ def _check_positive(value, name: str) -> float:
 
 # --------------------------------------------------------------------------- closed forms
 
+
 def quadrant_24_mass(rho) -> float:
     """P(d1 * d2 < 0) under N(0, [[1, rho], [rho, 1]]): 1/2 - arcsin(rho)/pi."""
     return disagreement_mass(_check_rho(rho))
@@ -117,6 +118,7 @@ def toy_accuracy_ood(rho, a, a_hat) -> float:
 
 
 # --------------------------------------------------------------------------- sampling and refits
+
 
 def _draw(rng: np.random.Generator, rho: float, shape: tuple[int, ...]) -> np.ndarray:
     chol = np.linalg.cholesky(_cov(rho))

@@ -24,11 +24,11 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from causalpref.validate import finite_matrix, finite_vector
 from causalpref import validate
 from causalpref.errors import CausalPrefError
 from causalpref.eval.positivity import as_diffs, grid_cell, grid_edges, is_discrete, overlap_summary, quadrant_masses
 from causalpref.stats import pearson
+from causalpref.validate import finite_matrix, finite_vector
 
 __all__ = [
     "BalancedWeights",
@@ -46,15 +46,15 @@ __all__ = [
     "unsupported_test_share",
 ]
 
-SMD_FLAG = 0.1          # |SMD| above this flags a factor as imbalanced (the usual rule)
+SMD_FLAG = 0.1  # |SMD| above this flags a factor as imbalanced (the usual rule)
 QUADRANTS = ("Q1", "Q2", "Q3", "Q4")
 
 
 # --------------------------------------------------------------------------- validation
 
+
 def _check_bins(bins) -> None:
-    if bins is not None and (not isinstance(bins, numbers.Integral) or isinstance(bins, (bool, np.bool_))
-                             or bins < 1):
+    if bins is not None and (not isinstance(bins, numbers.Integral) or isinstance(bins, (bool, np.bool_)) or bins < 1):
         raise CausalPrefError(f"bins must be a positive integer or None, got {bins!r}")
 
 
@@ -64,12 +64,13 @@ def _check_seed(seed) -> int:
 
 # --------------------------------------------------------------------------- importance weights
 
+
 @dataclass(frozen=True, eq=False)
 class _Histograms:
-    train_cell: np.ndarray    # (n_train,) flat cell index of each training pair
-    test_cell: np.ndarray     # (n_test,)
+    train_cell: np.ndarray  # (n_train,) flat cell index of each training pair
+    test_cell: np.ndarray  # (n_test,)
     train_counts: np.ndarray  # (cells,) training pairs per cell
-    test_counts: np.ndarray   # (cells,)
+    test_counts: np.ndarray  # (cells,)
 
 
 def _histograms(train_d1, train_d2, test_d1, test_d2, bins) -> _Histograms:
@@ -83,9 +84,12 @@ def _histograms(train_d1, train_d2, test_d1, test_d2, bins) -> _Histograms:
     cells = (edges1.size - 1) * width
     train_cell = grid_cell(tr1, edges1) * width + grid_cell(tr2, edges2)
     test_cell = grid_cell(te1, edges1) * width + grid_cell(te2, edges2)
-    return _Histograms(train_cell=train_cell, test_cell=test_cell,
-                       train_counts=np.bincount(train_cell, minlength=cells),
-                       test_counts=np.bincount(test_cell, minlength=cells))
+    return _Histograms(
+        train_cell=train_cell,
+        test_cell=test_cell,
+        train_counts=np.bincount(train_cell, minlength=cells),
+        test_counts=np.bincount(test_cell, minlength=cells),
+    )
 
 
 def importance_weights(train_d1, train_d2, test_d1, test_d2, bins=None) -> np.ndarray:
@@ -104,7 +108,7 @@ def importance_weights(train_d1, train_d2, test_d1, test_d2, bins=None) -> np.nd
     """
     h = _histograms(train_d1, train_d2, test_d1, test_d2, bins)
     n_train, n_test = h.train_cell.size, h.test_cell.size
-    train_share = h.train_counts[h.train_cell] / n_train          # > 0: the pair itself is there
+    train_share = h.train_counts[h.train_cell] / n_train  # > 0: the pair itself is there
     ratio = (h.test_counts[h.train_cell] / n_test) / train_share
     mean = float(ratio.mean())
     if mean <= 0.0:
@@ -153,6 +157,7 @@ def effective_sample_share(weights) -> float:
 
 # --------------------------------------------------------------------------- balance
 
+
 def standardised_mean_differences(train: Mapping[str, object], test: Mapping[str, object]) -> pd.DataFrame:
     """Standardised mean difference (test mean - train mean) / pooled SD, per factor.
 
@@ -185,12 +190,21 @@ def standardised_mean_differences(train: Mapping[str, object], test: Mapping[str
             smd = diff / pooled
         else:
             smd = 0.0 if diff == 0 else math.copysign(math.inf, diff)
-        rows.append({"factor": str(factor), "train_mean": float(a.mean()), "test_mean": float(b.mean()),
-                     "pooled_sd": pooled, "smd": smd, "flag": bool(abs(smd) > SMD_FLAG)})
+        rows.append(
+            {
+                "factor": str(factor),
+                "train_mean": float(a.mean()),
+                "test_mean": float(b.mean()),
+                "pooled_sd": pooled,
+                "smd": smd,
+                "flag": bool(abs(smd) > SMD_FLAG),
+            }
+        )
     return pd.DataFrame(rows, columns=["factor", "train_mean", "test_mean", "pooled_sd", "smd", "flag"])
 
 
 # --------------------------------------------------------------------------- model read-outs
+
 
 def reward_factor_correlations(margin, factor_diffs, factor_names) -> pd.DataFrame:
     """Pearson correlation of a model's reward margins with each factor difference.
@@ -213,17 +227,18 @@ def reward_factor_correlations(margin, factor_diffs, factor_names) -> pd.DataFra
     names = [str(n) for n in factor_names]
     if len(names) != diffs.shape[1]:
         raise CausalPrefError(f"factor_names must name the {diffs.shape[1]} factor columns, got {len(names)} names")
-    frame = pd.DataFrame({"factor": names,
-                          "correlation": [pearson(m, diffs[:, j]) for j in range(diffs.shape[1])]})
+    frame = pd.DataFrame({"factor": names, "correlation": [pearson(m, diffs[:, j]) for j in range(diffs.shape[1])]})
     a_hat = float("nan")
     if diffs.shape[1] >= 2:
-        from causalpref.eval.inspect import implied_weight    # imported here: inspect pulls in torch
+        from causalpref.eval.inspect import implied_weight  # imported here: inspect pulls in torch
+
         a_hat = implied_weight(m, diffs[:, 0], diffs[:, 1])
     frame.attrs["a_hat"] = a_hat
     return frame
 
 
 # --------------------------------------------------------------------------- sanity checks
+
 
 def label_shuffle(labels, seed: int) -> np.ndarray:
     """Placebo input: a seeded random permutation of the labels (same values, same dtype).
@@ -267,14 +282,15 @@ def half_subset(n: int, seed: int) -> np.ndarray:
 
 # --------------------------------------------------------------------------- remedy target
 
+
 @dataclass(frozen=True, eq=False)
 class BalancedWeights:
-    weights: np.ndarray              # (n,) mean 1
-    ess: float                       # Kish effective sample size of the weights
-    ess_share: float                 # ess / n
-    masses: dict[str, float]         # observed shares of Q1..Q4 and 'axes'
+    weights: np.ndarray  # (n,) mean 1
+    ess: float  # Kish effective sample size of the weights
+    ess_share: float  # ess / n
+    masses: dict[str, float]  # observed shares of Q1..Q4 and 'axes'
     weighted_masses: dict[str, float]  # the same shares under the weights
-    empty_quadrants: tuple[str, ...]   # quadrants with no pairs (cannot be balanced)
+    empty_quadrants: tuple[str, ...]  # quadrants with no pairs (cannot be balanced)
 
 
 def _cells(d1: np.ndarray, d2: np.ndarray) -> np.ndarray:
@@ -315,13 +331,18 @@ def reweighting_target_balanced(d1, d2) -> BalancedWeights:
     names = QUADRANTS + ("axes",)
     masses = {name: float(counts[i] / n) for i, name in enumerate(names)}
     weighted = {name: float(weights[cell == i].sum() / weights.sum()) for i, name in enumerate(names)}
-    return BalancedWeights(weights=weights, ess=effective_sample_size(weights),
-                           ess_share=effective_sample_share(weights), masses=masses,
-                           weighted_masses=weighted,
-                           empty_quadrants=tuple(QUADRANTS[q] for q in range(4) if counts[q] == 0))
+    return BalancedWeights(
+        weights=weights,
+        ess=effective_sample_size(weights),
+        ess_share=effective_sample_share(weights),
+        masses=masses,
+        weighted_masses=weighted,
+        empty_quadrants=tuple(QUADRANTS[q] for q in range(4) if counts[q] == 0),
+    )
 
 
 # --------------------------------------------------------------------------- report
+
 
 def overlap_report(train_d1, train_d2, test_d1, test_d2) -> str:
     """A plain multi-line text report of the Experiment-1 overlap measures of a split.
@@ -343,8 +364,9 @@ def overlap_report(train_d1, train_d2, test_d1, test_d2) -> str:
     ess_share = ess / weights.size
     unsupported = unsupported_test_share(tr1, tr2, te1, te2)
     balanced = reweighting_target_balanced(tr1, tr2)
-    smd = standardised_mean_differences({"d1": tr1, "d2": tr2, "d1*d2": tr1 * tr2},
-                                        {"d1": te1, "d2": te2, "d1*d2": te1 * te2})
+    smd = standardised_mean_differences(
+        {"d1": tr1, "d2": tr2, "d1*d2": tr1 * tr2}, {"d1": te1, "d2": te2, "d1*d2": te1 * te2}
+    )
     s = math.asin(max(-1.0, min(1.0, summary.rho))) / (2 * math.pi)
     gauss = {"Q1": 0.25 + s, "Q2": 0.25 - s, "Q3": 0.25 + s, "Q4": 0.25 - s}
 
@@ -387,8 +409,10 @@ def overlap_report(train_d1, train_d2, test_d1, test_d2) -> str:
     lines.append("  standardised mean differences (test - train) / pooled SD; |SMD| > 0.1 is flagged:")
     lines.append(f"    {'factor':<7} {'train':>8} {'test':>8} {'pooled sd':>10} {'smd':>8}")
     for row in smd.itertuples(index=False):
-        lines.append(f"    {row.factor:<7} {row.train_mean:8.3f} {row.test_mean:8.3f} {row.pooled_sd:10.3f}"
-                     f" {row.smd:+8.3f}{'  imbalanced' if row.flag else ''}")
+        lines.append(
+            f"    {row.factor:<7} {row.train_mean:8.3f} {row.test_mean:8.3f} {row.pooled_sd:10.3f}"
+            f" {row.smd:+8.3f}{'  imbalanced' if row.flag else ''}"
+        )
     lines.append("    (d1 and d2 can balance while d1*d2 does not: the OOD shift is in how the factors co-vary)")
     if summary.warning:
         lines.append(f"  warning: {summary.warning}")

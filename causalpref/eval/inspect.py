@@ -22,32 +22,33 @@ from causalpref.eval.diagnostics import reward_factor_correlations
 from causalpref.stats import pearson
 from causalpref.train.loop import reward_margins
 
-BOUNDARY_LIMIT = 3.0     # the plane spans [-3, 3]^2 in factor-difference units
+BOUNDARY_LIMIT = 3.0  # the plane spans [-3, 3]^2 in factor-difference units
 BOUNDARY_STEPS = 21
 
 
 @dataclass(frozen=True)
 class BoundaryProbe:
     """Probe pairs on a (d1, d2) grid, built once per sweep and shown to every model."""
-    d1: np.ndarray            # (cells,)
+
+    d1: np.ndarray  # (cells,)
     d2: np.ndarray
     contexts: int
-    pairs: PairSet            # cells * contexts pairs, cell-major
+    pairs: PairSet  # cells * contexts pairs, cell-major
 
 
 def boundary_probe(world, contexts: int = 16, seed: int = 0) -> BoundaryProbe:
     grid = np.linspace(-BOUNDARY_LIMIT, BOUNDARY_LIMIT, BOUNDARY_STEPS)
     d1, d2 = (g.ravel() for g in np.meshgrid(grid, grid, indexing="ij"))
-    return BoundaryProbe(d1=d1, d2=d2, contexts=contexts,
-                         pairs=world.probe_pairs(d1, d2, contexts=contexts, seed=seed))
+    return BoundaryProbe(d1=d1, d2=d2, contexts=contexts, pairs=world.probe_pairs(d1, d2, contexts=contexts, seed=seed))
 
 
 def boundary_rows(model, probe: BoundaryProbe, device) -> list[dict]:
     """P(a preferred) on the probe's (d1, d2) grid, averaged over its random contexts."""
     margin = reward_margins(model, probe.pairs, device).reshape(probe.d1.size, probe.contexts)
     probability = (1.0 / (1.0 + np.exp(-margin))).mean(axis=1)
-    return [{"d1": float(x), "d2": float(y), "p_prefer_a": float(p)}
-            for x, y, p in zip(probe.d1, probe.d2, probability)]
+    return [
+        {"d1": float(x), "d2": float(y), "p_prefer_a": float(p)} for x, y, p in zip(probe.d1, probe.d2, probability)
+    ]
 
 
 def implied_weight(margin: np.ndarray, d1: np.ndarray, d2: np.ndarray) -> float:
@@ -73,10 +74,18 @@ def latent_rows(model, pairs, device, max_points: int = 400) -> list[dict]:
     z -= z.mean(axis=0)
     _, singular, vt = np.linalg.svd(z, full_matrices=False)
     xy = z @ vt[:2].T
-    explained = singular[:2] ** 2 / max(float(np.sum(singular ** 2)), 1e-12)
-    return [{"pc1": float(x), "pc2": float(y), "objective": int(c), "prompt_type": int(t),
-             "explained_pc1": float(explained[0]), "explained_pc2": float(explained[1])}
-            for (x, y), c, t in zip(xy, pairs.objective[:n], pairs.prompt_type[:n])]
+    explained = singular[:2] ** 2 / max(float(np.sum(singular**2)), 1e-12)
+    return [
+        {
+            "pc1": float(x),
+            "pc2": float(y),
+            "objective": int(c),
+            "prompt_type": int(t),
+            "explained_pc1": float(explained[0]),
+            "explained_pc2": float(explained[1]),
+        }
+        for (x, y), c, t in zip(xy, pairs.objective[:n], pairs.prompt_type[:n])
+    ]
 
 
 def history_rows(history: list[dict]) -> list[dict]:
@@ -96,6 +105,11 @@ def factor_rows(model, pairs: PairSet, device) -> list[dict]:
     margin = reward_margins(model, pairs, device)
     frame = reward_factor_correlations(margin, pairs.factor_diffs, pairs.factor_names)
     truth = pairs.true_margin
-    return [{"factor": name, "correlation": float(c),
-             "true_correlation": float("nan") if truth is None else pearson(truth, pairs.factor_diffs[:, j])}
-            for j, (name, c) in enumerate(zip(frame["factor"], frame["correlation"]))]
+    return [
+        {
+            "factor": name,
+            "correlation": float(c),
+            "true_correlation": float("nan") if truth is None else pearson(truth, pairs.factor_diffs[:, j]),
+        }
+        for j, (name, c) in enumerate(zip(frame["factor"], frame["correlation"]))
+    ]

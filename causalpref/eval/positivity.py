@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from causalpref.validate import finite_vector
 from causalpref.errors import CausalPrefError
 from causalpref.stats import disagreement_mass as quadrant_24_mass
 from causalpref.stats import pearson
+from causalpref.validate import finite_vector
 
 __all__ = ["Coverage", "OverlapSummary", "coverage", "overlap_summary", "quadrant_masses"]
 
@@ -26,14 +26,15 @@ __all__ = ["Coverage", "OverlapSummary", "coverage", "overlap_summary", "quadran
 # "poorly covered" (cells are small, so the tails fall under the threshold); with 10 bins it
 # is ~10 %, rising to ~35 % at rho = 0.6 and ~70 % at rho = 0.9.
 CONTINUOUS_BINS = 10
-MAX_DISCRETE_SPAN = 40        # integer-valued data spanning more values is binned as continuous
+MAX_DISCRETE_SPAN = 40  # integer-valued data spanning more values is binned as continuous
 ROBUST_QUANTILES = (0.005, 0.995)
-THRESHOLD_SHARE = 0.005       # default: a cell with < 0.5 % of the training set is poorly covered
+THRESHOLD_SHARE = 0.005  # default: a cell with < 0.5 % of the training set is poorly covered
 WARN_POORLY_COVERED = 0.30
 WARN_Q24 = 0.2
 
 
 # --------------------------------------------------------------------------- validation
+
 
 def as_diffs(d1, d2, names=("d1", "d2")) -> tuple[np.ndarray, np.ndarray]:
     arrays = [finite_vector(value, name) for name, value in zip(names, (d1, d2))]
@@ -45,6 +46,7 @@ def as_diffs(d1, d2, names=("d1", "d2")) -> tuple[np.ndarray, np.ndarray]:
 
 
 # --------------------------------------------------------------------------- quadrants
+
 
 def quadrant_masses(d1, d2) -> dict[str, float]:
     """Share of pairs per quadrant of the (d1, d2) plane.
@@ -68,16 +70,17 @@ def quadrant_masses(d1, d2) -> dict[str, float]:
 
 # --------------------------------------------------------------------------- coverage
 
+
 @dataclass(frozen=True, eq=False)
 class Coverage:
-    edges_d1: np.ndarray         # (b1 + 1,) bin edges along d1
-    edges_d2: np.ndarray         # (b2 + 1,) bin edges along d2
-    counts: np.ndarray           # (b1, b2) training pairs per cell: counts[i, j] = d1-bin i, d2-bin j
-    test_support: np.ndarray     # (n_test,) training pairs in each test pair's cell
-    poorly_covered: np.ndarray   # (n_test,) bool: test_support < threshold
+    edges_d1: np.ndarray  # (b1 + 1,) bin edges along d1
+    edges_d2: np.ndarray  # (b2 + 1,) bin edges along d2
+    counts: np.ndarray  # (b1, b2) training pairs per cell: counts[i, j] = d1-bin i, d2-bin j
+    test_support: np.ndarray  # (n_test,) training pairs in each test pair's cell
+    poorly_covered: np.ndarray  # (n_test,) bool: test_support < threshold
     poorly_covered_share: float  # share of test pairs that are poorly covered
-    threshold: float             # a cell with fewer training pairs than this is poorly covered
-    discrete: bool               # True when the bins sit on integer values
+    threshold: float  # a cell with fewer training pairs than this is poorly covered
+    discrete: bool  # True when the bins sit on integer values
 
 
 def is_discrete(*arrays: np.ndarray) -> bool:
@@ -116,8 +119,12 @@ def coverage(train_d1, train_d2, test_d1, test_d2, bins=None, threshold=None) ->
         raise CausalPrefError(f"bins must be a positive integer or None, got {bins!r}")
     if threshold is None:
         threshold = max(1.0, THRESHOLD_SHARE * tr1.size)
-    elif (not isinstance(threshold, numbers.Real) or isinstance(threshold, bool)
-          or not math.isfinite(threshold) or threshold <= 0):
+    elif (
+        not isinstance(threshold, numbers.Real)
+        or isinstance(threshold, bool)
+        or not math.isfinite(threshold)
+        or threshold <= 0
+    ):
         raise CausalPrefError(f"threshold must be a positive number of training pairs, got {threshold!r}")
     discrete = is_discrete(tr1, tr2, te1, te2)
     edges1, edges2 = grid_edges(tr1, te1, bins, discrete), grid_edges(tr2, te2, bins, discrete)
@@ -125,23 +132,31 @@ def coverage(train_d1, train_d2, test_d1, test_d2, bins=None, threshold=None) ->
     np.add.at(counts, (grid_cell(tr1, edges1), grid_cell(tr2, edges2)), 1)
     support = counts[grid_cell(te1, edges1), grid_cell(te2, edges2)]
     poor = support < threshold
-    return Coverage(edges_d1=edges1, edges_d2=edges2, counts=counts, test_support=support,
-                    poorly_covered=poor, poorly_covered_share=float(poor.mean()),
-                    threshold=float(threshold), discrete=discrete)
+    return Coverage(
+        edges_d1=edges1,
+        edges_d2=edges2,
+        counts=counts,
+        test_support=support,
+        poorly_covered=poor,
+        poorly_covered_share=float(poor.mean()),
+        threshold=float(threshold),
+        discrete=discrete,
+    )
 
 
 # --------------------------------------------------------------------------- summary
 
+
 @dataclass(frozen=True)
 class OverlapSummary:
-    rho: float                   # Pearson correlation of (d1, d2) over the training set
-    q24_train: float             # training share in quadrants 2/4 (factors disagree)
-    q24_off_axes: float          # the same share among pairs off the axes (d1 != 0 and d2 != 0)
-    q24_gaussian: float          # 1/2 - arcsin(rho)/pi: the same share for Gaussian differences
+    rho: float  # Pearson correlation of (d1, d2) over the training set
+    q24_train: float  # training share in quadrants 2/4 (factors disagree)
+    q24_off_axes: float  # the same share among pairs off the axes (d1 != 0 and d2 != 0)
+    q24_gaussian: float  # 1/2 - arcsin(rho)/pi: the same share for Gaussian differences
     poorly_covered_share: float  # share of test pairs with little training support (see coverage)
     n_train: int
     n_test: int
-    warning: str | None          # plain-language warning when overlap is poor, else None
+    warning: str | None  # plain-language warning when overlap is poor, else None
 
 
 def overlap_summary(train_d1, train_d2, test_d1, test_d2) -> OverlapSummary:
@@ -169,6 +184,13 @@ def overlap_summary(train_d1, train_d2, test_d1, test_d2) -> OverlapSummary:
             f"to learn how they trade off, so expect out-of-distribution accuracy well below "
             f"in-distribution accuracy."
         )
-    return OverlapSummary(rho=rho, q24_train=masses["q24"], q24_off_axes=q24_off,
-                          q24_gaussian=quadrant_24_mass(rho), poorly_covered_share=poor,
-                          n_train=int(tr1.size), n_test=int(te1.size), warning=warning)
+    return OverlapSummary(
+        rho=rho,
+        q24_train=masses["q24"],
+        q24_off_axes=q24_off,
+        q24_gaussian=quadrant_24_mass(rho),
+        poorly_covered_share=poor,
+        n_train=int(tr1.size),
+        n_test=int(te1.size),
+        warning=warning,
+    )

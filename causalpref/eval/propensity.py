@@ -21,20 +21,32 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from causalpref.validate import finite_matrix, vector
-from causalpref.eval.diagnostics import effective_sample_size
 from causalpref.errors import CausalPrefError
+from causalpref.eval.diagnostics import effective_sample_size
+from causalpref.validate import finite_matrix, vector
 
-__all__ = ["AUTO_L2", "PropensityOverlap", "QUANTILES", "WARN_OUTSIDE_SHARE", "clip_weights", "cross_fitted_propensity",
-           "fit_logistic", "inverse_propensity_weights", "objective_overlap_report", "predict_logistic",
-           "propensity_auc", "propensity_overlap"]
+__all__ = [
+    "AUTO_L2",
+    "PropensityOverlap",
+    "QUANTILES",
+    "WARN_OUTSIDE_SHARE",
+    "clip_weights",
+    "cross_fitted_propensity",
+    "fit_logistic",
+    "inverse_propensity_weights",
+    "objective_overlap_report",
+    "predict_logistic",
+    "propensity_auc",
+    "propensity_overlap",
+]
 
 QUANTILES = (0.05, 0.25, 0.50, 0.75, 0.95)
-WARN_OUTSIDE_SHARE = 0.10     # warn when more than 10 % of rows have p outside [eps, 1 - eps]
+WARN_OUTSIDE_SHARE = 0.10  # warn when more than 10 % of rows have p outside [eps, 1 - eps]
 OBJECTIVE_LABELS = {0: "helpfulness (c=0)", 1: "harmlessness (c=1)"}
 
 
 # --------------------------------------------------------------------------- validation
+
 
 def _as_features(x, name: str = "x") -> np.ndarray:
     """Rows of features; a 1-D array is one feature per row."""
@@ -54,8 +66,9 @@ def _as_objective(c, n: int | None = None, name: str = "c") -> np.ndarray:
         raise CausalPrefError(f"{name} at index {i} is {array[i]!r}, expected 0 or 1")
     present = sorted(set(np.unique(array).astype(int).tolist()))
     if present != [0, 1]:
-        raise CausalPrefError(f"{name} holds one objective only ({present}); propensities need rows "
-                              "under both objectives")
+        raise CausalPrefError(
+            f"{name} holds one objective only ({present}); propensities need rows under both objectives"
+        )
     return array.astype(np.int64)
 
 
@@ -87,6 +100,7 @@ def _check_epsilon(epsilon) -> float:
 
 
 # --------------------------------------------------------------------------- logistic regression
+
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
     out = np.empty_like(z)
@@ -127,7 +141,7 @@ def fit_logistic(x, y, l2: float = 1e-2, iterations: int = 50) -> tuple[np.ndarr
 
     def objective(theta):
         eta = z @ theta
-        return float(np.mean(_log1pexp(eta) - y * eta) + 0.5 * np.sum(penalty * theta ** 2))
+        return float(np.mean(_log1pexp(eta) - y * eta) + 0.5 * np.sum(penalty * theta**2))
 
     # start from the base rate so the unpenalised intercept begins at its own optimum
     base = y.mean()
@@ -139,10 +153,10 @@ def fit_logistic(x, y, l2: float = 1e-2, iterations: int = 50) -> tuple[np.ndarr
         grad = z.T @ (mu - y) / n + penalty * theta
         weight = mu * (1.0 - mu)
         hess = (z * weight[:, None]).T @ z / n + np.diag(penalty)
-        hess[np.diag_indices_from(hess)] += 1e-10      # keep the intercept block invertible
+        hess[np.diag_indices_from(hess)] += 1e-10  # keep the intercept block invertible
         step = np.linalg.solve(hess, grad)
         t = 1.0
-        while True:                                     # backtracking: Newton steps never raise the loss
+        while True:  # backtracking: Newton steps never raise the loss
             candidate = theta - t * step
             new_loss = objective(candidate)
             if new_loss <= loss + 1e-4 * t * float(grad @ -step) or t < 1e-10:
@@ -167,6 +181,7 @@ def predict_logistic(x, w, b) -> np.ndarray:
 
 # --------------------------------------------------------------------------- cross-fitting
 
+
 def fold_assignment(c, folds: int = 5, seed=0) -> np.ndarray:
     """Seeded fold index per row, stratified by the objective c (each fold gets its share of both)."""
     c = np.asarray(c)
@@ -179,7 +194,7 @@ def fold_assignment(c, folds: int = 5, seed=0) -> np.ndarray:
     return fold
 
 
-AUTO_L2 = (1e-2, 1e-1, 1.0, 10.0)     # penalty grid on standardised features for l2="auto"
+AUTO_L2 = (1e-2, 1e-1, 1.0, 10.0)  # penalty grid on standardised features for l2="auto"
 
 
 def _out_of_fold(x: np.ndarray, c: np.ndarray, fold: np.ndarray, folds: int, l2: float) -> np.ndarray:
@@ -212,8 +227,9 @@ def cross_fitted_propensity(x, c, folds: int = 5, seed=0, l2: float | str = "aut
     for value in (0, 1):
         count = int(np.sum(c == value))
         if count < 2:
-            raise CausalPrefError(f"c has {count} row(s) with objective {value}; cross-fitting needs at least 2 "
-                                  "under each objective")
+            raise CausalPrefError(
+                f"c has {count} row(s) with objective {value}; cross-fitting needs at least 2 under each objective"
+            )
     if folds > x.shape[0]:
         raise CausalPrefError(f"folds ({folds}) exceeds the number of rows ({x.shape[0]})")
     fold = fold_assignment(c, folds, seed)
@@ -227,13 +243,14 @@ def cross_fitted_propensity(x, c, folds: int = 5, seed=0, l2: float | str = "aut
 
 # --------------------------------------------------------------------------- overlap summary
 
+
 def _average_ranks(values: np.ndarray) -> np.ndarray:
     order = np.argsort(values, kind="mergesort")
     sorted_values = values[order]
     boundaries = np.flatnonzero(np.diff(sorted_values)) + 1
     starts = np.concatenate([[0], boundaries])
     ends = np.concatenate([boundaries, [values.size]])
-    ranks_sorted = np.repeat((starts + ends + 1) / 2.0, ends - starts)   # 1-based average ranks
+    ranks_sorted = np.repeat((starts + ends + 1) / 2.0, ends - starts)  # 1-based average ranks
     ranks = np.empty(values.size)
     ranks[order] = ranks_sorted
     return ranks
@@ -252,10 +269,10 @@ def propensity_auc(p, c) -> float:
 class PropensityOverlap:
     epsilon: float
     n: int
-    outside_share: float                           # share of rows with p outside [eps, 1 - eps]
+    outside_share: float  # share of rows with p outside [eps, 1 - eps]
     outside_share_by_objective: dict[int, float]
-    quantiles_by_objective: dict[int, dict[float, float]]   # objective -> {0.05: ..., ..., 0.95: ...}
-    auc: float                                     # how well p (the prompt) predicts c; 0.5 = not at all
+    quantiles_by_objective: dict[int, dict[float, float]]  # objective -> {0.05: ..., ..., 0.95: ...}
+    auc: float  # how well p (the prompt) predicts c; 0.5 = not at all
     warning: str | None
 
 
@@ -280,13 +297,21 @@ def propensity_overlap(p, c, epsilon: float = 0.1) -> PropensityOverlap:
             f"be separated from the prompt's: a model trained on them may learn 'prompt type' where it "
             f"should learn 'objective'. Inverse-propensity weights there would be extreme (up to about "
             f"1/{epsilon:g} = {1 / epsilon:g} and beyond), and this tool does NOT clip them silently; clip "
-            f"only with an explicit bound (clip_weights) and report it.")
-    return PropensityOverlap(epsilon=epsilon, n=int(p.size), outside_share=share,
-                             outside_share_by_objective=by_objective, quantiles_by_objective=quantiles,
-                             auc=auc, warning=warning)
+            f"only with an explicit bound (clip_weights) and report it."
+        )
+    return PropensityOverlap(
+        epsilon=epsilon,
+        n=int(p.size),
+        outside_share=share,
+        outside_share_by_objective=by_objective,
+        quantiles_by_objective=quantiles,
+        auc=auc,
+        warning=warning,
+    )
 
 
 # --------------------------------------------------------------------------- weights
+
 
 def inverse_propensity_weights(p, c) -> tuple[np.ndarray, float]:
     """1 / P(c_i | x_i) per row, normalised to mean 1, and the effective sample size.
@@ -304,7 +329,8 @@ def inverse_propensity_weights(p, c) -> tuple[np.ndarray, float]:
         raise CausalPrefError(
             f"{int(infinite.sum())} row(s) have propensity 0 (or numerically 0) for their own objective, "
             "so their inverse-propensity weight is infinite: no overlap there. Weights are not clipped "
-            "silently; drop those rows or clip with an explicit bound (clip_weights)")
+            "silently; drop those rows or clip with an explicit bound (clip_weights)"
+        )
     weights = raw / raw.mean()
     if not np.all(np.isfinite(weights)):
         raise CausalPrefError("inverse-propensity weights overflow when normalised: propensities are too extreme")
@@ -325,14 +351,18 @@ def clip_weights(weights, max_weight: float) -> tuple[np.ndarray, int]:
         raise CausalPrefError(f"weights must be a non-empty 1-D array, got shape {w.shape}")
     if np.isnan(w).any() or (w < 0).any():
         raise CausalPrefError("weights must be non-negative numbers (no NaN)")
-    if isinstance(max_weight, bool) or not isinstance(max_weight, numbers.Real) or not (
-            np.isfinite(max_weight) and max_weight > 0):
+    if (
+        isinstance(max_weight, bool)
+        or not isinstance(max_weight, numbers.Real)
+        or not (np.isfinite(max_weight) and max_weight > 0)
+    ):
         raise CausalPrefError(f"max_weight must be a finite number > 0, got {max_weight!r}")
     changed = w > max_weight
     return np.minimum(w, float(max_weight)), int(changed.sum())
 
 
 # --------------------------------------------------------------------------- report
+
 
 def objective_overlap_report(emb, c, epsilon: float = 0.1, seed=0) -> str:
     """Plain multi-line report of prompt/objective overlap (for `python -m causalpref diagnose`)."""
@@ -341,26 +371,39 @@ def objective_overlap_report(emb, c, epsilon: float = 0.1, seed=0) -> str:
     c = _as_objective(c, x.shape[0])
     p = cross_fitted_propensity(x, c, seed=seed)
     overlap = propensity_overlap(p, c, epsilon)
-    lines = [f"Objective overlap: P(c=1 | prompt embedding), 5-fold cross-fitted logistic regression, "
-             f"{overlap.n} pairs, {x.shape[1]} features",
-             "  propensity quantiles  " + "  ".join(f"{100 * q:>5.0f}%" for q in QUANTILES)]
+    lines = [
+        f"Objective overlap: P(c=1 | prompt embedding), 5-fold cross-fitted logistic regression, "
+        f"{overlap.n} pairs, {x.shape[1]} features",
+        "  propensity quantiles  " + "  ".join(f"{100 * q:>5.0f}%" for q in QUANTILES),
+    ]
     for v in (0, 1):
         qs = overlap.quantiles_by_objective[v]
-        lines.append(f"  {OBJECTIVE_LABELS[v]:<20}" + "  ".join(f"{qs[q]:6.3f}" for q in QUANTILES)
-                     + f"   ({int(np.sum(c == v))} pairs)")
-    lines.append(f"  outside [{epsilon:g}, {1 - epsilon:g}]: {100 * overlap.outside_share:.1f}% of pairs "
-                 f"(helpfulness {100 * overlap.outside_share_by_objective[0]:.1f}%, "
-                 f"harmlessness {100 * overlap.outside_share_by_objective[1]:.1f}%)")
+        lines.append(
+            f"  {OBJECTIVE_LABELS[v]:<20}"
+            + "  ".join(f"{qs[q]:6.3f}" for q in QUANTILES)
+            + f"   ({int(np.sum(c == v))} pairs)"
+        )
+    lines.append(
+        f"  outside [{epsilon:g}, {1 - epsilon:g}]: {100 * overlap.outside_share:.1f}% of pairs "
+        f"(helpfulness {100 * overlap.outside_share_by_objective[0]:.1f}%, "
+        f"harmlessness {100 * overlap.outside_share_by_objective[1]:.1f}%)"
+    )
     lines.append(f"  c-AUC (how well the prompt predicts the objective; 0.5 = not at all): {overlap.auc:.3f}")
     try:
         _, ess = inverse_propensity_weights(p, c)
-        lines.append(f"  IPW effective sample size: {ess:.0f} of {overlap.n} ({100 * ess / overlap.n:.1f}%), "
-                     "weights not clipped")
+        lines.append(
+            f"  IPW effective sample size: {ess:.0f} of {overlap.n} ({100 * ess / overlap.n:.1f}%), weights not clipped"
+        )
         if overlap.warning:
-            lines.append("  note: with overlap this poor a high ESS does not mean the weights are fine: the "
-                         "(prompt, objective) combinations that are missing have no pairs to up-weight")
+            lines.append(
+                "  note: with overlap this poor a high ESS does not mean the weights are fine: the "
+                "(prompt, objective) combinations that are missing have no pairs to up-weight"
+            )
     except CausalPrefError as err:
         lines.append(f"  IPW effective sample size: undefined: {err}")
-    lines.append(overlap.warning if overlap.warning else
-                 f"  overlap OK: at most {100 * WARN_OUTSIDE_SHARE:.0f}% of pairs outside [{epsilon:g}, {1 - epsilon:g}]")
+    lines.append(
+        overlap.warning
+        if overlap.warning
+        else f"  overlap OK: at most {100 * WARN_OUTSIDE_SHARE:.0f}% of pairs outside [{epsilon:g}, {1 - epsilon:g}]"
+    )
     return "\n".join(lines)

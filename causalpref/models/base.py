@@ -40,7 +40,7 @@ class BaseParams:
 class BaseReward(RewardModel):
     """embedding [+ objective] -> MLP -> latent -> linear -> reward."""
 
-    def __init__(self, d_in: int, config: ModelConfig = ModelConfig(), uses_objective: bool = False):
+    def __init__(self, d_in: int, config: ModelConfig, uses_objective: bool = False):
         super().__init__()
         self.uses_objective = uses_objective
         self.encoder = mlp(d_in + int(uses_objective), config.hidden, config.latent, config.n_layers)

@@ -26,7 +26,7 @@ import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -36,7 +36,7 @@ from causalpref.io import fsync_dir, write_atomic
 
 ENV_VAR = "CAUSALPREF_CACHE_DIR"
 FORMAT = 1
-_PACKAGE_DIR = Path(__file__).resolve().parents[1]   # causalpref/
+_PACKAGE_DIR = Path(__file__).resolve().parents[1]  # causalpref/
 _KEY_RE = re.compile(r"[0-9a-f]{64}")
 _META, _CHECKSUM = "__meta__", "__checksum__"
 # Null kinds of the m<i> arrays: which missing value to put back in each row.
@@ -62,9 +62,12 @@ def _hash_sources(package_dir: Path) -> str:
     """sha256 over the sorted relative paths and contents of every *.py file under a folder
     that can change a computed number (everything but PRESENTATION_ONLY)."""
     digest = hashlib.sha256()
-    files = sorted((rel, p) for p in package_dir.rglob("*.py")
-                   if "__pycache__" not in p.parts
-                   and not (rel := p.relative_to(package_dir).as_posix()).startswith(PRESENTATION_ONLY))
+    files = sorted(
+        (rel, p)
+        for p in package_dir.rglob("*.py")
+        if "__pycache__" not in p.parts
+        and not (rel := p.relative_to(package_dir).as_posix()).startswith(PRESENTATION_ONLY)
+    )
     for rel, path in files:
         data = path.read_bytes()
         digest.update(f"{rel}\0{len(data)}\0".encode())
@@ -96,9 +99,11 @@ def _jsonable(value: Any, where: str) -> Any:
         if bad:
             raise CausalPrefError(f"cannot build a cache key: field {where} has a non-string key {bad[0]!r}")
         return {k: _jsonable(v, f"{where}.{k}" if where else k) for k, v in value.items()}
-    raise CausalPrefError(f"cannot build a cache key: field {where or '(spec)'} holds a "
-                          f"{type(value).__name__} ({value!r}), which is not JSON-able; use str, int, "
-                          f"float, bool, None or tuples/lists/dicts of them")
+    raise CausalPrefError(
+        f"cannot build a cache key: field {where or '(spec)'} holds a "
+        f"{type(value).__name__} ({value!r}), which is not JSON-able; use str, int, "
+        f"float, bool, None or tuples/lists/dicts of them"
+    )
 
 
 def canonical_spec(spec: Any) -> Any:
@@ -117,13 +122,13 @@ def spec_key(kind: str, spec: Any, salt: str | None = None) -> str:
     do 1 and 1.0)."""
     if not isinstance(kind, str) or not kind:
         raise CausalPrefError(f"cache kind must be a non-empty string, got {kind!r}")
-    payload = {"kind": kind, "spec": canonical_spec(spec),
-               "salt": code_version() if salt is None else salt}
+    payload = {"kind": kind, "spec": canonical_spec(spec), "salt": code_version() if salt is None else salt}
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
 # ---------------------------------------------------------------- frame <-> arrays
+
 
 def _null_kinds(values: np.ndarray) -> np.ndarray:
     kinds = np.zeros(len(values), dtype=np.uint8)
@@ -138,7 +143,7 @@ def _null_kinds(values: np.ndarray) -> np.ndarray:
 
 
 def _unicode(values: list, name: str) -> np.ndarray:
-    if any(s.endswith("\0") for s in values):   # fixed-width unicode drops trailing NULs
+    if any(s.endswith("\0") for s in values):  # fixed-width unicode drops trailing NULs
         raise CausalPrefError(f"column {name!r}: strings ending in a NUL character cannot be cached")
     return np.array(values, dtype=str) if values else np.zeros(0, dtype="<U1")
 
@@ -154,7 +159,7 @@ def _encode_column(name: str, series: pd.Series) -> tuple[dict, np.ndarray, np.n
         values = [("" if m else v) for v, m in zip(series.tolist(), missing)]
         info.update(enc="string", storage=dtype.storage, na="NA" if dtype.na_value is pd.NA else "nan")
         return info, _unicode(values, name), (missing.astype(np.uint8) * _NA if missing.any() else None)
-    if dtype == object:
+    if dtype == np.dtype(object):
         raw = series.to_numpy()
         kinds = _null_kinds(raw)
         present = [v for v, k in zip(raw, kinds) if k == _VALUE]
@@ -169,10 +174,13 @@ def _encode_column(name: str, series: pd.Series) -> tuple[dict, np.ndarray, np.n
                     except OverflowError:
                         break
                 return {**info, "enc": "object", "values": tag}, array, (kinds if kinds.any() else None)
-        raise CausalPrefError(f"column {name!r}: an object column must hold only strings, only floats, "
-                              f"only ints or only bools (plus None/NaN) to be cached")
-    raise CausalPrefError(f"column {name!r}: dtype {dtype} cannot be cached; use float, int, bool, "
-                          f"datetime, str or object columns")
+        raise CausalPrefError(
+            f"column {name!r}: an object column must hold only strings, only floats, "
+            f"only ints or only bools (plus None/NaN) to be cached"
+        )
+    raise CausalPrefError(
+        f"column {name!r}: dtype {dtype} cannot be cached; use float, int, bool, datetime, str or object columns"
+    )
 
 
 def _decode_column(info: dict, values: np.ndarray, kinds: np.ndarray | None, index: pd.RangeIndex):
@@ -224,9 +232,15 @@ def _encode(key: str, frame: pd.DataFrame, meta: dict) -> dict[str, np.ndarray]:
         arrays[f"c{i}"] = values
         if kinds is not None:
             arrays[f"m{i}"] = kinds
-    record = {**meta, "format": FORMAT, "key": key, "code_version": code_version(),
-              "created": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
-              "rows": len(frame), "columns": columns}
+    record = {
+        **meta,
+        "format": FORMAT,
+        "key": key,
+        "code_version": code_version(),
+        "created": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+        "rows": len(frame),
+        "columns": columns,
+    }
     try:
         text = json.dumps(record, sort_keys=True, allow_nan=False)
     except (TypeError, ValueError) as exc:
@@ -266,6 +280,7 @@ def _decode(handle, key: str) -> pd.DataFrame:
 
 # ---------------------------------------------------------------- the cache
 
+
 def default_cache_root() -> Path:
     """$CAUSALPREF_CACHE_DIR, or cache/ in the working directory (an installed package has no
     repository folder to write beside)."""
@@ -281,8 +296,8 @@ class CacheInfo:
     by_kind: dict[str, int] = field(default_factory=dict)
     oldest: datetime | None = None
     newest: datetime | None = None
-    stale: int = 0          # entries written by other code versions: never hit again
-    unreadable: int = 0     # entries whose metadata could not be read
+    stale: int = 0  # entries written by other code versions: never hit again
+    unreadable: int = 0  # entries whose metadata could not be read
 
 
 class ResultCache:
@@ -318,7 +333,7 @@ class ResultCache:
                 reason = f"{type(exc).__name__}: {exc}"
                 opened = os.fstat(handle.fileno())
         warnings.warn(f"result cache: discarding corrupt entry {path} ({reason}); recomputing", stacklevel=2)
-        try:   # remove it unless a writer has just replaced it with a fresh entry
+        try:  # remove it unless a writer has just replaced it with a fresh entry
             now = os.stat(path)
             if (now.st_ino, now.st_dev) == (opened.st_ino, opened.st_dev):
                 path.unlink()
@@ -376,7 +391,7 @@ class ResultCache:
                 pass
         for folder in sorted(self.results_dir.glob("*"), reverse=True) + [self.results_dir]:
             try:
-                folder.rmdir()   # only empty folders go
+                folder.rmdir()  # only empty folders go
             except OSError:
                 pass
         return removed

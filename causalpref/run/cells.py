@@ -30,8 +30,9 @@ def sanity_seed(cell_seed: int, check: str, split: str) -> int:
 def with_random_feature(pairs: PairSet, seed: int) -> PairSet:
     """The pairs with one N(0, 1) column appended to emb_a and emb_b (independent draws)."""
     a_seed, b_seed = np.random.SeedSequence(seed).generate_state(2)
-    return replace(pairs, emb_a=add_random_feature(pairs.emb_a, int(a_seed)),
-                   emb_b=add_random_feature(pairs.emb_b, int(b_seed)))
+    return replace(
+        pairs, emb_a=add_random_feature(pairs.emb_a, int(a_seed)), emb_b=add_random_feature(pairs.emb_b, int(b_seed))
+    )
 
 
 def apply_check(cell: Cell, check: str, cell_seed: int) -> Cell:

@@ -33,8 +33,11 @@ class CorrelationShift:
     def draw(self, rho: float, seed: int) -> Cell:
         splits = draw_exp1_splits(self.pool, seed, rho, self.spec.sizes)
         data = {name: self.pool.pairs(idx, name=name) for name, idx in splits.indices.items()}
-        return Cell(train=data["train"], val=data["val"],
-                    evaluate={name: (data[name], splits.achieved_rho[name]) for name in data})
+        return Cell(
+            train=data["train"],
+            val=data["val"],
+            evaluate={name: (data[name], splits.achieved_rho[name]) for name in data},
+        )
 
     def spurious(self, pairs):
         """Ranking by the lighter causal factor alone: what latching onto the wrong factor scores."""

@@ -35,8 +35,10 @@ class UserObjectives:
         data = {name: self.pool.pairs(idx, name=name) for name, idx in splits.indices.items()}
         train = data["train"]
         evaluate = {}
-        for name, keep in (("train_consistent", train.prompt_type == train.objective),
-                           ("train_inconsistent", train.prompt_type != train.objective)):
+        for name, keep in (
+            ("train_consistent", train.prompt_type == train.objective),
+            ("train_inconsistent", train.prompt_type != train.objective),
+        ):
             if keep.any():  # at rho = 1 there is no inconsistent training pair
                 evaluate[name] = (train.subset(np.flatnonzero(keep), name), float(name == "train_consistent"))
         evaluate["val"] = (data["val"], splits.achieved_rho["val"])
@@ -52,5 +54,7 @@ class UserObjectives:
         consistent, inconsistent = cell.evaluate["consistent"][0], cell.evaluate["inconsistent"][0]
         half = np.arange(min(200, len(consistent), len(inconsistent)))
         both = concat_pairs([consistent.subset(half), inconsistent.subset(half)])
-        return {"latent": latent_rows(model, both, self.device),
-                "factors": factor_rows(model, inconsistent, self.device)}
+        return {
+            "latent": latent_rows(model, both, self.device),
+            "factors": factor_rows(model, inconsistent, self.device),
+        }

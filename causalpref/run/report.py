@@ -52,8 +52,11 @@ def exp1_table(results: pd.DataFrame) -> str:
             rows.append(["", "paper"] + [_paper_gap(r) for r in rhos])
         rows.append(["train", f"{model}"] + [_cell(acc.get(("train", r), pd.Series(dtype=float))) for r in rhos])
     title = f"Experiment 1 — test accuracy [%], mean ± std over {n_seeds} seed(s)"
-    note = (f"\n'paper' rows: {paper.PROVENANCE['TABLE1']}, a reference for the synthetic default, not a target."
-            if any(paper.shows_reference("exp1", world, m) for m in results["model"].unique()) else "")
+    note = (
+        f"\n'paper' rows: {paper.PROVENANCE['TABLE1']}, a reference for the synthetic default, not a target."
+        if any(paper.shows_reference("exp1", world, m) for m in results["model"].unique())
+        else ""
+    )
     return title + "\n" + _table(header, rows) + note
 
 
@@ -69,8 +72,11 @@ def baselines_table(results: pd.DataFrame) -> str:
     rows = []
     for split in ("id", "ood"):
         sub = results[results.split == split]
-        for column, label in (("oracle_accuracy", "oracle (true reward)"),
-                              ("spurious_accuracy", "spurious-only"), ("chance", "chance")):
+        for column, label in (
+            ("oracle_accuracy", "oracle (true reward)"),
+            ("spurious_accuracy", "spurious-only"),
+            ("chance", "chance"),
+        ):
             rows.append([split.upper(), label] + [_cell(sub[sub.rho == r][column]) for r in rhos])
     return "Baselines [%] (same pairs)\n" + _table(header, rows)
 
@@ -78,8 +84,7 @@ def baselines_table(results: pd.DataFrame) -> str:
 def achieved_rho_lines(results: pd.DataFrame) -> str:
     """The achieved correlation of every drawn training set."""
     train = results[results.split == "train"].drop_duplicates(["rho", "seed"])
-    parts = [f"  rho={r.rho:g} seed={r.seed}: achieved {r.rho_achieved:+.4f} (n={r.n})"
-             for r in train.itertuples()]
+    parts = [f"  rho={r.rho:g} seed={r.seed}: achieved {r.rho_achieved:+.4f} (n={r.n})" for r in train.itertuples()]
     worst = float(np.max(np.abs(train["rho_achieved"] - train["rho"]))) if len(train) else float("nan")
     return "Achieved training rho:\n" + "\n".join(parts) + f"\n  largest |achieved - target| = {worst:.4f}"
 
@@ -92,21 +97,26 @@ def weights_lines(weights: pd.DataFrame | None) -> str:
     parts = []
     for rho, rows in weights.groupby("rho"):
         if "no_op" in rows and rows["no_op"].astype(bool).all():
-            parts.append(f"  rho={rho:g}: no effect — the training set has no pairs whose factors disagree, "
-                         "so there is nothing to up-weight")
+            parts.append(
+                f"  rho={rho:g}: no effect — the training set has no pairs whose factors disagree, "
+                "so there is nothing to up-weight"
+            )
         else:
             share = rows["ess_share"]
             parts.append(f"  rho={rho:g}: {100 * share.mean():.1f}% (lowest seed {100 * share.min():.1f}%)")
-    return ("Weighted models: effective sample size of the weights, share of the training pairs "
-            "(100% = unweighted):\n" + "\n".join(parts))
+    return (
+        "Weighted models: effective sample size of the weights, share of the training pairs "
+        "(100% = unweighted):\n" + "\n".join(parts)
+    )
 
 
 def _exp2_layout(results: pd.DataFrame, splits: tuple[str, str], paper_table: dict, title: str) -> str:
     """Table 2/3 layout: one row per rho, inconsistent then consistent per model."""
     models = variant_order(results["model"].unique())
     world = str(results["world"].iloc[0]) if len(results) else ""
-    header = ["rho", "source"] + [f"{variant_short(m)} {'inc' if 'inconsistent' in s else 'con'}"
-                                  for s in splits for m in models]
+    header = ["rho", "source"] + [
+        f"{variant_short(m)} {'inc' if 'inconsistent' in s else 'con'}" for s in splits for m in models
+    ]
     shows = {m: paper.shows_reference("exp2", world, m) for m in models}
     rows = []
     for rho in sorted(results["rho"].unique()):
@@ -125,14 +135,25 @@ def _exp2_layout(results: pd.DataFrame, splits: tuple[str, str], paper_table: di
 
 def exp2_tables(results: pd.DataFrame) -> str:
     """Table 2 (test) and Table 3 (train at the selected checkpoint) layouts, beside the paper."""
-    test = _exp2_layout(results, ("inconsistent", "consistent"), paper.TABLE2,
-                        "Experiment 2 — test accuracy [%] (inc: t != c, con: t = c)")
-    train = _exp2_layout(results, ("train_inconsistent", "train_consistent"), paper.TABLE3,
-                         "Experiment 2 — training accuracy [%] at the selected checkpoint")
+    test = _exp2_layout(
+        results,
+        ("inconsistent", "consistent"),
+        paper.TABLE2,
+        "Experiment 2 — test accuracy [%] (inc: t != c, con: t = c)",
+    )
+    train = _exp2_layout(
+        results,
+        ("train_inconsistent", "train_consistent"),
+        paper.TABLE3,
+        "Experiment 2 — training accuracy [%] at the selected checkpoint",
+    )
     world = str(results["world"].iloc[0]) if len(results) else ""
-    note = (f"\n\n'paper' rows: {paper.PROVENANCE['TABLE2']} and {paper.PROVENANCE['TABLE3']}; references for "
-            "the synthetic default, not targets."
-            if any(paper.shows_reference("exp2", world, m) for m in results["model"].unique()) else "")
+    note = (
+        f"\n\n'paper' rows: {paper.PROVENANCE['TABLE2']} and {paper.PROVENANCE['TABLE3']}; references for "
+        "the synthetic default, not targets."
+        if any(paper.shows_reference("exp2", world, m) for m in results["model"].unique())
+        else ""
+    )
     return test + "\n\n" + train + note
 
 
@@ -143,17 +164,23 @@ def exp2_baselines(results: pd.DataFrame) -> str:
     rows = []
     for split in ("consistent", "inconsistent"):
         sub = results[results.split == split]
-        for column, label in (("spurious_accuracy", "reads prompt type"), ("oracle_accuracy", "oracle"),
-                              ("chance", "chance")):
+        for column, label in (
+            ("spurious_accuracy", "reads prompt type"),
+            ("oracle_accuracy", "oracle"),
+            ("chance", "chance"),
+        ):
             rows.append([label, split] + [_cell(sub[sub.rho == r][column]) for r in rhos])
     for split in ("discriminator_train", "discriminator_val"):
         for model in variant_order(results[results.split == split]["model"].unique()):
             sub = results[(results.split == split) & (results.model == model)]
-            rows.append([f"{model}: adversary reads c", split.split("_")[1]]
-                        + [_cell(sub[sub.rho == r]["accuracy"]) for r in rhos])
-    return ("Baselines [%] (same pairs). 'reads prompt type' ranks by the factor of objective t instead "
-            "of c;\nthe adversary's accuracy near 50 means z_hat carries no information on c.\n"
-            + _table(header, rows))
+            rows.append(
+                [f"{model}: adversary reads c", split.split("_")[1]]
+                + [_cell(sub[sub.rho == r]["accuracy"]) for r in rhos]
+            )
+    return (
+        "Baselines [%] (same pairs). 'reads prompt type' ranks by the factor of objective t instead "
+        "of c;\nthe adversary's accuracy near 50 means z_hat carries no information on c.\n" + _table(header, rows)
+    )
 
 
 def achieved_consistency_lines(results: pd.DataFrame) -> str:
@@ -162,6 +189,7 @@ def achieved_consistency_lines(results: pd.DataFrame) -> str:
     parts = []
     for (rho, seed), row in counts.iterrows():
         n_con, n_inc = row.get("train_consistent", 0), row.get("train_inconsistent", 0)
-        parts.append(f"  rho={rho:g} seed={seed}: achieved P(t = c) = {n_con / (n_con + n_inc):.4f} "
-                     f"(n={int(n_con + n_inc)})")
+        parts.append(
+            f"  rho={rho:g} seed={seed}: achieved P(t = c) = {n_con / (n_con + n_inc):.4f} (n={int(n_con + n_inc)})"
+        )
     return "Achieved training consistency rate:\n" + "\n".join(parts)

@@ -42,17 +42,31 @@ from causalpref.run.specs import SPEC_TYPES
 from causalpref.variants import variant_name
 
 CHECK_ORDER = ("none", "placebo", "random_feature", "half_data")
-EXPECTED = {"none": "reference", "placebo": "chance (50 %)", "random_feature": "no change",
-            "half_data": "a small drop"}
-TITLES = {"none": "Reference (no check)", "placebo": "Placebo (training and validation labels shuffled)",
-          "random_feature": "Random feature (one N(0, 1) column added to every embedding)"}
+EXPECTED = {"none": "reference", "placebo": "chance (50 %)", "random_feature": "no change", "half_data": "a small drop"}
+TITLES = {
+    "none": "Reference (no check)",
+    "placebo": "Placebo (training and validation labels shuffled)",
+    "random_feature": "Random feature (one N(0, 1) column added to every embedding)",
+}
 REPORT_SPLITS = {"exp1": ("id", "ood"), "exp2": ("consistent", "inconsistent")}
-COLUMNS = ["check", "model", "split", "accuracy", "sd", "n_seeds", "n", "difference", "difference_sd",
-           "tolerance", "expected", "verdict"]
+COLUMNS = [
+    "check",
+    "model",
+    "split",
+    "accuracy",
+    "sd",
+    "n_seeds",
+    "n",
+    "difference",
+    "difference_sd",
+    "tolerance",
+    "expected",
+    "verdict",
+]
 CHANCE_POINTS = 50.0
-PLACEBO_FLOOR = 3.0     # least seed SD of a placebo model's accuracy (measured: 2.5 to 4.1 points)
-CHANGE_FLOOR = 2.0      # least seed SD of a difference between two trained models
-HALF_DROP = 5.0         # points beyond noise that still count as a "small" drop
+PLACEBO_FLOOR = 3.0  # least seed SD of a placebo model's accuracy (measured: 2.5 to 4.1 points)
+CHANGE_FLOOR = 2.0  # least seed SD of a difference between two trained models
+HALF_DROP = 5.0  # points beyond noise that still count as a "small" drop
 
 
 @dataclass
@@ -63,9 +77,9 @@ class SanityReport:
     seeds: tuple[int, ...]
     models: tuple[str, ...]
     train_pairs: int
-    table: pd.DataFrame              # COLUMNS, one row per (check, model, split); accuracies in %
-    readings: dict[str, str]         # check -> one plain sentence with the numbers
-    cached: dict[str, bool]          # check -> loaded from the result cache
+    table: pd.DataFrame  # COLUMNS, one row per (check, model, split); accuracies in %
+    readings: dict[str, str]  # check -> one plain sentence with the numbers
+    cached: dict[str, bool]  # check -> loaded from the result cache
     seconds: float
 
 
@@ -84,8 +98,18 @@ def _per_seed(kind: str, sweeps: dict, models: tuple[str, ...]) -> pd.DataFrame:
                 part = results[(results.model == model) & (results.split == split)]
                 if part.empty:
                     raise CausalPrefError(f"sanity check {check!r}: no {split!r} accuracy for model {model!r}")
-                frames.append(pd.DataFrame({"check": check, "model": model, "split": split, "seed": part["seed"],
-                                            "accuracy": 100 * part["accuracy"], "n": part["n"]}))
+                frames.append(
+                    pd.DataFrame(
+                        {
+                            "check": check,
+                            "model": model,
+                            "split": split,
+                            "seed": part["seed"],
+                            "accuracy": 100 * part["accuracy"],
+                            "n": part["n"],
+                        }
+                    )
+                )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -97,9 +121,18 @@ def _judge(per_seed: pd.DataFrame) -> pd.DataFrame:
         k, n = len(part), int(part["n"].iloc[0])
         paired = part["accuracy"].to_numpy() - reference.loc[[(model, split, s) for s in part["seed"]]].to_numpy()
         chance_sd = 100 * math.sqrt(0.25 / n)
-        row = {"check": check, "model": model, "split": split, "accuracy": float(part["accuracy"].mean()),
-               "sd": _spread(part["accuracy"]), "n_seeds": k, "n": n, "difference": float(paired.mean()),
-               "difference_sd": _spread(paired), "expected": EXPECTED[check]}
+        row = {
+            "check": check,
+            "model": model,
+            "split": split,
+            "accuracy": float(part["accuracy"].mean()),
+            "sd": _spread(part["accuracy"]),
+            "n_seeds": k,
+            "n": n,
+            "difference": float(paired.mean()),
+            "difference_sd": _spread(paired),
+            "expected": EXPECTED[check],
+        }
         if check == "none":
             row.update(tolerance=float("nan"), verdict="reference")
         elif check == "placebo":
@@ -119,38 +152,55 @@ def _judge(per_seed: pd.DataFrame) -> pd.DataFrame:
 
 def _reading(check: str, rows: pd.DataFrame, train_pairs: int) -> str:
     """One sentence: what was done, the numbers, and what they mean."""
+
     def listing(value):
-        return "; ".join(f"{model} {', '.join(f'{r.split} {value(r)}' for r in part.itertuples())}"
-                         for model, part in rows.groupby("model", sort=False))
+        return "; ".join(
+            f"{model} {', '.join(f'{r.split} {value(r)}' for r in part.itertuples())}"
+            for model, part in rows.groupby("model", sort=False)
+        )
 
     if check == "none":
-        return (f"{TITLES[check]}: accuracy {listing(lambda r: f'{r.accuracy:.1f} % (sd {r.sd:.1f})')}; "
-                "the other checks are read against these numbers.")
+        return (
+            f"{TITLES[check]}: accuracy {listing(lambda r: f'{r.accuracy:.1f} % (sd {r.sd:.1f})')}; "
+            "the other checks are read against these numbers."
+        )
     unexpected = rows[rows.verdict == "unexpected"]
     odd = ", ".join(f"{r.model} {r.split}" for r in unexpected.itertuples())
     if check == "placebo":
         numbers = listing(lambda r: f"{r.accuracy:.1f} %")
         if unexpected.empty:
-            return (f"{TITLES[check]}: accuracy {numbers}, all within tolerance of 50 % chance — as expected: "
-                    "the models learn nothing from shuffled labels, so no label leaks into the evaluation.")
-        return (f"{TITLES[check]}: accuracy {numbers} — unexpected for {odd}, beyond tolerance of 50 % chance: "
-                "look for the real labels leaking into training, the checkpoint choice or the evaluation.")
+            return (
+                f"{TITLES[check]}: accuracy {numbers}, all within tolerance of 50 % chance — as expected: "
+                "the models learn nothing from shuffled labels, so no label leaks into the evaluation."
+            )
+        return (
+            f"{TITLES[check]}: accuracy {numbers} — unexpected for {odd}, beyond tolerance of 50 % chance: "
+            "look for the real labels leaking into training, the checkpoint choice or the evaluation."
+        )
     numbers = listing(lambda r: f"{r.difference:+.1f}")
     if check == "random_feature":
         if unexpected.empty:
-            return (f"{TITLES[check]}: accuracy moved by {numbers} points against the reference, within seed "
-                    "noise — as expected: the models ignore a feature unrelated to the labels.")
-        return (f"{TITLES[check]}: accuracy moved by {numbers} points — unexpected for {odd}, more than seed "
-                "noise: the models react to an input that carries no signal, so differences of this size "
-                "elsewhere are not to be trusted.")
+            return (
+                f"{TITLES[check]}: accuracy moved by {numbers} points against the reference, within seed "
+                "noise — as expected: the models ignore a feature unrelated to the labels."
+            )
+        return (
+            f"{TITLES[check]}: accuracy moved by {numbers} points — unexpected for {odd}, more than seed "
+            "noise: the models react to an input that carries no signal, so differences of this size "
+            "elsewhere are not to be trusted."
+        )
     title = f"Half data ({train_pairs // 2} of {train_pairs} training pairs, a seeded half)"
     if unexpected.empty:
-        return (f"{title}: accuracy changed by {numbers} points — as expected, at most a "
-                "small drop: the full training set is comfortably enough at this size.")
+        return (
+            f"{title}: accuracy changed by {numbers} points — as expected, at most a "
+            "small drop: the full training set is comfortably enough at this size."
+        )
     gained = (unexpected.difference > 0).any()
-    why = ("less data did clearly better, which points to unstable training rather than a data limit" if gained
-           else "a drop this large means the full training set was barely enough and the results are "
-                "data-limited")
+    why = (
+        "less data did clearly better, which points to unstable training rather than a data limit"
+        if gained
+        else "a drop this large means the full training set was barely enough and the results are data-limited"
+    )
     return f"{title}: accuracy changed by {numbers} points — unexpected for {odd}: {why}."
 
 
@@ -168,35 +218,52 @@ def run_sanity_checks(kind: str, spec, rho: float, cache=None, progress=None) ->
     started = time.perf_counter()
     sweeps, cached = {}, {}
     for i, check in enumerate(CHECK_ORDER):
-        variant = replace(spec, rhos=(rho,), check=check)     # the spec validates rho
+        variant = replace(spec, rhos=(rho,), check=check)  # the spec validates rho
 
         def step(done, total, message, i=i, check=check):
             if progress is not None:
                 progress(i * total + done, len(CHECK_ORDER) * total, f"{check}: {message}")
+
         sweeps[check], cached[check] = run_cached(kind, variant, cache, progress=step)
     models = tuple(variant_name(m, spec.weighting) for m in spec.models)
     table = _judge(_per_seed(kind, sweeps, models))
     train_pairs = spec.sizes.train
     readings = {check: _reading(check, table[table.check == check], train_pairs) for check in CHECK_ORDER}
-    return SanityReport(kind=kind, world=spec.world.name, rho=float(rho), seeds=tuple(spec.seeds),
-                        models=models, train_pairs=train_pairs, table=table, readings=readings,
-                        cached=cached, seconds=time.perf_counter() - started)
+    return SanityReport(
+        kind=kind,
+        world=spec.world.name,
+        rho=float(rho),
+        seeds=tuple(spec.seeds),
+        models=models,
+        train_pairs=train_pairs,
+        table=table,
+        readings=readings,
+        cached=cached,
+        seconds=time.perf_counter() - started,
+    )
 
 
 def format_sanity(report: SanityReport) -> str:
     """The report as text for the CLI: the table, the rules, then one reading per check."""
     seeds = f"{len(report.seeds)} seed{'s' if len(report.seeds) != 1 else ''}"
-    lines = [f"Sanity checks — {report.kind} on {report.world}, training rho = {report.rho:g}, {seeds}, "
-             f"models {', '.join(report.models)}",
-             f"  {'check':<15}{'model':<13}{'split':<14}{'acc %':>7}{'sd':>6}{'vs none':>9}{'tol':>6}"
-             f"  {'expected':<15}verdict"]
+    lines = [
+        f"Sanity checks — {report.kind} on {report.world}, training rho = {report.rho:g}, {seeds}, "
+        f"models {', '.join(report.models)}",
+        f"  {'check':<15}{'model':<13}{'split':<14}{'acc %':>7}{'sd':>6}{'vs none':>9}{'tol':>6}"
+        f"  {'expected':<15}verdict",
+    ]
     for r in report.table.itertuples():
         difference = "" if r.check == "none" else f"{r.difference:+.1f}"
         tolerance = "" if r.check == "none" else f"{r.tolerance:.1f}"
-        lines.append(f"  {r.check:<15}{r.model:<13}{r.split:<14}{r.accuracy:7.1f}{r.sd:6.1f}{difference:>9}"
-                     f"{tolerance:>6}  {r.expected:<15}{r.verdict}")
-    lines += ["  tol = 3 standard errors of the mean over seeds (seed SD floored at 3 points for placebo, 2 for"
-              " a difference); as expected: placebo |acc - 50| <= tol, random feature |vs none| <= tol,"
-              " half data -(5 + tol) <= vs none <= tol", ""]
+        lines.append(
+            f"  {r.check:<15}{r.model:<13}{r.split:<14}{r.accuracy:7.1f}{r.sd:6.1f}{difference:>9}"
+            f"{tolerance:>6}  {r.expected:<15}{r.verdict}"
+        )
+    lines += [
+        "  tol = 3 standard errors of the mean over seeds (seed SD floored at 3 points for placebo, 2 for"
+        " a difference); as expected: placebo |acc - 50| <= tol, random feature |vs none| <= tol,"
+        " half data -(5 + tol) <= vs none <= tol",
+        "",
+    ]
     lines += [f"- {report.readings[check]}" for check in CHECK_ORDER]
     return "\n".join(lines)

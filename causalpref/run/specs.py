@@ -184,14 +184,18 @@ class Exp2Spec(_SpecChecks):
         """The paper's sizes: 30k train, 6k val, ~46.5k test, d = 4096, hidden 512, z_hat 512,
         heads 512, Adam 1e-4."""
         models = changes.get("models", cls.models)
-        wide = {name: replace(architecture(name).params(), head_hidden=512) for name in models
-                if "head_hidden" in param_names(name)}
+        wide = {
+            name: replace(architecture(name).params(), head_hidden=512)
+            for name in models
+            if "head_hidden" in param_names(name)
+        }
         spec = cls(
             world=UserObjectivesWorld(dim=4096, pool_size=200_000),
             sizes=Exp2Sizes(train=30_000, val=6_000, test=23_259),
             model=ModelConfig(hidden=512, latent=512),
             train=TrainConfig(lr=1e-4, epochs=10, batch_size=64),
-            models=tuple(models), params=wide,
+            models=tuple(models),
+            params=wide,
         )
         return replace(spec, **changes)
 

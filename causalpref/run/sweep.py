@@ -31,8 +31,24 @@ from causalpref.train.weighting import apply_weighting
 from causalpref.variants import variant_name
 
 EXPERIMENTS = {"exp1": CorrelationShift, "exp2": UserObjectives}
-RESULT_COLUMNS = ["experiment", "world", "model", "architecture", "weighting", "rho", "seed", "split", "accuracy",
-                  "n", "rho_achieved", "margin", "oracle_accuracy", "spurious_accuracy", "chance", "best_epoch"]
+RESULT_COLUMNS = [
+    "experiment",
+    "world",
+    "model",
+    "architecture",
+    "weighting",
+    "rho",
+    "seed",
+    "split",
+    "accuracy",
+    "n",
+    "rho_achieved",
+    "margin",
+    "oracle_accuracy",
+    "spurious_accuracy",
+    "chance",
+    "best_epoch",
+]
 FACTOR_COLUMNS = ["model", "rho", "seed", "factor", "correlation", "true_correlation"]
 # progress(done, total, message): `done` counts trained models and may be fractional inside a chunk
 Progress = Callable[[float, int, str], None]
@@ -68,9 +84,13 @@ def merge_sweeps(sweeps) -> Sweep:
     if not sweeps:
         raise CausalPrefError("no sweep to merge")
     names = {name for sweep in sweeps for name in sweep.details}
-    return Sweep(results=pd.concat([s.results for s in sweeps], ignore_index=True),
-                 details={name: pd.concat([s.details[name] for s in sweeps if name in s.details], ignore_index=True)
-                          for name in sorted(names)})
+    return Sweep(
+        results=pd.concat([s.results for s in sweeps], ignore_index=True),
+        details={
+            name: pd.concat([s.details[name] for s in sweeps if name in s.details], ignore_index=True)
+            for name in sorted(names)
+        },
+    )
 
 
 def cells_per_chunk(spec, device) -> int:
@@ -102,16 +122,38 @@ def run_sweep(spec, progress: Progress | None = None, sequential: bool = False) 
         seeds = [seed for _, (_, seed) in chunk]
         for m, name in enumerate(spec.models):
             model_name = variant_name(name, spec.weighting)
-            models = [build_model(name, data[0].train.dim, spec.model, seed, spec.params_of(name),
-                                  uses_objective=spec.uses_objective) for seed in seeds]
+            models = [
+                build_model(
+                    name, data[0].train.dim, spec.model, seed, spec.params_of(name), uses_objective=spec.uses_objective
+                )
+                for seed in seeds
+            ]
             weighted = [apply_weighting(spec.weighting, cell.train, seed) for cell, seed in zip(data, seeds)]
             trains = [train for train, _ in weighted]
-            trained = _train(models, trains, [c.val for c in data], spec, seeds, device, sequential,
-                             progress, done, total, model_name)
+            trained = _train(
+                models,
+                trains,
+                [c.val for c in data],
+                spec,
+                seeds,
+                device,
+                sequential,
+                progress,
+                done,
+                total,
+                model_name,
+            )
             for (i, (rho, seed)), cell, result, (_, weights) in zip(chunk, data, trained, weighted):
                 key = {"model": model_name, "rho": float(rho), "seed": int(seed)}
-                common = {"experiment": spec.kind, "world": spec.world.name, **key, "architecture": name,
-                          "weighting": spec.weighting, "chance": CHANCE, "best_epoch": result.best_epoch}
+                common = {
+                    "experiment": spec.kind,
+                    "world": spec.world.name,
+                    **key,
+                    "architecture": name,
+                    "weighting": spec.weighting,
+                    "chance": CHANCE,
+                    "best_epoch": result.best_epoch,
+                }
                 results[i, m] = evaluate(result.model, cell, common, experiment.spurious, name, device)
                 tables = {"history": result.history, **experiment.inspect(result.model, cell)}
                 if weights is not None:
@@ -134,8 +176,10 @@ def run_sweep(spec, progress: Progress | None = None, sequential: bool = False) 
 
 def _train(models, trains, vals, spec, seeds, device, sequential, progress, done, total, name):
     if sequential:
-        return [train_reward_model(model, train, val, spec.train, seed, device)
-                for model, train, val, seed in zip(models, trains, vals, seeds)]
+        return [
+            train_reward_model(model, train, val, spec.train, seed, device)
+            for model, train, val, seed in zip(models, trains, vals, seeds)
+        ]
 
     def on_epoch(epoch, records):  # fractional progress inside a chunk
         if progress is not None:
@@ -149,15 +193,29 @@ def evaluate(model, cell: Cell, common: dict, spurious, architecture_name: str, 
     rows = []
     for split, (pairs, achieved) in cell.evaluate.items():
         margin = reward_margins(model, pairs, device)
-        rows.append({**common, "split": split, "n": len(pairs), "rho_achieved": achieved,
-                     "accuracy": pairwise_accuracy(margin, pairs.label),
-                     "margin": mean_margin(margin, pairs.label),
-                     "oracle_accuracy": oracle_accuracy(pairs), "spurious_accuracy": spurious(pairs)})
+        rows.append(
+            {
+                **common,
+                "split": split,
+                "n": len(pairs),
+                "rho_achieved": achieved,
+                "accuracy": pairwise_accuracy(margin, pairs.label),
+                "margin": mean_margin(margin, pairs.label),
+                "oracle_accuracy": oracle_accuracy(pairs),
+                "spurious_accuracy": spurious(pairs),
+            }
+        )
     for readout, read in architecture(architecture_name).readouts.items():
         for split, pairs in (("train", cell.train), ("val", cell.val)):
             if pairs.objective is None:
                 continue
             data = PairTensors(pairs, device)
-            rows.append({**common, "split": f"{readout}_{split}", "n": 2 * len(pairs),
-                         "accuracy": read(model.to(device), data.emb_a, data.emb_b, data.objective)})
+            rows.append(
+                {
+                    **common,
+                    "split": f"{readout}_{split}",
+                    "n": 2 * len(pairs),
+                    "accuracy": read(model.to(device), data.emb_a, data.emb_b, data.objective),
+                }
+            )
     return rows

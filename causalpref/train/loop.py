@@ -16,16 +16,16 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from causalpref.errors import CausalPrefError
 from causalpref.data.pairs import PairSet
+from causalpref.errors import CausalPrefError
 from causalpref.stats import pairwise_accuracies
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    lr: float = 1e-4        # Adam learning rate (paper: 1e-4)
-    epochs: int = 10        # passes over the training set (paper: 10)
-    batch_size: int = 64    # pairs per step (not stated in the paper)
+    lr: float = 1e-4  # Adam learning rate (paper: 1e-4)
+    epochs: int = 10  # passes over the training set (paper: 10)
+    batch_size: int = 64  # pairs per step (not stated in the paper)
     precision: str = "fp32"  # fp32; on CUDA also tf32 (TensorFloat-32 matmuls) or bf16 (autocast)
 
     def __post_init__(self):
@@ -41,8 +41,8 @@ class TrainConfig:
 
 @dataclass
 class TrainResult:
-    model: nn.Module                # weights of the best-validation epoch, on the CPU
-    best_epoch: int                 # 1-based
+    model: nn.Module  # weights of the best-validation epoch, on the CPU
+    best_epoch: int  # 1-based
     history: list[dict] = field(default_factory=list)  # per epoch: train_loss, val_accuracy
 
 
@@ -53,8 +53,7 @@ class PairTensors:
         self.emb_a = torch.as_tensor(pairs.emb_a, device=device)
         self.emb_b = torch.as_tensor(pairs.emb_b, device=device)
         self.label = torch.as_tensor(pairs.label, device=device)
-        self.objective = (None if pairs.objective is None
-                          else torch.as_tensor(pairs.objective, device=device).long())
+        self.objective = None if pairs.objective is None else torch.as_tensor(pairs.objective, device=device).long()
         self.weight = None if pairs.weight is None else torch.as_tensor(pairs.weight, device=device).float()
 
     def objective_at(self, idx):
@@ -78,8 +77,9 @@ def make_adam(parameters, lr: float, device: torch.device) -> torch.optim.Adam:
 
 
 @torch.no_grad()
-def reward_margins(model: nn.Module, pairs: PairSet | PairTensors, device: torch.device,
-                   batch_size: int = 8192) -> np.ndarray:
+def reward_margins(
+    model: nn.Module, pairs: PairSet | PairTensors, device: torch.device, batch_size: int = 8192
+) -> np.ndarray:
     """r(a) - r(b) for every pair, as a numpy array."""
     data = pairs if isinstance(pairs, PairTensors) else PairTensors(pairs, device)
     model.eval()
@@ -91,8 +91,9 @@ def reward_margins(model: nn.Module, pairs: PairSet | PairTensors, device: torch
     return torch.cat(out).cpu().numpy()
 
 
-def train_reward_model(model: nn.Module, train: PairSet, val: PairSet, config: TrainConfig,
-                       seed: int, device: torch.device, on_epoch=None) -> TrainResult:
+def train_reward_model(
+    model: nn.Module, train: PairSet, val: PairSet, config: TrainConfig, seed: int, device: torch.device, on_epoch=None
+) -> TrainResult:
     """Fit `model` with Adam on the BTL loss; keep the best-validation-accuracy epoch.
 
     `on_epoch(epoch, record)` is called after each epoch (progress bars, stop buttons);
@@ -103,18 +104,18 @@ def train_reward_model(model: nn.Module, train: PairSet, val: PairSet, config: T
     model = model.to(device)
     tr, va = PairTensors(train, device), PairTensors(val, device)
     optimiser = make_adam(model.parameters(), config.lr, device)
-    order_rng = torch.Generator().manual_seed(seed)   # batch order: CPU generator, any device
+    order_rng = torch.Generator().manual_seed(seed)  # batch order: CPU generator, any device
     best = TrainResult(model=model, best_epoch=0)
     best_accuracy, best_state = -1.0, None
     for epoch in range(1, config.epochs + 1):
         model.train()
         order = torch.randperm(len(tr), generator=order_rng).to(device)
-        loss_sum = torch.zeros((), device=device)   # summed on device: no sync per step
+        loss_sum = torch.zeros((), device=device)  # summed on device: no sync per step
         for start in range(0, len(tr), config.batch_size):
-            idx = order[start:start + config.batch_size]
+            idx = order[start : start + config.batch_size]
             margin, auxiliary = model.pair_terms(tr.emb_a[idx], tr.emb_b[idx], tr.objective_at(idx))
             loss = btl_loss(margin, tr.label[idx], None if tr.weight is None else tr.weight[idx])
-            if auxiliary is not None:      # the adversary's loss (gradient-reversed into g)
+            if auxiliary is not None:  # the adversary's loss (gradient-reversed into g)
                 loss = loss + auxiliary
             optimiser.zero_grad(set_to_none=True)
             loss.backward()

@@ -16,8 +16,8 @@ import copy
 import torch
 from torch import nn
 
-from causalpref.errors import CausalPrefError
 from causalpref.data.pairs import PairSet
+from causalpref.errors import CausalPrefError
 from causalpref.stats import pairwise_accuracies
 from causalpref.train.loop import TrainConfig, TrainResult, btl_loss, make_adam, train_reward_model
 
@@ -40,10 +40,14 @@ class _StackedPairs:
     def __init__(self, sets: list[PairSet], device: torch.device):
         sizes = {len(s) for s in sets}
         if len(sizes) != 1 or len({s.dim for s in sets}) != 1:
-            raise CausalPrefError(f"models trained together need equal set sizes and dimensions, got sizes "
-                                  f"{sorted(sizes)} and dimensions {sorted({s.dim for s in sets})}")
+            raise CausalPrefError(
+                f"models trained together need equal set sizes and dimensions, got sizes "
+                f"{sorted(sizes)} and dimensions {sorted({s.dim for s in sets})}"
+            )
+
         def stack(name, dtype=None):
             return torch.stack([torch.as_tensor(getattr(s, name)) for s in sets]).to(device, dtype)
+
         self.emb_a, self.emb_b, self.label = stack("emb_a"), stack("emb_b"), stack("label")
         has_objective = [s.objective is not None for s in sets]
         if any(has_objective) and not all(has_objective):
@@ -102,14 +106,21 @@ def models_per_chunk(model: nn.Module, n_pairs: int, dim: int, batch_size: int, 
     n_params = sum(p.numel() for p in model.parameters())
     if device.type == "cpu" and 2 * batch_size * n_params > CPU_BUSY_STEP_MACS:
         return 1
-    per_model = n_pairs * 2 * dim * 4 + n_params * 4 * 6    # data; weights, grads, Adam, best copy
-    budget = torch.cuda.mem_get_info(device)[0] // 2 if device.type == "cuda" else 3 * 2 ** 30
+    per_model = n_pairs * 2 * dim * 4 + n_params * 4 * 6  # data; weights, grads, Adam, best copy
+    budget = torch.cuda.mem_get_info(device)[0] // 2 if device.type == "cuda" else 3 * 2**30
     return max(1, int(budget // max(per_model, 1)))
 
 
-def train_reward_models(models: list[nn.Module], trains: list[PairSet], vals: list[PairSet],
-                        config: TrainConfig, seeds: list[int], device: torch.device,
-                        on_epoch=None, max_models: int | None = None) -> list[TrainResult]:
+def train_reward_models(
+    models: list[nn.Module],
+    trains: list[PairSet],
+    vals: list[PairSet],
+    config: TrainConfig,
+    seeds: list[int],
+    device: torch.device,
+    on_epoch=None,
+    max_models: int | None = None,
+) -> list[TrainResult]:
     """Train K same-architecture models together; model k on trains[k], selected on vals[k].
 
     Models are trained in chunks of at most `max_models` (default: `models_per_chunk`).
@@ -117,12 +128,15 @@ def train_reward_models(models: list[nn.Module], trains: list[PairSet], vals: li
     returning True stops that chunk.
     """
     if not (len(models) == len(trains) == len(vals) == len(seeds)) or not models:
-        raise CausalPrefError(f"need one training set, validation set and seed per model, got "
-                              f"{len(models)} models, {len(trains)} train, {len(vals)} val, {len(seeds)} seeds")
+        raise CausalPrefError(
+            f"need one training set, validation set and seed per model, got "
+            f"{len(models)} models, {len(trains)} train, {len(vals)} val, {len(seeds)} seeds"
+        )
     check_precision(config.precision, device)
     if max_models is None:
-        max_models = models_per_chunk(models[0], len(trains[0]) + len(vals[0]), trains[0].dim,
-                                      config.batch_size, device)
+        max_models = models_per_chunk(
+            models[0], len(trains[0]) + len(vals[0]), trains[0].dim, config.batch_size, device
+        )
     results = []
     for first in range(0, len(models), max_models):
         part = slice(first, first + max_models)
@@ -132,7 +146,7 @@ def train_reward_models(models: list[nn.Module], trains: list[PairSet], vals: li
 
 def _train_chunk(models, trains, vals, config, seeds, device, on_epoch) -> list[TrainResult]:
     k = len(models)
-    if k == 1:      # nothing to stack: the plain loop
+    if k == 1:  # nothing to stack: the plain loop
         per_model = None if on_epoch is None else (lambda epoch, record: on_epoch(epoch, [record]))
         return [train_reward_model(models[0], trains[0], vals[0], config, seeds[0], device, on_epoch=per_model)]
     train, val = _StackedPairs(trains, device), _StackedPairs(vals, device)
@@ -156,16 +170,17 @@ def _train_chunk(models, trains, vals, config, seeds, device, on_epoch) -> list[
     with _tf32(config.precision == "tf32"):
         for epoch in range(1, config.epochs + 1):
             order = torch.stack([torch.randperm(len(train), generator=g) for g in generators]).to(device)
-            loss_sum = torch.zeros(k, device=device)      # stays on the device: no sync per step
+            loss_sum = torch.zeros(k, device=device)  # stays on the device: no sync per step
             for start in range(0, len(train), config.batch_size):
-                idx = order[:, start:start + config.batch_size]
+                idx = order[:, start : start + config.batch_size]
                 objective = None if train.objective is None else train.objective[rows, idx]
                 with _precision_context(config.precision, device):
                     weight = None if train.weight is None else train.weight[rows, idx]
-                    losses = batched_loss(train.emb_a[rows, idx], train.emb_b[rows, idx],
-                                          train.label[rows, idx], objective, weight)
+                    losses = batched_loss(
+                        train.emb_a[rows, idx], train.emb_b[rows, idx], train.label[rows, idx], objective, weight
+                    )
                 optimiser.zero_grad(set_to_none=True)
-                losses.sum().backward()    # each model's parameters only see their own loss
+                losses.sum().backward()  # each model's parameters only see their own loss
                 optimiser.step()
                 loss_sum += losses.detach() * idx.shape[1]
             with _precision_context(config.precision, device):
@@ -177,8 +192,10 @@ def _train_chunk(models, trains, vals, config, seeds, device, on_epoch) -> list[
             best_epoch = torch.where(improved, epoch, best_epoch)
             for name, value in params.items():
                 best_params[name][improved] = value.detach()[improved]
-            records = [{"epoch": epoch, "train_loss": float(l) / len(train), "val_accuracy": float(a)}
-                       for l, a in zip(loss_sum.cpu(), val_accuracy.cpu())]
+            records = [
+                {"epoch": epoch, "train_loss": float(loss) / len(train), "val_accuracy": float(a)}
+                for loss, a in zip(loss_sum.cpu(), val_accuracy.cpu())
+            ]
             for history, record in zip(histories, records):
                 history.append(record)
             if on_epoch is not None and on_epoch(epoch, records):

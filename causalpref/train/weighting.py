@@ -92,7 +92,23 @@ def inverse_propensity(train: PairSet, seed: int) -> Weights:
 
 
 register(Weighting(NONE, "", ("exp1", "exp2"), None, description="every pair counts once"))
-register(Weighting("balanced", "balanced", ("exp1",), balanced_quadrants, colour="#9467bd",
-                   description="the four quadrants of (d1, d2) get equal mass, as at rho = 0"))
-register(Weighting("ipw", "IPW", ("exp2",), inverse_propensity, colour="#9467bd",
-                   description="1 / P(c | prompt), cross-fitted, so that the objective looks randomised"))
+register(
+    Weighting(
+        "balanced",
+        "balanced",
+        ("exp1",),
+        balanced_quadrants,
+        colour="#9467bd",
+        description="the four quadrants of (d1, d2) get equal mass, as at rho = 0",
+    )
+)
+register(
+    Weighting(
+        "ipw",
+        "IPW",
+        ("exp2",),
+        inverse_propensity,
+        colour="#9467bd",
+        description="1 / P(c | prompt), cross-fitted, so that the objective looks randomised",
+    )
+)

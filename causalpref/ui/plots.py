@@ -6,15 +6,13 @@ follow the paper: Base blue, Multihead green, Adversarial yellow.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from causalpref import paper
-from causalpref.eval.analytic import quadrant_24_mass, refit_a_hat, sample_toy_points, toy_accuracy, toy_accuracy_ood
+from causalpref import paper, validate
 from causalpref.errors import CausalPrefError
+from causalpref.eval.analytic import quadrant_24_mass, refit_a_hat, sample_toy_points, toy_accuracy, toy_accuracy_ood
 from causalpref.eval.positivity import as_diffs, coverage, quadrant_masses
 from causalpref.stats import pearson
 from causalpref.variants import variant_colour, variant_label, variant_order
@@ -35,11 +33,13 @@ RESULT_NEEDS = ("model", "rho", "seed", "split", "accuracy")
 
 # --------------------------------------------------------------------------- shared helpers
 
+
 def _shade_q24(fig: go.Figure, lim: float) -> None:
     """Shade quadrants 2 (d1 < 0 < d2) and 4 (d2 < 0 < d1) of the square [-lim, lim]^2."""
     for name, (x0, x1, y0, y1) in (("Q2", (-lim, 0, 0, lim)), ("Q4", (0, lim, -lim, 0))):
-        fig.add_shape(type="rect", x0=x0, x1=x1, y0=y0, y1=y1, fillcolor=Q24_FILL,
-                      line_width=0, layer="below", name=name)
+        fig.add_shape(
+            type="rect", x0=x0, x1=x1, y0=y0, y1=y1, fillcolor=Q24_FILL, line_width=0, layer="below", name=name
+        )
 
 
 def plane_layout(fig: go.Figure, lim: float, xtitle: str, ytitle: str, title: str) -> go.Figure:
@@ -54,12 +54,13 @@ def boundary_line(a: float, lim: float, name: str, colour: str, dash: str) -> go
     """The line a*d1 + (1 - a)*d2 = 0 across the square (direction (1 - a, -a))."""
     direction = np.array([1.0 - a, -a]) / np.hypot(1.0 - a, a)
     ends = np.outer([-2 * lim, 2 * lim], direction)
-    return go.Scatter(x=ends[:, 0], y=ends[:, 1], mode="lines", name=name,
-                      line=dict(color=colour, dash=dash, width=2.5))
+    return go.Scatter(
+        x=ends[:, 0], y=ends[:, 1], mode="lines", name=name, line=dict(color=colour, dash=dash, width=2.5)
+    )
 
 
 def _rgba(hex_colour: str, alpha: float) -> str:
-    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
     return f"rgba({r}, {g}, {b}, {alpha})"
 
 
@@ -80,14 +81,34 @@ def _mean_with_band(fig: go.Figure, rows: pd.DataFrame, name: str, colour: str, 
     pct = rows.assign(pct=100 * rows["accuracy"].astype(float))
     stats = pct.groupby("rho")["pct"].agg(["mean", "min", "max", "count"]).reset_index()
     x, lo, hi = (stats[c].to_numpy() for c in ("rho", "min", "max"))
-    fig.add_trace(go.Scatter(
-        x=np.r_[x, x[::-1]], y=np.r_[hi, lo[::-1]], fill="toself",
-        fillcolor=_rgba(colour, 0.18), line=dict(width=0), hoverinfo="skip",
-        name=f"{name}: min–max over seeds", showlegend=False, legendgroup=name))
-    fig.add_trace(go.Scatter(
-        x=x, y=stats["mean"], mode="lines+markers", name=name, legendgroup=name,
-        line=dict(color=colour, dash=dash, width=2.5), customdata=stats["count"],
-        hovertemplate="ρ = %{x}<br>mean %{y:.1f}% over %{customdata} seeds<extra>" + name + "</extra>"))
+    # mode="lines": plotly draws a trace of < 20 points with markers by default, which put
+    # unlabelled dots on the band's corners
+    fig.add_trace(
+        go.Scatter(
+            x=np.r_[x, x[::-1]],
+            y=np.r_[hi, lo[::-1]],
+            mode="lines",
+            fill="toself",
+            fillcolor=_rgba(colour, 0.18),
+            line=dict(width=0),
+            hoverinfo="skip",
+            name=f"{name}: min–max over seeds",
+            showlegend=False,
+            legendgroup=name,
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=stats["mean"],
+            mode="lines+markers",
+            name=name,
+            legendgroup=name,
+            line=dict(color=colour, dash=dash, width=2.5),
+            customdata=stats["count"],
+            hovertemplate="ρ = %{x}<br>mean %{y:.1f}% over %{customdata} seeds<extra>" + name + "</extra>",
+        )
+    )
 
 
 def model_label(model: str) -> str:
@@ -106,6 +127,7 @@ def model_colour(model: str) -> str:
 
 # --------------------------------------------------------------------------- analytic toy
 
+
 def toy_figure(rho, a, a_hat, n=200, seed=0) -> go.Figure:
     """Sampled (d1, d2) points, quadrants 2/4 shaded, the true and the fitted boundary."""
     accuracy, ood, q24 = toy_accuracy(rho, a, a_hat), toy_accuracy_ood(rho, a, a_hat), quadrant_24_mass(rho)
@@ -113,14 +135,22 @@ def toy_figure(rho, a, a_hat, n=200, seed=0) -> go.Figure:
     agree = np.sign(points @ [a, 1 - a]) == np.sign(points @ [a_hat, 1 - a_hat])
     lim = 1.05 * max(3.0, float(np.abs(points).max()))
     fig = go.Figure()
-    for keep, name, colour in ((agree, "â agrees with the truth", "#7f7f7f"),
-                               (~agree, "â disagrees with the truth", BAD_COLOUR)):
-        fig.add_trace(go.Scatter(x=points[keep, 0], y=points[keep, 1], mode="markers", name=name,
-                                 marker=dict(color=colour, size=6, opacity=0.75)))
+    for keep, name, colour in (
+        (agree, "â agrees with the truth", "#7f7f7f"),
+        (~agree, "â disagrees with the truth", BAD_COLOUR),
+    ):
+        fig.add_trace(
+            go.Scatter(
+                x=points[keep, 0],
+                y=points[keep, 1],
+                mode="markers",
+                name=name,
+                marker=dict(color=colour, size=6, opacity=0.75),
+            )
+        )
     fig.add_trace(boundary_line(a, lim, f"true boundary (a = {a:g})", TRUE_COLOUR, "solid"))
     fig.add_trace(boundary_line(a_hat, lim, f"fitted boundary (â = {a_hat:g})", FIT_COLOUR, "dash"))
-    title = (f"ρ = {rho:g}: accuracy {accuracy:.1%} (quadrants 2/4: {ood:.1%}); "
-             f"quadrant-2/4 mass {q24:.3f}")
+    title = f"ρ = {rho:g}: accuracy {accuracy:.1%} (quadrants 2/4: {ood:.1%}); quadrant-2/4 mass {q24:.3f}"
     return plane_layout(fig, lim, "d1", "d2", title)
 
 
@@ -136,11 +166,19 @@ def a_hat_spread_figure(rhos, a, n, repeats, seed) -> go.Figure:
         bad = a_hat.size - valid.size
         name = f"ρ = {rho:g}" + (f" ({bad} fits without â)" if bad else "")
         sd = float(valid.std(ddof=1)) if valid.size > 1 else float("nan")
-        fig.add_trace(go.Box(y=valid, x=[f"ρ = {rho:g}"] * valid.size, name=name, boxmean=True,
-                             hovertemplate=f"{name}<br>sd {sd:.3f}<br>â = %{{y:.3f}}<extra></extra>"))
+        fig.add_trace(
+            go.Box(
+                y=valid,
+                x=[f"ρ = {rho:g}"] * valid.size,
+                name=name,
+                boxmean=True,
+                hovertemplate=f"{name}<br>sd {sd:.3f}<br>â = %{{y:.3f}}<extra></extra>",
+            )
+        )
     fig.add_hline(y=a, line=dict(color=TRUE_COLOUR, dash="dash"), annotation_text=f"true a = {a:g}")
-    fig.update_layout(title=f"Refitted â over {repeats} training sets of {n} pairs each",
-                      template="plotly_white", showlegend=False)
+    fig.update_layout(
+        title=f"Refitted â over {repeats} training sets of {n} pairs each", template="plotly_white", showlegend=False
+    )
     fig.update_xaxes(title="training correlation ρ")
     fig.update_yaxes(title="â = w1 / (w1 + w2)")
     return fig
@@ -148,9 +186,16 @@ def a_hat_spread_figure(rhos, a, n, repeats, seed) -> go.Figure:
 
 # --------------------------------------------------------------------------- overlap
 
-def overlap_figure(train_d1, train_d2, test_d1, test_d2,
-                   factor_names=("truthfulness", "instruction_following"),
-                   max_points=3000, seed=0) -> go.Figure:
+
+def overlap_figure(
+    train_d1,
+    train_d2,
+    test_d1,
+    test_d2,
+    factor_names=("truthfulness", "instruction_following"),
+    max_points=3000,
+    seed=0,
+) -> go.Figure:
     """Training and OOD test pairs in the (d1, d2) plane; poorly covered test pairs highlighted.
 
     Discrete differences are jittered by up to +-0.2 so that stacked pairs show; each set is
@@ -158,13 +203,14 @@ def overlap_figure(train_d1, train_d2, test_d1, test_d2,
     """
     tr1, tr2 = as_diffs(train_d1, train_d2, ("train_d1", "train_d2"))
     te1, te2 = as_diffs(test_d1, test_d2, ("test_d1", "test_d2"))
-    if (not isinstance(factor_names, (tuple, list)) or len(factor_names) != 2
-            or not all(isinstance(f, str) for f in factor_names)):
+    if (
+        not isinstance(factor_names, (tuple, list))
+        or len(factor_names) != 2
+        or not all(isinstance(f, str) for f in factor_names)
+    ):
         raise CausalPrefError(f"factor_names must be two names, got {factor_names!r}")
-    if not isinstance(max_points, numbers.Integral) or isinstance(max_points, bool) or max_points < 1:
-        raise CausalPrefError(f"max_points must be a positive integer, got {max_points!r}")
-    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0:
-        raise CausalPrefError(f"seed must be a non-negative integer, got {seed!r}")
+    validate.positive_int(max_points, "max_points")
+    validate.seed(seed)
     cov = coverage(tr1, tr2, te1, te2)
     rng = np.random.default_rng(seed)
 
@@ -177,19 +223,27 @@ def overlap_figure(train_d1, train_d2, test_d1, test_d2,
     keep_tr, keep_te = take(tr1.size), take(te1.size)
     poor = cov.poorly_covered[keep_te]
     fig = go.Figure()
-    sets = (("training pairs", tr1[keep_tr], tr2[keep_tr], "#1f77b4", 0.35),
-            ("OOD test pairs (covered)", te1[keep_te][~poor], te2[keep_te][~poor], "#7f7f7f", 0.5),
-            ("OOD test pairs (poorly covered)", te1[keep_te][poor], te2[keep_te][poor], BAD_COLOUR, 0.8))
+    sets = (
+        ("training pairs", tr1[keep_tr], tr2[keep_tr], "#1f77b4", 0.35),
+        ("OOD test pairs (covered)", te1[keep_te][~poor], te2[keep_te][~poor], "#7f7f7f", 0.5),
+        ("OOD test pairs (poorly covered)", te1[keep_te][poor], te2[keep_te][poor], BAD_COLOUR, 0.8),
+    )
     for name, x, y, colour, opacity in sets:
-        fig.add_trace(go.Scattergl(x=jitter(x), y=jitter(y), mode="markers", name=name,
-                                   marker=dict(color=colour, size=4, opacity=opacity)))
+        fig.add_trace(
+            go.Scattergl(
+                x=jitter(x), y=jitter(y), mode="markers", name=name, marker=dict(color=colour, size=4, opacity=opacity)
+            )
+        )
     lim = 1.05 * max(float(np.abs(np.r_[tr1, tr2, te1, te2]).max()), 1.0) + (0.2 if cov.discrete else 0.0)
-    title = (f"Training ρ = {pearson(tr1, tr2):.2f}, {quadrant_masses(tr1, tr2)['q24']:.1%} of training "
-             f"pairs in quadrants 2/4; {cov.poorly_covered_share:.0%} of test pairs poorly covered")
+    title = (
+        f"Training ρ = {pearson(tr1, tr2):.2f}, {quadrant_masses(tr1, tr2)['q24']:.1%} of training "
+        f"pairs in quadrants 2/4; {cov.poorly_covered_share:.0%} of test pairs poorly covered"
+    )
     return plane_layout(fig, lim, f"Δ {factor_names[0]}", f"Δ {factor_names[1]}", title)
 
 
 # --------------------------------------------------------------------------- results
+
 
 def accuracy_vs_rho_figure(summary_frame, current_rho=None, paper_reference: bool = False) -> go.Figure:
     """Experiment 1: ID (dashed) and OOD (solid) accuracy vs training rho; with
@@ -206,16 +260,22 @@ def accuracy_vs_rho_figure(summary_frame, current_rho=None, paper_reference: boo
                 _mean_with_band(fig, part, f"{model_label(model)} {split.upper()}", colour, dash)
     for split, symbol in (("id", "diamond-open"), ("ood", "diamond")) if paper_reference else ():
         table = paper.TABLE1[split]
-        fig.add_trace(go.Scatter(
-            x=list(table), y=[v[0] for v in table.values()], mode="markers",
-            name=f"paper {split.upper()} (Table 1)", marker=dict(color="black", symbol=symbol, size=10),
-            error_y=dict(type="data", array=[v[1] for v in table.values()], visible=True)))
+        fig.add_trace(
+            go.Scatter(
+                x=list(table),
+                y=[v[0] for v in table.values()],
+                mode="markers",
+                name=f"paper {split.upper()} (Table 1)",
+                marker=dict(color="black", symbol=symbol, size=10),
+                error_y=dict(type="data", array=[v[1] for v in table.values()], visible=True),
+            )
+        )
     fig.add_hline(y=50, line=dict(color="grey", dash="dot"), annotation_text="chance 50%")
     if current_rho is not None:
-        fig.add_vline(x=float(current_rho), line=dict(color="black", width=1),
-                      annotation_text=f"ρ = {float(current_rho):g}")
-    fig.update_layout(title="Accuracy vs training correlation ρ (bands: min–max over seeds)",
-                      template="plotly_white")
+        fig.add_vline(
+            x=float(current_rho), line=dict(color="black", width=1), annotation_text=f"ρ = {float(current_rho):g}"
+        )
+    fig.update_layout(title="Accuracy vs training correlation ρ (bands: min–max over seeds)", template="plotly_white")
     fig.update_xaxes(title="training correlation ρ")
     fig.update_yaxes(title="Accuracy [%]")
     return fig
@@ -233,8 +293,11 @@ def consistency_figure(results) -> go.Figure:
                 _mean_with_band(fig, part, f"{model_label(model)} ({split})", colour, dash)
     for x, text in ((0.5, "No confounding"), (1.0, "Extreme confounding")):
         fig.add_annotation(x=x, y=1.0, yref="paper", text=text, showarrow=False, yanchor="bottom")
-    fig.update_layout(title="Consistent vs inconsistent accuracy (bands: min–max over seeds)",
-                      template="plotly_white", margin=dict(t=90))
+    fig.update_layout(
+        title="Consistent vs inconsistent accuracy (bands: min–max over seeds)",
+        template="plotly_white",
+        margin=dict(t=90),
+    )
     fig.update_xaxes(title="consistency rate ρ")
     fig.update_yaxes(title="Accuracy [%]")
     return fig
@@ -267,19 +330,32 @@ def exp2_figure(results, rho=None, models=None, paper_reference: bool = False) -
     for model in shown:
         for position, split, symbol in ((0, "inconsistent", "diamond"), (1, "consistent", "diamond-open")):
             rhos = sorted(paper.TABLE2)
-            fig.add_trace(go.Scatter(
-                x=rhos, y=[paper.TABLE2[r][model][position] for r in rhos], mode="markers",
-                name=f"paper {model_label(model)} ({split}, Table 2)", legendgroup=f"paper-{model}",
-                marker=dict(color=model_colour(model), symbol=symbol, size=9,
-                            line=dict(color="black", width=1)),
-                hovertemplate="ρ = %{x}<br>paper %{y:.1f}%<extra>" + model_label(model) + f" {split}</extra>"))
-    fig.add_hline(y=50, line=dict(color="grey", dash="dot"), annotation_text="chance 50%",
-                  annotation_position="bottom right")
+            fig.add_trace(
+                go.Scatter(
+                    x=rhos,
+                    y=[paper.TABLE2[r][model][position] for r in rhos],
+                    mode="markers",
+                    name=f"paper {model_label(model)} ({split}, Table 2)",
+                    legendgroup=f"paper-{model}",
+                    marker=dict(color=model_colour(model), symbol=symbol, size=9, line=dict(color="black", width=1)),
+                    hovertemplate="ρ = %{x}<br>paper %{y:.1f}%<extra>" + model_label(model) + f" {split}</extra>",
+                )
+            )
+    fig.add_hline(
+        y=50, line=dict(color="grey", dash="dot"), annotation_text="chance 50%", annotation_position="bottom right"
+    )
     if rho is not None:
-        fig.add_vline(x=float(rho), line=dict(color="black", width=1),
-                      annotation_text=f"ρ = {float(rho):g}", annotation_position="bottom left")
-    fig.update_layout(title="Accuracy vs consistency rate ρ: solid inconsistent (t ≠ c), dashed consistent "
-                            "(t = c); bands: min–max over seeds; diamonds: the paper", legend=dict(orientation="h", y=-0.2))
+        fig.add_vline(
+            x=float(rho),
+            line=dict(color="black", width=1),
+            annotation_text=f"ρ = {float(rho):g}",
+            annotation_position="bottom left",
+        )
+    fig.update_layout(
+        title="Accuracy vs consistency rate ρ: solid inconsistent (t ≠ c), dashed consistent "
+        "(t = c); bands: min–max over seeds; diamonds: the paper",
+        legend=dict(orientation="h", y=-0.2),
+    )
     return fig
 
 
@@ -292,10 +368,18 @@ def overfitting_figure(results, rho, models=None, paper_reference: bool = False)
         rows = rows[rows["model"].isin(list(models))]
     if rows.empty:
         raise CausalPrefError(f"overfitting_figure: results have no rows at ρ = {float(rho):g}")
-    names = {"train_inconsistent": "train, inconsistent", "inconsistent": "test, inconsistent",
-             "train_consistent": "train, consistent", "consistent": "test, consistent"}
-    sources = {"train_inconsistent": (paper.TABLE3, 0), "inconsistent": (paper.TABLE2, 0),
-               "train_consistent": (paper.TABLE3, 1), "consistent": (paper.TABLE2, 1)}
+    names = {
+        "train_inconsistent": "train, inconsistent",
+        "inconsistent": "test, inconsistent",
+        "train_consistent": "train, consistent",
+        "consistent": "test, consistent",
+    }
+    sources = {
+        "train_inconsistent": (paper.TABLE3, 0),
+        "inconsistent": (paper.TABLE2, 0),
+        "train_consistent": (paper.TABLE3, 1),
+        "consistent": (paper.TABLE2, 1),
+    }
     shown = variant_order(rows["model"].unique())
     fig = go.Figure()
     paper_in_legend = False
@@ -312,22 +396,42 @@ def overfitting_figure(results, rho, models=None, paper_reference: bool = False)
             else:
                 mean.append(float(pct.mean()))
                 lo.append(float(pct.mean() - pct.min())), hi.append(float(pct.max() - pct.mean()))
-        fig.add_trace(go.Bar(
-            x=x, y=mean, name=model_label(model), marker_color=model_colour(model), offsetgroup=model,
-            legendgroup=model, error_y=dict(type="data", array=hi, arrayminus=lo, visible=True),
-            hovertemplate="%{x}<br>ours %{y:.1f}%<extra>" + model_label(model) + "</extra>"))
+        fig.add_trace(
+            go.Bar(
+                x=x,
+                y=mean,
+                name=model_label(model),
+                marker_color=model_colour(model),
+                offsetgroup=model,
+                legendgroup=model,
+                error_y=dict(type="data", array=hi, arrayminus=lo, visible=True),
+                hovertemplate="%{x}<br>ours %{y:.1f}%<extra>" + model_label(model) + "</extra>",
+            )
+        )
         if not any(v is not None for v in ours_paper):
             continue
-        fig.add_trace(go.Scatter(
-            x=x, y=ours_paper, mode="markers", name="paper (Tables 2 and 3)", offsetgroup=model,
-            legendgroup=model, showlegend=not paper_in_legend,
-            marker=dict(color="black", symbol="diamond", size=9),
-            hovertemplate="%{x}<br>paper %{y:.1f}%<extra>" + model_label(model) + "</extra>"))
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=ours_paper,
+                mode="markers",
+                name="paper (Tables 2 and 3)",
+                offsetgroup=model,
+                legendgroup=model,
+                showlegend=not paper_in_legend,
+                marker=dict(color="black", symbol="diamond", size=9),
+                hovertemplate="%{x}<br>paper %{y:.1f}%<extra>" + model_label(model) + "</extra>",
+            )
+        )
         paper_in_legend = True
     fig.add_hline(y=50, line=dict(color="grey", dash="dot"), annotation_text="chance 50%")
-    fig.update_layout(title=f"Train vs test accuracy at ρ = {float(rho):g} (a train–test gap means overfitting)",
-                      template="plotly_white", barmode="group", scattermode="group",
-                      legend=dict(orientation="h", y=-0.2))
+    fig.update_layout(
+        title=f"Train vs test accuracy at ρ = {float(rho):g} (a train–test gap means overfitting)",
+        template="plotly_white",
+        barmode="group",
+        scattermode="group",
+        legend=dict(orientation="h", y=-0.2),
+    )
     fig.update_yaxes(title="Accuracy [%]", range=[40, 100])
     return fig
 
@@ -346,28 +450,50 @@ def latent_figure(latent_frame, models) -> go.Figure:
     if not models:
         raise CausalPrefError("latent_figure: no latent points for the chosen model(s)")
     from plotly.subplots import make_subplots
+
     from causalpref.data.worlds.objectives import OBJECTIVE_NAMES, PROMPT_TYPE_NAMES
 
     titles = [f"{model_label(m)}: coloured by {what}" for m in models for what in ("objective c", "prompt type t")]
-    fig = make_subplots(rows=len(models), cols=2, subplot_titles=titles,
-                        horizontal_spacing=0.08, vertical_spacing=0.12 / max(1, len(models) - 1) + 0.04)
+    fig = make_subplots(
+        rows=len(models),
+        cols=2,
+        subplot_titles=titles,
+        horizontal_spacing=0.08,
+        vertical_spacing=0.12 / max(1, len(models) - 1) + 0.04,
+    )
     for row, model in enumerate(models, start=1):
         part = latent_frame[latent_frame["model"] == model]
-        for col, (column, labels) in enumerate((("objective", OBJECTIVE_NAMES),
-                                                ("prompt_type", PROMPT_TYPE_NAMES)), start=1):
+        for col, (column, labels) in enumerate(
+            (("objective", OBJECTIVE_NAMES), ("prompt_type", PROMPT_TYPE_NAMES)), start=1
+        ):
             for value, label in enumerate(labels):
                 points = part[part[column] == value]
-                fig.add_trace(go.Scattergl(
-                    x=points["pc1"], y=points["pc2"], mode="markers",
-                    name=f"{model_label(model)}: {column.replace('_', ' ')} = {label}",
-                    legendgroup=model, legendgrouptitle_text=model_label(model),
-                    marker=dict(color=LATENT_COLOURS[value], size=5, opacity=0.6,
-                                line=dict(color=model_colour(model), width=0.5))),
-                    row=row, col=col)
+                fig.add_trace(
+                    go.Scattergl(
+                        x=points["pc1"],
+                        y=points["pc2"],
+                        mode="markers",
+                        name=f"{model_label(model)}: {column.replace('_', ' ')} = {label}",
+                        legendgroup=model,
+                        legendgrouptitle_text=model_label(model),
+                        marker=dict(
+                            color=LATENT_COLOURS[value],
+                            size=5,
+                            opacity=0.6,
+                            line=dict(color=model_colour(model), width=0.5),
+                        ),
+                    ),
+                    row=row,
+                    col=col,
+                )
         fig.update_xaxes(title_text="PC 1", row=row)
         fig.update_yaxes(title_text="PC 2", row=row)
-    fig.update_layout(template="plotly_white", height=320 * len(models) + 80, legend=dict(groupclick="toggleitem"),
-                      title="Latent z_hat, 2-D projection (PCA), test responses of seed 0")
+    fig.update_layout(
+        template="plotly_white",
+        height=320 * len(models) + 80,
+        legend=dict(groupclick="toggleitem"),
+        title="Latent z_hat, 2-D projection (PCA), test responses of seed 0",
+    )
     return fig
 
 

@@ -15,17 +15,22 @@ P(t = c) in a training set is whatever the experiment asks for.
 from __future__ import annotations
 
 import functools
-
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
 
-from causalpref.errors import CausalPrefError
 from causalpref.data.pairs import PairSet
 from causalpref.data.worlds.noise import counter_normal
-from causalpref.data.worlds.synthetic import (EAGER_EMBEDDING_BYTES, LABEL_MODES, require, apply_mixing, labels_from_margin,
-                        random_mixing)
+from causalpref.data.worlds.synthetic import (
+    EAGER_EMBEDDING_BYTES,
+    LABEL_MODES,
+    apply_mixing,
+    labels_from_margin,
+    random_mixing,
+    require,
+)
+from causalpref.errors import CausalPrefError
 
 OBJECTIVE_NAMES = ("helpfulness", "harmlessness")
 PROMPT_TYPE_NAMES = ("helpful", "red-team")
@@ -33,15 +38,23 @@ PROMPT_TYPE_NAMES = ("helpful", "red-team")
 
 @dataclass(frozen=True)
 class UserObjectivesWorld:
-    nuisance_names: tuple[str, ...] = ("length", "verbosity", "formality", "politeness",
-                                       "tone", "formatting", "hedging", "sentiment")
-    n_topic_factors: int = 2          # prompt topic, shared within a pair
-    conflict: float = 0.8             # |corr(helpfulness, harmlessness)|: + on helpful, - on red-team prompts
+    nuisance_names: tuple[str, ...] = (
+        "length",
+        "verbosity",
+        "formality",
+        "politeness",
+        "tone",
+        "formatting",
+        "hedging",
+        "sentiment",
+    )
+    n_topic_factors: int = 2  # prompt topic, shared within a pair
+    conflict: float = 0.8  # |corr(helpfulness, harmlessness)|: + on helpful, - on red-team prompts
     # How differently the same quality shows in the text of the two prompt types (helpfulness
     # on a red-team prompt is compliance; on a cooking question it is a good recipe): 0 = one
     # shared mixing for both types, 1 = unrelated mixings.
     type_specificity: float = 0.7
-    type_strength: float = 3.0        # how plainly the embedding shows the prompt type
+    type_strength: float = 3.0  # how plainly the embedding shows the prompt type
     dim: int = 32
     mixing_hidden: int = 64
     nuisance_strength: float = 2.5
@@ -55,8 +68,7 @@ class UserObjectivesWorld:
 
     def __post_init__(self):
         require(0.0 <= self.conflict < 1.0, f"conflict must be in [0, 1), got {self.conflict}")
-        require(0.0 <= self.type_specificity <= 1.0,
-                 f"type_specificity must be in [0, 1], got {self.type_specificity}")
+        require(0.0 <= self.type_specificity <= 1.0, f"type_specificity must be in [0, 1], got {self.type_specificity}")
         require(self.type_strength >= 0, f"type_strength must be >= 0, got {self.type_strength}")
         require(self.dim >= 2, f"dim must be at least 2, got {self.dim}")
         require(self.noise >= 0 and np.isfinite(self.noise), f"noise must be >= 0, got {self.noise}")
@@ -98,7 +110,7 @@ class UserObjectivesWorld:
         sign = np.where(prompt_type == 0, 1.0, -1.0)
         base, extra = rng.normal(size=n), rng.normal(size=n)
         helpful = base
-        harmless = sign * self.conflict * base + np.sqrt(1 - self.conflict ** 2) * extra
+        harmless = sign * self.conflict * base + np.sqrt(1 - self.conflict**2) * extra
         nuisance = rng.normal(size=(n, len(self.nuisance_names)))
         return np.column_stack([helpful, harmless, nuisance])
 
@@ -114,28 +126,39 @@ class UserObjectivesWorld:
         z_a, z_b = self._responses(rng, prompt_type), self._responses(rng, prompt_type)
         topic = rng.normal(size=(n, self.n_topic_factors))
         diffs = z_a[:, :2] - z_b[:, :2]
-        margin_by_objective = diffs            # column c: reward margin under objective c
+        margin_by_objective = diffs  # column c: reward margin under objective c
         coins = rng.random((n, 2))
-        labels = np.column_stack([labels_from_margin(margin_by_objective[:, j], coins[:, j], self.label_mode,
-                                                     self.temperature) for j in (0, 1)])
+        labels = np.column_stack(
+            [
+                labels_from_margin(margin_by_objective[:, j], coins[:, j], self.label_mode, self.temperature)
+                for j in (0, 1)
+            ]
+        )
         rows = np.arange(n)
-        return ObjectivePool(world=self, z_a=z_a, z_b=z_b, topic=topic, prompt_type=prompt_type,
-                             objective=objective, label=labels[rows, objective],
-                             counterfactual_label=labels[rows, 1 - objective],
-                             true_margin=margin_by_objective[rows, objective])
+        return ObjectivePool(
+            world=self,
+            z_a=z_a,
+            z_b=z_b,
+            topic=topic,
+            prompt_type=prompt_type,
+            objective=objective,
+            label=labels[rows, objective],
+            counterfactual_label=labels[rows, 1 - objective],
+            true_margin=margin_by_objective[rows, objective],
+        )
 
 
 @dataclass(frozen=True)
 class ObjectivePool:
     world: UserObjectivesWorld
-    z_a: np.ndarray                  # (N, k) helpfulness, harmlessness, nuisance of side a
+    z_a: np.ndarray  # (N, k) helpfulness, harmlessness, nuisance of side a
     z_b: np.ndarray
-    topic: np.ndarray                # (N, p)
-    prompt_type: np.ndarray          # (N,) t
-    objective: np.ndarray            # (N,) c
-    label: np.ndarray                # (N,) label under c
+    topic: np.ndarray  # (N, p)
+    prompt_type: np.ndarray  # (N,) t
+    objective: np.ndarray  # (N,) c
+    label: np.ndarray  # (N,) label under c
     counterfactual_label: np.ndarray  # (N,) label under 1 - c
-    true_margin: np.ndarray          # (N,) reward margin under c
+    true_margin: np.ndarray  # (N,) reward margin under c
     group = None  # one pair per synthetic prompt: no groups to keep together
 
     def __len__(self) -> int:
@@ -147,22 +170,27 @@ class ObjectivePool:
         if 2 * len(self) * self.world.dim * 4 > EAGER_EMBEDDING_BYTES:
             return None
         rows = np.arange(len(self))
-        return (self.world.embed(self.z_a, self.prompt_type, self.topic, 2 * rows),
-                self.world.embed(self.z_b, self.prompt_type, self.topic, 2 * rows + 1))
+        return (
+            self.world.embed(self.z_a, self.prompt_type, self.topic, 2 * rows),
+            self.world.embed(self.z_b, self.prompt_type, self.topic, 2 * rows + 1),
+        )
 
     def _embeddings(self, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if self._embedded is not None:
             return self._embedded[0][indices], self._embedded[1][indices]
         t, topic = self.prompt_type[indices], self.topic[indices]
-        return (self.world.embed(self.z_a[indices], t, topic, 2 * indices),
-                self.world.embed(self.z_b[indices], t, topic, 2 * indices + 1))
+        return (
+            self.world.embed(self.z_a[indices], t, topic, 2 * indices),
+            self.world.embed(self.z_b[indices], t, topic, 2 * indices + 1),
+        )
 
     def pairs(self, indices: np.ndarray, name: str = "pairs") -> PairSet:
         indices = np.asarray(indices, dtype=np.int64)
         world, t = self.world, self.prompt_type[indices]
         emb_a, emb_b = self._embeddings(indices)
         return PairSet(
-            emb_a=emb_a, emb_b=emb_b,
+            emb_a=emb_a,
+            emb_b=emb_b,
             label=self.label[indices],
             factor_diffs=self.z_a[indices] - self.z_b[indices],
             factor_names=world.factor_names,

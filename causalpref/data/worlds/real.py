@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 
 from causalpref.data.kinds import data_kind, kinds_for
-from causalpref.errors import CausalPrefError
 from causalpref.data.pairs import PairSet
 from causalpref.data.worlds.synthetic import labels_from_margin
+from causalpref.errors import CausalPrefError
 
 FACTOR_KINDS = kinds_for("exp1")  # data kinds with factor differences: Experiment 1
 OBJECTIVE_KINDS = kinds_for("exp2")  # data kinds with an objective and a prompt type: Experiment 2
@@ -45,11 +45,11 @@ def file_fingerprint(path: str | Path) -> str:
 
 @dataclass(frozen=True)
 class RealDataWorld:
-    kind: str                          # truthfulqa | ultrafeedback | responses | relabeled-hh | pairs
+    kind: str  # truthfulqa | ultrafeedback | responses | relabeled-hh | pairs
     path: str
-    fingerprint: str                   # sha256 of the file: a changed file is a different world
-    factors: tuple[str, ...] = ()      # factor columns (generic response tables) or UltraFeedback aspects
-    model_dir: str | None = None       # local transformers model; None = the packaged all-MiniLM-L6-v2
+    fingerprint: str  # sha256 of the file: a changed file is a different world
+    factors: tuple[str, ...] = ()  # factor columns (generic response tables) or UltraFeedback aspects
+    model_dir: str | None = None  # local transformers model; None = the packaged all-MiniLM-L6-v2
     max_length: int = 256
     a: float = 0.25
     seed: int = 0
@@ -61,8 +61,7 @@ class RealDataWorld:
         if kind not in FACTOR_KINDS + OBJECTIVE_KINDS:
             raise CausalPrefError(f"unknown data kind {kind!r}; choose from {list(FACTOR_KINDS + OBJECTIVE_KINDS)}")
         path = Path(path).expanduser().resolve()
-        return cls(kind=kind, path=str(path), fingerprint=file_fingerprint(path),
-                   name=f"{kind}:{path.name}", **options)
+        return cls(kind=kind, path=str(path), fingerprint=file_fingerprint(path), name=f"{kind}:{path.name}", **options)
 
     @property
     def has_factors(self) -> bool:
@@ -110,15 +109,20 @@ class RealPool:
     def build(cls, world: RealDataWorld, progress=None) -> "RealPool":
         from causalpref.data.embed import Encoder
         from causalpref.data.embed_cache import EmbeddingCache, embed_with_cache
+
         text = world._text
         if world.has_factors and (text.factor_diffs is None or text.factor_diffs.shape[1] < 2):
-            raise CausalPrefError(f"{world.path}: Experiment 1 needs two factor scores per response, and this "
-                                  f"file gives {0 if text.factor_diffs is None else text.factor_diffs.shape[1]} "
-                                  "(a binarized UltraFeedback file has only chosen/rejected; use the per-aspect "
-                                  "ratings file, or --world pairs)")
+            raise CausalPrefError(
+                f"{world.path}: Experiment 1 needs two factor scores per response, and this "
+                f"file gives {0 if text.factor_diffs is None else text.factor_diffs.shape[1]} "
+                "(a binarized UltraFeedback file has only chosen/rejected; use the per-aspect "
+                "ratings file, or --world pairs)"
+            )
         if not world.has_factors and (text.objective is None or text.prompt_type is None):
-            raise CausalPrefError(f"{world.path}: Experiment 2 needs an objective and a prompt type per pair "
-                                  "(relabelled HH-RLHF, or a pair table with objective and prompt_type columns)")
+            raise CausalPrefError(
+                f"{world.path}: Experiment 2 needs an objective and a prompt type per pair "
+                "(relabelled HH-RLHF, or a pair table with objective and prompt_type columns)"
+            )
         encoder = Encoder(world.model_dir, max_length=world.max_length)
         # Embed each distinct (prompt, response) once; pairs index into the unique rows.
         keys = list(zip(text.prompt, text.response_a)) + list(zip(text.prompt, text.response_b))
@@ -136,9 +140,16 @@ class RealPool:
             label = labels_from_margin(margin, coin, "argmax", 1.0)
         else:
             label = text.label.astype(np.float32)
-        return cls(world=world, emb_a=emb_a.astype(np.float32), emb_b=emb_b.astype(np.float32), label=label,
-                   factor_diffs=text.factor_diffs, objective=text.objective, prompt_type=text.prompt_type,
-                   group=np.asarray(text.group))
+        return cls(
+            world=world,
+            emb_a=emb_a.astype(np.float32),
+            emb_b=emb_b.astype(np.float32),
+            label=label,
+            factor_diffs=text.factor_diffs,
+            objective=text.objective,
+            prompt_type=text.prompt_type,
+            group=np.asarray(text.group),
+        )
 
     def __len__(self) -> int:
         return int(self.label.shape[0])
@@ -162,8 +173,14 @@ class RealPool:
         if self.factor_diffs is not None:
             d = self.factor_diffs[indices]
             margin = self.world.a * d[:, 0] + (1 - self.world.a) * d[:, 1]
-        return PairSet(emb_a=self.emb_a[indices], emb_b=self.emb_b[indices], label=self.label[indices],
-                       factor_diffs=take(self.factor_diffs),
-                       factor_names=self.factor_names if self.factor_diffs is not None else (),
-                       true_margin=margin, objective=take(self.objective), prompt_type=take(self.prompt_type),
-                       name=name)
+        return PairSet(
+            emb_a=self.emb_a[indices],
+            emb_b=self.emb_b[indices],
+            label=self.label[indices],
+            factor_diffs=take(self.factor_diffs),
+            factor_names=self.factor_names if self.factor_diffs is not None else (),
+            true_margin=margin,
+            objective=take(self.objective),
+            prompt_type=take(self.prompt_type),
+            name=name,
+        )

@@ -16,22 +16,21 @@ correlation an experiment asks for. Only drawn pairs are embedded (see noise.py)
 from __future__ import annotations
 
 import functools
-
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
 
-from causalpref.errors import CausalPrefError
 from causalpref.data.pairs import PairSet
 from causalpref.data.worlds.noise import counter_normal
+from causalpref.errors import CausalPrefError
 
 SCALES = ("likert", "continuous", "binary")
 LABEL_MODES = ("argmax", "btl")
 # UltraFeedback-like skew towards good ratings for the 1..5 scale.
 LIKERT_PROBS = np.array([0.08, 0.12, 0.25, 0.30, 0.25])
 # Pools whose embeddings take at most this much memory are embedded once, whole.
-EAGER_EMBEDDING_BYTES = 256 * 2 ** 20
+EAGER_EMBEDDING_BYTES = 256 * 2**20
 
 
 @dataclass(frozen=True)
@@ -39,19 +38,27 @@ class CorrelatedFactorsWorld:
     factor_names: tuple[str, str] = ("truthfulness", "instruction_following")
     # Response-level factors that do not affect the reward. Real embeddings are dominated
     # by such content; with few or weak ones the reward direction is trivially easy to find.
-    nuisance_names: tuple[str, ...] = ("length", "verbosity", "formality", "politeness",
-                                       "tone", "formatting", "hedging", "sentiment")
-    n_prompt_factors: int = 2          # topic-like factors shared within a pair
-    scale: str = "likert"              # likert (1..5, like UltraFeedback) | continuous | binary (0/1)
-    a: float = 0.25                    # true reward: a*z1 + (1 - a)*z2
-    dim: int = 32                      # embedding dimension d
-    mixing_hidden: int = 64            # width of the random non-linear mixing
-    nuisance_strength: float = 2.5     # nuisance factors dominate the embedding, as topic does
-    noise: float = 1.0                 # std of the observation noise per embedding dimension
-    label_mode: str = "argmax"         # argmax: higher reward wins; btl: sampled with temperature
-    temperature: float = 0.5           # BTL temperature (label_mode='btl' only)
-    pool_size: int = 40_000            # candidate pairs in the pool
-    seed: int = 0                      # fixes the mixing and the pool
+    nuisance_names: tuple[str, ...] = (
+        "length",
+        "verbosity",
+        "formality",
+        "politeness",
+        "tone",
+        "formatting",
+        "hedging",
+        "sentiment",
+    )
+    n_prompt_factors: int = 2  # topic-like factors shared within a pair
+    scale: str = "likert"  # likert (1..5, like UltraFeedback) | continuous | binary (0/1)
+    a: float = 0.25  # true reward: a*z1 + (1 - a)*z2
+    dim: int = 32  # embedding dimension d
+    mixing_hidden: int = 64  # width of the random non-linear mixing
+    nuisance_strength: float = 2.5  # nuisance factors dominate the embedding, as topic does
+    noise: float = 1.0  # std of the observation noise per embedding dimension
+    label_mode: str = "argmax"  # argmax: higher reward wins; btl: sampled with temperature
+    temperature: float = 0.5  # BTL temperature (label_mode='btl' only)
+    pool_size: int = 40_000  # candidate pairs in the pool
+    seed: int = 0  # fixes the mixing and the pool
     name: str = field(default="synthetic", compare=False)
     can_probe = True  # probe_pairs embeds any (d1, d2): the pages draw its decision boundary
 
@@ -60,9 +67,7 @@ class CorrelatedFactorsWorld:
 
     def validate(self) -> None:
         if len(self.factor_names) != 2 or len(set(self.factor_names)) != 2:
-            raise CausalPrefError(
-                f"factor_names must be two distinct names, got {self.factor_names!r}"
-            )
+            raise CausalPrefError(f"factor_names must be two distinct names, got {self.factor_names!r}")
         names = list(self.factor_names) + list(self.nuisance_names)
         if len(set(names)) != len(names):
             raise CausalPrefError(f"factor and nuisance names must be distinct, got {names}")
@@ -131,8 +136,7 @@ class CorrelatedFactorsWorld:
         z_prompt = rng.normal(size=(n, self.n_prompt_factors))
         margin = self.true_reward(z_a) - self.true_reward(z_b)
         label = self._labels(margin, rng)
-        return FactorPool(world=self, z_a=z_a, z_b=z_b, z_prompt=z_prompt,
-                          true_margin=margin, label=label)
+        return FactorPool(world=self, z_a=z_a, z_b=z_b, z_prompt=z_prompt, true_margin=margin, label=label)
 
     def probe_pairs(self, d1: np.ndarray, d2: np.ndarray, contexts: int = 32, seed: int = 0) -> PairSet:
         """Pairs whose causal factors differ by exactly (d1[i], d2[i]), each in `contexts` random
@@ -147,11 +151,17 @@ class CorrelatedFactorsWorld:
         z_b = np.concatenate([self._draw_causal(rng, n), rng.normal(size=(n, n_nuis))], axis=1)
         z_a = np.concatenate([z_b[:, :2] + d, rng.normal(size=(n, n_nuis))], axis=1)
         z_prompt = rng.normal(size=(n, self.n_prompt_factors))
-        ids = np.uint64(2 ** 40) + 2 * np.arange(n, dtype=np.uint64)
+        ids = np.uint64(2**40) + 2 * np.arange(n, dtype=np.uint64)
         margin = self.true_reward(z_a) - self.true_reward(z_b)
-        return PairSet(emb_a=self.embed(z_a, z_prompt, ids), emb_b=self.embed(z_b, z_prompt, ids + np.uint64(1)),
-                       label=(margin > 0).astype(np.float32), factor_diffs=z_a - z_b,
-                       factor_names=self.all_factor_names, true_margin=margin, name="probe")
+        return PairSet(
+            emb_a=self.embed(z_a, z_prompt, ids),
+            emb_b=self.embed(z_b, z_prompt, ids + np.uint64(1)),
+            label=(margin > 0).astype(np.float32),
+            factor_diffs=z_a - z_b,
+            factor_names=self.all_factor_names,
+            true_margin=margin,
+            name="probe",
+        )
 
     def _labels(self, margin: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         return labels_from_margin(margin, rng.random(margin.shape[0]), self.label_mode, self.temperature)
@@ -160,12 +170,13 @@ class CorrelatedFactorsWorld:
 @dataclass(frozen=True)
 class FactorPool:
     """Candidate pairs of a CorrelatedFactorsWorld, embedded only when drawn."""
+
     world: CorrelatedFactorsWorld
-    z_a: np.ndarray          # (N, k) response factors of side a (causal first)
-    z_b: np.ndarray          # (N, k)
-    z_prompt: np.ndarray     # (N, p) prompt factors, shared by a and b
+    z_a: np.ndarray  # (N, k) response factors of side a (causal first)
+    z_b: np.ndarray  # (N, k)
+    z_prompt: np.ndarray  # (N, p) prompt factors, shared by a and b
     true_margin: np.ndarray  # (N,) r*(a) - r*(b)
-    label: np.ndarray        # (N,) 1.0 when a is preferred
+    label: np.ndarray  # (N,) 1.0 when a is preferred
     group = None  # capabilities it lacks (see data/worlds/__init__.py)
     prompt_type = None
     objective = None
@@ -191,15 +202,19 @@ class FactorPool:
         if 2 * len(self) * self.world.dim * 4 > EAGER_EMBEDDING_BYTES:
             return None
         rows = np.arange(len(self))
-        return (self.world.embed(self.z_a, self.z_prompt, 2 * rows),
-                self.world.embed(self.z_b, self.z_prompt, 2 * rows + 1))
+        return (
+            self.world.embed(self.z_a, self.z_prompt, 2 * rows),
+            self.world.embed(self.z_b, self.z_prompt, 2 * rows + 1),
+        )
 
     def _embeddings(self, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if self._embedded is not None:
             return self._embedded[0][indices], self._embedded[1][indices]
         world = self.world
-        return (world.embed(self.z_a[indices], self.z_prompt[indices], 2 * indices),
-                world.embed(self.z_b[indices], self.z_prompt[indices], 2 * indices + 1))
+        return (
+            world.embed(self.z_a[indices], self.z_prompt[indices], 2 * indices),
+            world.embed(self.z_b[indices], self.z_prompt[indices], 2 * indices + 1),
+        )
 
     def pairs(self, indices: np.ndarray, name: str = "pairs") -> PairSet:
         """Embed the pairs at `indices` (response ids 2i and 2i+1 fix their noise)."""
@@ -208,7 +223,8 @@ class FactorPool:
             raise CausalPrefError(f"pair indices must be in [0, {len(self)}), got {indices.min()}..{indices.max()}")
         emb_a, emb_b = self._embeddings(indices)
         return PairSet(
-            emb_a=emb_a, emb_b=emb_b,
+            emb_a=emb_a,
+            emb_b=emb_b,
             label=self.label[indices],
             factor_diffs=(self.z_a[indices] - self.z_b[indices]),
             factor_names=self.factor_names,

@@ -14,13 +14,17 @@ from causalpref.ui.lessons.format import lessons_dir, load_lessons
 def catalogue() -> str:
     lines = []
     for c in COMPUTATIONS.values():
-        lines += [f"compute: {c.name}", f"  {c.description}",
-                  f"  settings: {', '.join(c.settings)}",
-                  f"  placeholders (Reveal, Why): {', '.join(c.values)}",
-                  f"  answer for a slider: {', '.join(c.numbers) or '-'}",
-                  "  answer for options: " + ("; ".join(f"{k} (ids {', '.join(v)})" for k, v in c.outcomes.items())
-                                              or "-"),
-                  f"  figures: {', '.join(c.figures) or '-'}", f"  tables: {', '.join(c.tables) or '-'}", ""]
+        lines += [
+            f"compute: {c.name}",
+            f"  {c.description}",
+            f"  settings: {', '.join(c.settings)}",
+            f"  placeholders (Reveal, Why): {', '.join(c.values)}",
+            f"  answer for a slider: {', '.join(c.numbers) or '-'}",
+            "  answer for options: " + ("; ".join(f"{k} (ids {', '.join(v)})" for k, v in c.outcomes.items()) or "-"),
+            f"  figures: {', '.join(c.figures) or '-'}",
+            f"  tables: {', '.join(c.tables) or '-'}",
+            "",
+        ]
     return "\n".join(lines)
 
 

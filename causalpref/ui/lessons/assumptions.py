@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from causalpref.errors import CausalPrefError
-from causalpref.ui.lessons.format import Link, front_matter, parse_link, lessons_dir, page_files, unwrap
+from causalpref.ui import pages as app_pages
+from causalpref.ui.lessons.format import Link, front_matter, lessons_dir, parse_link, unwrap
 
 FIELDS = ("says", "breaks", "shown", "lesson")
 REQUIRED = ("says", "breaks", "shown")
@@ -60,8 +61,9 @@ def _fields(name: str, lines: list[tuple[int, str]], path: Path) -> dict[str, tu
             fields[key], current = [match.group(2).strip(), number], key
         elif line.strip():
             if current is None:
-                raise CausalPrefError(f"{path.name}, line {number}, {name}: start with one of "
-                                      f"{', '.join(f + ':' for f in FIELDS)}")
+                raise CausalPrefError(
+                    f"{path.name}, line {number}, {name}: start with one of {', '.join(f + ':' for f in FIELDS)}"
+                )
             fields[current][0] += " " + line.strip()
     for key in REQUIRED:
         if key not in fields or not fields[key][0]:
@@ -101,9 +103,9 @@ def load_assumptions(path=None, lesson_count: int | None = None) -> Assumptions:
         raise CausalPrefError(f"{path.name}, line {sections[0][1]}: section Intro is empty")
     if len(sections) < 2:
         raise CausalPrefError(f"{path.name}: no assumption sections after Intro")
-    pages = page_files()
+    pages = app_pages.page_keys()
     items = []
-    for name, line, content in sections[1:]:
+    for name, _line, content in sections[1:]:
         fields = _fields(name, content, path)
         shown_text, shown_line = fields["shown"]
         link = parse_link(shown_text, f"{path.name}, line {shown_line}, {name}, shown", {}, pages)
@@ -112,9 +114,11 @@ def load_assumptions(path=None, lesson_count: int | None = None) -> Assumptions:
             text, number = fields["lesson"]
             if not text.isdigit() or int(text) < 1 or (lesson_count is not None and int(text) > lesson_count):
                 limit = f" from 1 to {lesson_count}" if lesson_count is not None else ""
-                raise CausalPrefError(f"{path.name}, line {number}, {name}, lesson: expected a lesson number{limit}, "
-                                      f"got {text!r}")
+                raise CausalPrefError(
+                    f"{path.name}, line {number}, {name}, lesson: expected a lesson number{limit}, got {text!r}"
+                )
             lesson = int(text)
-        items.append(Assumption(name=name, says=fields["says"][0], breaks=fields["breaks"][0], shown=link,
-                                lesson=lesson))
+        items.append(
+            Assumption(name=name, says=fields["says"][0], breaks=fields["breaks"][0], shown=link, lesson=lesson)
+        )
     return Assumptions(title=front["title"], intro=intro, items=tuple(items))

@@ -20,21 +20,21 @@ import numpy as np
 import pandas as pd
 import torch
 
-from causalpref.ui.format import percent
-from causalpref.eval.analytic import quadrant_24_mass
+from causalpref.data.worlds import CorrelatedFactorsWorld
+from causalpref.data.worlds.synthetic import SCALES
 from causalpref.errors import CausalPrefError
+from causalpref.eval.analytic import quadrant_24_mass
 from causalpref.run.specs import INTERACTIVE_RHOS
-from causalpref.variants import variant_name
 from causalpref.run.sweep import Sweep, merge_sweeps
 from causalpref.stats import CHANCE
 from causalpref.train.loop import btl_loss
+from causalpref.ui.format import percent
 from causalpref.ui.views import objectives as ov
 from causalpref.ui.views.correlation import correlation_view, page_spec
 from causalpref.ui.views.overlap import RHO_OPTIONS as OVERLAP_RHOS
 from causalpref.ui.views.overlap import default_pair, overlap_view
 from causalpref.ui.views.toy import SPREAD_RHOS, spread_view
-from causalpref.data.worlds import CorrelatedFactorsWorld
-from causalpref.data.worlds.synthetic import SCALES
+from causalpref.variants import variant_name
 
 __all__ = ["COMPUTATIONS", "Computation", "Outcome", "SweepNeed"]
 
@@ -42,6 +42,7 @@ __all__ = ["COMPUTATIONS", "Computation", "Outcome", "SweepNeed"]
 @dataclass(frozen=True)
 class SweepNeed:
     """One sweep a lesson needs: what `appkit.sweep(kind, spec, what)` takes."""
+
     kind: str
     spec: Any
     what: str
@@ -51,6 +52,7 @@ class SweepNeed:
 class Outcome:
     """What a computation hands back: text for the placeholders, numbers a slider guess is
     checked against, the id of the right option of a choice question, figures and tables."""
+
     text: dict[str, str]
     numbers: dict[str, float] = field(default_factory=dict)
     choices: dict[str, str] = field(default_factory=dict)
@@ -62,10 +64,10 @@ class Outcome:
 class Computation:
     name: str
     description: str
-    settings: dict[str, Callable[[str], Any]]       # setting -> parser of its text (raises CausalPrefError)
-    values: tuple[str, ...]                         # placeholders it fills (besides the settings)
-    numbers: tuple[str, ...]                        # values a slider guess can be checked against (same unit)
-    outcomes: dict[str, tuple[str, ...]]            # choice answer -> the option ids it can take
+    settings: dict[str, Callable[[str], Any]]  # setting -> parser of its text (raises CausalPrefError)
+    values: tuple[str, ...]  # placeholders it fills (besides the settings)
+    numbers: tuple[str, ...]  # values a slider guess can be checked against (same unit)
+    outcomes: dict[str, tuple[str, ...]]  # choice answer -> the option ids it can take
     figures: tuple[str, ...]
     tables: tuple[str, ...]
     needs: Callable[[dict], list[SweepNeed]]
@@ -73,6 +75,7 @@ class Computation:
 
 
 # --------------------------------------------------------------------------- setting parsers
+
 
 def _number(low: float, high: float) -> Callable[[str], float]:
     def parse(text: str) -> float:
@@ -83,6 +86,7 @@ def _number(low: float, high: float) -> Callable[[str], float]:
         if not math.isfinite(value) or not low <= value <= high:
             raise CausalPrefError(f"expected a number from {low:g} to {high:g}, got {text!r}")
         return value
+
     return parse
 
 
@@ -100,8 +104,10 @@ def _one_of(options) -> Callable[[str], Any]:
                         return option
                 except ValueError:
                     pass
-        raise CausalPrefError(f"expected one of {', '.join(f'{o:g}' if not isinstance(o, str) else o for o in options)}, "
-                              f"got {text!r}")
+        raise CausalPrefError(
+            f"expected one of {', '.join(f'{o:g}' if not isinstance(o, str) else o for o in options)}, got {text!r}"
+        )
+
     return parse
 
 
@@ -114,10 +120,12 @@ def _whole(low: int, high: int) -> Callable[[str], int]:
         if not low <= value <= high:
             raise CausalPrefError(f"expected a whole number from {low} to {high}, got {text!r}")
         return value
+
     return parse
 
 
 # --------------------------------------------------------------------------- formatting
+
 
 def _in_percent(value: float | None) -> str:
     """An accuracy or share already in percent, as the pages print it."""
@@ -134,6 +142,7 @@ def _signed_points(value: float) -> str:
 
 # --------------------------------------------------------------------------- shared sweeps
 
+
 def _correlation_need(settings: dict) -> list[SweepNeed]:
     spec = page_spec(settings["scale"])
     return [SweepNeed("exp1", spec, f"the Experiment-1 sweep ({len(spec.rhos)} ρ × {len(spec.seeds)} seeds)")]
@@ -146,10 +155,11 @@ def _objectives_need(lam: float, model: str) -> SweepNeed:
 
 # --------------------------------------------------------------------------- lesson 1: pairs
 
+
 def _run_pairs(s: dict, sweeps: list[Sweep]) -> Outcome:
     high, low, shift = s["high"], s["low"], s["shift"]
     margins = torch.tensor([[high - low], [(high + shift) - (low + shift)]], dtype=torch.float64)
-    losses = btl_loss(margins, torch.ones_like(margins)).tolist()      # -log P(first wins), per model
+    losses = btl_loss(margins, torch.ones_like(margins)).tolist()  # -log P(first wins), per model
     loss_a, loss_b = losses
     if math.isclose(loss_a, loss_b, rel_tol=1e-9, abs_tol=1e-12):
         verdict = "same"
@@ -161,24 +171,38 @@ def _run_pairs(s: dict, sweeps: list[Sweep]) -> Outcome:
     oracle_id = float(view.baselines.set_index("split").loc["ID", "true reward (oracle) %"])
     n_train = page_spec(s["scale"]).sizes.train
     return Outcome(
-        text={"p_a": _in_percent(100 * math.exp(-loss_a)), "p_b": _in_percent(100 * math.exp(-loss_b)),
-              "loss_a": f"{loss_a:.4f}", "loss_b": f"{loss_b:.4f}",
-              "high_b": f"{high + shift:g}", "low_b": f"{low + shift:g}",
-              "id": _in_percent(view.id.value), "oracle_id": _in_percent(oracle_id), "chance": _in_percent(100 * CHANCE),
-              "a_hat": f"{view.a_hat:.2f}", "a": f"{world.a:g}", "n_train": f"{n_train:,}"},
+        text={
+            "p_a": _in_percent(100 * math.exp(-loss_a)),
+            "p_b": _in_percent(100 * math.exp(-loss_b)),
+            "loss_a": f"{loss_a:.4f}",
+            "loss_b": f"{loss_b:.4f}",
+            "high_b": f"{high + shift:g}",
+            "low_b": f"{low + shift:g}",
+            "id": _in_percent(view.id.value),
+            "oracle_id": _in_percent(oracle_id),
+            "chance": _in_percent(100 * CHANCE),
+            "a_hat": f"{view.a_hat:.2f}",
+            "a": f"{world.a:g}",
+            "n_train": f"{n_train:,}",
+        },
         numbers={"id": view.id.value, "a_hat": view.a_hat},
         choices={"verdict": verdict},
-        figures={"boundary": view.boundary, "curves": view.curves})
+        figures={"boundary": view.boundary, "curves": view.curves},
+    )
 
 
 PAIRS = Computation(
     name="pairs",
     description="BTL probabilities of two rewards and of the same rewards shifted (train.btl_loss); "
-                "the Correlation shift model at ρ (accuracy, implied â, decision boundary)",
-    settings={"rho": _one_of(INTERACTIVE_RHOS), "scale": _one_of(SCALES),
-              "high": _number(-100, 100), "low": _number(-100, 100), "shift": _number(-100, 100)},
-    values=("p_a", "p_b", "loss_a", "loss_b", "high_b", "low_b", "id", "oracle_id", "chance", "a_hat", "a",
-            "n_train"),
+    "the Correlation shift model at ρ (accuracy, implied â, decision boundary)",
+    settings={
+        "rho": _one_of(INTERACTIVE_RHOS),
+        "scale": _one_of(SCALES),
+        "high": _number(-100, 100),
+        "low": _number(-100, 100),
+        "shift": _number(-100, 100),
+    },
+    values=("p_a", "p_b", "loss_a", "loss_b", "high_b", "low_b", "id", "oracle_id", "chance", "a_hat", "a", "n_train"),
     numbers=("id", "a_hat"),
     outcomes={"verdict": ("a", "b", "same")},
     figures=("boundary", "curves"),
@@ -190,6 +214,7 @@ PAIRS = Computation(
 
 # --------------------------------------------------------------------------- lesson 2: overlap
 
+
 def _run_overlap(s: dict, sweeps: list[Sweep]) -> Outcome:
     world, scale, rho, seed = s["world"], s["scale"], s["rho"], s["seed"]
     first, second = default_pair(world)
@@ -197,32 +222,59 @@ def _run_overlap(s: dict, sweeps: list[Sweep]) -> Outcome:
     rows = []
     for r in sorted(set(SPREAD_RHOS) | {rho}):
         other = view if r == rho else overlap_view(world, scale, first, second, r, seed)
-        rows.append({"ρ": r, "achieved ρ": round(other.achieved_rho, 3),
-                     "training pairs in quadrants 2/4 %": round(100 * other.summary.q24_train, 1),
-                     "1/2 − arcsin(ρ)/π %": round(100 * quadrant_24_mass(r), 1),
-                     "OOD test pairs poorly covered %": round(100 * other.summary.poorly_covered_share, 1)})
+        rows.append(
+            {
+                "ρ": r,
+                "achieved ρ": round(other.achieved_rho, 3),
+                "training pairs in quadrants 2/4 %": round(100 * other.summary.q24_train, 1),
+                "1/2 − arcsin(ρ)/π %": round(100 * quadrant_24_mass(r), 1),
+                "OOD test pairs poorly covered %": round(100 * other.summary.poorly_covered_share, 1),
+            }
+        )
     summary, baseline = view.summary, view.baseline
     q24 = 100 * summary.q24_train
     return Outcome(
-        text={"q24": _in_percent(q24), "q24_formula": _in_percent(100 * summary.q24_gaussian),     # at the achieved ρ
-              "q24_zero": _in_percent(100 * baseline.q24_train), "achieved_rho": f"{view.achieved_rho:.3f}",
-              "n_train": f"{summary.n_train:,}", "n_disagree": f"{round(summary.q24_train * summary.n_train):,}",
-              "n_test": f"{summary.n_test:,}",
-              "poor": _in_percent(100 * summary.poorly_covered_share),
-              "poor_zero": _in_percent(100 * baseline.poorly_covered_share),
-              "factor_a": first.replace("_", " "), "factor_b": second.replace("_", " ")},
+        text={
+            "q24": _in_percent(q24),
+            "q24_formula": _in_percent(100 * summary.q24_gaussian),  # at the achieved ρ
+            "q24_zero": _in_percent(100 * baseline.q24_train),
+            "achieved_rho": f"{view.achieved_rho:.3f}",
+            "n_train": f"{summary.n_train:,}",
+            "n_disagree": f"{round(summary.q24_train * summary.n_train):,}",
+            "n_test": f"{summary.n_test:,}",
+            "poor": _in_percent(100 * summary.poorly_covered_share),
+            "poor_zero": _in_percent(100 * baseline.poorly_covered_share),
+            "factor_a": first.replace("_", " "),
+            "factor_b": second.replace("_", " "),
+        },
         numbers={"q24": q24, "poor": 100 * summary.poorly_covered_share},
         figures={"overlap": view.figure},
-        tables={"masses": pd.DataFrame(rows)})
+        tables={"masses": pd.DataFrame(rows)},
+    )
 
 
 OVERLAP = Computation(
     name="overlap",
     description="views.overlap.overlap_view at ρ and at ρ = 0, 0.3, 0.6, 0.9 (no training)",
-    settings={"world": _one_of(("correlated", "objectives")), "scale": _one_of(SCALES),
-              "rho": _one_of(OVERLAP_RHOS), "seed": _whole(0, 10_000)},
-    values=("q24", "q24_formula", "q24_zero", "achieved_rho", "n_train", "n_disagree", "n_test", "poor",
-            "poor_zero", "factor_a", "factor_b"),
+    settings={
+        "world": _one_of(("correlated", "objectives")),
+        "scale": _one_of(SCALES),
+        "rho": _one_of(OVERLAP_RHOS),
+        "seed": _whole(0, 10_000),
+    },
+    values=(
+        "q24",
+        "q24_formula",
+        "q24_zero",
+        "achieved_rho",
+        "n_train",
+        "n_disagree",
+        "n_test",
+        "poor",
+        "poor_zero",
+        "factor_a",
+        "factor_b",
+    ),
     numbers=("q24", "poor"),
     outcomes={},
     figures=("overlap",),
@@ -233,6 +285,7 @@ OVERLAP = Computation(
 
 
 # --------------------------------------------------------------------------- lesson 3: correlation
+
 
 def _spread_std(rho: float, a: float, n: int, repeats: int, seed: int) -> tuple[float, Any]:
     view = spread_view(rho, a, n, repeats, seed)
@@ -248,29 +301,64 @@ def _run_correlation(s: dict, sweeps: list[Sweep]) -> Outcome:
     std_high, spread = _spread_std(rho, world.a, s["n"], s["repeats"], s["seed"])
     std_low, _ = _spread_std(low, world.a, s["n"], s["repeats"], s["seed"])
     return Outcome(
-        text={"ood": _in_percent(high_view.ood.value), "id": _in_percent(high_view.id.value),
-              "ood_low": _in_percent(low_view.ood.value), "id_low": _in_percent(low_view.id.value),
-              "gap": _points(high_view.gap), "gap_low": _points(low_view.gap),
-              "drop": _points(low_view.ood.value - high_view.ood.value),
-              "a_hat": f"{high_view.a_hat:.2f}", "a_hat_low": f"{low_view.a_hat:.2f}", "a": f"{world.a:g}",
-              "spurious": _in_percent(spurious), "chance": _in_percent(100 * CHANCE),
-              "q24": _in_percent(100 * quadrant_24_mass(rho)), "q24_low": _in_percent(100 * quadrant_24_mass(low)),
-              "std": f"{std_high:.3f}", "std_low": f"{std_low:.3f}",
-              "n_q24": f"{s['n'] * quadrant_24_mass(rho):.0f}", "n_q24_low": f"{s['n'] * quadrant_24_mass(low):.0f}"},
-        numbers={"ood": high_view.ood.value, "id": high_view.id.value, "gap": high_view.gap,
-                 "a_hat": high_view.a_hat},
+        text={
+            "ood": _in_percent(high_view.ood.value),
+            "id": _in_percent(high_view.id.value),
+            "ood_low": _in_percent(low_view.ood.value),
+            "id_low": _in_percent(low_view.id.value),
+            "gap": _points(high_view.gap),
+            "gap_low": _points(low_view.gap),
+            "drop": _points(low_view.ood.value - high_view.ood.value),
+            "a_hat": f"{high_view.a_hat:.2f}",
+            "a_hat_low": f"{low_view.a_hat:.2f}",
+            "a": f"{world.a:g}",
+            "spurious": _in_percent(spurious),
+            "chance": _in_percent(100 * CHANCE),
+            "q24": _in_percent(100 * quadrant_24_mass(rho)),
+            "q24_low": _in_percent(100 * quadrant_24_mass(low)),
+            "std": f"{std_high:.3f}",
+            "std_low": f"{std_low:.3f}",
+            "n_q24": f"{s['n'] * quadrant_24_mass(rho):.0f}",
+            "n_q24_low": f"{s['n'] * quadrant_24_mass(low):.0f}",
+        },
+        numbers={"ood": high_view.ood.value, "id": high_view.id.value, "gap": high_view.gap, "a_hat": high_view.a_hat},
         figures={"curves": high_view.curves, "boundary": high_view.boundary, "spread": spread.figure},
-        tables={"spread": spread.table[["rho", "std of a_hat", "mean a_hat", "quadrant-2/4 pairs expected"]]})
+        tables={"spread": spread.table[["rho", "std of a_hat", "mean a_hat", "quadrant-2/4 pairs expected"]]},
+    )
 
 
 CORRELATION = Computation(
     name="correlation",
     description="views.correlation.correlation_view at ρ and at a low ρ (the Correlation shift sweep); "
-                "views.toy.spread_view (â refitted on n pairs)",
-    settings={"rho": _one_of(INTERACTIVE_RHOS), "low": _one_of(INTERACTIVE_RHOS), "scale": _one_of(SCALES),
-              "n": _whole(20, 500), "repeats": _whole(50, 500), "seed": _whole(0, 10_000)},
-    values=("ood", "id", "ood_low", "id_low", "gap", "gap_low", "drop", "a_hat", "a_hat_low", "a", "spurious",
-            "chance", "q24", "q24_low", "std", "std_low", "n_q24", "n_q24_low"),
+    "views.toy.spread_view (â refitted on n pairs)",
+    settings={
+        "rho": _one_of(INTERACTIVE_RHOS),
+        "low": _one_of(INTERACTIVE_RHOS),
+        "scale": _one_of(SCALES),
+        "n": _whole(20, 500),
+        "repeats": _whole(50, 500),
+        "seed": _whole(0, 10_000),
+    },
+    values=(
+        "ood",
+        "id",
+        "ood_low",
+        "id_low",
+        "gap",
+        "gap_low",
+        "drop",
+        "a_hat",
+        "a_hat_low",
+        "a",
+        "spurious",
+        "chance",
+        "q24",
+        "q24_low",
+        "std",
+        "std_low",
+        "n_q24",
+        "n_q24_low",
+    ),
     numbers=("ood", "id", "gap", "a_hat"),
     outcomes={},
     figures=("curves", "boundary", "spread"),
@@ -281,6 +369,7 @@ CORRELATION = Computation(
 
 
 # --------------------------------------------------------------------------- lesson 4: objectives
+
 
 def _which_worse(inconsistent: float, consistent: float) -> str:
     """Which pairs a model gets wrong more often; within ov.CLOSE_POINTS reads as neither."""
@@ -302,22 +391,48 @@ def _run_objectives(s: dict, sweeps: list[Sweep]) -> Outcome:
         text[f"gap{suffix}"] = _signed_points(con - inc)
         numbers[f"inc{suffix}"], numbers[f"con{suffix}"] = inc, con
     base = views[""].baselines
-    text.update({"model": ov.label(model), "chance": _in_percent(base.chance),
-                 "prompt_type_inc": _in_percent(base.prompt_type_inconsistent),
-                 "prompt_type_con": _in_percent(base.prompt_type_consistent)})
-    return Outcome(text=text, numbers=numbers,
-                   choices={"worse": _which_worse(numbers["inc"], numbers["con"])},
-                   figures={"accuracy": views[""].accuracy_figure, "overfitting": views[""].overfitting_figure})
+    text.update(
+        {
+            "model": ov.label(model),
+            "chance": _in_percent(base.chance),
+            "prompt_type_inc": _in_percent(base.prompt_type_inconsistent),
+            "prompt_type_con": _in_percent(base.prompt_type_consistent),
+        }
+    )
+    return Outcome(
+        text=text,
+        numbers=numbers,
+        choices={"worse": _which_worse(numbers["inc"], numbers["con"])},
+        figures={"accuracy": views[""].accuracy_figure, "overfitting": views[""].overfitting_figure},
+    )
 
 
 OBJECTIVES = Computation(
     name="objectives",
     description="views.objectives.objectives_view for one architecture at ρ, a low and a top ρ "
-                "(the User objectives sweep of that architecture)",
-    settings={"rho": _one_of(ov.RHO_OPTIONS), "low": _one_of(ov.RHO_OPTIONS), "top": _one_of(ov.RHO_OPTIONS),
-              "model": _one_of(ov.architectures()), "lam": _one_of(ov.LAMBDA_OPTIONS)},
-    values=("inc", "con", "gap", "inc_low", "con_low", "gap_low", "inc_top", "con_top", "gap_top", "model",
-            "chance", "prompt_type_inc", "prompt_type_con"),
+    "(the User objectives sweep of that architecture)",
+    settings={
+        "rho": _one_of(ov.RHO_OPTIONS),
+        "low": _one_of(ov.RHO_OPTIONS),
+        "top": _one_of(ov.RHO_OPTIONS),
+        "model": _one_of(ov.architectures()),
+        "lam": _one_of(ov.LAMBDA_OPTIONS),
+    },
+    values=(
+        "inc",
+        "con",
+        "gap",
+        "inc_low",
+        "con_low",
+        "gap_low",
+        "inc_top",
+        "con_top",
+        "gap_top",
+        "model",
+        "chance",
+        "prompt_type_inc",
+        "prompt_type_con",
+    ),
     numbers=("inc", "con", "inc_low", "con_low", "inc_top", "con_top"),
     outcomes={"worse": ("consistent", "inconsistent", "neither")},
     figures=("accuracy", "overfitting"),
@@ -341,8 +456,11 @@ def _remedies_needs(s: dict) -> list[SweepNeed]:
 
 
 def _inconsistent(sweep: Sweep, rho: float, model: str) -> float:
-    rows = sweep.results[np.isclose(sweep.results["rho"].astype(float), rho) & (sweep.results["model"] == model)
-                         & (sweep.results["split"] == "inconsistent")]
+    rows = sweep.results[
+        np.isclose(sweep.results["rho"].astype(float), rho)
+        & (sweep.results["model"] == model)
+        & (sweep.results["split"] == "inconsistent")
+    ]
     if rows.empty:
         raise CausalPrefError(f"the sweep has no inconsistent test results for {model} at ρ = {rho:g}")
     # the mean of the percentages, exactly as views.objectives computes it, so that lesson 4
@@ -363,25 +481,42 @@ def _run_remedies(s: dict, sweeps: list[Sweep]) -> Outcome:
         rows.append(row)
     weights = merged.details.get("weights")
     for suffix, r in (("", rho), ("_top", top)):
-        share = (np.nan if weights is None else
-                 float(weights[np.isclose(weights["rho"].astype(float), r)]["ess_share"].mean()))
+        share = (
+            np.nan
+            if weights is None
+            else float(weights[np.isclose(weights["rho"].astype(float), r)]["ess_share"].mean())
+        )
         text[f"ess{suffix}"] = _in_percent(100 * share)
     best = max(REMEDIES_MODELS, key=lambda m: numbers[f"{m}_top"])
     rescuer = best if numbers[f"{best}_top"] - 100 * CHANCE >= ov.CLOSE_POINTS else "none"
-    text.update({"chance": _in_percent(100 * CHANCE), "best_top": ov.label(_COMPARED[best]),
-                 "best_top_value": text[f"{best}_top"]})
+    text.update(
+        {
+            "chance": _in_percent(100 * CHANCE),
+            "best_top": ov.label(_COMPARED[best]),
+            "best_top_value": text[f"{best}_top"],
+        }
+    )
     view = ov.objectives_view(merged, top, tuple(_COMPARED.values()), lam=s["lam"])
-    return Outcome(text=text, numbers=numbers, choices={"rescuer": rescuer},
-                   figures={"accuracy": view.accuracy_figure}, tables={"inconsistent": pd.DataFrame(rows)})
+    return Outcome(
+        text=text,
+        numbers=numbers,
+        choices={"rescuer": rescuer},
+        figures={"accuracy": view.accuracy_figure},
+        tables={"inconsistent": pd.DataFrame(rows)},
+    )
 
 
 _REMEDY_KEYS = tuple(f"{m}{x}" for m in ("base",) + REMEDIES_MODELS for x in ("_low", "", "_top"))
 REMEDIES = Computation(
     name="remedies",
     description="inconsistent accuracy of Base, Multihead, Adversarial and Reweighted (inverse-propensity "
-                "weights) at a low ρ, ρ and the top ρ: the User objectives page's per-architecture sweeps",
-    settings={"rho": _one_of(ov.RHO_OPTIONS), "low": _one_of(ov.RHO_OPTIONS), "top": _one_of(ov.RHO_OPTIONS),
-              "lam": _one_of(ov.LAMBDA_OPTIONS)},
+    "weights) at a low ρ, ρ and the top ρ: the User objectives page's per-architecture sweeps",
+    settings={
+        "rho": _one_of(ov.RHO_OPTIONS),
+        "low": _one_of(ov.RHO_OPTIONS),
+        "top": _one_of(ov.RHO_OPTIONS),
+        "lam": _one_of(ov.LAMBDA_OPTIONS),
+    },
     values=_REMEDY_KEYS + ("ess", "ess_top", "chance", "best_top", "best_top_value"),
     numbers=_REMEDY_KEYS,
     outcomes={"rescuer": REMEDIES_MODELS + ("none",)},

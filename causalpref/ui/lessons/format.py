@@ -42,18 +42,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
-from causalpref.ui.diagrams import DIAGRAMS
 from causalpref.errors import CausalPrefError
+from causalpref.ui import pages as app_pages
+from causalpref.ui.diagrams import DIAGRAMS
 from causalpref.ui.lessons.compute import COMPUTATIONS, Computation
 
-LESSONS_DIR = Path(__file__).resolve().parent / "text"     # shipped with the package
-PAGES_DIR = Path(__file__).resolve().parents[3] / "pages"
-LESSONS_ENV = "CAUSALPREF_LESSONS"          # a translated copy of lessons/, e.g. lessons/fr
+LESSONS_DIR = Path(__file__).resolve().parent / "text"  # shipped with the package
+LESSONS_ENV = "CAUSALPREF_LESSONS"  # a translated copy of lessons/, e.g. lessons/fr
 
 FRONT_FIELDS = {"title", "compute", "settings", "answer", "figures", "tables", "diagrams", "link"}
 REQUIRED_FIELDS = ("title", "compute", "settings", "answer", "link")
 SECTIONS = ("Intro", "Question", "Reveal", "Why")
-RESULT_SECTIONS = ("Reveal", "Why")          # only these may use computed values
+RESULT_SECTIONS = ("Reveal", "Why")  # only these may use computed values
 SLIDER_FIELDS = {"min", "max", "step", "start", "unit", "tolerance"}
 # A typed result: a decimal number (57.8) or a percentage (60 %, 60%). Integers such as
 # "quadrants 2 and 4" are allowed.
@@ -63,14 +63,20 @@ OPTION = re.compile(r"^-\s+([A-Za-z0-9_-]+)\s*:\s*(.+)$")
 
 # --------------------------------------------------------------------------- the parsed lesson
 
+
 @dataclass(frozen=True)
 class Link:
-    """A link to a page of the app: `page` is its URL path (e.g. Correlation_shift), `file`
-    what st.page_link takes (e.g. pages/2_Correlation_shift.py)."""
+    """A link to a page of the app: `page` is its key, which is also its URL path (e.g.
+    Correlation_shift); causalpref.ui.pages knows the page behind it."""
+
     page: str
-    file: str
     query: tuple[tuple[str, str], ...]
     label: str
+
+    @property
+    def file(self) -> str:
+        """What st.page_link takes, from causalpref.ui.pages (the one place that names files)."""
+        return app_pages.file_of(self.page)
 
     @property
     def url(self) -> str:
@@ -120,12 +126,12 @@ class Lesson:
     path: Path
     title: str
     computation: Computation
-    settings: dict              # parsed values
-    settings_text: dict         # as written, for the placeholders
+    settings: dict  # parsed values
+    settings_text: dict  # as written, for the placeholders
     answer: str
     options: tuple[Option, ...]
     slider: Slider | None
-    sections: dict[str, str]    # raw text of Intro, Question, Reveal, Why
+    sections: dict[str, str]  # raw text of Intro, Question, Reveal, Why
     figures: tuple[str, ...]
     tables: tuple[str, ...]
     diagrams: tuple[str, ...]
@@ -150,16 +156,15 @@ class Lesson:
 
 # --------------------------------------------------------------------------- pages of the app
 
-def page_files(pages_dir: Path = PAGES_DIR) -> dict[str, str]:
-    """URL path -> file path relative to app.py, as Streamlit derives it for pages/:
-    pages/2_Correlation_shift.py -> Correlation_shift."""
-    found = {}
-    for path in sorted(pages_dir.glob("*.py")):
-        found[re.sub(r"^\d+_", "", path.stem)] = f"pages/{path.name}"
-    return found
+
+def page_files() -> dict[str, str]:
+    """Page key -> file, from causalpref.ui.pages (kept for callers that want the files; the
+    lessons themselves only use the keys)."""
+    return app_pages.page_files()
 
 
-def parse_link(text: str, where: str, values: dict, pages: dict[str, str]) -> Link:
+def parse_link(text: str, where: str, values: dict, pages) -> Link:
+    """`Page?key=value&... | label`, `Page` one of the page keys `pages`."""
     target, sep, label = text.partition("|")
     target, label = target.strip(), label.strip()
     if not sep or not target or not label:
@@ -172,10 +177,11 @@ def parse_link(text: str, where: str, values: dict, pages: dict[str, str]) -> Li
         pairs = tuple(parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query)))
     except ValueError:
         raise CausalPrefError(f"{where}: cannot read the query {query!r}; write key=value&key=value") from None
-    return Link(page=page, file=pages[page], query=pairs, label=label)
+    return Link(page=page, query=pairs, label=label)
 
 
 # --------------------------------------------------------------------------- placeholders
+
 
 def _fields(text: str, where: str) -> list[str]:
     try:
@@ -187,8 +193,10 @@ def _fields(text: str, where: str) -> list[str]:
         if name is None:
             continue
         if not name.isidentifier() or spec or conversion:
-            raise CausalPrefError(f"{where}: a placeholder is a plain name such as {{rho}}, got {{{name}"
-                                  f"{'!' + conversion if conversion else ''}{':' + spec if spec else ''}}}")
+            raise CausalPrefError(
+                f"{where}: a placeholder is a plain name such as {{rho}}, got {{{name}"
+                f"{'!' + conversion if conversion else ''}{':' + spec if spec else ''}}}"
+            )
         names.append(name)
     return names
 
@@ -222,18 +230,24 @@ def _check_section(text: str, first_line: int, section: str, allowed: set[str], 
         where = f"{path.name}, line {first_line + offset}, {section}"
         for name in _fields(line, where):
             if name not in allowed:
-                hint = ("computed values are filled only in Reveal and Why; here only the settings "
-                        if not computed else "known names: ")
+                hint = (
+                    "computed values are filled only in Reveal and Why; here only the settings "
+                    if not computed
+                    else "known names: "
+                )
                 raise CausalPrefError(f"{where}: unknown placeholder {{{name}}}; {hint}{sorted(allowed)}")
         if computed:
             bare = re.sub(r"\{\{|\}\}|\{[^{}]*\}", " ", line)
             typed = TYPED_RESULT.search(bare)
             if typed:
-                raise CausalPrefError(f"{where}: {typed.group(0)!r} looks like a typed result; results come from "
-                                      f"the engine, so write a placeholder such as {{{sorted(allowed)[0]}}}")
+                raise CausalPrefError(
+                    f"{where}: {typed.group(0)!r} looks like a typed result; results come from "
+                    f"the engine, so write a placeholder such as {{{sorted(allowed)[0]}}}"
+                )
 
 
 # --------------------------------------------------------------------------- parsing
+
 
 def _split_list(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
@@ -267,8 +281,9 @@ def front_matter(lines: list[str], path: Path) -> tuple[dict, dict, int]:
         key, value = key.strip(), value.strip()
         where = f"{path.name}, line {i + 1}"
         if not sep or key not in FRONT_FIELDS:
-            raise CausalPrefError(f"{where}: expected 'field: value' with a field among {sorted(FRONT_FIELDS)}, "
-                                  f"got {line!r}")
+            raise CausalPrefError(
+                f"{where}: expected 'field: value' with a field among {sorted(FRONT_FIELDS)}, got {line!r}"
+            )
         if key == "link":
             fields["link"].append((value, i + 1))
             continue
@@ -287,16 +302,18 @@ def _sections(lines: list[str], start: int, path: Path) -> tuple[dict[str, str],
         if heading:
             name = heading.group(1)
             if name not in SECTIONS:
-                raise CausalPrefError(f"{path.name}, line {i + 1}: unknown section {name!r}; "
-                                      f"a lesson has {', '.join(SECTIONS)}")
+                raise CausalPrefError(
+                    f"{path.name}, line {i + 1}: unknown section {name!r}; a lesson has {', '.join(SECTIONS)}"
+                )
             if name in text:
                 raise CausalPrefError(f"{path.name}, line {i + 1}: section {name} appears twice")
             current, text[name], first[name] = name, [], i + 2
             continue
         if current is None:
             if line.strip():
-                raise CausalPrefError(f"{path.name}, line {i + 1}: text before the first section; "
-                                      f"start with '## Intro'")
+                raise CausalPrefError(
+                    f"{path.name}, line {i + 1}: text before the first section; start with '## Intro'"
+                )
             continue
         text[current].append(line)
     missing = [s for s in SECTIONS if s not in text]
@@ -304,7 +321,7 @@ def _sections(lines: list[str], start: int, path: Path) -> tuple[dict[str, str],
         raise CausalPrefError(f"{path.name}: missing section(s) {', '.join('## ' + m for m in missing)}")
     out = {}
     for name, body in text.items():
-        while body and not body[0].strip():          # keep line numbers right: count leading blanks
+        while body and not body[0].strip():  # keep line numbers right: count leading blanks
             body.pop(0)
             first[name] += 1
         out[name] = "\n".join(body).strip()
@@ -329,10 +346,16 @@ def _slider(text: str, where: str) -> Slider:
     low, high, step = numbers["min"], numbers["max"], numbers["step"]
     start = numbers["start"] if numbers["start"] is not None else (low + high) / 2
     tolerance = numbers["tolerance"] if numbers["tolerance"] is not None else step
-    if not (low < high and 0 < step <= high - low and low <= start <= high and tolerance >= 0
-            and all(math.isfinite(v) for v in (low, high, step, start, tolerance))):
-        raise CausalPrefError(f"{where}: expected min < max, 0 < step ≤ max − min, min ≤ start ≤ max and "
-                              f"tolerance ≥ 0, got {text!r}")
+    if not (
+        low < high
+        and 0 < step <= high - low
+        and low <= start <= high
+        and tolerance >= 0
+        and all(math.isfinite(v) for v in (low, high, step, start, tolerance))
+    ):
+        raise CausalPrefError(
+            f"{where}: expected min < max, 0 < step ≤ max − min, min ≤ start ≤ max and tolerance ≥ 0, got {text!r}"
+        )
     return Slider(min=low, max=high, step=step, start=start, unit=values.get("unit", ""), tolerance=tolerance)
 
 
@@ -345,7 +368,7 @@ def _question(text: str, first_line: int, path: Path) -> tuple[str, tuple[Option
         if stripped.startswith("slider:"):
             if slider is not None:
                 raise CausalPrefError(f"{where}: only one slider line per question")
-            slider = _slider(stripped[len("slider:"):], where)
+            slider = _slider(stripped[len("slider:") :], where)
         elif option:
             if any(o.id == option.group(1) for o in options):
                 raise CausalPrefError(f"{where}: option id {option.group(1)!r} is used twice")
@@ -353,23 +376,25 @@ def _question(text: str, first_line: int, path: Path) -> tuple[str, tuple[Option
         else:
             if options or slider is not None:
                 if stripped:
-                    raise CausalPrefError(f"{where}: the options or the slider line end the question; "
-                                          f"write the question text above them")
+                    raise CausalPrefError(
+                        f"{where}: the options or the slider line end the question; write the question text above them"
+                    )
                 continue
             prose.append(line)
     where = f"{path.name}, line {first_line}, Question"
     if slider is not None and options:
         raise CausalPrefError(f"{where}: a question has either options (- id: text) or a slider line, not both")
     if slider is None and len(options) < 2:
-        raise CausalPrefError(f"{where}: give at least two options (- id: text) or a slider line "
-                              f"(slider: min=…, max=…, step=…)")
+        raise CausalPrefError(
+            f"{where}: give at least two options (- id: text) or a slider line (slider: min=…, max=…, step=…)"
+        )
     question = "\n".join(prose).strip()
     if not question:
         raise CausalPrefError(f"{where}: the question text is empty")
     return question, tuple(options), slider
 
 
-def load_lesson(path, number: int | None = None, pages: dict[str, str] | None = None) -> Lesson:
+def load_lesson(path, number: int | None = None, pages=None) -> Lesson:
     """Parse and validate one lesson file; every error names the file, line and field."""
     path = Path(path)
     if number is None:
@@ -381,7 +406,7 @@ def load_lesson(path, number: int | None = None, pages: dict[str, str] | None = 
         lines = path.read_text(encoding="utf-8").split("\n")
     except (OSError, UnicodeDecodeError) as error:
         raise CausalPrefError(f"{path}: cannot read the lesson ({error})") from None
-    pages = page_files() if pages is None else pages
+    pages = app_pages.page_keys() if pages is None else pages
     fields, at, body = front_matter(lines, path)
     for key in REQUIRED_FIELDS:
         if key == "link" and not fields["link"] or key != "link" and not fields.get(key):
@@ -389,8 +414,10 @@ def load_lesson(path, number: int | None = None, pages: dict[str, str] | None = 
 
     name = fields["compute"]
     if name not in COMPUTATIONS:
-        raise CausalPrefError(f"{path.name}, line {at['compute']}, compute: unknown computation {name!r}; "
-                              f"choose from {sorted(COMPUTATIONS)}")
+        raise CausalPrefError(
+            f"{path.name}, line {at['compute']}, compute: unknown computation {name!r}; "
+            f"choose from {sorted(COMPUTATIONS)}"
+        )
     computation = COMPUTATIONS[name]
 
     where = f"{path.name}, line {at['settings']}, settings"
@@ -398,8 +425,11 @@ def load_lesson(path, number: int | None = None, pages: dict[str, str] | None = 
     unknown = sorted(set(written) - set(computation.settings))
     missing = sorted(set(computation.settings) - set(written))
     if unknown or missing:
-        raise CausalPrefError(f"{where}: computation {name!r} takes exactly {sorted(computation.settings)}"
-                              + (f"; unknown {unknown}" if unknown else "") + (f"; missing {missing}" if missing else ""))
+        raise CausalPrefError(
+            f"{where}: computation {name!r} takes exactly {sorted(computation.settings)}"
+            + (f"; unknown {unknown}" if unknown else "")
+            + (f"; missing {missing}" if missing else "")
+        )
     settings = {}
     for key, text in written.items():
         try:
@@ -416,38 +446,67 @@ def load_lesson(path, number: int | None = None, pages: dict[str, str] | None = 
     where = f"{path.name}, line {at['answer']}, answer"
     answer = fields["answer"]
     if slider is not None and answer not in computation.numbers:
-        raise CausalPrefError(f"{where}: a slider guess is checked against a computed number; {name!r} gives "
-                              f"{list(computation.numbers)}, not {answer!r}")
+        raise CausalPrefError(
+            f"{where}: a slider guess is checked against a computed number; {name!r} gives "
+            f"{list(computation.numbers)}, not {answer!r}"
+        )
     if slider is None:
         if answer not in computation.outcomes:
-            raise CausalPrefError(f"{where}: a choice question is checked against a computed choice; {name!r} "
-                                  f"gives {list(computation.outcomes) or 'none (use a slider)'}, not {answer!r}")
+            raise CausalPrefError(
+                f"{where}: a choice question is checked against a computed choice; {name!r} "
+                f"gives {list(computation.outcomes) or 'none (use a slider)'}, not {answer!r}"
+            )
         missing = [o for o in computation.outcomes[answer] if o not in {opt.id for opt in options}]
         if missing:
-            raise CausalPrefError(f"{path.name}, line {first['Question']}, Question: the engine may answer "
-                                  f"{missing}, so the options need those ids (it can answer "
-                                  f"{list(computation.outcomes[answer])})")
+            raise CausalPrefError(
+                f"{path.name}, line {first['Question']}, Question: the engine may answer "
+                f"{missing}, so the options need those ids (it can answer "
+                f"{list(computation.outcomes[answer])})"
+            )
 
     chosen = {}
-    for key, known, what in (("figures", computation.figures, "figure"), ("tables", computation.tables, "table"),
-                             ("diagrams", tuple(DIAGRAMS), "diagram")):
+    for key, known, what in (
+        ("figures", computation.figures, "figure"),
+        ("tables", computation.tables, "table"),
+        ("diagrams", tuple(DIAGRAMS), "diagram"),
+    ):
         chosen[key] = _split_list(fields.get(key, ""))
         bad = [item for item in chosen[key] if item not in known]
         if bad:
-            raise CausalPrefError(f"{path.name}, line {at[key]}, {key}: unknown {what}(s) {bad}; "
-                                  f"choose from {list(known)}")
+            raise CausalPrefError(
+                f"{path.name}, line {at[key]}, {key}: unknown {what}(s) {bad}; choose from {list(known)}"
+            )
 
     before = set(settings_text)
     after = before | set(computation.values)
     for section in SECTIONS:
-        _check_section(sections[section], first[section], section,
-                       after if section in RESULT_SECTIONS else before, path, section in RESULT_SECTIONS)
-    links = tuple(parse_link(text, f"{path.name}, line {line}, link", settings_text, pages)
-                  for text, line in fields["link"])
-    return Lesson(number=number, path=path, title=fill(fields["title"], settings_text, f"{path.name}, title"),
-                  computation=computation, settings=settings, settings_text=settings_text, answer=answer,
-                  options=options, slider=slider, sections={**sections, "Question": question},
-                  figures=chosen["figures"], tables=chosen["tables"], diagrams=chosen["diagrams"], links=links)
+        _check_section(
+            sections[section],
+            first[section],
+            section,
+            after if section in RESULT_SECTIONS else before,
+            path,
+            section in RESULT_SECTIONS,
+        )
+    links = tuple(
+        parse_link(text, f"{path.name}, line {line}, link", settings_text, pages) for text, line in fields["link"]
+    )
+    return Lesson(
+        number=number,
+        path=path,
+        title=fill(fields["title"], settings_text, f"{path.name}, title"),
+        computation=computation,
+        settings=settings,
+        settings_text=settings_text,
+        answer=answer,
+        options=options,
+        slider=slider,
+        sections={**sections, "Question": question},
+        figures=chosen["figures"],
+        tables=chosen["tables"],
+        diagrams=chosen["diagrams"],
+        links=links,
+    )
 
 
 def lessons_dir() -> Path:
@@ -461,7 +520,7 @@ def load_lessons(directory=None) -> tuple[Lesson, ...]:
     paths = sorted(directory.glob("[0-9]*_*.md"), key=lambda p: int(re.match(r"^(\d+)", p.name).group(1)))
     if not paths:
         raise CausalPrefError(f"no lesson files (<number>_<name>.md) in {directory}")
-    pages = page_files()
+    pages = app_pages.page_keys()
     lessons = tuple(load_lesson(path, pages=pages) for path in paths)
     numbers = [lesson.number for lesson in lessons]
     if numbers != list(range(1, len(lessons) + 1)):

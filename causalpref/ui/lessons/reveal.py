@@ -12,8 +12,8 @@ from causalpref.ui.lessons.format import Lesson, fill, unwrap
 
 @dataclass(frozen=True)
 class Verdict:
-    guess: str          # the reader's prediction, as shown
-    result: str         # what the engine gives, as shown
+    guess: str  # the reader's prediction, as shown
+    result: str  # what the engine gives, as shown
     hit: bool
     message: str
 
@@ -25,8 +25,8 @@ class Revealed:
     reveal: str
     why: str
     verdict: Verdict
-    figures: list       # (name, figure) in the lesson's order
-    tables: list        # (name, DataFrame)
+    figures: list  # (name, figure) in the lesson's order
+    tables: list  # (name, DataFrame)
 
 
 def sweeps_for(lesson: Lesson):
@@ -45,18 +45,24 @@ def verdict(lesson: Lesson, outcome: Outcome, guess) -> Verdict:
         diff = guess - result
         hit = abs(diff) <= slider.tolerance
         unit = " points" if slider.unit == "%" else ""
-        shown = f"{result:.1f}{slider.unit}"          # as the reveal's placeholders print it
-        message = (f"You guessed {slider.show(guess)}; the engine measured {shown}"
-                   + (" — spot on." if abs(diff) < 0.05 else
-                      f": your guess is {abs(diff):.1f}{unit} {'too high' if diff > 0 else 'too low'}.")
-                   + (f" Within {slider.tolerance:g}{unit}: well predicted." if hit and abs(diff) >= 0.05 else ""))
+        shown = f"{result:.1f}{slider.unit}"  # as the reveal's placeholders print it
+        message = (
+            f"You guessed {slider.show(guess)}; the engine measured {shown}"
+            + (
+                " — spot on."
+                if abs(diff) < 0.05
+                else f": your guess is {abs(diff):.1f}{unit} {'too high' if diff > 0 else 'too low'}."
+            )
+            + (f" Within {slider.tolerance:g}{unit}: well predicted." if hit and abs(diff) >= 0.05 else "")
+        )
         return Verdict(guess=slider.show(guess), result=shown, hit=hit, message=message)
     answer = outcome.choices[lesson.answer]
     hit = guess == answer
     chosen = lesson.option_text(guess)
     right = lesson.option_text(answer)
-    message = (f"You chose “{chosen}”. " + ("The engine's numbers agree." if hit
-                                            else f"The engine's numbers point to “{right}”."))
+    message = f"You chose “{chosen}”. " + (
+        "The engine's numbers agree." if hit else f"The engine's numbers point to “{right}”."
+    )
     return Verdict(guess=chosen, result=right, hit=hit, message=message)
 
 
@@ -69,9 +75,11 @@ def reveal(lesson: Lesson, sweeps, guess) -> Revealed:
     values = {**lesson.settings_text, **outcome.text}
     where = lesson.path.name
     return Revealed(
-        lesson=lesson, outcome=outcome,
+        lesson=lesson,
+        outcome=outcome,
         reveal=fill(unwrap(lesson.sections["Reveal"]), values, f"{where}, Reveal"),
         why=fill(unwrap(lesson.sections["Why"]), values, f"{where}, Why"),
         verdict=verdict(lesson, outcome, guess),
         figures=[(name, outcome.figures[name]) for name in lesson.figures],
-        tables=[(name, outcome.tables[name]) for name in lesson.tables])
+        tables=[(name, outcome.tables[name]) for name in lesson.tables],
+    )

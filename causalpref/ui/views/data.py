@@ -5,7 +5,7 @@
 - `describe(text_pairs)`: the loader's summary as a two-column table and one plain reading;
 - `problem(text_pairs, kind)`: why a loaded file cannot feed its experiment (None when it can);
 - `world_from_choice(kind, path, model_dir, factors)`: the `RealDataWorld` the experiment pages use;
-- `target_page(kind)`: the experiment page a kind of data feeds;
+- `target_page(kind)`: the key of the experiment page a kind of data feeds;
 - `save_upload(data, name, root)`: an uploaded file saved under a stable, content-addressed path;
 """
 
@@ -18,24 +18,30 @@ from pathlib import Path
 
 import pandas as pd
 
-from causalpref.errors import CausalPrefError
+from causalpref.data.kinds import data_kind
 from causalpref.data.worlds.real import FACTOR_KINDS, OBJECTIVE_KINDS, RealDataWorld
+from causalpref.errors import CausalPrefError
 
 REAL_KINDS = FACTOR_KINDS + OBJECTIVE_KINDS
-CORRELATION_PAGE = "pages/2_Correlation_shift.py"
-OBJECTIVES_PAGE = "pages/3_User_objectives.py"
+CORRELATION_PAGE = "Correlation_shift"  # page keys (causalpref.ui.pages), not files
+OBJECTIVES_PAGE = "User_objectives"
 UPLOAD_SUFFIXES = (".jsonl.gz", ".jsonl", ".csv", ".parquet")
 
 # label -> (kind, path relative to the shared data folder)
 EXAMPLES = {
-    "TruthfulQA dual labels (Experiment 1, 18,244 answers)":
-        ("truthfulqa", "truthfulqa/truthfulqa_dual_labels.jsonl.gz"),
-    "Relabelled HH-RLHF (Experiment 2, 4,043 pairs)":
-        ("relabeled-hh", "relabeled-hh-rlhf/both/test.jsonl.gz"),
-    "HH-RLHF helpful-base test (summary only: one prompt type, one objective)":
-        ("hh-rlhf", "hh-rlhf/helpful-base/test.jsonl.gz"),
-    "UltraFeedback binarized sample (summary only: no per-aspect ratings)":
-        ("ultrafeedback", "ultrafeedback-binarized-sample/train_clean.jsonl.gz"),
+    "TruthfulQA dual labels (Experiment 1, 18,244 answers)": (
+        "truthfulqa",
+        "truthfulqa/truthfulqa_dual_labels.jsonl.gz",
+    ),
+    "Relabelled HH-RLHF (Experiment 2, 4,043 pairs)": ("relabeled-hh", "relabeled-hh-rlhf/both/test.jsonl.gz"),
+    "HH-RLHF helpful-base test (summary only: one prompt type, one objective)": (
+        "hh-rlhf",
+        "hh-rlhf/helpful-base/test.jsonl.gz",
+    ),
+    "UltraFeedback binarized sample (summary only: no per-aspect ratings)": (
+        "ultrafeedback",
+        "ultrafeedback-binarized-sample/train_clean.jsonl.gz",
+    ),
 }
 
 
@@ -51,8 +57,9 @@ def example_datasets(root: str | os.PathLike | None) -> dict[str, tuple[str, str
     root = Path(root)
     if not root.is_dir():
         return {}
-    return {label: (kind, str((root / rel).resolve())) for label, (kind, rel) in EXAMPLES.items()
-            if (root / rel).is_file()}
+    return {
+        label: (kind, str((root / rel).resolve())) for label, (kind, rel) in EXAMPLES.items() if (root / rel).is_file()
+    }
 
 
 def describe(text_pairs) -> tuple[pd.DataFrame, str]:
@@ -84,8 +91,10 @@ def describe(text_pairs) -> tuple[pd.DataFrame, str]:
             d = text_pairs.factor_diffs[:, :2]
             both = d[:, 0] * d[:, 1]
             rows.append((f"pairs where {names[0]} and {names[1]} disagree", f"{int((both < 0).sum()):,}"))
-            parts.append(f"{int((both < 0).sum()):,} pairs have {names[0]} and {names[1]} pulling in opposite "
-                         f"directions (the out-of-distribution test)")
+            parts.append(
+                f"{int((both < 0).sum()):,} pairs have {names[0]} and {names[1]} pulling in opposite "
+                f"directions (the out-of-distribution test)"
+            )
     if s.get("skipped"):
         left = ", ".join(f"{why}: {count:,}" for why, count in s["skipped"].items())
         rows.append(("left out by the loader", left))
@@ -97,16 +106,22 @@ def describe(text_pairs) -> tuple[pd.DataFrame, str]:
 def problem(text_pairs, kind: str) -> str | None:
     """Why this file cannot feed an experiment, in one sentence; None when it can."""
     if kind not in REAL_KINDS:
-        return (f"Kind {kind!r} can be summarised but feeds no experiment: Experiment 1 needs factor data "
-                f"({', '.join(FACTOR_KINDS)}), Experiment 2 needs an objective per pair ({', '.join(OBJECTIVE_KINDS)}).")
+        return (
+            f"Kind {kind!r} can be summarised but feeds no experiment: Experiment 1 needs factor data "
+            f"({', '.join(FACTOR_KINDS)}), Experiment 2 needs an objective per pair ({', '.join(OBJECTIVE_KINDS)})."
+        )
     if kind in FACTOR_KINDS:
         k = 0 if text_pairs.factor_diffs is None else text_pairs.factor_diffs.shape[1]
         if k < 2:
-            return (f"Experiment 1 needs two factor scores per response and this file gives {k} (a binarized "
-                    "UltraFeedback file has only chosen/rejected; use the per-aspect ratings file).")
+            return (
+                f"Experiment 1 needs two factor scores per response and this file gives {k} (a binarized "
+                "UltraFeedback file has only chosen/rejected; use the per-aspect ratings file)."
+            )
     elif text_pairs.objective is None or text_pairs.prompt_type is None:
-        return ("Experiment 2 needs an objective and a prompt type per pair (relabelled HH-RLHF, or a pair "
-                "table with objective and prompt_type columns).")
+        return (
+            "Experiment 2 needs an objective and a prompt type per pair (relabelled HH-RLHF, or a pair "
+            "table with objective and prompt_type columns)."
+        )
     return None
 
 
@@ -119,16 +134,21 @@ def world_from_choice(kind: str, path, model_dir=None, factors=()) -> RealDataWo
     model_dir = str(model_dir).strip() if model_dir else None
     if model_dir:
         from causalpref.data.embed import check_model_dir
+
         model_dir = str(check_model_dir(model_dir))
     factors = tuple(f.strip() for f in (factors or ()) if f and f.strip())
-    if kind == "responses" and len(factors) < 2:
-        raise CausalPrefError("a response table needs at least two factor columns (e.g. truthful, informative)")
-    return RealDataWorld.from_path(kind, str(path).strip(), model_dir=model_dir,
-                                   factors=factors if kind == "responses" else ())
+    needed = data_kind(kind).factors_needed
+    if len(factors) < needed:
+        raise CausalPrefError(
+            f"{data_kind(kind).label} needs at least {needed} factor columns (e.g. truthful, informative)"
+        )
+    return RealDataWorld.from_path(
+        kind, str(path).strip(), model_dir=model_dir, factors=factors if data_kind(kind).factor_option else ()
+    )
 
 
 def target_page(kind: str) -> str:
-    """The experiment page a kind of data feeds."""
+    """The key (causalpref.ui.pages) of the experiment page a kind of data feeds."""
     if kind in FACTOR_KINDS:
         return CORRELATION_PAGE
     if kind in OBJECTIVE_KINDS:
@@ -167,12 +187,17 @@ def save_upload(data: bytes, name: str, root) -> Path:
 
 def choice_params(kind: str, path, model_dir=None, factors=(), name: str | None = None) -> dict:
     """What the Data page stores in st.session_state["real_world"] for the experiment pages."""
-    return {"kind": kind, "path": str(path), "model_dir": (str(model_dir).strip() or None) if model_dir else None,
-            "factors": tuple(factors or ()), "name": name or Path(str(path)).name}
+    return {
+        "kind": kind,
+        "path": str(path),
+        "model_dir": (str(model_dir).strip() or None) if model_dir else None,
+        "factors": tuple(factors or ()),
+        "name": name or Path(str(path)).name,
+    }
 
 
 def world_label(params: dict | None, family: tuple[str, ...]) -> str | None:
-    """"Data: <file name>" when `params` (from the Data page) is of this family of kinds, else None."""
+    """ "Data: <file name>" when `params` (from the Data page) is of this family of kinds, else None."""
     if not isinstance(params, dict) or params.get("kind") not in family or not params.get("path"):
         return None
     return f"Data: {params.get('name') or Path(params['path']).name}"
@@ -182,6 +207,16 @@ def world_of(params: dict) -> RealDataWorld:
     return world_from_choice(params["kind"], params["path"], params.get("model_dir"), params.get("factors", ()))
 
 
-__all__ = ["REAL_KINDS", "example_datasets", "describe", "problem", "world_from_choice", "target_page",
-           "save_upload", "choice_params", "world_label", "world_of",
-           "shared_data_root"]
+__all__ = [
+    "REAL_KINDS",
+    "example_datasets",
+    "describe",
+    "problem",
+    "world_from_choice",
+    "target_page",
+    "save_upload",
+    "choice_params",
+    "world_label",
+    "world_of",
+    "shared_data_root",
+]

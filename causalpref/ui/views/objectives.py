@@ -22,14 +22,14 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from causalpref import paper
-from causalpref.ui import plots
 from causalpref.errors import CausalPrefError
 from causalpref.models import architecture_names, param_names
 from causalpref.run.specs import Exp2Spec
 from causalpref.run.sweep import Sweep
 from causalpref.stats import CHANCE
 from causalpref.train.weighting import weighting_names
-from causalpref.variants import split_variant, variant_label, variant_markdown_colour, variant_name, variant_order
+from causalpref.ui import plots
+from causalpref.variants import split_variant, variant_markdown_colour, variant_name, variant_order
 
 RHO_OPTIONS = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 DEFAULT_RHO = 0.9
@@ -49,7 +49,9 @@ def architectures() -> tuple[str, ...]:
 
 def markdown_colour(model: str) -> str:
     return variant_markdown_colour(model)
-CLOSE_POINTS = 5.0      # within this many points of a baseline reads as "close to" it
+
+
+CLOSE_POINTS = 5.0  # within this many points of a baseline reads as "close to" it
 
 
 def label(model: str) -> str:
@@ -109,11 +111,13 @@ def spec_description(specs) -> str:
 
 # ------------------------------------------------------------------ what the page shows
 
+
 @dataclass(frozen=True)
 class Number:
     """One accuracy [%]: ours as the mean over seeds (None when the split is empty), the paper's."""
+
     ours: float | None
-    spread: float | None      # sample std over seeds (0 with one seed)
+    spread: float | None  # sample std over seeds (0 with one seed)
     seeds: int
     paper: float | None
 
@@ -129,6 +133,7 @@ class Number:
 class Baselines:
     """Baselines on the test pairs at this ρ [%]: chance, a model that reads the prompt type
     (ranks by the factor of objective t instead of c), and the noiseless true reward."""
+
     chance: float
     prompt_type_inconsistent: float
     prompt_type_consistent: float
@@ -145,18 +150,18 @@ class ModelView:
     model: str
     label: str
     colour: str
-    inconsistent: Number            # test, t != c; paper: Table 2
-    consistent: Number              # test, t = c; paper: Table 2
-    train_inconsistent: Number      # training pairs at the selected checkpoint; paper: Table 3
+    inconsistent: Number  # test, t != c; paper: Table 2
+    consistent: Number  # test, t = c; paper: Table 2
+    train_inconsistent: Number  # training pairs at the selected checkpoint; paper: Table 3
     train_consistent: Number
     reading: str
 
 
 @dataclass(frozen=True)
 class DiscriminatorView:
-    train: float                    # adversary's accuracy at predicting c from z_hat [%]
+    train: float  # adversary's accuracy at predicting c from z_hat [%]
     val: float
-    spread: float                   # std over seeds of the validation accuracy
+    spread: float  # std over seeds of the validation accuracy
     rho: float
     reading: str
 
@@ -169,19 +174,19 @@ class ObjectivesView:
     lam: float | None
     per_model: tuple[ModelView, ...]
     baselines: Baselines
-    reading: str                    # the gap between consistent and inconsistent, all models
-    accuracy_figure: go.Figure      # accuracy vs ρ in the paper's style, chosen ρ marked
+    reading: str  # the gap between consistent and inconsistent, all models
+    accuracy_figure: go.Figure  # accuracy vs ρ in the paper's style, chosen ρ marked
     accuracy_reading: str
     overfitting_figure: go.Figure
     overfitting_table: pd.DataFrame
     overfitting_reading: str
-    discriminator: DiscriminatorView | None     # only with the adversarial model
+    discriminator: DiscriminatorView | None  # only with the adversarial model
     latent_figure: go.Figure | None
     latent_table: pd.DataFrame
     latent_reading: str
     latent_seed: int | None
-    results: pd.DataFrame           # the download: every ρ, the chosen models
-    remedy_reading: str | None = None   # the reweighted model against Base, with its ESS
+    results: pd.DataFrame  # the download: every ρ, the chosen models
+    remedy_reading: str | None = None  # the reweighted model against Base, with its ESS
 
     def model(self, name: str) -> ModelView:
         for view in self.per_model:
@@ -202,9 +207,12 @@ def _number(results, rho, model, split, table, position) -> Number:
     values = 100 * rows["accuracy"].astype(float).dropna()
     world = str(rows["world"].iloc[0]) if len(rows) and "world" in rows else ""
     entry = table.get(round(rho, 2), {}).get(model) if paper.shows_reference("exp2", world, model) else None
-    return Number(ours=float(values.mean()) if len(values) else None,
-                  spread=float(values.std(ddof=1)) if len(values) > 1 else (0.0 if len(values) else None),
-                  seeds=int(len(values)), paper=None if entry is None else entry[position])
+    return Number(
+        ours=float(values.mean()) if len(values) else None,
+        spread=float(values.std(ddof=1)) if len(values) > 1 else (0.0 if len(values) else None),
+        seeds=int(len(values)),
+        paper=None if entry is None else entry[position],
+    )
 
 
 def _mean_pct(rows: pd.DataFrame, column: str) -> float:
@@ -214,11 +222,13 @@ def _mean_pct(rows: pd.DataFrame, column: str) -> float:
 
 def _baselines(results, rho) -> Baselines:
     inc, con = (_rows(results, rho, None, s) for s in ("inconsistent", "consistent"))
-    return Baselines(chance=100 * CHANCE,
-                     prompt_type_inconsistent=_mean_pct(inc, "spurious_accuracy"),
-                     prompt_type_consistent=_mean_pct(con, "spurious_accuracy"),
-                     oracle_inconsistent=_mean_pct(inc, "oracle_accuracy"),
-                     oracle_consistent=_mean_pct(con, "oracle_accuracy"))
+    return Baselines(
+        chance=100 * CHANCE,
+        prompt_type_inconsistent=_mean_pct(inc, "spurious_accuracy"),
+        prompt_type_consistent=_mean_pct(con, "spurious_accuracy"),
+        oracle_inconsistent=_mean_pct(inc, "oracle_accuracy"),
+        oracle_consistent=_mean_pct(con, "oracle_accuracy"),
+    )
 
 
 def _relation(value: float, baseline: float) -> str:
@@ -233,10 +243,12 @@ def _model_reading(view: ModelView, rho: float, base: Baselines) -> str:
     if inc.ours is None:
         return f"No test results for {view.label} at ρ = {rho:g}."
     paper = f"; the paper: {inc.paper:.1f} %" if inc.paper is not None else ""
-    return (f"At ρ = {rho:g}, {view.label} ranks {inc.ours:.1f} % of inconsistent pairs correctly — "
-            f"{_relation(inc.ours, base.prompt_type_inconsistent)} the {base.prompt_type_inconsistent:.1f} % a "
-            f"model that reads the prompt type would score (chance {base.chance:.0f} %{paper}); on consistent "
-            f"pairs it scores {con.text()} (reading the prompt type: {base.prompt_type_consistent:.0f} %).")
+    return (
+        f"At ρ = {rho:g}, {view.label} ranks {inc.ours:.1f} % of inconsistent pairs correctly — "
+        f"{_relation(inc.ours, base.prompt_type_inconsistent)} the {base.prompt_type_inconsistent:.1f} % a "
+        f"model that reads the prompt type would score (chance {base.chance:.0f} %{paper}); on consistent "
+        f"pairs it scores {con.text()} (reading the prompt type: {base.prompt_type_consistent:.0f} %)."
+    )
 
 
 def _gap_reading(per_model, rho) -> str:
@@ -250,8 +262,11 @@ def _gap_reading(per_model, rho) -> str:
             paper_parts.append(f"{view.label} {con.paper - inc.paper:.1f}")
     if not parts:
         return f"No test results at ρ = {rho:g}."
-    text = (f"Confounding shows as the gap between consistent and inconsistent accuracy at ρ = {rho:g}: "
-            + ", ".join(parts) + " points")
+    text = (
+        f"Confounding shows as the gap between consistent and inconsistent accuracy at ρ = {rho:g}: "
+        + ", ".join(parts)
+        + " points"
+    )
     return text + (f" (the paper: {', '.join(paper_parts)})." if paper_parts else ".")
 
 
@@ -266,50 +281,66 @@ def _accuracy_reading(results, models) -> str:
         a, b = (_number(results, r, model, "inconsistent", paper.TABLE2, 0).ours for r in (lo, hi))
         if a is not None and b is not None:
             parts.append(f"{label(model)} {a:.1f} → {b:.1f} %")
-    text = (f"Inconsistent accuracy from ρ = {lo:g} (no confounding) to ρ = {hi:g} (extreme confounding): "
-            + "; ".join(parts) + f". Chance is {100 * CHANCE:.0f} %.")
+    text = (
+        f"Inconsistent accuracy from ρ = {lo:g} (no confounding) to ρ = {hi:g} (extreme confounding): "
+        + "; ".join(parts)
+        + f". Chance is {100 * CHANCE:.0f} %."
+    )
     world = str(results["world"].iloc[0]) if len(results) else ""
     shown = [m for m in models if paper.shows_reference("exp2", world, m)]
     low, high = (round(r, 2) for r in (min(paper.TABLE2), max(paper.TABLE2)))
     if shown and lo == low and hi == high:
         first = [paper.TABLE2[low][m][0] for m in shown]
         last = [paper.TABLE2[high][m][0] for m in shown]
-        text += (f" For reference ({paper.PROVENANCE['TABLE2']}), the paper's models fall from "
-                 f"{min(first):.1f}–{max(first):.1f} % to {min(last):.1f}–{max(last):.1f} %.")
+        text += (
+            f" For reference ({paper.PROVENANCE['TABLE2']}), the paper's models fall from "
+            f"{min(first):.1f}–{max(first):.1f} % to {min(last):.1f}–{max(last):.1f} %."
+        )
     return text
 
 
 def _overfitting(per_model, rho) -> tuple[pd.DataFrame, str]:
     rows, parts = [], []
     for view in per_model:
-        rows.append({
-            "model": view.label,
-            "train inc. % (ours)": view.train_inconsistent.ours,
-            "train inc. % (paper, Table 3)": view.train_inconsistent.paper,
-            "test inc. % (ours)": view.inconsistent.ours,
-            "test inc. % (paper, Table 2)": view.inconsistent.paper,
-            "train con. % (ours)": view.train_consistent.ours,
-            "train con. % (paper, Table 3)": view.train_consistent.paper,
-            "test con. % (ours)": view.consistent.ours,
-            "test con. % (paper, Table 2)": view.consistent.paper,
-        })
+        rows.append(
+            {
+                "model": view.label,
+                "train inc. % (ours)": view.train_inconsistent.ours,
+                "train inc. % (paper, Table 3)": view.train_inconsistent.paper,
+                "test inc. % (ours)": view.inconsistent.ours,
+                "test inc. % (paper, Table 2)": view.inconsistent.paper,
+                "train con. % (ours)": view.train_consistent.ours,
+                "train con. % (paper, Table 3)": view.train_consistent.paper,
+                "test con. % (ours)": view.consistent.ours,
+                "test con. % (paper, Table 2)": view.consistent.paper,
+            }
+        )
         train, test = view.train_consistent, view.consistent
         if train.ours is not None and test.ours is not None:
-            paper_gap = (f" (paper {train.paper - test.paper:.1f})"
-                         if train.paper is not None and test.paper is not None else "")
+            paper_gap = (
+                f" (paper {train.paper - test.paper:.1f})" if train.paper is not None and test.paper is not None else ""
+            )
             parts.append(f"{view.label} {train.ours - test.ours:.1f}{paper_gap}")
     table = pd.DataFrame(rows)
     numeric = [c for c in table.columns if c != "model"]
     table[numeric] = table[numeric].astype(float).round(1)
-    reading = (f"Train minus test accuracy on consistent pairs at ρ = {rho:g}, in points: " + ", ".join(parts)
-               + ". A large gap is overfitting; in the paper Base overfits most.") if parts else "No training results."
+    reading = (
+        (
+            f"Train minus test accuracy on consistent pairs at ρ = {rho:g}, in points: "
+            + ", ".join(parts)
+            + ". A large gap is overfitting; in the paper Base overfits most."
+        )
+        if parts
+        else "No training results."
+    )
     if np.isclose(rho, 1.0):
         reading += " At ρ = 1 there is no inconsistent training pair, so that column is empty."
     return table, reading
 
 
-DISCRIMINATOR_MEANING = ("near 50 % means z_hat carries no information about the objective; "
-                         "near ρ means it encodes the prompt type")
+DISCRIMINATOR_MEANING = (
+    "near 50 % means z_hat carries no information about the objective; near ρ means it encodes the prompt type"
+)
 
 
 def _discriminator(results, rho) -> DiscriminatorView | None:
@@ -328,10 +359,17 @@ def _discriminator(results, rho) -> DiscriminatorView | None:
         verdict = f"here it is closer to 50 % than to ρ = {target:.0f} %"
     else:
         verdict = f"here it is closer to ρ = {target:.0f} % than to 50 %: z_hat still tells the prompt type"
-    reading = (f"The adversary predicts the objective c from z_hat with {mean:.1f} % accuracy on validation pairs "
-               f"({float(train.mean()):.1f} % on training pairs): {DISCRIMINATOR_MEANING}; {verdict}.")
-    return DiscriminatorView(train=float(train.mean()), val=mean,
-                             spread=float(val.std(ddof=1)) if len(val) > 1 else 0.0, rho=rho, reading=reading)
+    reading = (
+        f"The adversary predicts the objective c from z_hat with {mean:.1f} % accuracy on validation pairs "
+        f"({float(train.mean()):.1f} % on training pairs): {DISCRIMINATOR_MEANING}; {verdict}."
+    )
+    return DiscriminatorView(
+        train=float(train.mean()),
+        val=mean,
+        spread=float(val.std(ddof=1)) if len(val) > 1 else 0.0,
+        rho=rho,
+        reading=reading,
+    )
 
 
 def centroid_separability(x: np.ndarray, y: np.ndarray, labels: np.ndarray) -> float:
@@ -361,18 +399,29 @@ def _latent(sweep: Sweep, rho, models):
         part = frame[frame["model"] == model]
         if part.empty:
             continue
-        rows.append({"model": label(model),
-                     "separates objective c %": centroid_separability(part.pc1, part.pc2, part.objective),
-                     "separates prompt type t %": centroid_separability(part.pc1, part.pc2, part.prompt_type),
-                     "variance shown %": 100 * float(part.explained_pc1.iloc[0] + part.explained_pc2.iloc[0])
-                     if {"explained_pc1", "explained_pc2"} <= set(part.columns) else float("nan")})
+        rows.append(
+            {
+                "model": label(model),
+                "separates objective c %": centroid_separability(part.pc1, part.pc2, part.objective),
+                "separates prompt type t %": centroid_separability(part.pc1, part.pc2, part.prompt_type),
+                "variance shown %": 100 * float(part.explained_pc1.iloc[0] + part.explained_pc2.iloc[0])
+                if {"explained_pc1", "explained_pc2"} <= set(part.columns)
+                else float("nan"),
+            }
+        )
     table = pd.DataFrame(rows).round(1)
-    parts = [f"{r['model']} {r['separates prompt type t %']:.0f} % by prompt type vs "
-             f"{r['separates objective c %']:.0f} % by objective" for r in rows]
-    reading = ("Share of points nearer their own class centre in the projection (50 % = no separation): "
-               + "; ".join(parts) + ". The prompt type shows in the text, so a latent may encode it; it "
-               "hurts only where the reward reads it in place of the objective c, which is what the "
-               "inconsistent accuracy above measures.")
+    parts = [
+        f"{r['model']} {r['separates prompt type t %']:.0f} % by prompt type vs "
+        f"{r['separates objective c %']:.0f} % by objective"
+        for r in rows
+    ]
+    reading = (
+        "Share of points nearer their own class centre in the projection (50 % = no separation): "
+        + "; ".join(parts)
+        + ". The prompt type shows in the text, so a latent may encode it; it "
+        "hurts only where the reward reads it in place of the objective c, which is what the "
+        "inconsistent accuracy above measures."
+    )
     shown = [m for m in models if (frame["model"] == m).any()]
     return plots.latent_figure(frame, shown), table, reading, seed
 
@@ -389,15 +438,23 @@ def _remedy_reading(sweep: Sweep, per_model, rho) -> str | None:
     for model in weighted:
         rows = weights[np.isclose(weights["rho"].astype(float), rho) & (weights["model"] == model)]
         ess = float(rows["ess_share"].mean()) if len(rows) else float("nan")
-        text = (f"{label(model)} trains with weights 1/P(c | prompt) (cross-fitted), which make the objective "
-                f"look independent of the prompt; at ρ = {rho:g} they keep {100 * ess:.1f}% of the training "
-                f"set's effective size.")
+        text = (
+            f"{label(model)} trains with weights 1/P(c | prompt) (cross-fitted), which make the objective "
+            f"look independent of the prompt; at ρ = {rho:g} they keep {100 * ess:.1f}% of the training "
+            f"set's effective size."
+        )
         re, plain = views[model], views.get(split_variant(model)[0])
-        if plain is not None and None not in (re.inconsistent.ours, plain.inconsistent.ours,
-                                              re.consistent.ours, plain.consistent.ours):
-            text += (f" Against {plain.label}: inconsistent {re.inconsistent.ours - plain.inconsistent.ours:+.1f} "
-                     f"points, consistent {re.consistent.ours - plain.consistent.ours:+.1f} points (seed spread "
-                     f"± {re.inconsistent.spread or 0:.1f}).")
+        if plain is not None and None not in (
+            re.inconsistent.ours,
+            plain.inconsistent.ours,
+            re.consistent.ours,
+            plain.consistent.ours,
+        ):
+            text += (
+                f" Against {plain.label}: inconsistent {re.inconsistent.ours - plain.inconsistent.ours:+.1f} "
+                f"points, consistent {re.consistent.ours - plain.consistent.ours:+.1f} points (seed spread "
+                f"± {re.inconsistent.spread or 0:.1f})."
+            )
         texts.append(text)
     if rho >= 1.0:
         texts.append("At ρ = 1 there is no inconsistent pair to up-weight, so the weights cannot help.")
@@ -423,10 +480,15 @@ def objectives_view(sweep: Sweep, rho: float, models, lam: float | None = None) 
     base = _baselines(results, rho)
     per_model = []
     for model in models:
-        numbers = {split: _number(results, rho, model, split, table, position)
-                   for split, table, position in (("inconsistent", paper.TABLE2, 0), ("consistent", paper.TABLE2, 1),
-                                                  ("train_inconsistent", paper.TABLE3, 0),
-                                                  ("train_consistent", paper.TABLE3, 1))}
+        numbers = {
+            split: _number(results, rho, model, split, table, position)
+            for split, table, position in (
+                ("inconsistent", paper.TABLE2, 0),
+                ("consistent", paper.TABLE2, 1),
+                ("train_inconsistent", paper.TABLE3, 0),
+                ("train_consistent", paper.TABLE3, 1),
+            )
+        }
         view = ModelView(model=model, label=label(model), colour=plots.model_colour(model), reading="", **numbers)
         per_model.append(replace(view, reading=_model_reading(view, rho, base)))
     table, overfit_reading = _overfitting(per_model, rho)
@@ -436,13 +498,23 @@ def objectives_view(sweep: Sweep, rho: float, models, lam: float | None = None) 
         download["adversary_lambda"] = float(lam) if uses_lambda(models) else np.nan
     reference = any(view.inconsistent.paper is not None for view in per_model)
     return ObjectivesView(
-        rho=rho, models=models, seeds=tuple(int(s) for s in sorted(results["seed"].unique())), lam=lam,
-        per_model=tuple(per_model), baselines=base, reading=_gap_reading(per_model, rho),
+        rho=rho,
+        models=models,
+        seeds=tuple(int(s) for s in sorted(results["seed"].unique())),
+        lam=lam,
+        per_model=tuple(per_model),
+        baselines=base,
+        reading=_gap_reading(per_model, rho),
         accuracy_figure=plots.exp2_figure(results, rho, models, paper_reference=reference),
         accuracy_reading=_accuracy_reading(results, models),
         overfitting_figure=plots.overfitting_figure(results, rho, models, paper_reference=reference),
         overfitting_table=table,
         overfitting_reading=overfit_reading,
         discriminator=_discriminator(results, rho),
-        latent_figure=latent_fig, latent_table=latent_table, latent_reading=latent_reading,
-        latent_seed=latent_seed, results=download, remedy_reading=_remedy_reading(sweep, per_model, rho))
+        latent_figure=latent_fig,
+        latent_table=latent_table,
+        latent_reading=latent_reading,
+        latent_seed=latent_seed,
+        results=download,
+        remedy_reading=_remedy_reading(sweep, per_model, rho),
+    )

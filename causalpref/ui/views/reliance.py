@@ -22,7 +22,7 @@ __all__ = ["RelianceView", "reliance_view"]
 
 @dataclass
 class RelianceView:
-    table: pd.DataFrame      # factor x (model correlations..., true reward)
+    table: pd.DataFrame  # factor x (model correlations..., true reward)
     figure: go.Figure
     reading: str
 
@@ -46,13 +46,25 @@ def reliance_view(sweep, rho: float, models, where: str) -> RelianceView | None:
 
     fig = go.Figure()
     for model in shown:
-        fig.add_trace(go.Bar(x=list(mean.index), y=mean[model], name=model_label(model),
-                             marker_color=model_colour(model)))
+        fig.add_trace(
+            go.Bar(x=list(mean.index), y=mean[model], name=model_label(model), marker_color=model_colour(model))
+        )
     if truth.notna().any():
-        fig.add_trace(go.Scatter(x=list(truth.index), y=truth, mode="markers", name="true reward",
-                                 marker=dict(color="black", symbol="diamond", size=10)))
-    fig.update_layout(barmode="group", template="plotly_white", yaxis_title="correlation with the reward margin",
-                      title=f"Which factors the reward follows on {where} (ρ = {rho:g}, mean over seeds)")
+        fig.add_trace(
+            go.Scatter(
+                x=list(truth.index),
+                y=truth,
+                mode="markers",
+                name="true reward",
+                marker=dict(color="black", symbol="diamond", size=10),
+            )
+        )
+    fig.update_layout(
+        barmode="group",
+        template="plotly_white",
+        yaxis_title="correlation with the reward margin",
+        title=f"Which factors the reward follows on {where} (ρ = {rho:g}, mean over seeds)",
+    )
     fig.update_yaxes(range=[-1, 1])
     return RelianceView(table=table, figure=fig, reading=_reading(mean, truth, shown, where))
 
@@ -63,9 +75,13 @@ def _reading(mean: pd.DataFrame, truth: pd.Series, models, where: str) -> str:
         gap = (mean[model] - truth.reindex(mean.index)).abs()
         if gap.notna().any():
             factor = gap.idxmax()
-            parts.append(f"{model_label(model)} departs most on {factor} "
-                         f"({mean.loc[factor, model]:+.2f} vs the true reward's {truth[factor]:+.2f})")
-    lead = (f"Correlation of each model's reward margin with each factor difference on {where}, beside the "
-            f"true reward's (black). A bar far from its marker is a factor the model rewards more, or less, "
-            f"than people do; a factor the true reward ignores (marker near 0) with a tall bar is spurious reliance.")
+            parts.append(
+                f"{model_label(model)} departs most on {factor} "
+                f"({mean.loc[factor, model]:+.2f} vs the true reward's {truth[factor]:+.2f})"
+            )
+    lead = (
+        f"Correlation of each model's reward margin with each factor difference on {where}, beside the "
+        f"true reward's (black). A bar far from its marker is a factor the model rewards more, or less, "
+        f"than people do; a factor the true reward ignores (marker near 0) with a tall bar is spurious reliance."
+    )
     return lead + (" " + "; ".join(parts) + "." if parts else "")

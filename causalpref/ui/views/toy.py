@@ -17,17 +17,23 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from causalpref.ui.format import percent
-from causalpref.eval.analytic import (finite_number, quadrant_24_mass, refit_a_hat, sample_toy_points, toy_accuracy,
-                        toy_accuracy_ood)
+from causalpref import paper
 from causalpref.errors import CausalPrefError
+from causalpref.eval.analytic import (
+    finite_number,
+    quadrant_24_mass,
+    refit_a_hat,
+    sample_toy_points,
+    toy_accuracy,
+    toy_accuracy_ood,
+)
+from causalpref.ui.format import percent
 from causalpref.ui.plots import a_hat_spread_figure, toy_figure
 from causalpref.ui.views.overlap import Metric
 
 __all__ = ["PAPER_Q24", "SPREAD_RHOS", "SpreadView", "ToyView", "spread_view", "toy_view"]
 
-# The paper's quadrant-2/4 masses (appendix), at rho = 0, 0.3, 0.6, 0.9.
-PAPER_Q24 = {0.0: 0.500, 0.3: 0.403, 0.6: 0.295, 0.9: 0.144}
+PAPER_Q24 = paper.QUADRANT_24  # the paper's quadrant-2/4 masses (appendix), at rho = 0, 0.3, 0.6, 0.9
 SPREAD_RHOS = (0.0, 0.3, 0.6, 0.9)
 CHANCE, CEILING = 0.5, 1.0
 N_POINTS = 200
@@ -38,33 +44,36 @@ class ToyView:
     rho: float
     a: float
     a_hat: float
-    accuracy: float          # analytic.toy_accuracy(rho, a, a_hat)
-    accuracy_ood: float      # analytic.toy_accuracy_ood(rho, a, a_hat)
-    q24: float               # analytic.quadrant_24_mass(rho)
-    sampled_q24: float       # share of the drawn points in quadrants 2/4
+    accuracy: float  # analytic.toy_accuracy(rho, a, a_hat)
+    accuracy_ood: float  # analytic.toy_accuracy_ood(rho, a, a_hat)
+    q24: float  # analytic.quadrant_24_mass(rho)
+    sampled_q24: float  # share of the drawn points in quadrants 2/4
     metrics: tuple[Metric, ...]
-    table: pd.DataFrame      # closed forms per rho (0, 0.3, 0.6, 0.9 and the chosen one)
-    reference_figure: go.Figure   # rho = 0
-    figure: go.Figure             # the chosen rho
+    table: pd.DataFrame  # closed forms per rho (0, 0.3, 0.6, 0.9 and the chosen one)
+    reference_figure: go.Figure  # rho = 0
+    figure: go.Figure  # the chosen rho
     figure_reading: str
 
 
 @dataclass
 class SpreadView:
     rhos: tuple[float, ...]
-    table: pd.DataFrame      # per rho: std, mean, quartiles of a_hat, fits without a_hat
+    table: pd.DataFrame  # per rho: std, mean, quartiles of a_hat, fits without a_hat
     figure: go.Figure
     reading: str
 
 
 # --------------------------------------------------------------------------- validation
 
+
 def _check_rho(rho) -> float:
     rho = finite_number(rho, "ρ")
     if not -1.0 < rho < 1.0:
-        raise CausalPrefError(f"ρ must lie strictly between -1 and 1 (at ρ = ±1 the two factor differences "
-                              f"are the same up to sign, so the toy is degenerate), got {rho:g}")
-    return round(rho, 6)     # slider steps like 0.30000000000000004 read as 0.3
+        raise CausalPrefError(
+            f"ρ must lie strictly between -1 and 1 (at ρ = ±1 the two factor differences "
+            f"are the same up to sign, so the toy is degenerate), got {rho:g}"
+        )
+    return round(rho, 6)  # slider steps like 0.30000000000000004 read as 0.3
 
 
 def _check_unit(value, name: str) -> float:
@@ -86,19 +95,22 @@ def _paper_q24(rho: float) -> float | None:
 
 # --------------------------------------------------------------------------- closed forms
 
+
 def _closed_form_table(rhos, a: float, a_hat: float) -> pd.DataFrame:
     rows = []
     for rho in rhos:
         paper = _paper_q24(rho)
-        rows.append({
-            "rho": rho,
-            "quadrant-2/4 mass": round(quadrant_24_mass(rho), 4),
-            "paper's mass": np.nan if paper is None else paper,
-            "accuracy %": round(100 * toy_accuracy(rho, a, a_hat), 2),
-            "quadrant-2/4 accuracy %": round(100 * toy_accuracy_ood(rho, a, a_hat), 2),
-            "chance %": 100 * CHANCE,
-            "a_hat = a ceiling %": 100 * CEILING,
-        })
+        rows.append(
+            {
+                "rho": rho,
+                "quadrant-2/4 mass": round(quadrant_24_mass(rho), 4),
+                "paper's mass": np.nan if paper is None else paper,
+                "accuracy %": round(100 * toy_accuracy(rho, a, a_hat), 2),
+                "quadrant-2/4 accuracy %": round(100 * toy_accuracy_ood(rho, a, a_hat), 2),
+                "chance %": 100 * CHANCE,
+                "a_hat = a ceiling %": 100 * CEILING,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -111,35 +123,67 @@ def toy_view(rho, a=0.25, a_hat=0.5, seed=0) -> ToyView:
     points = sample_toy_points(rho, N_POINTS, seed)
     sampled_q24 = float(np.mean(points[:, 0] * points[:, 1] < 0))
     paper = _paper_q24(rho)
-    paper_text = ("the paper reports 0.500, 0.403, 0.295 and 0.144 at ρ = 0, 0.3, 0.6 and 0.9"
-                  + (f" (here {paper:.3f})" if paper is not None else ""))
+    masses, rhos = (
+        ", ".join(x[:-1]) + " and " + x[-1]
+        for x in ([f"{m:.3f}" for m in PAPER_Q24.values()], [f"{r:g}" for r in PAPER_Q24])
+    )
+    paper_text = f"the paper reports {masses} at ρ = {rhos}" + (f" (here {paper:.3f})" if paper is not None else "")
 
     metrics = (
-        Metric("Accuracy of â (all pairs)", percent(accuracy), accuracy,
-               f"Closed form 1 − θ/π at ρ = {rho:g}: chance is 50%, â = a = {a:g} would score 100%; "
-               f"the same â at ρ = 0 scores {percent(accuracy0)}."),
-        Metric("Accuracy on quadrants 2/4", percent(ood), ood,
-               f"Only pairs where the factors disagree are misranked, so the whole error lands here: "
-               f"chance 50%, ceiling 100% at â = a; at ρ = 0: {percent(ood0)}."),
-        Metric("Quadrant-2/4 mass", f"{q24:.3f}", q24,
-               f"1/2 − arcsin(ρ)/π = {q24:.3f} of all pairs let a model tell the factors apart; "
-               f"{paper_text}; 0.500 at ρ = 0."),
-        Metric("Sampled points in quadrants 2/4", percent(sampled_q24), sampled_q24,
-               f"{round(sampled_q24 * N_POINTS)} of the {N_POINTS} points drawn with seed {seed}; "
-               f"the closed form expects {percent(q24)}."),
+        Metric(
+            "Accuracy of â (all pairs)",
+            percent(accuracy),
+            accuracy,
+            f"Closed form 1 − θ/π at ρ = {rho:g}: chance is 50%, â = a = {a:g} would score 100%; "
+            f"the same â at ρ = 0 scores {percent(accuracy0)}.",
+        ),
+        Metric(
+            "Accuracy on quadrants 2/4",
+            percent(ood),
+            ood,
+            f"Only pairs where the factors disagree are misranked, so the whole error lands here: "
+            f"chance 50%, ceiling 100% at â = a; at ρ = 0: {percent(ood0)}.",
+        ),
+        Metric(
+            "Quadrant-2/4 mass",
+            f"{q24:.3f}",
+            q24,
+            f"1/2 − arcsin(ρ)/π = {q24:.3f} of all pairs let a model tell the factors apart; "
+            f"{paper_text}; 0.500 at ρ = 0.",
+        ),
+        Metric(
+            "Sampled points in quadrants 2/4",
+            percent(sampled_q24),
+            sampled_q24,
+            f"{round(sampled_q24 * N_POINTS)} of the {N_POINTS} points drawn with seed {seed}; "
+            f"the closed form expects {percent(q24)}.",
+        ),
     )
     table_rhos = sorted(set(SPREAD_RHOS) | {rho})
     table = _closed_form_table(table_rhos, a, a_hat)
-    figure_reading = (f"Grey points are ranked the same by the true weight a = {a:g} (black line) and the fitted "
-                      f"â = {a_hat:g} (dashed red line); red points are misranked. They all sit in the shaded "
-                      f"quadrants 2/4, which hold {q24:.1%} of the pairs at ρ = {rho:g} against 50.0% at ρ = 0.")
-    return ToyView(rho=rho, a=a, a_hat=a_hat, accuracy=accuracy, accuracy_ood=ood, q24=q24,
-                   sampled_q24=sampled_q24, metrics=metrics, table=table,
-                   reference_figure=toy_figure(0.0, a, a_hat, N_POINTS, seed),
-                   figure=toy_figure(rho, a, a_hat, N_POINTS, seed), figure_reading=figure_reading)
+    figure_reading = (
+        f"Grey points are ranked the same by the true weight a = {a:g} (black line) and the fitted "
+        f"â = {a_hat:g} (dashed red line); red points are misranked. They all sit in the shaded "
+        f"quadrants 2/4, which hold {q24:.1%} of the pairs at ρ = {rho:g} against 50.0% at ρ = 0."
+    )
+    return ToyView(
+        rho=rho,
+        a=a,
+        a_hat=a_hat,
+        accuracy=accuracy,
+        accuracy_ood=ood,
+        q24=q24,
+        sampled_q24=sampled_q24,
+        metrics=metrics,
+        table=table,
+        reference_figure=toy_figure(0.0, a, a_hat, N_POINTS, seed),
+        figure=toy_figure(rho, a, a_hat, N_POINTS, seed),
+        figure_reading=figure_reading,
+    )
 
 
 # --------------------------------------------------------------------------- refits
+
 
 def _spread_rhos(rho: float) -> tuple[float, ...]:
     return tuple(sorted(set(SPREAD_RHOS) | {rho}))
@@ -161,31 +205,40 @@ def _spread(rho: float, a: float, n: int, repeats: int, seed: int) -> SpreadView
             valid = fits[~np.isnan(fits)]
         else:
             valid = np.asarray(boxes[i].y, dtype=np.float64)
-        q1, median, q3 = (np.quantile(valid, [0.25, 0.5, 0.75]) if valid.size else (np.nan,) * 3)
-        rows.append({
-            "rho": r,
-            "std of a_hat": float(valid.std(ddof=1)) if valid.size > 1 else np.nan,
-            "mean a_hat": float(valid.mean()) if valid.size else np.nan,
-            "median a_hat": float(median), "q25": float(q1), "q75": float(q3),
-            "fits without a_hat": int(repeats - valid.size),
-            "quadrant-2/4 pairs expected": round(n * quadrant_24_mass(r), 1),
-            "true a": a, "n pairs": n, "repeats": repeats,
-        })
+        q1, median, q3 = np.quantile(valid, [0.25, 0.5, 0.75]) if valid.size else (np.nan,) * 3
+        rows.append(
+            {
+                "rho": r,
+                "std of a_hat": float(valid.std(ddof=1)) if valid.size > 1 else np.nan,
+                "mean a_hat": float(valid.mean()) if valid.size else np.nan,
+                "median a_hat": float(median),
+                "q25": float(q1),
+                "q75": float(q3),
+                "fits without a_hat": int(repeats - valid.size),
+                "quadrant-2/4 pairs expected": round(n * quadrant_24_mass(r), 1),
+                "true a": a,
+                "n pairs": n,
+                "repeats": repeats,
+            }
+        )
     table = pd.DataFrame(rows)
     std = table.set_index("rho")["std of a_hat"]
     s0, s9 = std[0.0], std[0.9]
     ratio = f" (×{s9 / s0:.1f})" if s0 > 0 else ""
-    reading = (f"Refitting â on {repeats} fresh training sets of {n} pairs each (true a = {a:g}): its standard "
-               f"deviation grows from {s0:.3f} at ρ = 0 to {s9:.3f} at ρ = 0.9{ratio}, because only "
-               f"{n * quadrant_24_mass(0.9):.0f} of the {n} pairs are expected in quadrants 2/4 at ρ = 0.9 against "
-               f"{n * quadrant_24_mass(0.0):.0f} at ρ = 0")
+    reading = (
+        f"Refitting â on {repeats} fresh training sets of {n} pairs each (true a = {a:g}): its standard "
+        f"deviation grows from {s0:.3f} at ρ = 0 to {s9:.3f} at ρ = 0.9{ratio}, because only "
+        f"{n * quadrant_24_mass(0.9):.0f} of the {n} pairs are expected in quadrants 2/4 at ρ = 0.9 against "
+        f"{n * quadrant_24_mass(0.0):.0f} at ρ = 0"
+    )
     if rho not in SPREAD_RHOS:
         reading += f"; at your ρ = {rho:g} it is {std[rho]:.3f}"
     reading += "."
     bad = int(table["fits without a_hat"].sum())
     if bad:
-        reading += (f" {bad} fits preferred the worse response (w1 + w2 ≤ 0) and have no â; they are left out "
-                    f"of the spread.")
+        reading += (
+            f" {bad} fits preferred the worse response (w1 + w2 ≤ 0) and have no â; they are left out of the spread."
+        )
     return SpreadView(rhos=rhos, table=table, figure=figure, reading=reading)
 
 

@@ -11,12 +11,12 @@ import streamlit as st
 import appkit
 from causalpref.run.specs import sizes_for_data
 from causalpref.run.sweep import merge_sweeps
+from causalpref.ui.state import DATA_WORLD, SYNTHETIC, WORLD_LABELS
+from causalpref.ui.state import OBJECTIVES as S
 from causalpref.ui.views import data as dv
 from causalpref.ui.views import objectives as ov
 from causalpref.ui.views.objective_overlap import EPSILON, objective_overlap_view
 from causalpref.ui.views.reliance import reliance_view
-
-SYNTHETIC = "Synthetic (embedded)"
 
 appkit.page(
     "User objectives",
@@ -29,11 +29,11 @@ appkit.page(
     "model (one head per objective) and an Adversarial one (Multihead plus a discriminator that "
     "tries to read c from the latent z_hat, through gradient reversal of strength λ). "
     "Any of them can also train with inverse-propensity weights 1/P(c | prompt), the classic "
-    "causal-inference remedy (\"+ inverse propensity\"). "
+    'causal-inference remedy ("+ inverse propensity"). '
     "The sweep trains every ρ of the paper's Table 2 with 3 seeds (the app's default), which "
     "takes about 10–15 seconds for all three models on a 2-core CPU; it is then cached on disk, "
     "so moving ρ never retrains — only λ or the architectures do.",
-    controls={"rho": "ρ", "arch": "Architectures", "lam": "λ", "world": "World"},
+    S,
 )
 
 
@@ -47,32 +47,22 @@ def on_world(spec, real):
 def render() -> None:
     real = st.session_state.get("real_world")
     data_label = dv.world_label(real, dv.OBJECTIVE_KINDS)
-    choice = st.selectbox("World", [SYNTHETIC] + ([data_label] if data_label else []), key="world",
-                          help="Synthetic: the embedded user-objectives world. Data: the file chosen on "
-                               "the Data page.")
-    left, middle, right = st.columns(3)
-    with left:
-        rho = st.select_slider("Consistency rate ρ = P(t = c)", options=ov.RHO_OPTIONS, value=ov.DEFAULT_RHO,
-                               format_func=lambda v: f"{v:g}", key="rho", bind="query-params",
-                               help="0.5: prompts assigned at random (no confounding); 1: every prompt "
-                                    "matches its labeller's objective (extreme confounding).")
-    with middle:
-        models = st.multiselect("Architectures to compare", ov.architectures(), default=list(ov.DEFAULT_ARCHITECTURES),
-                                format_func=ov.label, key="arch", bind="query-params",
-                                help="The paper's three, each also with inverse-propensity weights "
-                                     "1/P(c | prompt), the classic causal-inference remedy.")
-    with right:
-        lam = st.select_slider("λ, gradient-reversal strength of the adversarial model", options=ov.LAMBDA_OPTIONS,
-                               value=ov.DEFAULT_LAMBDA, format_func=lambda v: f"{v:g}", key="lam",
-                               bind="query-params", disabled=not ov.uses_lambda(models),
-                               help="0 makes the adversarial model a Multihead; the paper uses 1. "
-                                    "Only the adversarial model uses it.")
+    choice = appkit.control(
+        S["world"],
+        options=(SYNTHETIC, DATA_WORLD) if data_label else (SYNTHETIC,),
+        labels={**WORLD_LABELS, DATA_WORLD: data_label or WORLD_LABELS[DATA_WORLD]},
+    )
+    # the registries' variants at render time: an architecture registered after import appears too
+    arch = {"options": ov.architectures(), "default": list(ov.DEFAULT_ARCHITECTURES)}
+    models = appkit.peek(S["arch"], **arch)
+    knobs = appkit.row(S, {"rho": 1, "arch": 1, "lam": 1}, arch=arch, lam={"disabled": not ov.uses_lambda(models)})
+    rho, models, lam = knobs["rho"], knobs["arch"], knobs["lam"]
     if not models:
         st.info("Choose at least one architecture to compare.")
         return
 
     sweeps = []
-    for model in ov.chosen_models(models):      # one sweep per architecture: adding one trains only it
+    for model in ov.chosen_models(models):  # one sweep per architecture: adding one trains only it
         spec = on_world(ov.objectives_spec(lam, model), None if choice == SYNTHETIC else real)
         sweep = appkit.sweep("exp2", spec, ov.spec_description([spec]))
         if sweep is None:
@@ -82,16 +72,23 @@ def render() -> None:
     view = ov.objectives_view(merged, rho, models, lam=lam)
 
     st.subheader(f"Test accuracy at ρ = {view.rho:g}")
-    st.caption(f"Mean over {len(view.seeds)} seeds; beside each: chance, a model that reads the prompt type "
-               f"instead of the objective and, for the paper's own models, its Table 2 as a reference.")
+    st.caption(
+        f"Mean over {len(view.seeds)} seeds; beside each: chance, a model that reads the prompt type "
+        f"instead of the objective and, for the paper's own models, its Table 2 as a reference."
+    )
     for column, model in zip(st.columns(len(view.per_model)), view.per_model):
         with column:
             st.markdown(f"#### :{ov.markdown_colour(model.model)}[{model.label}]")
-            for name, split in (("Inconsistent pairs (t ≠ c)", "inconsistent"),
-                                ("Consistent pairs (t = c)", "consistent")):
+            for name, split in (
+                ("Inconsistent pairs (t ≠ c)", "inconsistent"),
+                ("Consistent pairs (t = c)", "consistent"),
+            ):
                 number = getattr(model, split)
-                st.metric(name, number.text(),
-                          help=f"± {number.spread:.1f} over {number.seeds} seeds" if number.spread is not None else None)
+                st.metric(
+                    name,
+                    number.text(),
+                    help=f"± {number.spread:.1f} over {number.seeds} seeds" if number.spread is not None else None,
+                )
                 reference = number.paper_text()
                 st.caption(view.baselines.text(split) + (f" · {reference}" if reference else ""))
             appkit.reading(model.reading)
@@ -118,8 +115,11 @@ def render() -> None:
         st.caption("The discriminator belongs to the adversarial model; choose it above to see it.")
     else:
         d = view.discriminator
-        st.metric("Discriminator accuracy at predicting c from z_hat (validation)", f"{d.val:.1f} %",
-                  help=f"± {d.spread:.1f} over seeds; training pairs {d.train:.1f} %")
+        st.metric(
+            "Discriminator accuracy at predicting c from z_hat (validation)",
+            f"{d.val:.1f} %",
+            help=f"± {d.spread:.1f} over seeds; training pairs {d.train:.1f} %",
+        )
         st.caption(f"chance 50 % · reading the prompt type: ρ = {100 * d.rho:.0f} %")
         appkit.reading(d.reading)
 
@@ -145,8 +145,10 @@ def render() -> None:
 def show_objective_overlap(spec, rho) -> None:
     """Before any model: how much the prompt gives away the objective in the training set."""
     st.subheader("Does the prompt give away the objective?")
-    st.caption(f"Measured before any model, on the training set the sweep draws for seed 0 at ρ = {rho:g}: a "
-               "5-fold cross-fitted logistic regression of the objective c on the prompt embedding.")
+    st.caption(
+        f"Measured before any model, on the training set the sweep draws for seed 0 at ρ = {rho:g}: a "
+        "5-fold cross-fitted logistic regression of the objective c on the prompt embedding."
+    )
     view = objective_overlap_view(spec, rho)
     cols = st.columns(3)
     cols[0].metric(f"Pairs outside [{EPSILON:g}, {1 - EPSILON:g}]", f"{100 * view.overlap.outside_share:.1f}%")

@@ -3,6 +3,7 @@
 import streamlit as st
 
 import appkit
+from causalpref.ui.state import TOY as S
 from causalpref.ui.views.toy import spread_view, toy_view
 
 appkit.page(
@@ -13,21 +14,13 @@ appkit.page(
     "Their share is 1/2 − arcsin(ρ)/π: at high ρ they are rare, so a wrong â barely hurts the overall "
     "accuracy, and a model fitted on a finite sample has little evidence to pin â down. "
     "(ρ = ±1 is degenerate: d1 and d2 are then the same up to sign.)",
-    controls={"rho": "ρ", "a": "True weight a", "a_hat": "Fitted weight â", "seed": "Seed",
-              "n": "N pairs per refit", "repeats": "Repeats"},
+    S,
 )
 
 
 def render():
-    top = st.columns([3, 2, 2, 1])
-    rho = top[0].slider("Correlation ρ", min_value=-0.95, max_value=0.95, value=0.9, step=0.05,
-                        key="rho", bind="query-params")
-    a = top[1].slider("True weight a on d1", min_value=0.0, max_value=1.0, value=0.25, step=0.05,
-                      key="a", bind="query-params")
-    a_hat = top[2].slider("Fitted weight â on d1", min_value=0.0, max_value=1.0, value=0.5, step=0.05,
-                          key="a_hat", bind="query-params")
-    seed = top[3].number_input("Seed", min_value=0, max_value=10_000, value=0, step=1, key="seed",
-                               bind="query-params", help="Fixes the sampled points and the refits.")
+    top = appkit.row(S, {"rho": 3, "a": 2, "a_hat": 2, "seed": 1})
+    rho, a, a_hat, seed = top["rho"], top["a"], top["a_hat"], top["seed"]
     view = toy_view(rho, a, a_hat, int(seed))
 
     cols = st.columns(len(view.metrics))
@@ -42,19 +35,20 @@ def render():
 
     st.subheader("Closed forms per ρ")
     st.dataframe(view.table, hide_index=True)
-    appkit.reading("Accuracy of the chosen â against the truth at each ρ, with chance (50%) and the â = a "
-                   "ceiling (100%); the paper's quadrant-2/4 masses beside the closed form.")
+    appkit.reading(
+        "Accuracy of the chosen â against the truth at each ρ, with chance (50%) and the â = a "
+        "ceiling (100%); the paper's quadrant-2/4 masses beside the closed form."
+    )
     appkit.download_csv(view.table, "toy_closed_forms.csv", "Download closed forms (CSV)")
 
     st.subheader("Refit â on N samples, many times")
-    st.markdown("Draw N pairs with Bradley-Terry labels from the true weight a, fit a two-weight logistic "
-                "regression, read off â = w1 / (w1 + w2), and repeat. The spread of â is how uncertain a "
-                "model trained on N pairs is about the trade-off.")
-    knobs = st.columns(2)
-    n = knobs[0].slider("N pairs per refit", min_value=20, max_value=500, value=100, step=10, key="n",
-                        bind="query-params")
-    repeats = knobs[1].slider("Repeats", min_value=50, max_value=500, value=200, step=50, key="repeats",
-                              bind="query-params")
+    st.markdown(
+        "Draw N pairs with Bradley-Terry labels from the true weight a, fit a two-weight logistic "
+        "regression, read off â = w1 / (w1 + w2), and repeat. The spread of â is how uncertain a "
+        "model trained on N pairs is about the trade-off."
+    )
+    knobs = appkit.row(S, {"n": 1, "repeats": 1})
+    n, repeats = knobs["n"], knobs["repeats"]
     spread = spread_view(rho, a, n, repeats, int(seed))
     st.plotly_chart(spread.figure, key="spread")
     appkit.reading(spread.reading)

@@ -9,6 +9,7 @@ import streamlit as st
 import appkit
 from causalpref.ui import lessons as lx
 from causalpref.ui.diagrams import DIAGRAMS
+from causalpref.ui.state import LESSONS as S
 
 appkit.page(
     "Lessons",
@@ -16,10 +17,11 @@ appkit.page(
     "order. Each asks you to predict what will happen before it shows you; the result is computed "
     "by this lab's engine as you read (the first reveal of a lesson may train a few small models), "
     "and each lesson ends with a link that opens the full page at the lesson's settings.",
-    controls={"lesson": "Lesson"},
+    S,
 )
 
-GUESSES = "_lesson_guesses"     # lesson number -> the prediction the reader revealed with
+GUESSES = "_lesson_guesses"  # lesson number -> the prediction the reader revealed with
+PREDICTIONS = ("guess", "answer")  # the slider's and the options' prediction controls
 
 
 def lock_in(number: int, key: str) -> None:
@@ -30,15 +32,29 @@ def predict_again(number: int) -> None:
     st.session_state[GUESSES].pop(number, None)
 
 
+def fresh_prediction() -> None:
+    """Another lesson: its prediction starts from its own default, in the page and in the URL."""
+    for key in PREDICTIONS:
+        st.session_state.pop(key, None)
+        if key in st.query_params:
+            del st.query_params[key]
+
+
 def go_to(number: int) -> None:
     st.session_state["lesson"] = number
+    fresh_prediction()
 
 
 def render():
     book = lx.load_lessons()
     numbers = [lesson.number for lesson in book]
-    number = st.radio("Lesson", numbers, captions=[lesson.title for lesson in book], horizontal=True,
-                      key="lesson", bind="query-params")
+    number = appkit.control(
+        S["lesson"],
+        options=tuple(numbers),
+        captions=[lesson.title for lesson in book],
+        horizontal=True,
+        on_change=fresh_prediction,
+    )
     lesson = book[numbers.index(number)]
     guesses = st.session_state.setdefault(GUESSES, {})
     revealed = number in guesses
@@ -54,16 +70,23 @@ def render():
 
     st.subheader("Predict")
     st.markdown(lesson.text("Question"))
-    key = f"guess-{number}"
+    locked = {"value": guesses[number]} if revealed else {}
     if lesson.slider is not None:
         s = lesson.slider
-        st.slider("Your guess", min_value=s.min, max_value=s.max, step=s.step,
-                  value=guesses.get(number, s.start), format=s.sprintf, key=key, disabled=revealed)
+        key = "guess"
+        appkit.control(
+            S[key], range=(s.min, s.max, s.step), default=s.start, format=s.sprintf, disabled=revealed, **locked
+        )
         ready = True
     else:
-        ids = [option.id for option in lesson.options]
-        chosen = st.radio("Your answer", ids, index=ids.index(guesses[number]) if revealed else None,
-                          format_func=lesson.option_text, key=key, disabled=revealed)
+        key = "answer"
+        chosen = appkit.control(
+            S[key],
+            options=tuple(option.id for option in lesson.options),
+            labels=lesson.option_text,
+            disabled=revealed,
+            **locked,
+        )
         ready = chosen is not None
     if not revealed:
         st.button("Reveal the result", type="primary", disabled=not ready, on_click=lock_in, args=(number, key))
@@ -95,10 +118,10 @@ def render():
     st.markdown(shown.why)
 
     for link in lesson.links:
-        st.page_link(link.file, label=link.label, query_params=link.params, icon=":material/open_in_new:")
+        appkit.page_link(link.page, link.label, link.params, icon=":material/open_in_new:")
     left, right = st.columns(2)
     left.button("Hide the result and predict again", on_click=predict_again, args=(number,))
-    if number < numbers[-1]:
+    if number < numbers[-1] and not appkit.hidden("lesson"):  # a teacher link may pin the lesson
         right.button(f"Next: lesson {number + 1}", type="primary", on_click=go_to, args=(number + 1,))
 
 

@@ -6,11 +6,12 @@ from pathlib import Path
 import streamlit as st
 
 import appkit
-from causalpref.run.specs import INTERACTIVE_RHOS, Exp1Spec
+from causalpref.run.specs import Exp1Spec
+from causalpref.ui.state import CORRELATION as S
+from causalpref.ui.state import DATA_WORLD, REAL_RHOS, SYNTHETIC, WORLD_LABELS
 from causalpref.ui.views import data as dv
 from causalpref.ui.views.correlation import REMEDY, correlation_view, merged, page_spec, reading_of_curve
 from causalpref.ui.views.reliance import reliance_view
-from causalpref.data.worlds.synthetic import SCALES
 
 appkit.page(
     "Correlation shift",
@@ -19,29 +20,23 @@ appkit.page(
     "0.75·instruction-following. Tested on pairs like its training pairs (ID) it looks fine; "
     "tested where the two qualities disagree (OOD) it fails more the higher ρ was. "
     "All 11 values of ρ are trained once (3 seeds, about 3 s on a 2-core CPU) and cached.",
-    controls={"rho": "ρ", "scale": "Factor scores", "remedy": "Reweighting remedy", "world": "World"},
+    S,
 )
-
-
-SYNTHETIC = "Synthetic (embedded)"
-REAL_RHOS = (0.0, 0.3, 0.6, 0.9)
 
 
 def render():
     real = st.session_state.get("real_world")
     data_label = dv.world_label(real, dv.FACTOR_KINDS)
-    choice = st.selectbox("World", [SYNTHETIC] + ([data_label] if data_label else []), key="world",
-                          help="Synthetic: the embedded correlated-factors world. Data: the file chosen "
-                               "on the Data page.")
-    if choice != SYNTHETIC:
+    world = appkit.control(
+        S["world"],
+        options=(SYNTHETIC, DATA_WORLD) if data_label else (SYNTHETIC,),
+        labels={**WORLD_LABELS, DATA_WORLD: data_label or WORLD_LABELS[DATA_WORLD]},
+    )
+    if world != SYNTHETIC:
         return render_real(real)
-    left, right = st.columns([3, 1])
-    rho = left.select_slider("Training correlation ρ between d1 and d2", options=list(INTERACTIVE_RHOS),
-                             value=0.0, key="rho", bind="query-params")
-    scale = right.selectbox("Factor scores", SCALES, key="scale", bind="query-params",
-                            help="likert: ratings 1–5 like UltraFeedback (the paper's data); "
-                                 "continuous: Gaussian factors; binary: 0/1 like TruthfulQA")
-    with_remedy = remedy_toggle()
+    knobs = appkit.row(S, {"rho": 3, "scale": 1})
+    rho, scale = knobs["rho"], knobs["scale"]
+    with_remedy = appkit.control(S["remedy"])
     spec = page_spec(scale)
     sweeps = train(spec, with_remedy, "11 ρ × 3 seeds")
     if sweeps is None:
@@ -49,12 +44,6 @@ def render():
     sweep, remedy = sweeps
     view = correlation_view(sweep, rho, spec.world.a, remedy)
     show(sweep, view, rho, f"exp1_{scale}_results.csv", remedy, spec)
-
-
-def remedy_toggle() -> bool:
-    return st.toggle("Also train the reweighting remedy", key="remedy", bind="query-params",
-                     help="Base trained with weights that make the four quadrants of (d1, d2) count "
-                          "equally — the classic causal-inference fix for a shifted training set.")
 
 
 def train(spec, with_remedy: bool, size: str):
@@ -69,9 +58,8 @@ def train(spec, with_remedy: bool, size: str):
 
 
 def render_real(real):
-    rho = st.select_slider("Training correlation ρ between d1 and d2", options=list(REAL_RHOS),
-                           value=0.0, key="rho_real")
-    with_remedy = remedy_toggle()
+    rho = appkit.control(S["rho_real"])
+    with_remedy = appkit.control(S["remedy"])
     spec = replace(Exp1Spec(), world=dv.world_of(real), rhos=REAL_RHOS)
     sweeps = train(spec, with_remedy, f"{real.get('name')}, 4 ρ × 3 seeds")
     if sweeps is None:
@@ -84,9 +72,14 @@ def render_real(real):
 def show(sweep, view, rho, file_name, remedy=None, spec=None):
     cols = st.columns(4)
     for col, label, number in ((cols[0], "ID accuracy", view.id), (cols[1], "OOD accuracy", view.ood)):
-        col.metric(label, f"{number.value:.1f}%", delta=f"{number.value - 50:+.1f} vs chance",
-                   help=f"± {number.spread:.1f} over seeds")
-        reference = "" if number.paper is None else f" · {view.paper_source} (reference): {number.paper:.1f}%"
+        source = "" if number.paper is None else f"; the paper's value is from {view.paper_source}"
+        col.metric(
+            label,
+            f"{number.value:.1f}%",
+            delta=f"{number.value - 50:+.1f} vs chance",
+            help=f"± {number.spread:.1f} over seeds{source}",
+        )
+        reference = "" if number.paper is None else f" · paper (reference): {number.paper:.1f}%"
         col.caption(f"chance 50%{reference}")
     cols[2].metric("ID − OOD gap", f"{view.gap:.1f} pts")
     cols[2].caption("how much worse the model does where the two factors disagree")
@@ -106,14 +99,18 @@ def show(sweep, view, rho, file_name, remedy=None, spec=None):
     with left:
         st.subheader("Decision boundary")
         if view.boundary is None:
-            st.info("The decision-boundary map needs a world that can embed any (d1, d2) — only the "
-                    "synthetic world can; real data has just the pairs it has.")
+            st.info(
+                "The decision-boundary map needs a world that can embed any (d1, d2) — only the "
+                "synthetic world can; real data has just the pairs it has."
+            )
         else:
             st.plotly_chart(view.boundary, key="boundary")
-            appkit.reading("Blue: the model prefers response a; red: b. The black line is where people "
-                           "are indifferent; the dashed red line is the boundary the model's rewards imply. "
-                           "The shaded quadrants hold the pairs where the factors disagree — where a wrong "
-                           "â costs.")
+            appkit.reading(
+                "Blue: the model prefers response a; red: b. The black line is where people "
+                "are indifferent; the dashed red line is the boundary the model's rewards imply. "
+                "The shaded quadrants hold the pairs where the factors disagree — where a wrong "
+                "â costs."
+            )
     with right:
         st.subheader("Training curves")
         st.plotly_chart(view.training, key="training")
@@ -131,11 +128,18 @@ def show(sweep, view, rho, file_name, remedy=None, spec=None):
 def show_remedy(view):
     st.subheader("The reweighting remedy")
     cols = st.columns(3)
-    cols[0].metric("Reweighted OOD accuracy", f"{view.remedy.ood.value:.1f}%",
-                   delta=f"{view.remedy.ood_gain:+.1f} vs Base", help=f"± {view.remedy.ood.spread:.1f} over seeds")
+    cols[0].metric(
+        "Reweighted OOD accuracy",
+        f"{view.remedy.ood.value:.1f}%",
+        delta=f"{view.remedy.ood_gain:+.1f} vs Base",
+        help=f"± {view.remedy.ood.spread:.1f} over seeds",
+    )
     cols[0].caption(f"Base: {view.ood.value:.1f}% · chance 50%")
-    cols[1].metric("Reweighted ID accuracy", f"{view.remedy.id.value:.1f}%",
-                   delta=f"{view.remedy.id.value - view.id.value:+.1f} vs Base")
+    cols[1].metric(
+        "Reweighted ID accuracy",
+        f"{view.remedy.id.value:.1f}%",
+        delta=f"{view.remedy.id.value - view.id.value:+.1f} vs Base",
+    )
     cols[1].caption(f"Base: {view.id.value:.1f}%")
     cols[2].metric("Effective sample size kept", f"{100 * view.remedy.ess_share:.1f}%")
     cols[2].caption("100% = unweighted; the rest is what the weights cost")

@@ -19,11 +19,14 @@ def render():
             st.subheader(item.name)
             st.markdown(f"**What it asks.** {item.says}")
             st.markdown(f"**How it breaks in preference data.** {item.breaks}")
-            st.page_link(item.shown.file, label=item.shown.label, query_params=item.shown.params,
-                         icon=":material/open_in_new:")
+            appkit.page_link(item.shown.page, item.shown.label, item.shown.params, icon=":material/open_in_new:")
             if item.lesson is not None:
-                st.page_link("pages/6_Lessons.py", label=f"Lesson {item.lesson}: {book[item.lesson - 1].title}",
-                             query_params={"lesson": str(item.lesson)}, icon=":material/school:")
+                appkit.page_link(
+                    "Lessons",
+                    f"Lesson {item.lesson}: {book[item.lesson - 1].title}",
+                    {"lesson": str(item.lesson)},
+                    icon=":material/school:",
+                )
 
 
 appkit.guard(render)

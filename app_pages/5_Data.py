@@ -10,14 +10,14 @@ from pathlib import Path
 import streamlit as st
 
 import appkit
-from causalpref.run.cache import default_cache_root
-from causalpref.errors import CausalPrefError
-from causalpref.ui.views import data as dv
 from causalpref.data.loaders import guess_kind, load_dataset
 from causalpref.data.worlds.real import FACTOR_KINDS
-
-KINDS = dv.REAL_KINDS + ("hh-rlhf",)
-NO_EXAMPLE = "—"
+from causalpref.errors import CausalPrefError
+from causalpref.run.cache import default_cache_root
+from causalpref.ui.state import DATA as S
+from causalpref.ui.state import DATA_KINDS as KINDS
+from causalpref.ui.state import DATA_WORLD, NO_EXAMPLE, example_options
+from causalpref.ui.views import data as dv
 
 appkit.page(
     "Data",
@@ -28,6 +28,7 @@ appkit.page(
     "prompt_type columns) feeds *User objectives* (Experiment 2). The file is summarised first; "
     "*Embed* then turns every response into a vector with a local sentence encoder (cached on "
     "disk, so the second time is instant). Nothing is ever downloaded.",
+    S,
 )
 
 
@@ -51,25 +52,38 @@ def _on_path_change() -> None:
         st.session_state["kind"] = guessed
 
 
+def _examples() -> dict[str, tuple[str, str, str]]:
+    return example_options(dv.example_datasets(dv.shared_data_root()))
+
+
 def _on_example_change() -> None:
-    found = dv.example_datasets(dv.shared_data_root()).get(st.session_state.get("example"))
+    found = _examples().get(st.session_state.get("example"))
     if found:
-        st.session_state["kind"], st.session_state["path"] = found
+        _, st.session_state["kind"], st.session_state["path"] = found
 
 
 def _choose_file() -> tuple[str, str]:
     """(path, display name) of the chosen file; ('', '') when none."""
-    examples = dv.example_datasets(dv.shared_data_root())
+    examples = _examples()
+    example = NO_EXAMPLE
     if examples:
-        st.selectbox("Examples: the development data sets in ../shared/data", [NO_EXAMPLE, *examples],
-                     key="example", on_change=_on_example_change,
-                     help="Picking one fills in the path and the kind below.")
+        example = appkit.control(
+            S["example"],
+            options=(NO_EXAMPLE, *examples),
+            labels={NO_EXAMPLE: "—", **{key: label for key, (label, _, _) in examples.items()}},
+            on_change=_on_example_change,
+        )
     else:
-        st.info("No example data sets here: the folder ../shared/data (beside the repository) does not "
-                "exist. Give the path of a local file or upload one.")
-    path = st.text_input("Local data file (.jsonl, .jsonl.gz, .json, .csv, .parquet)", key="path",
-                         bind="query-params", on_change=_on_path_change,
-                         placeholder="/path/to/data.jsonl.gz").strip()
+        st.info(
+            "No example data sets here: the folder ../shared/data (beside the repository) does not "
+            "exist. Give the path of a local file or upload one."
+        )
+    path = appkit.control(
+        S["path"],
+        default=examples[example][2] if example in examples else "",
+        on_change=_on_path_change,
+        placeholder="/path/to/data.jsonl.gz",
+    ).strip()
     upload = st.file_uploader("…or upload a file", type=["jsonl", "gz", "csv", "parquet"], key="upload")
     if upload is not None:
         saved = dv.save_upload(upload.getvalue(), upload.name, default_cache_root())
@@ -86,16 +100,11 @@ def render() -> None:
     path, name = _choose_file()
     guessed = _guess(path) if path else None
     left, middle, right = st.columns(3)
-    kind = left.selectbox("Kind of data", KINDS, index=KINDS.index(guessed) if guessed else 0, key="kind",
-                          bind="query-params",
-                          help="truthfulqa, ultrafeedback, responses: factor data (Experiment 1); "
-                               "relabeled-hh, pairs: objective data (Experiment 2); hh-rlhf: summary only.")
-    model_dir = middle.text_input("Local model directory (empty: the packaged all-MiniLM-L6-v2)",
-                                  key="model_dir").strip()
+    kind = appkit.control(S["kind"], left, default=guessed or KINDS[0])
+    model_dir = appkit.control(S["model_dir"], middle).strip()
     factors: tuple[str, ...] = ()
     if kind == "responses":
-        raw = right.text_input("Factor columns (comma-separated, the first two are used)",
-                               value="truthful, informative", key="factors")
+        raw = appkit.control(S["factors"], right)
         factors = tuple(f.strip() for f in raw.split(",") if f.strip())
     if not path:
         st.info("Choose a data file: an example, a local path or an upload.")
@@ -115,14 +124,20 @@ def render() -> None:
     world = dv.world_from_choice(kind, path, model_dir or None, factors)
     embedded = st.session_state.setdefault("_embedded", set())
     if world not in embedded:
-        if not st.button("Embed", type="primary", key="embed",
-                         help="Embeds every distinct (prompt, response) once; cached on disk."):
-            st.caption("Embedding speed of the packaged MiniLM on a 2-core CPU: about 200 short answers/s, "
-                       "about 45 HH dialogues/s. A file embedded before loads instantly.")
+        if not st.button(
+            "Embed", type="primary", key="embed", help="Embeds every distinct (prompt, response) once; cached on disk."
+        ):
+            st.caption(
+                "Embedding speed of the packaged MiniLM on a 2-core CPU: about 200 short answers/s, "
+                "about 45 HH dialogues/s. A file embedded before loads instantly."
+            )
             return
         bar = st.progress(0.0, text="Embedding…")
-        world.pool(progress=lambda done, total: bar.progress(min(done / total, 1.0) if total else 1.0,
-                                                             text=f"Embedding: {done:,} / {total:,} texts"))
+        world.pool(
+            progress=lambda done, total: bar.progress(
+                min(done / total, 1.0) if total else 1.0, text=f"Embedding: {done:,} / {total:,} texts"
+            )
+        )
         bar.empty()
         embedded.add(world)
     pool = world.pool()
@@ -133,9 +148,8 @@ def render() -> None:
     if st.button(label, type="primary", key="use"):
         params = dv.choice_params(kind, path, model_dir or None, factors, name=name)
         st.session_state["real_world"] = params
-        st.session_state["world"] = dv.world_label(params, dv.FACTOR_KINDS if kind in FACTOR_KINDS
-                                                   else dv.OBJECTIVE_KINDS)
-        st.switch_page(target)
+        st.session_state["world"] = DATA_WORLD
+        appkit.switch_page(target, {"world": DATA_WORLD})
 
 
 appkit.guard(render)
