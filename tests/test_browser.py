@@ -162,7 +162,7 @@ def test_every_page_renders_and_the_rho_slider_moves_ood_accuracy(server, browse
         page.goto(f"{url}/{path}")
         begun = time.perf_counter()
         if name in ("correlation_shift", "user_objectives"):  # first visit trains the sweep
-            page.wait_for_selector('[data-testid="stMetricValue"]', timeout=240_000)
+            page.wait_for_selector('[data-testid="stMetricValue"]', timeout=600_000)
             timings[f"{name}_first_visit_s"] = round(time.perf_counter() - begun, 2)
         _settle(page)
         page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)

@@ -53,7 +53,7 @@ def trainings(monkeypatch):
 
 
 def app() -> AppTest:
-    return AppTest.from_file(PAGE, default_timeout=180)
+    return AppTest.from_file(PAGE, default_timeout=600)  # the first run trains three sweeps: slow on a busy CPU
 
 
 def metrics(at, label_start):

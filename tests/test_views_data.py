@@ -112,5 +112,5 @@ def test_world_from_choice(tmp_path):
         dv.world_from_choice("truthfulqa", str(tmp_path / "missing.jsonl"))
     with pytest.raises(CausalPrefError, match="feeds no experiment"):
         dv.world_from_choice("hh-rlhf", str(path))
-    with pytest.raises(CausalPrefError, match="two factor columns"):
+    with pytest.raises(CausalPrefError, match="at least 2 factor columns"):
         dv.world_from_choice("responses", str(path), None, ("truthful",))
