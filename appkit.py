@@ -15,7 +15,9 @@ default.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import time
 from typing import Any
 
 import pandas as pd
@@ -25,6 +27,15 @@ from causalpref.device import describe_device, resolve_device
 from causalpref.errors import CausalPrefError
 from causalpref.run.cache import ResultCache, spec_key
 from causalpref.run.cached import load_cached, run_cached
+from causalpref.run.progress import (
+    SpeedLog,
+    Tracker,
+    clock_text,
+    estimate_seconds,
+    model_count,
+    seconds_text,
+    work_units,
+)
 from causalpref.run.sanity import CHECK_ORDER, run_sanity_checks
 from causalpref.ui import pages
 from causalpref.ui.links import HIDE_PARAM, TEACHER_PARAM, hidden_keys, teacher_flag, teacher_link
@@ -36,6 +47,8 @@ _FRAME = "_frame"  # this run: the page's table, the controls shown, the hidden 
 _HIDE = "_hide"  # the `hide` of the teacher link this session arrived by
 _TEACHER = "_teacher"  # whether this session shows the teacher tools
 _PAGE = "_page"  # the page the last run drew
+_ENDED = "_training_ended"  # training group -> None (stopped) or the reason it failed
+_TRAINED = "_trained"  # the note of the last training that finished, shown once
 _UNSET = object()
 # what `control` passes to the widget rather than into the Control
 _WIDGET_ARGS = ("disabled", "on_change", "args", "kwargs", "captions", "horizontal", "placeholder", "label_visibility")
@@ -282,35 +295,106 @@ def _teacher_tools() -> None:
 
 
 def sweep(kind: str, spec, what: str):
-    """The sweep of `spec`: from this session, from the disk cache, or trained now with a
-    progress bar and a Stop button. Returns None while it is not available (stopped)."""
-    key = spec_key(kind, spec)
+    """The sweep of `spec` (see `sweeps`), or None while it is not available."""
+    found = sweeps([(kind, spec, what)], what)
+    return None if found is None else found[0]
+
+
+def sweeps(jobs, what: str):
+    """The sweeps of `jobs` [(kind, spec, what)]: from this session, from the disk cache, or
+    trained now, all under one progress bar with elapsed time, an estimate and a Stop button.
+    Returns them in order, or None while any is not available (training, stopped, failed)."""
     memo = st.session_state.setdefault("_sweeps", {})
-    if key in memo:
-        return memo[key]
     cache = ResultCache()
-    found = load_cached(kind, spec, cache)
-    if found is None:
-        stopped = st.session_state.setdefault("_stopped", set())
-        if key in stopped:
-            st.info(f"Training of {what} was stopped.")
-            if not st.button("Train again", key=f"train-{key[:12]}"):
-                return None
-            stopped.discard(key)
-        slot = st.empty()  # the Stop button and the bar go away however training ends
-        with slot.container():
-            st.button("Stop training", key=f"stop-{key[:12]}", on_click=stopped.add, args=(key,))
-            bar = st.progress(0.0, text=f"Training {what}…")
-        try:
-            found, _ = run_cached(
-                kind, spec, cache, progress=lambda done, total, msg: bar.progress(done / total, text=f"{what}: {msg}")
+    keys = [spec_key(kind, spec) for kind, spec, _ in jobs]
+    for key, (kind, spec, _) in zip(keys, jobs):
+        if key not in memo:
+            found = load_cached(kind, spec, cache)
+            if found is not None:
+                memo[key] = found
+    missing = [(key, job) for key, job in zip(keys, jobs) if key not in memo]
+    if missing:
+        _train(missing, what, cache, memo)
+        return None
+    done = st.session_state.pop(_TRAINED, None)
+    if done:
+        st.toast(done)
+    return [memo[key] for key in keys]
+
+
+def training_estimate(jobs) -> str | None:
+    """'54 models, about 9 s on this machine' for the jobs not yet trained; None if all are."""
+    cache = ResultCache()
+    missing = [(kind, spec) for kind, spec, _ in jobs if load_cached(kind, spec, cache) is None]
+    if not missing:
+        return None
+    seconds, models = _plan(missing, cache)
+    return f"{sum(models)} models, {seconds_text(sum(seconds))} on this machine"
+
+
+def _plan(missing, cache: ResultCache) -> tuple[list[float], list[int]]:
+    speeds = SpeedLog(cache.root)
+    seconds = [estimate_seconds(kind, spec, speeds, resolve_device(spec.device).type) for kind, spec in missing]
+    return seconds, [model_count(spec) for _, spec in missing]
+
+
+def _train(missing, what: str, cache: ResultCache, memo: dict) -> None:
+    """Train the missing sweeps under one bar; every way it ends leaves a resolved state: done
+    (a rerun shows the results and a note of the time taken), stopped or failed (a notice with
+    the reason and a Train again button, the bar and the Stop button gone)."""
+    group = hashlib.sha256("".join(key for key, _ in missing).encode()).hexdigest()[:12]
+    ended = st.session_state.setdefault(_ENDED, {})
+    if group in ended:
+        notice = st.empty()
+        with notice.container():
+            reason = ended[group]
+            if reason is None:
+                st.info(f"Training of {what} was stopped.")
+            else:
+                st.error(f"Training of {what} failed: {reason}")
+            again = st.button("Train again", key=f"train-{group}")
+        if not again:
+            return
+        notice.empty()  # the old notice must not stay beside the new bar
+        del ended[group]
+    slot = st.empty()  # the Stop button and the bar go away however training ends
+    with slot.container():
+        st.button("Stop training", key=f"stop-{group}", on_click=_stop, args=(group,))
+        bar = st.progress(0.0, text=f"Training {what}: estimating the time it takes on this machine…")
+    try:
+        seconds, models = _plan([job[:2] for _, job in missing], cache)
+        tracker = Tracker(sum(seconds), speed=1.0)  # units: seconds as estimated before the start
+        bar.progress(0.0, text=f"Training {sum(models)} models for {what}: {tracker.text()}")
+        speeds, offset = SpeedLog(cache.root), 0.0
+        for (key, (kind, spec, part)), estimate in zip(missing, seconds):
+
+            def progress(done, total, message, offset=offset, estimate=estimate, part=part):
+                tracker.update(offset + estimate * done / max(total, 1))
+                bar.progress(tracker.fraction, text=f"{part} — {message} · {tracker.text()}")
+
+            started = time.perf_counter()
+            memo[key], _ = run_cached(kind, spec, cache, progress=progress)
+            speeds.record(
+                resolve_device(spec.device).type, kind, spec.models, work_units(spec), time.perf_counter() - started
             )
-        finally:
-            slot.empty()
-        memo[key] = found
-        st.rerun()  # redraw without the progress bar and the Stop button
-    memo[key] = found
-    return found
+            offset += estimate
+    except Exception as error:  # noqa: BLE001 - shown as the failed state, with its reason
+        if not isinstance(error, CausalPrefError):
+            log.exception("training failed")
+        ended[group] = str(error) if isinstance(error, CausalPrefError) else f"{type(error).__name__}: {error}"
+        slot.empty()
+        st.rerun()
+    finally:
+        slot.empty()
+    st.session_state[_TRAINED] = (
+        f"Trained {sum(models)} models in {clock_text(tracker.elapsed())} "
+        f"(estimated beforehand: {seconds_text(tracker.estimate())})."
+    )
+    st.rerun()  # redraw without the progress bar and the Stop button
+
+
+def _stop(group: str) -> None:
+    st.session_state.setdefault(_ENDED, {})[group] = None
 
 
 def download_csv(frame: pd.DataFrame, file_name: str, label: str = "Download results (CSV)") -> None:

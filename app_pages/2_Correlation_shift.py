@@ -15,11 +15,10 @@ from causalpref.ui.views.reliance import reliance_view
 
 appkit.page(
     "Correlation shift",
-    "A reward model is trained on pairs whose two quality differences — truthfulness (d1) and "
-    "instruction-following (d2) — correlate at ρ. People reward 0.25·truthfulness + "
-    "0.75·instruction-following. Tested on pairs like its training pairs (ID) it looks fine; "
-    "tested where the two qualities disagree (OOD) it fails more the higher ρ was. "
-    "All 11 values of ρ are trained once (3 seeds, about 3 s on a 2-core CPU) and cached.",
+    "People reward 0.25·truthfulness (d1) + 0.75·instruction-following (d2); a reward model learns "
+    "from pairs whose two differences correlate at ρ. Tested on pairs like its training pairs (ID) "
+    "it looks fine; where the two disagree (OOD) it fails more the higher ρ was. Every ρ is "
+    "trained once and cached, so the slider moves instantly.",
     S,
 )
 
@@ -47,14 +46,15 @@ def render():
 
 
 def train(spec, with_remedy: bool, size: str):
-    """(Base sweep, reweighted sweep or None), or None while either is not available."""
-    sweep = appkit.sweep("exp1", spec, f"the Experiment-1 sweep ({size})")
-    remedy = None
-    if sweep is not None and with_remedy:
-        remedy = appkit.sweep("exp1", replace(spec, weighting="balanced"), f"the reweighted models ({size})")
-    if sweep is None or (with_remedy and remedy is None):
+    """(Base sweep, reweighted sweep or None), or None while they are being trained, stopped
+    or failed; both train under one progress bar."""
+    jobs = [("exp1", spec, f"Base ({size})")]
+    if with_remedy:
+        jobs.append(("exp1", replace(spec, weighting="balanced"), f"the reweighted models ({size})"))
+    found = appkit.sweeps(jobs, f"the Experiment-1 sweep ({size})")
+    if found is None:
         return None
-    return sweep, remedy
+    return found[0], (found[1] if with_remedy else None)
 
 
 def render_real(real):
@@ -72,78 +72,79 @@ def render_real(real):
 def show(sweep, view, rho, file_name, remedy=None, spec=None):
     cols = st.columns(4)
     for col, label, number in ((cols[0], "ID accuracy", view.id), (cols[1], "OOD accuracy", view.ood)):
-        source = "" if number.paper is None else f"; the paper's value is from {view.paper_source}"
-        col.metric(
-            label,
-            f"{number.value:.1f}%",
-            delta=f"{number.value - 50:+.1f} vs chance",
-            help=f"± {number.spread:.1f} over seeds{source}",
-        )
+        col.metric(label, f"{number.value:.1f}%", delta=number.change(), help=f"± {number.spread:.1f} over seeds")
         reference = "" if number.paper is None else f" · paper (reference): {number.paper:.1f}%"
         col.caption(f"chance 50%{reference}")
-    cols[2].metric("ID − OOD gap", f"{view.gap:.1f} pts")
-    cols[2].caption("how much worse the model does where the two factors disagree")
-    cols[3].metric(f"Implied â (true a = {view.a:g})", f"{view.a_hat:.2f}")
-    cols[3].caption(f"achieved training ρ = {view.achieved_rho:.3f}")
-    appkit.reading(view.id.reading)
+    gap_change = (
+        None if view.baseline_gap is None else f"{view.gap - view.baseline_gap:+.1f} vs ρ = {view.id.baseline_rho:g}"
+    )
+    cols[2].metric("ID − OOD gap", f"{view.gap:.1f} pts", delta=gap_change, delta_color="inverse")
+    cols[2].caption("a wider gap is worse")
+    cols[3].metric("Implied weight â", f"{view.a_hat:.2f}", help=f"achieved training ρ = {view.achieved_rho:.3f}")
+    cols[3].caption(f"true a = {view.a:g}")
     appkit.reading(view.ood.reading)
-    st.dataframe(view.baselines, hide_index=True)
     if view.remedy is not None:
         show_remedy(view)
 
-    st.subheader("Accuracy vs training correlation")
     st.plotly_chart(view.curves, key="curves")
     appkit.reading(reading_of_curve(sweep.results))
 
-    left, right = st.columns(2)
-    with left:
-        st.subheader("Decision boundary")
+    both = merged(sweep, remedy)
+    reliance = reliance_view(both, rho, ("base", REMEDY), "OOD test pairs (the factors disagree)")
+    boundary, qualities, training, numbers, checks = st.tabs(
+        ["Decision boundary", "Which qualities?", "Training curves", "Baselines", "Sanity checks"]
+    )
+    with boundary:
         if view.boundary is None:
-            st.info(
-                "The decision-boundary map needs a world that can embed any (d1, d2) — only the "
-                "synthetic world can; real data has just the pairs it has."
-            )
+            st.info("The decision-boundary map needs a world that can embed any (d1, d2): only the synthetic one can.")
         else:
             st.plotly_chart(view.boundary, key="boundary")
             appkit.reading(
-                "Blue: the model prefers response a; red: b. The black line is where people "
-                "are indifferent; the dashed red line is the boundary the model's rewards imply. "
-                "The shaded quadrants hold the pairs where the factors disagree — where a wrong "
-                "â costs."
+                "Blue: the model prefers a; red: b. Black: where people are indifferent; amber dashed: the "
+                "boundary the model's rewards imply; dotted squares: the pairs where the factors disagree."
             )
-    with right:
-        st.subheader("Training curves")
+    with qualities:
+        if reliance is None:
+            st.caption("This data names no factors to compare the reward with.")
+        else:
+            st.plotly_chart(reliance.figure, key="reliance")
+            appkit.reading(reliance.reading)
+    with training:
         st.plotly_chart(view.training, key="training")
-    both = merged(sweep, remedy)
-    reliance = reliance_view(both, rho, ("base", REMEDY), "OOD test pairs (the factors disagree)")
-    if reliance is not None:
-        st.subheader("Which qualities does the reward follow?")
-        st.plotly_chart(reliance.figure, key="reliance")
-        appkit.reading(reliance.reading)
-    if spec is not None:
-        appkit.sanity_checks("exp1", spec, rho)
+    with numbers:
+        st.dataframe(view.baselines, hide_index=True)
+        appkit.reading(view.id.reading)
+        if view.id.paper is not None:
+            st.caption(f"Paper values are references from {view.paper_source}, not targets.")
+    with checks:
+        if spec is not None:
+            appkit.sanity_checks("exp1", spec, rho)
     appkit.download_csv(both.results, file_name)
 
 
 def show_remedy(view):
-    st.subheader("The reweighting remedy")
+    remedy = view.remedy
     cols = st.columns(3)
     cols[0].metric(
         "Reweighted OOD accuracy",
-        f"{view.remedy.ood.value:.1f}%",
-        delta=f"{view.remedy.ood_gain:+.1f} vs Base",
-        help=f"± {view.remedy.ood.spread:.1f} over seeds",
+        f"{remedy.ood.value:.1f}%",
+        delta=f"{remedy.ood_gain:+.1f} vs Base",
+        help=f"± {remedy.ood.spread:.1f} over seeds",
     )
-    cols[0].caption(f"Base: {view.ood.value:.1f}% · chance 50%")
+    cols[0].caption(f"Base {view.ood.value:.1f}% · chance 50%")
     cols[1].metric(
         "Reweighted ID accuracy",
-        f"{view.remedy.id.value:.1f}%",
-        delta=f"{view.remedy.id.value - view.id.value:+.1f} vs Base",
+        f"{remedy.id.value:.1f}%",
+        delta=f"{remedy.id.value - view.id.value:+.1f} vs Base",
     )
-    cols[1].caption(f"Base: {view.id.value:.1f}%")
-    cols[2].metric("Effective sample size kept", f"{100 * view.remedy.ess_share:.1f}%")
-    cols[2].caption("100% = unweighted; the rest is what the weights cost")
-    appkit.reading(view.remedy.reading)
+    cols[1].caption(f"Base {view.id.value:.1f}%")
+    if remedy.no_op:
+        cols[2].metric("Reweighting", "nothing to reweight")
+        cols[2].caption("no training pair where the factors disagree")
+    else:
+        cols[2].metric("Effective data kept", f"{100 * remedy.ess_share:.1f}%")
+        cols[2].caption("what the weights leave of the training set")
+    appkit.reading(remedy.reading)
 
 
 appkit.guard(render)

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+from streamlit.proto.Metric_pb2 import Metric as MetricProto
 from streamlit.testing.v1 import AppTest
 
 PAGE = str(Path(__file__).resolve().parents[1] / "app_pages" / "2_Correlation_shift.py")
@@ -18,6 +19,10 @@ def shared_cache(tmp_path_factory):
 def app(shared_cache, monkeypatch):
     monkeypatch.setenv("CAUSALPREF_CACHE_DIR", str(shared_cache))
     return AppTest.from_file(PAGE, default_timeout=180)
+
+
+def card(at, label):
+    return next(m for m in at.metric if m.label == label)
 
 
 def metric(at, label):
@@ -60,6 +65,20 @@ def test_ood_accuracy_falls_as_rho_rises_and_the_slider_reruns(app):
     assert float(next(m.value for m in at.metric if m.label.startswith("Implied"))) > 0.3
 
 
+def test_the_cards_show_the_fall_against_the_rho_0_model_in_the_colour_of_worse(app):
+    at = app.run()
+    ood_at_zero = metric(at, "OOD accuracy")
+    assert not card(at, "OOD accuracy").delta  # at ρ = 0 there is nothing to compare with
+    at.select_slider(key="rho").set_value(0.9).run()
+    ood = card(at, "OOD accuracy")
+    assert ood.delta.endswith("vs ρ = 0")
+    assert abs(float(ood.delta.split()[0]) - (metric(at, "OOD accuracy") - ood_at_zero)) < 0.06
+    assert float(ood.delta.split()[0]) < -5  # the fall, on the card itself
+    gap = card(at, "ID − OOD gap")
+    assert float(gap.delta.split()[0]) > 5 and gap.proto.color == MetricProto.RED  # wider is worse: red
+    assert ood.proto.color == MetricProto.RED  # lower accuracy is worse: red too
+
+
 def test_url_sets_the_slider_and_bad_values_are_ignored(app):
     app.query_params["rho"] = "0.6"
     at = app.run()
@@ -84,10 +103,10 @@ def test_remedy_toggle_trains_reweighted_models_and_shows_their_cost(app):
     at = app.run()
     assert not at.exception and not at.error
     assert at.toggle(key="remedy").value
-    ess_at_zero = metric(at, "Effective sample size kept")
+    ess_at_zero = metric(at, "Effective data kept")
     at.select_slider(key="rho").set_value(0.9).run()
     assert not at.exception and not at.error
-    assert metric(at, "Effective sample size kept") < ess_at_zero / 5  # the weights' price
+    assert metric(at, "Effective data kept") < ess_at_zero / 5  # the weights' price
     base_ood = metric(at, "OOD accuracy")
     gain = next(m.delta for m in at.metric if m.label == "Reweighted OOD accuracy")
     assert abs(metric(at, "Reweighted OOD accuracy") - base_ood - float(gain.split()[0])) < 0.06

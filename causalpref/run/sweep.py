@@ -118,7 +118,11 @@ def run_sweep(spec, progress: Progress | None = None, sequential: bool = False) 
 
     for first in range(0, len(cells), per_chunk):
         chunk = list(enumerate(cells))[first : first + per_chunk]
-        data = [apply_check(experiment.draw(rho, seed), spec.check, cell_seed(seed, rho)) for _, (rho, seed) in chunk]
+        data = []
+        for _, (rho, seed) in chunk:
+            data.append(apply_check(experiment.draw(rho, seed), spec.check, cell_seed(seed, rho)))
+            if progress is not None:  # drawing can take a while the first time (the pool is built)
+                progress(done, total, f"drawing the pairs of ρ = {rho:g}, seed {seed}")
         seeds = [seed for _, (_, seed) in chunk]
         for m, name in enumerate(spec.models):
             model_name = variant_name(name, spec.weighting)

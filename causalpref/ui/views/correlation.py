@@ -44,6 +44,14 @@ class Number:
     spread: float
     paper: float | None
     reading: str
+    baseline: float | None = None  # the same number for the model trained at the lowest ρ
+    baseline_rho: float | None = None
+
+    def change(self) -> str | None:
+        """'−15.0 vs ρ = 0': the card's delta; None at the baseline ρ itself."""
+        if self.baseline is None:
+            return None
+        return f"{self.value - self.baseline:+.1f} vs ρ = {self.baseline_rho:g}"
 
 
 @dataclass
@@ -53,6 +61,7 @@ class CorrelationView:
     id: Number
     ood: Number
     gap: float
+    baseline_gap: float | None  # the gap of the model trained at the lowest ρ (None at that ρ)
     baselines: pd.DataFrame  # split x (oracle, spurious-only, chance) in %
     a: float
     a_hat: float
@@ -71,6 +80,7 @@ class RemedyView:
     ood: Number
     ood_gain: float  # reweighted OOD - Base OOD [points]
     ess_share: float  # effective sample size of the weights / training pairs
+    no_op: bool  # no training pair where the factors disagree: nothing to reweight
     reading: str
 
 
@@ -96,7 +106,9 @@ def remedy_view(remedy: Sweep, rho: float, base_ood: float) -> RemedyView:
     results = _only(remedy.results, REMEDY)
     ident, ood = _at(results, rho, "id"), _at(results, rho, "ood")
     weights = remedy.details["weights"]
-    ess = float(weights[np.isclose(weights["rho"], rho)]["ess_share"].mean())
+    at_rho = weights[np.isclose(weights["rho"], rho)]
+    ess = float(at_rho["ess_share"].mean())
+    no_op = bool(at_rho["no_op"].astype(bool).all()) if "no_op" in at_rho else False
     id_value, ood_value = 100 * ident["accuracy"].mean(), 100 * ood["accuracy"].mean()
     gain = ood_value - base_ood
     spread = _spread(ood)
@@ -107,17 +119,24 @@ def remedy_view(remedy: Sweep, rho: float, base_ood: float) -> RemedyView:
         if gain > 0
         else "it hurts"
     )
+    price = (
+        "The training set has no pair where the factors disagree, so the remedy has nothing to "
+        "reweight: it trains on the same pairs as Base."
+        if no_op
+        else f"The weights keep {100 * ess:.1f}% of the training set's effective size — the price: at high ρ "
+        "a few disagreeing pairs carry the whole weight, so the model sees less data."
+    )
     reading = (
         f"Weighting the training pairs so that the four quadrants count equally moves OOD accuracy "
         f"{gain:+.1f} points against Base ({ood_value:.1f}% vs {base_ood:.1f}%, seed spread ± {spread:.1f}): "
-        f"{verdict}. The weights keep {100 * ess:.1f}% of the training set's effective size — the price: "
-        f"at high ρ a few disagreeing pairs carry the whole weight, so the model sees less data."
+        f"{verdict}. {price}"
     )
     return RemedyView(
         id=Number(id_value, _spread(ident), None, ""),
         ood=Number(ood_value, spread, None, ""),
         ood_gain=gain,
         ess_share=ess,
+        no_op=no_op,
         reading=reading,
     )
 
@@ -139,10 +158,17 @@ def correlation_view(sweep: Sweep, rho: float, a: float, remedy: Sweep | None = 
     implied = _only(sweep.details["implied"], "base")
     a_hat = _implied_at(implied, rho)
     low_rho = float(results["rho"].min())
+    at_low = None if np.isclose(rho, low_rho) else (_at(results, low_rho, "id"), _at(results, low_rho, "ood"))
+    low_id, low_ood = (
+        (None, None) if at_low is None else (100 * at_low[0]["accuracy"].mean(), 100 * at_low[1]["accuracy"].mean())
+    )
+    since = {"baseline_rho": None if at_low is None else low_rho}
     id_number = Number(
         value=id_value,
         spread=_spread(ident),
         paper=None if paper_id is None else paper_id[0],
+        baseline=low_id,
+        **since,
         reading=(
             f"In distribution (test pairs drawn like the training pairs, ρ = {rho:g}) the model ranks "
             f"{id_value:.1f}% of pairs correctly; chance is 50%, the true reward "
@@ -153,6 +179,8 @@ def correlation_view(sweep: Sweep, rho: float, a: float, remedy: Sweep | None = 
         value=ood_value,
         spread=_spread(ood),
         paper=None if paper_ood is None else paper_ood[0],
+        baseline=low_ood,
+        **since,
         reading=(
             f"Out of distribution (pairs where the two factors disagree) it ranks {ood_value:.1f}% "
             f"correctly: {ood_value - CHANCE:+.1f} points from chance; a model ranking by the wrong "
@@ -177,6 +205,7 @@ def correlation_view(sweep: Sweep, rho: float, a: float, remedy: Sweep | None = 
         id=id_number,
         ood=ood_number,
         gap=id_value - ood_value,
+        baseline_gap=None if at_low is None else low_id - low_ood,
         baselines=baselines,
         a=a,
         a_hat=a_hat,
