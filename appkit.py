@@ -47,7 +47,7 @@ _FRAME = "_frame"  # this run: the page's table, the controls shown, the hidden 
 _HIDE = "_hide"  # the `hide` of the teacher link this session arrived by
 _TEACHER = "_teacher"  # whether this session shows the teacher tools
 _PAGE = "_page"  # the page the last run drew
-_ENDED = "_training_ended"  # training group -> None (stopped) or the reason it failed
+ENDED = "_training_ended"  # training group -> None (stopped) or the reason it failed
 _TRAINED = "_trained"  # the note of the last training that finished, shown once
 _UNSET = object()
 # what `control` passes to the widget rather than into the Control
@@ -57,7 +57,11 @@ _WIDGET_ARGS = ("disabled", "on_change", "args", "kwargs", "captions", "horizont
 def page(title: str, intro: str, state: State | None = None) -> None:
     """The frame every page shares: wide layout, title, one-paragraph intro, device badge, and
     the teacher tools of the page's controls (`state`, its table in causalpref.ui.state)."""
-    st.set_page_config(page_title=f"causalpref · {title}", layout="wide")
+    from causalpref.ui import style
+
+    # "auto" collapses the sidebar at <= 768 px only; style.CSS narrows it up to 1024 px
+    st.set_page_config(page_title=f"causalpref · {title}", layout="wide", initial_sidebar_state="auto")
+    st.html(style.style_tag())  # style-only: goes to the event container, no blank block
     st.sidebar.caption(f"Compute device: {describe_device(resolve_device('auto'))}")
     if st.session_state.get(_PAGE) != title:  # arriving: the URL decides, not another page's widgets
         st.session_state[_PAGE] = title
@@ -342,8 +346,8 @@ def _train(missing, what: str, cache: ResultCache, memo: dict) -> None:
     """Train the missing sweeps under one bar; every way it ends leaves a resolved state: done
     (a rerun shows the results and a note of the time taken), stopped or failed (a notice with
     the reason and a Train again button, the bar and the Stop button gone)."""
-    group = hashlib.sha256("".join(key for key, _ in missing).encode()).hexdigest()[:12]
-    ended = st.session_state.setdefault(_ENDED, {})
+    group = training_group([key for key, _ in missing])
+    ended = st.session_state.setdefault(ENDED, {})
     if group in ended:
         notice = st.empty()
         with notice.container():
@@ -393,8 +397,13 @@ def _train(missing, what: str, cache: ResultCache, memo: dict) -> None:
     st.rerun()  # redraw without the progress bar and the Stop button
 
 
+def training_group(keys) -> str:
+    """The name a page's training is known by in the session (its Stop button, its end state)."""
+    return hashlib.sha256("".join(keys).encode()).hexdigest()[:12]
+
+
 def _stop(group: str) -> None:
-    st.session_state.setdefault(_ENDED, {})[group] = None
+    st.session_state.setdefault(ENDED, {})[group] = None
 
 
 def download_csv(frame: pd.DataFrame, file_name: str, label: str = "Download results (CSV)") -> None:

@@ -20,19 +20,11 @@ from causalpref.ui.views.reliance import reliance_view
 
 appkit.page(
     "User objectives",
-    "When users write their own prompts, the objective they judge by (helpfulness c = 0, "
-    "harmlessness c = 1) also decides what they ask: helpful questions come with helpfulness, "
-    "red-team prompts with harmlessness. At a consistency rate ρ = P(t = c) near 1 a reward "
-    "model can read the prompt type t instead of the objective c it is given, and fails on "
-    "*inconsistent* pairs (t ≠ c). This page reproduces Experiment 2 of Kobalczyk & van der "
-    "Schaar (ICML 2025) on a synthetic world: a Base model ([embedding, c] → MLP), a Multihead "
-    "model (one head per objective) and an Adversarial one (Multihead plus a discriminator that "
-    "tries to read c from the latent z_hat, through gradient reversal of strength λ). "
-    "Any of them can also train with inverse-propensity weights 1/P(c | prompt), the classic "
-    'causal-inference remedy ("+ inverse propensity"). '
-    "The sweep trains every ρ of the paper's Table 2 with 3 seeds (the app's default), which "
-    "takes about 10–15 seconds for all three models on a 2-core CPU; it is then cached on disk, "
-    "so moving ρ never retrains — only λ or the architectures do.",
+    "Users who judge by helpfulness (c = 0) ask helpful questions; those who judge by harmlessness "
+    "(c = 1) write red-team prompts. When the prompt type t matches the objective c at a rate ρ "
+    "near 1, a reward model can read t instead of c and fail on *inconsistent* pairs (t ≠ c). "
+    "Base, Multihead and Adversarial models (Experiment 2 of the paper) are trained once for every "
+    "ρ and cached: moving ρ never retrains, only λ or the architectures do.",
     S,
 )
 
@@ -61,94 +53,94 @@ def render() -> None:
         st.info("Choose at least one architecture to compare.")
         return
 
-    sweeps = []
-    for model in ov.chosen_models(models):  # one sweep per architecture: adding one trains only it
-        spec = on_world(ov.objectives_spec(lam, model), None if choice == SYNTHETIC else real)
-        sweep = appkit.sweep("exp2", spec, ov.spec_description([spec]))
-        if sweep is None:
-            return
-        sweeps.append(sweep)
-    merged = merge_sweeps(sweeps)
+    specs = [  # one sweep per architecture: adding one trains only it
+        on_world(ov.objectives_spec(lam, model), None if choice == SYNTHETIC else real)
+        for model in ov.chosen_models(models)
+    ]
+    found = appkit.sweeps([("exp2", spec, ov.spec_description([spec])) for spec in specs], ov.spec_description(specs))
+    if found is None:
+        return
+    merged = merge_sweeps(found)
     view = ov.objectives_view(merged, rho, models, lam=lam)
 
-    st.subheader(f"Test accuracy at ρ = {view.rho:g}")
-    st.caption(
-        f"Mean over {len(view.seeds)} seeds; beside each: chance, a model that reads the prompt type "
-        f"instead of the objective and, for the paper's own models, its Table 2 as a reference."
-    )
     for column, model in zip(st.columns(len(view.per_model)), view.per_model):
         with column:
-            st.markdown(f"#### :{ov.markdown_colour(model.model)}[{model.label}]")
+            st.markdown(f"**:{ov.markdown_colour(model.model)}[{model.label}]**")
             for name, split in (
                 ("Inconsistent pairs (t ≠ c)", "inconsistent"),
                 ("Consistent pairs (t = c)", "consistent"),
             ):
                 number = getattr(model, split)
-                st.metric(
-                    name,
-                    number.text(),
-                    help=f"± {number.spread:.1f} over {number.seeds} seeds" if number.spread is not None else None,
-                )
+                spread = f"± {number.spread:.1f} over {number.seeds} seeds" if number.spread is not None else None
+                st.metric(name, number.text(), delta=number.change(), help=spread)
                 reference = number.paper_text()
                 st.caption(view.baselines.text(split) + (f" · {reference}" if reference else ""))
-            appkit.reading(model.reading)
     appkit.reading(view.reading)
     if view.remedy_reading:
         appkit.reading(view.remedy_reading)
 
-    show_objective_overlap(spec, rho)
-
-    st.subheader("Accuracy vs ρ")
     st.plotly_chart(view.accuracy_figure, key="accuracy-vs-rho")
     appkit.reading(view.accuracy_reading)
 
-    st.subheader("Train vs test: overfitting")
-    figure, table = st.columns([3, 2])
-    with figure:
-        st.plotly_chart(view.overfitting_figure, key="overfitting")
-    with table:
-        st.dataframe(view.overfitting_table, hide_index=True)
-    appkit.reading(view.overfitting_reading)
-
-    st.subheader("The adversary: does z_hat tell the objective?")
-    if view.discriminator is None:
-        st.caption("The discriminator belongs to the adversarial model; choose it above to see it.")
-    else:
-        d = view.discriminator
-        st.metric(
-            "Discriminator accuracy at predicting c from z_hat (validation)",
-            f"{d.val:.1f} %",
-            help=f"± {d.spread:.1f} over seeds; training pairs {d.train:.1f} %",
-        )
-        st.caption(f"chance 50 % · reading the prompt type: ρ = {100 * d.rho:.0f} %")
-        appkit.reading(d.reading)
-
-    st.subheader("What the latent z_hat encodes")
-    if view.latent_figure is not None:
-        st.plotly_chart(view.latent_figure, key="latent")
-        st.dataframe(view.latent_table, hide_index=True)
-    appkit.reading(view.latent_reading)
-
     reliance = reliance_view(merged, rho, view.models, "inconsistent test pairs")
-    if reliance is not None:
-        st.subheader("Which qualities does each reward follow?")
-        st.plotly_chart(reliance.figure, key="reliance")
-        appkit.reading(reliance.reading)
+    tabs = st.tabs(
+        [
+            "Prompt gives away c?",
+            "Per model",
+            "Train vs test",
+            "Adversary",
+            "Latent z_hat",
+            "Which qualities?",
+            "Sanity checks",
+        ]
+    )
+    with tabs[0]:
+        show_objective_overlap(specs[-1], rho)
+    with tabs[1]:
+        for model in view.per_model:
+            appkit.reading(model.reading)
+    with tabs[2]:
+        figure, table = st.columns([3, 2])
+        figure.plotly_chart(view.overfitting_figure, key="overfitting")
+        table.dataframe(view.overfitting_table, hide_index=True)
+        appkit.reading(view.overfitting_reading)
+    with tabs[3]:
+        show_adversary(view)
+    with tabs[4]:
+        if view.latent_figure is not None:
+            st.plotly_chart(view.latent_figure, key="latent")
+            st.dataframe(view.latent_table, hide_index=True)
+        appkit.reading(view.latent_reading)
+    with tabs[5]:
+        if reliance is None:
+            st.caption("This data names no factors to compare the reward with.")
+        else:
+            st.plotly_chart(reliance.figure, key="reliance")
+            appkit.reading(reliance.reading)
+    with tabs[6]:
+        appkit.sanity_checks("exp2", on_world(ov.sanity_spec(lam, models), None if choice == SYNTHETIC else real), rho)
 
-    appkit.sanity_checks("exp2", on_world(ov.sanity_spec(lam, models), None if choice == SYNTHETIC else real), rho)
-
-    st.subheader("Results")
     lam_part = f"_lambda{lam:g}" if ov.uses_lambda(view.models) else ""
     appkit.download_csv(view.results, f"exp2_results{lam_part}.csv")
 
 
+def show_adversary(view) -> None:
+    """Does z_hat tell the objective? The discriminator's accuracy against chance and ρ."""
+    if view.discriminator is None:
+        st.caption("The discriminator belongs to the adversarial model; choose it above to see it.")
+        return
+    d = view.discriminator
+    st.metric(
+        "Discriminator reads c from z_hat",
+        f"{d.val:.1f} %",
+        help=f"validation pairs; ± {d.spread:.1f} over seeds; training pairs {d.train:.1f} %",
+    )
+    st.caption(f"chance 50 % · reading the prompt type: ρ = {100 * d.rho:.0f} %")
+    appkit.reading(d.reading)
+
+
 def show_objective_overlap(spec, rho) -> None:
     """Before any model: how much the prompt gives away the objective in the training set."""
-    st.subheader("Does the prompt give away the objective?")
-    st.caption(
-        f"Measured before any model, on the training set the sweep draws for seed 0 at ρ = {rho:g}: a "
-        "5-fold cross-fitted logistic regression of the objective c on the prompt embedding."
-    )
     view = objective_overlap_view(spec, rho)
     cols = st.columns(3)
     cols[0].metric(f"Pairs outside [{EPSILON:g}, {1 - EPSILON:g}]", f"{100 * view.overlap.outside_share:.1f}%")
@@ -161,6 +153,10 @@ def show_objective_overlap(spec, rho) -> None:
     if view.warning:
         st.warning(view.warning)
     st.plotly_chart(view.figure, key="propensity")
+    st.caption(
+        f"Measured before any model, on the training pairs of seed 0 at ρ = {rho:g}: a cross-fitted "
+        "logistic regression of the objective c on the prompt embedding."
+    )
 
 
 appkit.guard(render)

@@ -120,9 +120,17 @@ class Number:
     spread: float | None  # sample std over seeds (0 with one seed)
     seeds: int
     paper: float | None
+    baseline: float | None = None  # the same model trained at the lowest ρ (0.5: no confounding)
+    baseline_rho: float | None = None  # None at that ρ itself
 
     def text(self) -> str:
         return "—" if self.ours is None else f"{self.ours:.1f} %"
+
+    def change(self) -> str | None:
+        """'−14.9 vs ρ = 0.5': the card's delta; None at the baseline ρ or without a value."""
+        if self.ours is None or self.baseline is None or self.baseline_rho is None:
+            return None
+        return f"{self.ours - self.baseline:+.1f} vs ρ = {self.baseline_rho:g}"
 
     def paper_text(self) -> str | None:
         """The paper's value as a labelled reference (never a difference), None without one."""
@@ -489,6 +497,11 @@ def objectives_view(sweep: Sweep, rho: float, models, lam: float | None = None) 
                 ("train_consistent", paper.TABLE3, 1),
             )
         }
+        low = float(trained[0])
+        if not np.isclose(rho, low):
+            for split in ("inconsistent", "consistent"):
+                before = _number(results, low, model, split, paper.TABLE2, 0).ours
+                numbers[split] = replace(numbers[split], baseline=before, baseline_rho=low)
         view = ModelView(model=model, label=label(model), colour=plots.model_colour(model), reading="", **numbers)
         per_model.append(replace(view, reading=_model_reading(view, rho, base)))
     table, overfit_reading = _overfitting(per_model, rho)
