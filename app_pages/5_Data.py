@@ -10,8 +10,8 @@ from pathlib import Path
 import streamlit as st
 
 import appkit
-from causalpref.data.loaders import guess_kind, load_dataset
-from causalpref.data.worlds.real import FACTOR_KINDS
+from causalpref.data.kinds import data_kind
+from causalpref.data.loaders import guess_kind
 from causalpref.errors import CausalPrefError
 from causalpref.run.cache import default_cache_root
 from causalpref.ui.state import DATA as S
@@ -21,26 +21,25 @@ from causalpref.ui.views import data as dv
 
 appkit.page(
     "Data",
-    "Run the experiments on real text instead of the synthetic worlds. Choose a local data file "
-    "(or upload one) and say what kind of data it is: **factor data** (TruthfulQA dual labels, "
-    "UltraFeedback per-aspect ratings, a response table with factor columns) feeds *Correlation "
-    "shift* (Experiment 1); **objective data** (relabelled HH-RLHF, a pair table with objective and "
-    "prompt_type columns) feeds *User objectives* (Experiment 2). The file is summarised first; "
-    "*Embed* then turns every response into a vector with a local sentence encoder (cached on "
-    "disk, so the second time is instant). Nothing is ever downloaded.",
+    "Run the experiments on your own preference data: choose a file, embed it with a local encoder "
+    "(cached on disk), then use it in *Correlation shift* or *User objectives*. Nothing is downloaded.",
     S,
 )
 
 
 @st.cache_resource(max_entries=8, show_spinner="Reading the file…")
-def _load(kind: str, path: str, stamp: tuple, factors: tuple):
-    options = {"factors": list(factors)} if kind == "responses" else {}
-    return load_dataset(path, kind=kind, **options)
+def _load(kind: str, path: str, stamp: tuple, factors: tuple, name: str):
+    return dv.load_text(kind, path, factors, name)
 
 
-def _guess(path: str) -> str | None:
+@st.cache_data(max_entries=8, show_spinner=False)
+def _verdict(kind: str, path: str, stamp: tuple, factors: tuple, name: str) -> tuple[bool, str]:
+    return dv.size_verdict(_load(kind, path, stamp, factors, name), kind)  # a second on a large file
+
+
+def _guess(path: str, name: str | None = None) -> str | None:
     try:
-        kind = guess_kind(path)
+        kind = guess_kind(path, name)
     except (CausalPrefError, OSError):
         return None
     return kind if kind in KINDS else None
@@ -64,31 +63,38 @@ def _on_example_change() -> None:
 
 def _choose_file() -> tuple[str, str]:
     """(path, display name) of the chosen file; ('', '') when none."""
+    left, right = st.columns(2)
     examples = _examples()
     example = NO_EXAMPLE
     if examples:
         example = appkit.control(
             S["example"],
+            left,
             options=(NO_EXAMPLE, *examples),
             labels={NO_EXAMPLE: "—", **{key: label for key, (label, _, _) in examples.items()}},
             on_change=_on_example_change,
         )
     else:
-        st.info(
-            "No example data sets here: the folder ../shared/data (beside the repository) does not "
-            "exist. Give the path of a local file or upload one."
-        )
+        left.caption("No example data sets here (the folder ../shared/data beside the repository is absent).")
     path = appkit.control(
         S["path"],
+        left,
+        label=f"Local data file ({dv.SUFFIX_TEXT})",
         default=examples[example][2] if example in examples else "",
         on_change=_on_path_change,
         placeholder="/path/to/data.jsonl.gz",
     ).strip()
-    upload = st.file_uploader("…or upload a file", type=["jsonl", "gz", "csv", "parquet"], key="upload")
+    upload = right.file_uploader("…or upload a file", type=list(dv.UPLOAD_SUFFIXES), key="upload")
     if upload is not None:
-        saved = dv.save_upload(upload.getvalue(), upload.name, default_cache_root())
-        st.caption(f"Using the upload {upload.name} (saved as {saved}); clear it to use the path above.")
-        return str(saved), upload.name
+        saved = str(dv.save_upload(upload.getvalue(), upload.name, default_cache_root()))
+        if st.session_state.get("_upload") != saved:  # a new upload: its kind is guessed, as a path's is
+            st.session_state["_upload"] = saved
+            guessed = _guess(saved, upload.name)
+            if guessed:
+                st.session_state["kind"] = guessed
+        right.caption("The upload is used instead of the path; clear it to use the path.")
+        return saved, upload.name
+    st.session_state.pop("_upload", None)
     if not path:
         return "", ""
     if not Path(path).expanduser().is_file():
@@ -96,56 +102,79 @@ def _choose_file() -> tuple[str, str]:
     return str(Path(path).expanduser().resolve()), Path(path).name
 
 
+def _stop_embedding() -> None:
+    st.session_state["_embed_stopped"] = True
+
+
+def _embed(world, name: str) -> bool:
+    """Embed with a bar and a Stop button; False while the file is not embedded (not asked, or stopped)."""
+    if st.session_state.pop("_embed_stopped", False):
+        st.info(dv.stopped_text(st.session_state.get("_embed_at")))
+    if not st.button("Embed", type="primary", key="embed"):
+        st.caption("Embeds each distinct prompt and response once; a file embedded before loads at once.")
+        return False
+    slot = st.empty()
+    with slot.container():
+        # Stop reruns the page, which interrupts the embedding at its next bar update
+        st.button("Stop", key="stop_embed", on_click=_stop_embedding)
+        bar = st.progress(0.0, text="Loading the encoder…")
+    clock = dv.EmbedClock()
+
+    def show(done: int, total: int) -> None:
+        st.session_state["_embed_at"] = (done, total)
+        fraction, text = clock(done, total)
+        bar.progress(fraction, text=text)
+
+    try:
+        dv.embed(world, name, progress=show)
+    except Exception:
+        slot.empty()  # a failure leaves no bar behind (a Stop's rerun redraws the page anyway)
+        raise
+    slot.empty()
+    return True
+
+
 def render() -> None:
     path, name = _choose_file()
-    guessed = _guess(path) if path else None
-    left, middle, right = st.columns(3)
-    kind = appkit.control(S["kind"], left, default=guessed or KINDS[0])
-    model_dir = appkit.control(S["model_dir"], middle).strip()
+    left, right = st.columns(2)
+    kind = appkit.control(S["kind"], left, default=(_guess(path, name) if path else None) or KINDS[0])
     factors: tuple[str, ...] = ()
-    if kind == "responses":
+    if data_kind(kind).factors_needed:
         raw = appkit.control(S["factors"], right)
         factors = tuple(f.strip() for f in raw.split(",") if f.strip())
+    with st.expander("Encoder (optional)"):
+        model_dir = appkit.control(S["model_dir"]).strip()
     if not path:
         st.info("Choose a data file: an example, a local path or an upload.")
         return
 
     stat = os.stat(path)
-    text = _load(kind, path, (stat.st_mtime_ns, stat.st_size), factors)
-    st.subheader(f"Summary of {name}")
-    table, reading = dv.describe(text)
-    st.dataframe(table, hide_index=True)
-    appkit.reading(reading)
+    stamp = (stat.st_mtime_ns, stat.st_size)
+    text = _load(kind, path, stamp, factors, name)
+    st.subheader(name)
+    st.markdown(dv.headline(text, kind))
+    with st.expander("Summary table"):
+        table, reading = dv.describe(text)
+        st.dataframe(table, hide_index=True)
+        appkit.reading(reading)
     issue = dv.problem(text, kind)
     if issue:
         st.error(issue)
         return
+    fits, verdict = _verdict(kind, path, stamp, factors, name)
+    (st.caption if fits else st.warning)(verdict)
 
-    world = dv.world_from_choice(kind, path, model_dir or None, factors)
+    world = dv.world_from_choice(kind, path, model_dir or None, factors, name=name)
     embedded = st.session_state.setdefault("_embedded", set())
     if world not in embedded:
-        if not st.button(
-            "Embed", type="primary", key="embed", help="Embeds every distinct (prompt, response) once; cached on disk."
-        ):
-            st.caption(
-                "Embedding speed of the packaged MiniLM on a 2-core CPU: about 200 short answers/s, "
-                "about 45 HH dialogues/s. A file embedded before loads instantly."
-            )
+        if not _embed(world, name):
             return
-        bar = st.progress(0.0, text="Embedding…")
-        world.pool(
-            progress=lambda done, total: bar.progress(
-                min(done / total, 1.0) if total else 1.0, text=f"Embedding: {done:,} / {total:,} texts"
-            )
-        )
-        bar.empty()
         embedded.add(world)
     pool = world.pool()
     st.success(f"Embedded: {len(pool):,} pairs, {pool.emb_a.shape[1]}-dimensional vectors.")
 
     target = dv.target_page(kind)
-    label = "Use in Correlation shift" if kind in FACTOR_KINDS else "Use in User objectives"
-    if st.button(label, type="primary", key="use"):
+    if st.button(f"Use in {dv.PAGE_TITLES[target]}", type="primary", key="use"):
         params = dv.choice_params(kind, path, model_dir or None, factors, name=name)
         st.session_state["real_world"] = params
         st.session_state["world"] = DATA_WORLD

@@ -20,6 +20,7 @@ from causalpref.data.loaders import (
     load_response_table,
     load_truthfulqa_dual,
     load_ultrafeedback,
+    named_in_errors,
     split_dialogues,
 )
 
@@ -592,6 +593,21 @@ def test_load_dataset_guesses_kind_and_dispatches(tmp_path):
     assert_names(error_of(load_dataset, hh, kind="reddit"), "unknown data kind 'reddit'")
     odd = write_jsonl(tmp_path / "odd.jsonl", [{"text": "x"}])
     assert_names(error_of(load_dataset, odd), str(odd), "line 1", "cannot tell the kind", "['text']")
+
+
+def test_a_display_name_replaces_the_path_in_every_error(tmp_path):
+    """An upload is read from its saved copy (cache/uploads/<sha>.jsonl); its user knows it by its own name."""
+    saved = write_jsonl(tmp_path / "uploads" / "3fa4c0.jsonl", [relabeled_row("p", 0), relabeled_row("q", 7)])
+    message = error_of(load_dataset, saved, display_name="my_prefs.jsonl")  # kind guessed, then loaded
+    assert message.startswith("my_prefs.jsonl, line 2, field 'label'") and "3fa4c0" not in message
+    odd = write_jsonl(tmp_path / "uploads" / "9b1e.jsonl", [{"text": "x"}])
+    message = error_of(guess_kind, odd, "notes.jsonl")
+    assert message.startswith("notes.jsonl, line 1: cannot tell the kind") and "9b1e" not in message
+    assert guess_kind(odd, "hh-rlhf-test.jsonl") == "hh-rlhf"  # the fallback reads the user's name
+    with pytest.raises(CausalPrefError, match=r"^data file mine.csv is gone$"):
+        with named_in_errors(tmp_path / "uploads" / "x.csv", "mine.csv"):
+            raise CausalPrefError(f"data file {(tmp_path / 'uploads' / 'x.csv').resolve()} is gone")
+    assert error_of(load_dataset, odd) == error_of(load_dataset, odd, display_name=None)  # no name: unchanged
 
 
 def test_offline_only_and_bad_paths(tmp_path, monkeypatch):

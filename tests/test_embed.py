@@ -423,7 +423,10 @@ def test_embed_with_cache_resumes_after_an_interruption(minilm, tmp_path, monkey
             chunk_size=3,
         )
     assert len(embedded) == 4  # the first chunk of 3 stored, one text of the next lost
-    assert len(EmbeddingCache.for_encoder(minilm, root=tmp_path)) == 3
+    cache = EmbeddingCache.for_encoder(minilm, root=tmp_path)
+    assert len(cache) == 3
+    # the Data page's Stop interrupts like this: one whole shard and its index entry, nothing half-written
+    assert sorted(p.name for p in cache.dir.iterdir() if p.name != ".lock") == ["shard-00000.json", "shard-00000.npy"]
     embedded.clear()
     vectors = embed_with_cache(
         minilm, PROMPTS, RESPONSES, EmbeddingCache.for_encoder(minilm, root=tmp_path), chunk_size=3

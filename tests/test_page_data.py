@@ -1,11 +1,14 @@
 """The Data page, headless with AppTest: summary, embedding with the packaged MiniLM, switching page."""
 
 import gzip
+import json
+import re
 from pathlib import Path
 
 from apptest_helpers import tiny_truthfulqa
 from streamlit.testing.v1 import AppTest
 
+from causalpref.data.loaders import SUFFIXES
 from causalpref.ui.views import data as dv
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -90,7 +93,8 @@ def test_use_in_works_for_a_bundled_example(tmp_path, monkeypatch):
 
 
 def test_experiment_pages_offer_the_data_world_of_their_family(tmp_path):
-    path = tiny_truthfulqa(tmp_path / "tiny_tqa.jsonl")
+    # an upload: read from its saved copy, named by its own name
+    path = dv.save_upload(tiny_truthfulqa(tmp_path / "tiny_tqa.jsonl").read_bytes(), "tiny_tqa.jsonl", tmp_path)
     params = {"kind": "truthfulqa", "path": str(path), "model_dir": None, "factors": (), "name": "tiny_tqa.jsonl"}
     at = AppTest.from_file(str(ROOT / "app_pages" / "2_Correlation_shift.py"), default_timeout=120)
     at.session_state["real_world"] = params
@@ -99,7 +103,9 @@ def test_experiment_pages_offer_the_data_world_of_their_family(tmp_path):
     assert not at.exception
     assert at.selectbox(key="world").options == ["Synthetic (embedded)", "Data: tiny_tqa.jsonl"]
     assert at.selectbox(key="world").value == "data"
-    assert any("cannot draw" in e.value for e in at.error)  # 50 pairs are too few to train on: plainly said
+    # 50 pairs are too few to train on: plainly said, with what the file holds
+    assert any("cannot draw" in e.value and "50 pairs over 5 questions" in e.value for e in at.error)
+    assert not any("uploads" in e.value for e in at.error)
     objectives = AppTest.from_file(str(ROOT / "app_pages" / "3_User_objectives.py"), default_timeout=120)
     objectives.session_state["real_world"] = params  # factor data: not offered to Experiment 2
     objectives.query_params["world"] = "data"  # asked for, but not on offer: synthetic
@@ -108,3 +114,100 @@ def test_experiment_pages_offer_the_data_world_of_their_family(tmp_path):
     assert not objectives.exception
     assert objectives.selectbox(key="world").options == ["Synthetic (embedded)"]
     assert objectives.selectbox(key="world").value == "synthetic" and "world" not in objectives.query_params
+
+
+# ---------------------------------------------------------------- uploads, Stop, sizes, length (issue 13, item 9)
+
+
+def pair_rows(n=6, bad_line=None) -> bytes:
+    """A per-pair table as JSONL with objective and prompt_type (User objectives data)."""
+    rows = [
+        {
+            "prompt": f"prompt {i}",
+            "response_a": f"a{i}",
+            "response_b": f"b{i}",
+            "label": "maybe" if i + 1 == bad_line else i % 2,
+            "objective": ("helpful", "harmless")[i % 2],
+            "prompt_type": ("helpful", "harmless")[(i // 2) % 2],
+        }
+        for i in range(n)
+    ]
+    return "".join(json.dumps(r) + "\n" for r in rows).encode()
+
+
+def all_text(at) -> list[str]:
+    kinds = ("title", "subheader", "markdown", "caption", "info", "warning", "error", "success", "button")
+    return [str(getattr(e, "value", None) or e.label) for kind in kinds for e in getattr(at, kind)] + [
+        w.label for w in (*at.text_input, *at.selectbox, *at.file_uploader)
+    ]
+
+
+def test_an_upload_gets_its_kind_guessed_and_its_size_judged():
+    at = data_page()
+    assert at.selectbox(key="kind").value == "truthfulqa"  # the default, before any file
+    at.file_uploader(key="upload").upload("my_prefs.jsonl", pair_rows()).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.selectbox(key="kind").value == "pairs"  # guessed from the fields, as for a path
+    assert at.subheader[0].value == "my_prefs.jsonl"
+    (warning,) = at.warning  # 6 pairs: told before anything is embedded, in one line
+    assert "Too small for User objectives" in warning.value and "6 pairs" in warning.value
+    assert "2,000 training" in warning.value
+
+
+def test_errors_about_an_upload_name_the_users_file():
+    at = data_page()
+    at.file_uploader(key="upload").upload("my_prefs.jsonl", pair_rows(bad_line=3)).run()
+    assert not at.exception
+    (error,) = at.error
+    assert error.value.startswith("my_prefs.jsonl, line 3, field 'label'"), error.value
+    assert "uploads" not in error.value and "cache" not in error.value
+    assert not any("uploads" in text for text in all_text(at))  # the saved copy is never shown
+
+
+def test_the_uploader_takes_exactly_what_the_loaders_read():
+    at = data_page()
+    assert at.file_uploader(key="upload").allowed_type == list(SUFFIXES)
+    label = at.text_input(key="path").label
+    for suffix in SUFFIXES:  # the path's label advertises every one of them
+        assert suffix.removesuffix(".gz") in label
+    rows = [json.loads(line) for line in pair_rows().decode().splitlines()]
+    at.file_uploader(key="upload").upload("my_prefs.json", json.dumps(rows).encode()).run()  # a JSON list
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.selectbox(key="kind").value == "pairs"
+
+
+def test_embedding_shows_its_progress_and_stops_cleanly(tmp_path, monkeypatch):
+    from streamlit.runtime.scriptrunner_utils.exceptions import StopException
+
+    def interrupted(world, name, progress):  # what a Stop does: the script ends at a bar update
+        progress(0, 10)
+        progress(4, 10)
+        raise StopException()
+
+    monkeypatch.setattr(dv, "embed", interrupted)
+    path = tiny_truthfulqa(tmp_path / "tiny_tqa.jsonl")
+    at = data_page()
+    at.text_input(key="path").set_value(str(path)).run()
+    at.button(key="embed").click().run()
+    assert not at.exception
+    (bar,) = at.get("progress")
+    assert "Embedding 4 / 10 texts" in bar.proto.text
+    at.button(key="stop_embed").click().run()
+    assert not at.exception and not at.error
+    assert any("Embedding stopped at 4 of 10 texts" in i.value for i in at.info)
+    assert not at.success and not at.get("progress")  # not embedded; the bar is gone
+    assert at.button(key="embed").label == "Embed"  # and it can resume
+    assert not at.session_state["_embedded"]
+
+
+def test_the_first_screen_holds_controls_headline_and_action(tmp_path):
+    path = tiny_truthfulqa(tmp_path / "tiny_tqa.jsonl")
+    at = data_page()
+    at.text_input(key="path").set_value(str(path)).run()
+    assert at.markdown[1].value.startswith("50 pairs over 5 questions")  # the headline, under the file's name
+    (details,) = [e for e in at.expander if e.label == "Summary table"]
+    assert details.dataframe  # the table lives in the expander
+    assert at.button(key="embed")
+    for text in all_text(at):
+        assert len(text) < 240, text  # one or two lines
+        assert not re.search(r"\w+_\w+\(|\w\(\)|--\w", text), text  # no library functions or CLI flags

@@ -11,7 +11,15 @@ import pytest
 
 from causalpref.cli import main
 from causalpref.data.worlds.real import RealDataWorld
-from causalpref.draw.splits import draw_exp1_splits, group_split
+from causalpref.draw.splits import (
+    check_exp1_sizes,
+    check_exp2_sizes,
+    draw_exp1_splits,
+    draw_exp2_splits,
+    group_split,
+    sizes_text,
+)
+from causalpref.errors import CausalPrefError
 from causalpref.models import ModelConfig
 from causalpref.run.specs import Exp1Spec, Exp2Sizes, Exp2Spec, SplitSizes
 from causalpref.run.sweep import detail_tables, run_sweep
@@ -101,6 +109,26 @@ def test_group_split_keeps_groups_whole():
     assert sum(m.sum() for m in masks.values()) == group.size
     owners = [{int(g) for g in group[m]} for m in masks.values()]
     assert not (owners[0] & owners[1]) and not (owners[0] & owners[2]) and not (owners[1] & owners[2])
+
+
+def test_splits_too_large_for_the_data_say_what_fits(truthfulqa_file, relabeled_file):
+    pool = RealDataWorld.from_path("truthfulqa", truthfulqa_file).pool()
+    with pytest.raises(CausalPrefError) as info:
+        draw_exp1_splits(pool, 0, 0.3, SplitSizes())
+    message = str(info.value)
+    assert message.startswith(
+        "cannot draw 2,000 training, 500 validation, 2,000 ID and 2,000 OOD pairs at ρ = 0.3: "
+        f"the data has {len(pool):,} pairs over 60 questions, enough for at most "
+    )
+    d1, d2 = pool.factor_diffs.T
+    largest = check_exp1_sizes(d1, d2, pool.group, SplitSizes(), (0.3,), (0,)).largest
+    assert message.endswith(sizes_text(largest)) and largest.train > 100
+    # Experiment 2: what the message says fits, draws
+    pool = RealDataWorld.from_path("relabeled-hh", relabeled_file).pool()
+    with pytest.raises(CausalPrefError, match=r"^cannot draw 2,000 training, .* the data has 400 pairs, enough"):
+        draw_exp2_splits(pool, 0, 0.5, Exp2Sizes())
+    largest = check_exp2_sizes(pool.prompt_type, pool.objective, Exp2Sizes(), (0.5,)).largest
+    draw_exp2_splits(pool, 0, 0.5, largest)
 
 
 def test_same_file_same_fingerprint_changed_file_new_world(truthfulqa_file, tmp_path):

@@ -5,7 +5,9 @@ import json
 import numpy as np
 import pytest
 
-from causalpref.data.loaders import TextPairs
+from causalpref.data.loaders import SUFFIXES, TextPairs
+from causalpref.draw.consistency import draw_objective_splits
+from causalpref.draw.splits import check_exp2_sizes, sizes_text
 from causalpref.errors import CausalPrefError
 from causalpref.ui.views import data as dv
 
@@ -114,3 +116,127 @@ def test_world_from_choice(tmp_path):
         dv.world_from_choice("hh-rlhf", str(path))
     with pytest.raises(CausalPrefError, match="at least 2 factor columns"):
         dv.world_from_choice("responses", str(path), None, ("truthful",))
+
+
+# ---------------------------------------------------------------- issue 13, item 9
+
+
+def pair_table(path, n, bad_line=None):
+    rows = [
+        {
+            "prompt": f"p{i}",
+            "response_a": f"a{i}",
+            "response_b": f"b{i}",
+            "label": "maybe" if i + 1 == bad_line else i % 2,
+            "objective": i % 2,
+            "prompt_type": (i // 2) % 2,
+        }
+        for i in range(n)
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def test_upload_suffixes_are_exactly_what_the_loaders_read(tmp_path):
+    assert dv.UPLOAD_SUFFIXES == SUFFIXES
+    for suffix in SUFFIXES:
+        saved = dv.save_upload(b"x", f"mine{suffix.upper()}", tmp_path)
+        assert saved.name.endswith(suffix)
+        assert (suffix.removesuffix(".gz") + ("[.gz]" if suffix.endswith(".gz") else "")) in dv.SUFFIX_TEXT
+    with pytest.raises(CausalPrefError, match="unsupported"):
+        dv.save_upload(b"x", "mine.parquet.gz", tmp_path)  # the readers cannot take it, nor can an upload
+
+
+def test_errors_about_an_upload_name_its_own_file(tmp_path):
+    saved = dv.save_upload(pair_table(tmp_path / "x.jsonl", 6, bad_line=3).read_bytes(), "my_prefs.jsonl", tmp_path)
+    with pytest.raises(CausalPrefError) as info:
+        dv.load_text("pairs", saved, name="my_prefs.jsonl")
+    assert str(info.value).startswith("my_prefs.jsonl, line 3, field 'label'") and saved.stem not in str(info.value)
+    # the world carries the name to the experiment pages; its errors name the file too
+    good = dv.save_upload(pair_table(tmp_path / "y.jsonl", 6).read_bytes(), "my_prefs.jsonl", tmp_path)
+    params = dv.choice_params("pairs", good, name="my_prefs.jsonl")
+    assert dv.world_of(params).name == "pairs:my_prefs.jsonl"
+    good.unlink()
+    with pytest.raises(CausalPrefError, match=r"^data file my_prefs.jsonl does not exist"):
+        dv.world_of(params)
+    # building the pool: a binarized UltraFeedback upload has no factor scores
+    row = {"prompt": "p", "chosen": "c", "rejected": "r"}
+    binarized = dv.save_upload((json.dumps(row) + "\n").encode(), "uf.jsonl", tmp_path)
+    world = dv.world_from_choice("ultrafeedback", binarized, name="uf.jsonl")
+    with pytest.raises(CausalPrefError, match=r"^uf.jsonl: Experiment 1 needs two factor scores"):
+        dv.embed(world, "uf.jsonl")
+
+
+def random_objective_pairs(n):
+    rng = np.random.default_rng(0)
+    return TextPairs(
+        prompt=[f"p{i}" for i in range(n)],
+        response_a=["a"] * n,
+        response_b=["b"] * n,
+        label=np.ones(n, np.float32),
+        factor_diffs=None,
+        factor_names=(),
+        objective=rng.integers(0, 2, n),
+        prompt_type=rng.integers(0, 2, n),
+        group=np.arange(n),
+        source="random",
+    )
+
+
+def test_size_verdict_says_whether_a_file_is_big_enough(tmp_path):
+    tiny = dv.load_text("pairs", pair_table(tmp_path / "tiny.jsonl", 6))
+    fits, line = dv.size_verdict(tiny, "pairs")
+    assert not fits and line.startswith("Too small for User objectives, which draws 2,000 training")
+    assert "its 6 pairs are too few for splits of any size" in line
+    pairs = random_objective_pairs(3000)
+    fits, line = dv.size_verdict(pairs, "pairs")
+    assert not fits and "its 3,000 pairs hold at most" in line
+    sizes, rhos, _ = dv.page_settings("pairs")
+    largest = check_exp2_sizes(pairs.prompt_type, pairs.objective, sizes, rhos).largest
+    assert sizes_text(largest) in line
+    for rho in rhos:  # what it says fits does fit
+        draw_objective_splits(pairs.prompt_type, pairs.objective, largest.as_dict(), rho, seed=0)
+    fits, line = dv.size_verdict(random_objective_pairs(5000), "relabeled-hh")  # smaller sizes for that kind
+    assert fits and line.startswith("Big enough for User objectives, which draws 1,200 training")
+
+
+def test_embed_clock_shows_done_elapsed_and_time_left():
+    times = iter([0.0, 2.0, 12.0, 13.0])
+    clock = dv.EmbedClock(now=lambda: next(times))
+    assert clock(20, 100) == (0.2, "Embedding 20 / 100 texts · 2 s")  # 20 were cached: no rate yet
+    fraction, text = clock(60, 100)  # 40 texts in 10 s
+    assert fraction == 0.6 and text == "Embedding 60 / 100 texts · 12 s · about 10 s left"
+    assert clock(100, 100) == (1.0, "Embedding 100 / 100 texts · 13 s")
+    assert dv.stopped_text((60, 100)).startswith("Embedding stopped at 60 of 100 texts.")
+
+
+def truthfulqa_file(path, questions, answers):
+    rng = np.random.default_rng(0)
+    rows = [
+        {
+            "question": f"q{q}",
+            "answer": f"a{k}",
+            "truthful": int(rng.random() < 0.5),
+            "informative": int(rng.random() < 0.6),
+        }
+        for q in range(questions)
+        for k in range(answers)
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def test_size_verdict_for_factor_data(tmp_path):
+    tiny = dv.load_text("truthfulqa", truthfulqa_file(tmp_path / "tiny.jsonl", 5, 5))
+    fits, line = dv.size_verdict(tiny, "truthfulqa")  # 5 questions: none left to validate on
+    assert not fits and line.startswith("Too small for Correlation shift, which draws 2,000 training, 500 validation")
+    assert line.endswith("its 50 pairs over 5 questions are too few for splits of any size.")
+    mid = dv.load_text("truthfulqa", truthfulqa_file(tmp_path / "mid.jsonl", 60, 8))
+    fits, line = dv.size_verdict(mid, "truthfulqa")
+    assert not fits and "its 1,680 pairs over 60 questions hold at most" in line
+    big = dv.load_text("truthfulqa", truthfulqa_file(tmp_path / "big.jsonl", 400, 20))
+    assert dv.size_verdict(big, "truthfulqa") == (
+        True,
+        "Big enough for Correlation shift, which draws 2,000 training, 500 validation, 2,000 ID and 2,000 OOD "
+        "pairs at each ρ.",
+    )

@@ -59,6 +59,7 @@ example ``datasets.load_dataset(name, split="test").to_json("test.jsonl")``) and
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 import hashlib
@@ -87,6 +88,7 @@ __all__ = [
     "load_response_table",
     "load_pair_table",
     "read_records",
+    "named_in_errors",
 ]
 
 HUMAN = "\n\nHuman:"
@@ -294,6 +296,7 @@ def _check_finite(array, name, where) -> None:
 # Reading records: JSONL, JSON lists, CSV, Parquet (optionally gzipped)
 # --------------------------------------------------------------------------------------------
 
+# every suffix the readers take (the Data page's uploader takes exactly these)
 SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv", ".parquet", ".jsonl.gz", ".ndjson.gz", ".json.gz", ".csv.gz")
 _HUB_NAME = re.compile(r"^[A-Za-z0-9][\w.\-]*/[A-Za-z0-9][\w.\-]*$")
 HUB_KINDS = {  # known hub names -> the kind whose loader reads their files
@@ -1280,8 +1283,32 @@ _ALIASES = {
 }
 
 
-def guess_kind(path: str | os.PathLike) -> str:
-    """The kind of a data file, from the fields of its first record (then from its path)."""
+@contextlib.contextmanager
+def named_in_errors(path: str | os.PathLike, display_name: str | None):
+    """Errors raised inside name the file `display_name` wherever they named `path`: an upload
+    is read from its saved copy, but its user knows it by its own name."""
+    try:
+        yield
+    except CausalPrefError as error:
+        text = message = str(error)
+        if display_name:
+            given = os.fspath(path)
+            # the longer form first: the resolved path may contain the given one
+            for form in sorted({given, str(Path(given).expanduser().resolve())}, key=len, reverse=True):
+                text = text.replace(form, display_name)
+        if text == message:
+            raise
+        raise CausalPrefError(text) from None
+
+
+def guess_kind(path: str | os.PathLike, display_name: str | None = None) -> str:
+    """The kind of a data file, from the fields of its first record (then from its name:
+    `display_name` when given, such as an upload's own name, else the path)."""
+    with named_in_errors(path, display_name):
+        return _guess_kind(path, display_name)
+
+
+def _guess_kind(path, display_name) -> str:
     with read_records(path, max_rows=1) as records:
         first = next(iter(records))
     fields = set(first.data)
@@ -1300,7 +1327,7 @@ def guess_kind(path: str | os.PathLike) -> str:
         return "hh-rlhf"
     if {"prompt", "response"} <= fields:
         return "responses"
-    lower = os.fspath(path).lower()
+    lower = (display_name or os.fspath(path)).lower()
     for word, kind in (
         ("relabel", "relabeled-hh"),
         ("hh-rlhf", "hh-rlhf"),
@@ -1318,18 +1345,24 @@ def guess_kind(path: str | os.PathLike) -> str:
     )
 
 
-def load_dataset(name_or_path, kind: str | None = None, **kw) -> TextPairs:
+def load_dataset(name_or_path, kind: str | None = None, *, display_name: str | None = None, **kw) -> TextPairs:
     """Load a local data file as `TextPairs` with the loader of `kind` (guessed when None).
 
     kind: one of "hh-rlhf", "relabeled-hh", "truthfulqa", "ultrafeedback", "responses",
-    "pairs"; other keywords go to that loader. Offline only: a hub name such as
+    "pairs"; other keywords go to that loader. `display_name`: the name errors give the file
+    (an upload's own name rather than its saved copy's path). Offline only: a hub name such as
     "Anthropic/hh-rlhf" with no local file of that name raises `CausalPrefError` asking for a
     local path (nothing is downloaded, whether or not `datasets` is installed).
     """
+    with named_in_errors(name_or_path, display_name):
+        return _load_dataset(name_or_path, kind, display_name, **kw)
+
+
+def _load_dataset(name_or_path, kind, display_name, **kw) -> TextPairs:
     text = os.fspath(name_or_path)
     _resolve(text)  # a missing file or a hub name fails here, before anything else
     if kind is None:
-        kind = guess_kind(text)
+        kind = guess_kind(text, display_name)
     key = str(kind).strip().lower().replace("_", "-")
     key = _ALIASES.get(key, key)
     from causalpref.data.kinds import DATA_KINDS

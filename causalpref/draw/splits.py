@@ -6,9 +6,13 @@ the same spec seed, and the same (rho, seed) draws the same splits in every run.
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass, replace
+from typing import Any
+
 import numpy as np
 
-from causalpref.draw.consistency import draw_objective_splits
+from causalpref.draw.consistency import consistency_counts, draw_objective_splits
 from causalpref.draw.correlation import CorrelationSplits, draw_correlation_splits, sample_with_target_rho
 from causalpref.errors import CausalPrefError
 from causalpref.stats import pearson
@@ -33,6 +37,9 @@ def cell_seed(spec_seed: int, rho: float) -> int:
     return int(np.random.SeedSequence([spec_seed, int(round((rho + 1) * 1000))]).generate_state(1)[0])
 
 
+EXP1_PARTS = {"train": 0.6, "val": 0.1, "test": 0.3}  # shares of the groups (questions) per part
+
+
 def draw_exp1_splits(pool, spec_seed: int, rho: float, sizes):
     """The four splits of one (rho, seed) cell, drawn from the pool's first two factors.
 
@@ -44,7 +51,17 @@ def draw_exp1_splits(pool, spec_seed: int, rho: float, sizes):
     group = pool.group
     if group is None:
         return draw_correlation_splits(d1, d2, sizes.as_dict(), rho, seed)
-    parts = group_split(group, {"train": 0.6, "val": 0.1, "test": 0.3}, seed)
+    try:
+        return _draw_grouped_exp1(d1, d2, group, seed, rho, sizes)
+    except CausalPrefError:
+        check = check_exp1_sizes(d1, d2, group, sizes, (rho,), (spec_seed,))
+        if check.fits:
+            raise
+        raise CausalPrefError(check.too_few(f"at ρ = {rho:g}")) from None
+
+
+def _draw_grouped_exp1(d1, d2, group, seed, rho, sizes):
+    parts = group_split(group, EXP1_PARTS, seed)
     indices, achieved = {}, {}
     split_seeds = np.random.SeedSequence(seed).spawn(4)
     for name, part, split_seed in (
@@ -72,4 +89,108 @@ def draw_exp1_splits(pool, spec_seed: int, rho: float, sizes):
 
 def draw_exp2_splits(pool, spec_seed: int, rho: float, sizes):
     """Train / val at consistency rate rho and the consistent / inconsistent test sets of one cell."""
-    return draw_objective_splits(pool.prompt_type, pool.objective, sizes.as_dict(), rho, cell_seed(spec_seed, rho))
+    try:
+        return draw_objective_splits(pool.prompt_type, pool.objective, sizes.as_dict(), rho, cell_seed(spec_seed, rho))
+    except CausalPrefError:
+        if pool.prompt_type is None or pool.objective is None:
+            raise
+        check = check_exp2_sizes(pool.prompt_type, pool.objective, sizes, (rho,))
+        if check.fits:
+            raise
+        raise CausalPrefError(check.too_few(f"at ρ = {rho:g}")) from None
+
+
+# ------------------------------------------------------------ which split sizes a pool can supply
+# Counting only (the pairs each split may come from), so that a too-small file is told before
+# anything is embedded or trained, with the sizes that would fit.
+
+SPLIT_WORDS = {"train": "training", "val": "validation", "id": "ID", "ood": "OOD"}
+
+
+def sizes_text(sizes) -> str:
+    """'2,000 training, 500 validation and 2 × 2,000 test pairs' (Experiment 2's test is two sets)."""
+    items = [
+        f"2 × {n:,} test" if name == "test" else f"{n:,} {SPLIT_WORDS[name]}" for name, n in sizes.as_dict().items()
+    ]
+    return f"{', '.join(items[:-1])} and {items[-1]} pairs"
+
+
+@dataclass(frozen=True)
+class SizeCheck:
+    pairs: int  # in the pool
+    wanted: Any  # the split sizes asked for (SplitSizes or Exp2Sizes)
+    largest: Any  # `wanted` when it fits, else the largest sizes up to it that fit; None: none fit
+    groups: int | None = None  # questions the pairs are split by (Experiment 1), if any
+
+    @property
+    def data(self) -> str:
+        """'50 pairs over 5 questions'."""
+        over = "" if self.groups is None else f" over {self.groups:,} questions"
+        return f"{self.pairs:,} pairs{over}"
+
+    @property
+    def fits(self) -> bool:
+        return self.largest == self.wanted
+
+    def too_few(self, where: str) -> str:
+        """The error: what was asked, how many pairs there are, and what would fit."""
+        text = f"cannot draw {sizes_text(self.wanted)} {where}: the data has {self.data}"
+        if self.largest is None:
+            return f"{text}, too few for splits of any size"
+        return f"{text}, enough for at most {sizes_text(self.largest)}"
+
+
+def _scaled_down(sizes, fits, least: int):
+    """`sizes` if they fit, else scaled down (same proportions, each at least `least`) to the
+    largest that fit; None when even the least do not."""
+
+    def scaled(f):
+        return replace(sizes, **{k: max(least, int(v * f)) for k, v in sizes.as_dict().items()})
+
+    if fits(sizes):
+        return sizes
+    if not fits(scaled(0.0)):
+        return None
+    lo, hi = 0.0, 1.0  # scaled(lo) fits, scaled(hi) does not
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if fits(scaled(mid)) else (lo, mid)
+    return scaled(lo)
+
+
+def check_exp1_sizes(d1, d2, group, sizes, rhos, seeds) -> SizeCheck:
+    """Whether Experiment 1's grouped splits (`draw_exp1_splits`) can have `sizes` at every
+    (rho, seed) cell: train and val within their parts' pairs, ID and OOD within the test
+    part's, OOD within its pairs where the factors disagree. Necessary, not sufficient: a
+    target rho may still be out of reach of few pairs. What fits is cut split by split (each
+    split's own room), not in proportion: one scarce split does not shrink the others."""
+    discordant = np.asarray(d1) * np.asarray(d2) < 0
+    rooms = []
+    for rho in rhos:
+        for seed in seeds:
+            parts = group_split(np.asarray(group), EXP1_PARTS, cell_seed(seed, rho))
+            test = parts["test"]
+            rooms.append((parts["train"].sum(), parts["val"].sum(), test.sum(), (test & discordant).sum()))
+    train, val, test, disc = (int(min(room)) for room in zip(*rooms))
+    ood = min(sizes.ood, disc)
+    room = {"train": min(sizes.train, train), "val": min(sizes.val, val), "id": min(sizes.id, test - ood), "ood": ood}
+    largest = replace(sizes, **room) if min(room.values()) >= 2 else None
+    return SizeCheck(int(discordant.size), sizes, largest, len(np.unique(group)))
+
+
+def check_exp2_sizes(prompt_type, objective, sizes, rhos) -> SizeCheck:
+    """Whether Experiment 2's splits (`draw_exp2_splits`) can have `sizes` at every rho: each
+    (prompt type, objective) cell holds the pairs that train, val and the two test sets take."""
+    have = Counter(zip(np.asarray(prompt_type).tolist(), np.asarray(objective).tolist()))
+
+    def fits(s):
+        for rho in rhos:
+            need: Counter = Counter()
+            for n, target in ((s.train, rho), (s.val, rho), (s.test, 1.0), (s.test, 0.0)):
+                need.update(consistency_counts(n, target))
+            if any(k > have[cell] for cell, k in need.items()):
+                return False
+        return True
+
+    # every split draws from the same four cells: what fits is the asked sizes in proportion
+    return SizeCheck(len(np.asarray(objective)), sizes, _scaled_down(sizes, fits, least=2))

@@ -7,25 +7,41 @@
 - `world_from_choice(kind, path, model_dir, factors)`: the `RealDataWorld` the experiment pages use;
 - `target_page(kind)`: the key of the experiment page a kind of data feeds;
 - `save_upload(data, name, root)`: an uploaded file saved under a stable, content-addressed path;
+- `load_text`, `embed`: the file read and embedded, every error naming the file as its user knows it;
+- `size_verdict(text_pairs, kind)`: whether the file is big enough for the page its kind feeds;
+- `EmbedClock`: the embedding bar's text (done / total, elapsed, time left).
+
+An upload is read from its saved copy (cache/uploads/<sha256>.<suffix>), but every message
+names it by the user's own file name: the loaders, the world and its embedding run under
+`named_in_errors(path, name)`, and the world's name carries it to the experiment pages.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import tempfile
+import time
 from pathlib import Path
 
 import pandas as pd
 
 from causalpref.data.kinds import data_kind
+from causalpref.data.loaders import SUFFIXES, load_dataset, named_in_errors
 from causalpref.data.worlds.real import FACTOR_KINDS, OBJECTIVE_KINDS, RealDataWorld
+from causalpref.draw.splits import check_exp1_sizes, check_exp2_sizes, sizes_text
 from causalpref.errors import CausalPrefError
+from causalpref.run.specs import Exp1Spec, Exp2Spec, sizes_for_data
 
 REAL_KINDS = FACTOR_KINDS + OBJECTIVE_KINDS
 CORRELATION_PAGE = "Correlation_shift"  # page keys (causalpref.ui.pages), not files
 OBJECTIVES_PAGE = "User_objectives"
-UPLOAD_SUFFIXES = (".jsonl.gz", ".jsonl", ".csv", ".parquet")
+PAGE_TITLES = {CORRELATION_PAGE: "Correlation shift", OBJECTIVES_PAGE: "User objectives"}
+# what the uploader takes, the path's label advertises and the loaders read: one tuple
+UPLOAD_SUFFIXES = SUFFIXES
+_ZIPPED = {s.removesuffix(".gz") for s in SUFFIXES if s.endswith(".gz")}
+SUFFIX_TEXT = ", ".join(f"{s}[.gz]" if s in _ZIPPED else s for s in SUFFIXES if not s.endswith(".gz"))
 
 # label -> (kind, path relative to the shared data folder)
 EXAMPLES = {
@@ -125,8 +141,25 @@ def problem(text_pairs, kind: str) -> str | None:
     return None
 
 
-def world_from_choice(kind: str, path, model_dir=None, factors=()) -> RealDataWorld:
-    """The `RealDataWorld` for a chosen file; an empty model_dir means the packaged MiniLM."""
+def _loader_options(kind: str, factors) -> dict:
+    factors = tuple(f.strip() for f in (factors or ()) if f and f.strip())
+    needed = data_kind(kind).factors_needed
+    if len(factors) < needed:
+        raise CausalPrefError(
+            f"{data_kind(kind).label} needs at least {needed} factor columns (e.g. truthful, informative)"
+        )
+    return data_kind(kind).loader_options(factors) if data_kind(kind).factor_option else {}
+
+
+def load_text(kind: str, path, factors=(), name: str | None = None):
+    """The file's pairs as text (`TextPairs`), read as the world reads them; errors name `name`."""
+    return load_dataset(str(path), kind=kind, display_name=name, **_loader_options(kind, factors))
+
+
+def world_from_choice(kind: str, path, model_dir=None, factors=(), name: str | None = None) -> RealDataWorld:
+    """The `RealDataWorld` for a chosen file; an empty model_dir means the packaged MiniLM.
+    `name`: the file's name as its user knows it (an upload's own name), for the world's name
+    and every error."""
     if kind not in REAL_KINDS:
         raise CausalPrefError(f"kind {kind!r} feeds no experiment; choose from {list(REAL_KINDS)}")
     if not path or not str(path).strip():
@@ -136,15 +169,87 @@ def world_from_choice(kind: str, path, model_dir=None, factors=()) -> RealDataWo
         from causalpref.data.embed import check_model_dir
 
         model_dir = str(check_model_dir(model_dir))
+    _loader_options(kind, factors)  # too few factor columns: said before the file is hashed
     factors = tuple(f.strip() for f in (factors or ()) if f and f.strip())
-    needed = data_kind(kind).factors_needed
-    if len(factors) < needed:
-        raise CausalPrefError(
-            f"{data_kind(kind).label} needs at least {needed} factor columns (e.g. truthful, informative)"
+    with named_in_errors(str(path).strip(), name):
+        world = RealDataWorld.from_path(
+            kind, str(path).strip(), model_dir=model_dir, factors=factors if data_kind(kind).factor_option else ()
         )
-    return RealDataWorld.from_path(
-        kind, str(path).strip(), model_dir=model_dir, factors=factors if data_kind(kind).factor_option else ()
-    )
+    return dataclasses.replace(world, name=f"{kind}:{name}") if name else world
+
+
+def embed(world: RealDataWorld, name: str | None = None, progress=None):
+    """The world's pool, embedding what the cache lacks; progress(done, total) counts texts.
+    Interrupting it (Streamlit's rerun on Stop) keeps every finished chunk in the cache."""
+    with named_in_errors(world.path, name):
+        return world.pool(progress=progress)
+
+
+def page_settings(kind: str):
+    """(split sizes, rhos, seeds) that the experiment page fed by `kind` draws from a file, as
+    the pages build their specs (Correlation shift: its four data ρ; User objectives: every ρ)."""
+    from causalpref.ui.state import REAL_RHOS  # the state table imports this module
+
+    if kind in FACTOR_KINDS:
+        spec = Exp1Spec()
+        return sizes_for_data("exp1", kind, spec.sizes), REAL_RHOS, spec.seeds
+    spec = Exp2Spec()
+    return sizes_for_data("exp2", kind, spec.sizes), spec.rhos, spec.seeds
+
+
+def size_verdict(text_pairs, kind: str) -> tuple[bool, str]:
+    """Whether the file holds enough pairs for the page its kind feeds, in one line; for a file
+    that `problem` passed. Counting only: it is checked before anything is embedded."""
+    page = PAGE_TITLES[target_page(kind)]
+    sizes, rhos, seeds = page_settings(kind)
+    if kind in FACTOR_KINDS:
+        d = text_pairs.factor_diffs
+        check = check_exp1_sizes(d[:, 0], d[:, 1], text_pairs.group, sizes, rhos, seeds)
+    else:
+        check = check_exp2_sizes(text_pairs.prompt_type, text_pairs.objective, sizes, rhos)
+    asked = f"{page}, which draws {sizes_text(sizes)} at each ρ"
+    if check.fits:
+        return True, f"Big enough for {asked}."
+    if check.largest is None:
+        return False, f"Too small for {asked}: its {check.data} are too few for splits of any size."
+    return False, f"Too small for {asked}: its {check.data} hold at most {sizes_text(check.largest)}."
+
+
+def headline(text_pairs, kind: str) -> str:
+    """One line: how many pairs over how many prompts, and what kind of data they are."""
+    groups = "questions" if kind in FACTOR_KINDS else "prompts"
+    return f"{len(text_pairs):,} pairs over {text_pairs.n_groups:,} {groups} · {data_kind(kind).label}"
+
+
+class EmbedClock:
+    """The embedding bar: fraction done, and 'Embedding 1,024 / 4,000 texts · 12 s · about 35 s
+    left', the estimate from the texts embedded in this run (those already cached come free)."""
+
+    def __init__(self, now=time.monotonic):
+        self.now = now
+        self.start = now()
+        self.first: tuple[int, float] | None = None  # (done, time) at the first report
+
+    def __call__(self, done: int, total: int) -> tuple[float, str]:
+        t = self.now()
+        if self.first is None:
+            self.first = (done, t)
+        text = f"Embedding {done:,} / {total:,} texts · {_duration(t - self.start)}"
+        first_done, first_t = self.first
+        if done > first_done and done < total and t > first_t:
+            left = (total - done) * (t - first_t) / (done - first_done)
+            text += f" · about {_duration(left)} left"
+        return (min(done / total, 1.0) if total else 1.0), text
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+
+
+def stopped_text(at) -> str:
+    """What a stopped embedding kept, for the notice after Stop."""
+    done = f" at {at[0]:,} of {at[1]:,} texts" if at else ""
+    return f"Embedding stopped{done}. What was embedded is kept: Embed resumes from there."
 
 
 def target_page(kind: str) -> str:
@@ -158,7 +263,7 @@ def target_page(kind: str) -> str:
 
 def upload_suffix(name: str) -> str:
     lower = str(name).lower()
-    for suffix in UPLOAD_SUFFIXES:
+    for suffix in sorted(UPLOAD_SUFFIXES, key=len, reverse=True):  # .jsonl.gz before any shorter one
         if lower.endswith(suffix):
             return suffix
     raise CausalPrefError(f"{name}: unsupported file type; upload one of {', '.join(UPLOAD_SUFFIXES)}")
@@ -204,7 +309,10 @@ def world_label(params: dict | None, family: tuple[str, ...]) -> str | None:
 
 
 def world_of(params: dict) -> RealDataWorld:
-    return world_from_choice(params["kind"], params["path"], params.get("model_dir"), params.get("factors", ()))
+    """The world of the Data page's choice (`choice_params`), named as the user knows the file."""
+    return world_from_choice(
+        params["kind"], params["path"], params.get("model_dir"), params.get("factors", ()), name=params.get("name")
+    )
 
 
 __all__ = [
@@ -219,4 +327,11 @@ __all__ = [
     "world_label",
     "world_of",
     "shared_data_root",
+    "load_text",
+    "embed",
+    "page_settings",
+    "size_verdict",
+    "headline",
+    "EmbedClock",
+    "stopped_text",
 ]
