@@ -1,22 +1,37 @@
-"""Latent overlap: how much of the (d1, d2) plane a training set at correlation ρ leaves empty."""
+"""Latent overlap: how much of the (d1, d2) plane a training set at correlation ρ leaves empty.
+
+First screen: the controls, the headline numbers (each against ρ = 0) and the plane; the
+reweighting diagnostics and the quadrant table wait in expanders."""
 
 import streamlit as st
 
 import appkit
 from causalpref.ui.state import OVERLAP as S
+from causalpref.ui.style import stack_key
 from causalpref.ui.views.overlap import default_pair, factor_choices, overlap_view
 
 appkit.page(
     "Latent overlap",
-    "A reward model can only learn how two qualities of a response trade off from pairs in which "
-    "they disagree: one response is better on the first factor, the other on the second "
-    "(quadrants 2 and 4 of the plane of factor differences d1, d2). Here a training set is drawn "
-    "whose two differences correlate at ρ, together with out-of-distribution test pairs on which "
-    "the factors disagree. The higher ρ, the fewer training pairs disagree and the more test pairs "
-    "fall where the training set has almost none: latent positivity is nearly violated. No model "
-    "is trained; every number reads the factor differences only.",
+    "A reward model learns how two qualities of a response trade off only from pairs in which they "
+    "disagree (quadrants 2 and 4 of the plane of factor differences d1, d2). Draw a training set whose "
+    "differences correlate at ρ and see how few such pairs it keeps. No model is trained.",
     S,
 )
+
+
+def metric_row(metrics, per_row: int | None = None) -> None:
+    per_row = per_row or len(metrics)
+    cols = [col for start in range(0, len(metrics), per_row) for col in st.columns(per_row)]
+    for col, m in zip(cols, metrics):
+        col.metric(
+            m.label,
+            m.value,
+            m.delta,
+            m.delta_color,
+            help=m.detail or None,
+            delta_description=m.delta_description,
+        )
+        col.caption(m.reading)
 
 
 def render():
@@ -27,47 +42,43 @@ def render():
     first, second = default_pair(world)
     pick = appkit.row(
         S,
-        {"factor_a": 1, "factor_b": 1},
+        {"factor_a": 1, "factor_b": 1, "rho": 2},
         factor_a={"options": names, "default": first},
         factor_b={"options": names, "default": second},
     )
-    factor_a, factor_b = pick["factor_a"], pick["factor_b"]
-    rho = appkit.control(S["rho"])
+    factor_a, factor_b, rho = pick["factor_a"], pick["factor_b"], pick["rho"]
 
     view = overlap_view(world, scale, factor_a, factor_b, rho, int(seed))
 
-    cols = st.columns(len(view.metrics))
-    for col, metric in zip(cols, view.metrics):
-        col.metric(metric.label, metric.value)
-        col.caption(metric.reading)
-    if view.warning:
-        st.warning(view.warning)
-    else:
-        st.success(
-            "Overlap is adequate: the training set has pairs near most of the test pairs "
-            f"({view.summary.poorly_covered_share:.0%} poorly covered, the warning fires above 30%)."
+    with st.container(key=stack_key("overlap")):  # side by side; stacked on narrow windows
+        figure, numbers = st.columns([3, 2])
+    with figure:
+        st.plotly_chart(view.figure, key="overlap")
+        appkit.reading(view.figure_reading)
+    with numbers:
+        metric_row(view.metrics, per_row=2)
+        if view.warning:
+            st.warning(view.warning)
+        else:
+            st.success(
+                f"Overlap is adequate: {view.summary.poorly_covered_share:.0%} of the test pairs are poorly "
+                "covered (poor above 30%)."
+            )
+
+    with st.expander("Could reweighting the training set stand in for OOD data?"):
+        metric_row(view.reweighting)
+        st.dataframe(view.balance, hide_index=True)
+        appkit.reading(view.balance_reading)
+
+    with st.expander("Quadrant masses per set"):
+        st.dataframe(view.masses, hide_index=True)
+        appkit.reading(
+            "Share of each set per quadrant, beside what Gaussian factors at the achieved ρ would give; "
+            "the whole pool has its factors drawn independently."
         )
-
-    st.plotly_chart(view.figure, key="overlap")
-    appkit.reading(view.figure_reading)
-
-    st.subheader("Could reweighting the training set stand in for OOD data?")
-    cols = st.columns(len(view.reweighting))
-    for col, metric in zip(cols, view.reweighting):
-        col.metric(metric.label, metric.value)
-        col.caption(metric.reading)
-    st.dataframe(view.balance, hide_index=True)
-    appkit.reading(view.balance_reading)
-
-    st.subheader("Quadrant masses")
-    st.dataframe(view.masses, hide_index=True)
-    appkit.reading(
-        "Shares of each set per quadrant. The Gaussian reference is what continuous, Gaussian-like "
-        "factors would give at the achieved ρ; the whole pool has its factors drawn independently."
-    )
-    appkit.download_csv(
-        view.masses, f"overlap_{world}_{factor_a}_{factor_b}_rho{rho:g}.csv", "Download quadrant masses (CSV)"
-    )
+        appkit.download_csv(
+            view.masses, f"overlap_{world}_{factor_a}_{factor_b}_rho{rho:g}.csv", "Download quadrant masses (CSV)"
+        )
 
 
 appkit.guard(render)

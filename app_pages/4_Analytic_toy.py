@@ -1,4 +1,7 @@
-"""Analytic toy (the paper's appendix figure): a wrong weight costs only where the factors disagree."""
+"""Analytic toy (the paper's appendix figure): a wrong weight costs only where the factors disagree.
+
+First screen: the controls, the closed-form numbers (each against ρ = 0) and the two panels;
+the table and the refits of â wait in expanders."""
 
 import streamlit as st
 
@@ -8,14 +11,24 @@ from causalpref.ui.views.toy import spread_view, toy_view
 
 appkit.page(
     "Analytic toy",
-    "Two factor differences d1, d2 are standard normal with correlation ρ, and people prefer a "
-    "response when a·d1 + (1 − a)·d2 > 0. A reward model with the wrong weight â draws its boundary "
-    "at another angle, and misranks only pairs in quadrants 2 and 4, where the factors disagree. "
-    "Their share is 1/2 − arcsin(ρ)/π: at high ρ they are rare, so a wrong â barely hurts the overall "
-    "accuracy, and a model fitted on a finite sample has little evidence to pin â down. "
-    "(ρ = ±1 is degenerate: d1 and d2 are then the same up to sign.)",
+    "People prefer a response when a·d1 + (1 − a)·d2 > 0, with d1, d2 standard normal at correlation ρ. "
+    "A wrong weight â misranks only pairs where the factors disagree (quadrants 2 and 4); at high ρ these "
+    "are rare, so a wrong â barely shows in the accuracy and is hard to learn.",
     S,
 )
+
+
+def metric_row(metrics) -> None:
+    for col, m in zip(st.columns(len(metrics)), metrics):
+        col.metric(
+            m.label,
+            m.value,
+            m.delta,
+            m.delta_color,
+            help=m.detail or None,
+            delta_description=m.delta_description,
+        )
+        col.caption(m.reading)
 
 
 def render():
@@ -23,37 +36,31 @@ def render():
     rho, a, a_hat, seed = top["rho"], top["a"], top["a_hat"], top["seed"]
     view = toy_view(rho, a, a_hat, int(seed))
 
-    cols = st.columns(len(view.metrics))
-    for col, metric in zip(cols, view.metrics):
-        col.metric(metric.label, metric.value)
-        col.caption(metric.reading)
-
+    metric_row(view.metrics)
     left, right = st.columns(2)
     left.plotly_chart(view.reference_figure, key="toy_reference")
     right.plotly_chart(view.figure, key="toy_chosen")
     appkit.reading(view.figure_reading)
 
-    st.subheader("Closed forms per ρ")
-    st.dataframe(view.table, hide_index=True)
-    appkit.reading(
-        "Accuracy of the chosen â against the truth at each ρ, with chance (50%) and the â = a "
-        "ceiling (100%); the paper's quadrant-2/4 masses beside the closed form."
-    )
-    appkit.download_csv(view.table, "toy_closed_forms.csv", "Download closed forms (CSV)")
+    with st.expander("How well can â be learned? Refit it on N pairs, many times"):
+        st.caption(
+            "Draw N pairs labelled by the true a, fit a two-weight logistic regression, read off "
+            "â = w1 / (w1 + w2), repeat: the spread of â is how unsure a model trained on N pairs is."
+        )
+        knobs = appkit.row(S, {"n": 1, "repeats": 1})
+        spread = spread_view(rho, a, knobs["n"], knobs["repeats"], int(seed))
+        st.plotly_chart(spread.figure, key="spread")
+        appkit.reading(spread.reading)
+        st.dataframe(spread.table, hide_index=True)
+        appkit.download_csv(spread.table, "toy_a_hat_spread.csv", "Download the spread of â (CSV)")
 
-    st.subheader("Refit â on N samples, many times")
-    st.markdown(
-        "Draw N pairs with Bradley-Terry labels from the true weight a, fit a two-weight logistic "
-        "regression, read off â = w1 / (w1 + w2), and repeat. The spread of â is how uncertain a "
-        "model trained on N pairs is about the trade-off."
-    )
-    knobs = appkit.row(S, {"n": 1, "repeats": 1})
-    n, repeats = knobs["n"], knobs["repeats"]
-    spread = spread_view(rho, a, n, repeats, int(seed))
-    st.plotly_chart(spread.figure, key="spread")
-    appkit.reading(spread.reading)
-    st.dataframe(spread.table, hide_index=True)
-    appkit.download_csv(spread.table, "toy_a_hat_spread.csv", "Download the spread of â (CSV)")
+    with st.expander("Closed forms per ρ"):
+        st.dataframe(view.table, hide_index=True)
+        appkit.reading(
+            "Accuracy of â at each ρ beside chance (50%) and the â = a ceiling (100%); the paper's "
+            "quadrant-2/4 masses beside the closed form."
+        )
+        appkit.download_csv(view.table, "toy_closed_forms.csv", "Download closed forms (CSV)")
 
 
 appkit.guard(render)

@@ -10,6 +10,11 @@ PAGE = str(Path(__file__).resolve().parents[1] / "app_pages" / "1_Latent_overlap
 Q24 = "Training pairs in quadrants 2/4"
 
 
+def helps(at):
+    """The metrics' tooltips: how each number is computed and its references."""
+    return " ".join(m.proto.help for m in at.metric)
+
+
 @pytest.fixture
 def app():
     return AppTest.from_file(PAGE, default_timeout=60)
@@ -27,8 +32,8 @@ def test_renders_with_numbers_baselines_figure_and_download(app):
     )
     assert abs(float(metric(at, "Achieved training ρ")) - 0.6) <= 0.02
     captions = " ".join(c.value for c in at.caption)
-    assert "Target ρ = 0.6" in captions and "1/2 − arcsin(ρ)/π = 0.29" in captions
-    assert "only to continuous" in captions  # Likert: the reference does not apply
+    assert "Target ρ = 0.6" in captions and "1/2 − arcsin(ρ)/π = 0.29" in helps(at)
+    assert "only to continuous" in helps(at)  # Likert: the reference does not apply
     assert "Quadrants 2/4 among pairs without ties" in [m.label for m in at.metric]
     assert len(at.get("plotly_chart")) == 1
     balance, masses = (frame.value for frame in at.dataframe)
@@ -46,7 +51,8 @@ def test_reweighting_measures_fall_with_rho_beside_their_rho_zero_baseline(app):
     assert clean(at)
     assert all(percent(at, label) < 0.5 * value for label, value in zip(labels, at_zero))
     assert percent(at, "OOD test pairs no reweighting reaches") > at_zero[2] + 20
-    assert "at ρ = 0" in " ".join(c.value for c in at.caption)
+    assert "at ρ = 0" in helps(at)
+    assert all(m.proto.delta_description == "vs ρ = 0" for m in at.metric if m.label != "Achieved training ρ")
 
 
 def test_overlap_shrinks_with_rho_and_the_warning_appears_only_at_high_rho(app):
@@ -64,7 +70,7 @@ def test_every_control_reruns_without_exception(app):
     at = app.run()
     at.selectbox(key="scale").set_value("continuous").run()
     assert clean(at) and len(at.metric) == 6  # no off-axis share for continuous factors
-    assert "0.500 at ρ = 0" in " ".join(c.value for c in at.caption)
+    assert "0.500 at ρ = 0" in helps(at)
     at.selectbox(key="scale").set_value("binary").run()
     assert clean(at)
     at.selectbox(key="factor_b").set_value("length").run()

@@ -27,7 +27,7 @@ def test_renders_two_panels_numbers_baselines_and_the_spread(app):
     assert 50 < percent(at, ACCURACY) < 100
     captions = " ".join(c.value for c in at.caption)
     assert "chance is 50%" in captions and "100%" in captions
-    assert "0.500, 0.403, 0.295 and 0.144" in captions
+    assert "0.500, 0.403, 0.295 and 0.144" in " ".join(m.proto.help for m in at.metric)
     assert len(at.get("plotly_chart")) == 3  # rho = 0, chosen rho, spread of a_hat
     spread = spread_table(at)
     assert spread.loc[0.9, "std of a_hat"] > spread.loc[0.0, "std of a_hat"]

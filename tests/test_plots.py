@@ -299,3 +299,72 @@ def test_latent_figure_two_panels_per_model_one_legend_group_each():
 def test_latent_figure_rejects_bad_input(frame, models, word):
     with pytest.raises(CausalPrefError, match=word):
         latent_figure(frame, models)
+
+
+# --------------------------------------------------------------------------- colours of what is not a model
+
+
+def _model_colours() -> set[str]:
+    """Every colour a model can be drawn in: each architecture with each weighting, and the
+    weightings' own colours (mixed into weighted variants)."""
+    from causalpref.models import ARCHITECTURES
+    from causalpref.train.weighting import NONE, WEIGHTINGS
+    from causalpref.variants import variant_colour, variant_name
+
+    colours = {variant_colour(variant_name(a, w)) for a in ARCHITECTURES for w in WEIGHTINGS}
+    colours |= {w.colour for name, w in WEIGHTINGS.items() if name != NONE}
+    return {c.lower() for c in colours}
+
+
+def _rgb(colour: str) -> tuple[int, ...]:
+    return tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
+
+
+def _colours(fig) -> set[str]:
+    """The colours of a figure's traces (markers, lines) and shapes, as lower-case strings."""
+    found = set()
+    for trace in fig.data:
+        for part in ("marker", "line"):
+            colour = getattr(getattr(trace, part, None), "color", None)
+            if isinstance(colour, str):
+                found.add(colour.lower())
+    for shape in fig.layout.shapes:
+        found |= {c.lower() for c in (shape.line.color, shape.fillcolor) if isinstance(c, str)}
+    return found
+
+
+def test_the_non_model_palette_keeps_clear_of_every_model_colour():
+    from causalpref.ui.plots import PALETTE
+
+    models = _model_colours()
+    assert architecture("base").colour.lower() in models and len(models) >= 4
+    for name, colour in PALETTE.items():
+        assert colour.lower() not in models, name
+        # not merely different: far enough apart to tell on a chart
+        assert all(sum((x - y) ** 2 for x, y in zip(_rgb(colour), _rgb(m))) ** 0.5 > 40 for m in models), name
+
+
+def test_figures_without_models_draw_no_series_in_a_model_colour():
+    import numpy as np
+
+    from causalpref.ui.views.objective_overlap import _Draw, _figure
+
+    rng = np.random.default_rng(0)
+    train = rng.normal(size=(500, 2)) @ np.linalg.cholesky([[1, 0.8], [0.8, 1]]).T
+    test = rng.normal(size=(300, 2))
+    c = rng.integers(0, 2, 400)
+    figures = {
+        "toy": toy_figure(0.9, 0.25, 0.5),
+        "spread": a_hat_spread_figure([0.0, 0.9], 0.25, 40, 20, 0),
+        "overlap": overlap_figure(train[:, 0], train[:, 1], test[:, 0], test[:, 1]),
+        "propensity": _figure(_Draw(None, 1.0, rng.uniform(size=400), c), 0.9, 0.1),
+    }
+    models = _model_colours()
+    for name, fig in figures.items():
+        drawn = _colours(fig)
+        assert drawn and not drawn & models, (name, drawn & models)
+    # and on a chart of models, the chance line and the paper's markers are no model either
+    fig = accuracy_vs_rho_figure(_results(["base"], ["id", "ood"], [0.0, 0.9]), current_rho=0.9, paper_reference=True)
+    others = {c for t in fig.data if t.name.startswith("paper") for c in (t.marker.color,)}
+    others |= {s.line.color for s in fig.layout.shapes}
+    assert others and not {c.lower() for c in others} & models

@@ -36,6 +36,22 @@ def test_overlap_collapses_as_rho_goes_to_one_and_only_then_the_warning_fires():
     assert "0.5" in high.readings["outside"] and len(high.figure.data) == 2
 
 
+def test_the_warning_and_readings_speak_to_the_reader_not_to_a_programmer():
+    low, high, full = (objective_overlap_view(SPEC, rho) for rho in (0.5, 0.9, 1.0))
+    for view in (low, high, full):
+        for text in [*view.readings.values(), view.warning or ""]:
+            assert "`" not in text and "clip_weights" not in text and "WARNING" not in text, text
+        assert all(len(text) <= 130 for text in view.readings.values())  # one or two lines
+    assert "Poor overlap between prompt and objective" in high.warning and len(high.warning) <= 320
+    # at rho = 1 the weights are flat again, which is no good news: nothing left to up-weight
+    assert full.ess_share > 0.5 and "nothing to up-weight" in full.readings["ess"]
+    assert "nothing to up-weight" not in high.readings["ess"]
+    # the two objectives are drawn in the class colours, not in Base's blue
+    from causalpref.ui.plots import PALETTE
+
+    assert [t.marker.color for t in high.figure.data] == [PALETTE["class 0"], PALETTE["class 1"]]
+
+
 def test_worlds_without_objectives_and_bad_rho_are_plain_errors():
     with pytest.raises(CausalPrefError, match="no objective"):
         objective_overlap_view(replace(SPEC, world=CorrelatedFactorsWorld(pool_size=4000)), 0.9)

@@ -82,21 +82,20 @@ def test_overlap_worsens_with_rho_and_the_warning_fires_at_high_rho():
 def test_continuous_reading_names_the_gaussian_reference_value():
     view = overlap_view("correlated", "continuous", *CAUSAL, 0.9)
     reference = 0.5 - math.asin(view.achieved_rho) / math.pi
-    reading = metric(view, "Training pairs in quadrants 2/4").reading
-    assert "1/2 − arcsin(ρ)/π" in reading and f"{reference:.3f}" in reading
+    detail = metric(view, "Training pairs in quadrants 2/4").detail  # the metric's tooltip
+    assert "1/2 − arcsin(ρ)/π" in detail and f"{reference:.3f}" in detail
     assert view.masses.set_index("quadrant").loc["Q2+Q4", "Gaussian reference (achieved ρ)"] == pytest.approx(
         reference, abs=1e-4
     )
     assert not view.discrete and len(view.metrics) == 3  # no off-axis metric for continuous factors
-    poor = metric(view, "OOD test pairs poorly covered").reading
-    assert f"{100 * view.baseline.poorly_covered_share:.1f}%" in poor and "30%" in poor
+    poor = metric(view, "OOD test pairs poorly covered")
+    assert f"{100 * view.baseline.poorly_covered_share:.1f}%" in poor.detail and "30%" in poor.reading
 
 
 def test_discrete_scales_say_the_reference_does_not_apply_and_show_the_off_axis_share():
     view = overlap_view("correlated", "binary", *CAUSAL, 0.3)
     assert view.discrete
-    reading = metric(view, "Training pairs in quadrants 2/4").reading
-    assert "only to continuous" in reading
+    assert "only to continuous" in metric(view, "Training pairs in quadrants 2/4").detail
     off = metric(view, "Quadrants 2/4 among pairs without ties")
     assert off.number == pytest.approx(view.summary.q24_off_axes)
     assert "20%" in off.reading
@@ -189,3 +188,60 @@ def test_training_quadrant_mass_is_within_sampling_error_of_the_gaussian_formula
         expected = quadrant_24_mass(view.achieved_rho)
         standard_error = math.sqrt(expected * (1 - expected) / view.summary.n_train)
         assert abs(view.summary.q24_train - expected) < 3 * standard_error
+
+
+def test_numbers_carry_their_change_against_rho_zero_coloured_by_what_is_good():
+    view = overlap_view("correlated", "continuous", *CAUSAL, 0.9)
+    q24 = metric(view, "Training pairs in quadrants 2/4")
+    assert q24.delta == f"{100 * (view.summary.q24_train - view.baseline.q24_train):+.1f} pts"
+    assert q24.delta.startswith("-") and q24.delta_color == "normal"  # fewer disagreeing pairs: worse
+    poor = metric(view, "OOD test pairs poorly covered")
+    assert poor.delta.startswith("+") and poor.delta_color == "inverse"  # more uncovered pairs: worse
+    assert q24.delta_description == poor.delta_description == "vs ρ = 0"
+    assert {m.delta_color for m in view.reweighting} == {"normal", "inverse"}
+    at_zero = overlap_view("correlated", "continuous", *CAUSAL, 0.0)
+    assert all(m.delta is None for m in at_zero.metrics + at_zero.reweighting)  # no "+0.0" at the baseline
+
+
+def test_an_empty_quadrant_2_4_reads_as_a_remedy_that_cannot_act_not_as_good_news():
+    view = overlap_view("correlated", "likert", *CAUSAL, 0.95)
+    kept = next(m for m in view.reweighting if m.label == "Data kept by balancing the quadrants")
+    assert view.train_masses["q24"] == 0 and kept.number > 0.99
+    assert kept.value == "—" and kept.delta is None and "nothing to reweight" in kept.reading
+    usual = overlap_view("correlated", "continuous", *CAUSAL, 0.9)
+    assert next(m for m in usual.reweighting if m.label == kept.label).value.endswith("%")
+
+
+def _library_names() -> set[str]:
+    """Public function names of the engine modules the page reads (clip_weights, ...)."""
+    import inspect
+
+    from causalpref.draw import correlation
+    from causalpref.eval import analytic, diagnostics, positivity, propensity
+
+    return {
+        name
+        for module in (analytic, correlation, diagnostics, positivity, propensity)
+        for name, value in vars(module).items()
+        if inspect.isfunction(value) and "_" in name.strip("_")
+    }
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("correlated", "likert", *CAUSAL, 0.6),
+        ("correlated", "binary", *CAUSAL, 0.95),
+        ("objectives", None, "helpfulness", "harmlessness", 0.9),
+    ],
+)
+def test_user_text_is_short_and_names_no_library_function(args):
+    view = overlap_view(*args)
+    names = _library_names()
+    texts = [view.figure_reading, view.balance_reading, view.warning or ""]
+    for m in view.metrics + view.reweighting:
+        texts += [m.label, m.reading, m.detail]
+        assert len(m.reading) <= 110, m.reading  # one or two lines under the number
+    for text in texts:
+        assert "`" not in text and not any(name in text for name in names), text
+    assert len(view.figure_reading) <= 260 and (view.warning is None or len(view.warning) <= 260)

@@ -33,10 +33,16 @@ def test_a_hat_equal_to_a_is_the_100_percent_ceiling_and_moving_it_costs():
 
 def test_readings_mention_chance_ceiling_and_the_papers_masses():
     view = toy_view(0.9, 0.25, 0.5)
-    accuracy = metric(view, "Accuracy of â (all pairs)").reading
-    assert "chance is 50%" in accuracy and "100%" in accuracy
-    assert f"{100 * toy_accuracy(0.0, 0.25, 0.5):.1f}%" in accuracy  # the rho = 0 reference
-    mass = metric(view, "Quadrant-2/4 mass").reading
+    accuracy = metric(view, "Accuracy of â (all pairs)")
+    assert "chance is 50%" in accuracy.reading and "100%" in accuracy.reading
+    assert f"{100 * toy_accuracy(0.0, 0.25, 0.5):.1f}%" in accuracy.detail  # the rho = 0 reference
+    change = 100 * (toy_accuracy(0.9, 0.25, 0.5) - toy_accuracy(0.0, 0.25, 0.5))
+    assert accuracy.delta == f"{change:+.1f} pts" and accuracy.delta_description == "vs ρ = 0"
+    assert accuracy.delta_color == "off"  # a higher score at high ρ is no good news here
+    assert metric(view, "Quadrant-2/4 mass").delta == f"{quadrant_24_mass(0.9) - 0.5:+.3f}"
+    assert all(len(m.reading) <= 110 and "`" not in m.reading + m.detail for m in view.metrics)
+    assert all(m.delta is None for m in toy_view(0.0, 0.25, 0.5).metrics)  # no change at the baseline
+    mass = metric(view, "Quadrant-2/4 mass").detail
     # the paper's masses, from paper.py, and they agree with the closed form to their 3 digits
     assert all(f"{m:.3f}" in mass for m in PAPER_Q24.values()) and "(here 0.144)" in mass
     assert all(abs(m - quadrant_24_mass(r)) < 5e-4 for r, m in PAPER_Q24.items())
@@ -86,7 +92,7 @@ def test_spread_view_hands_out_copies_of_its_cached_result():
 def test_slider_float_noise_reads_as_the_grid_value():
     view = toy_view(0.30000000000000004, 0.25, 0.5)
     assert list(view.table["rho"]) == [0.0, 0.3, 0.6, 0.9]
-    assert "(here 0.403)" in metric(view, "Quadrant-2/4 mass").reading
+    assert "(here 0.403)" in metric(view, "Quadrant-2/4 mass").detail
 
 
 @pytest.mark.parametrize(

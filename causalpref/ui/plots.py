@@ -1,7 +1,9 @@
 """Plotly figure builders: toy, overlap and results figures for the app and the CLI.
 
-Every builder returns a `plotly.graph_objects.Figure` and never touches streamlit. Colours
-follow the paper: Base blue, Multihead green, Adversarial yellow.
+Every builder returns a `plotly.graph_objects.Figure` and never touches streamlit. Model
+colours come from the registries (the paper's: Base blue, Multihead green, Adversarial
+yellow); everything else (chance, references, training pairs, classes) takes its colour from
+PALETTE, which keeps clear of them so that a line in a model's colour always is that model.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from causalpref.stats import pearson
 from causalpref.variants import variant_colour, variant_label, variant_order
 
 __all__ = [
+    "PALETTE",
     "a_hat_spread_figure",
     "accuracy_vs_rho_figure",
     "consistency_figure",
@@ -25,9 +28,25 @@ __all__ = [
     "toy_figure",
 ]
 
-OTHER_COLOUR = "#7f7f7f"
-TRUE_COLOUR, FIT_COLOUR, BAD_COLOUR = "#222222", "#d62728", "#d62728"
-Q24_FILL = "rgba(255, 165, 0, 0.12)"
+# The colours of every series that is not a model, in one place. None may equal a model's
+# colour (architectures, weighted variants, weightings; tests/test_plots.py checks), or a
+# chance line would read as a model.
+PALETTE = {
+    "chance": "#8c8c8c",  # chance lines (50%)
+    "reference": "#000000",  # the paper's numbers, the chosen-ρ marker
+    "truth": "#222222",  # the true boundary, the true weight a
+    "fitted": "#c51b7d",  # a fitted boundary: magenta, so that it shows over red points
+    "wrong": "#d62728",  # misranked points, poorly covered test pairs
+    "neutral": "#a0a0a0",  # points that are fine; light: far from Multihead+IPW
+    "training": "#17becf",  # training pairs
+    "refits": "#17becf",  # the spread of refitted â
+    "class 0": "#17becf",  # helpful(ness): objective c = 0 or prompt type t = 0
+    "class 1": "#d62728",  # harmless(ness) / red-team: c = 1 or t = 1
+    "band": "#8c8c8c",  # shaded ranges that hold no data (an overlap band)
+}
+OTHER_COLOUR = "#7f7f7f"  # a model no registry knows (an old CSV)
+TRUE_COLOUR, FIT_COLOUR, BAD_COLOUR = PALETTE["truth"], PALETTE["fitted"], PALETTE["wrong"]
+Q24_FILL = "rgba(255, 165, 0, 0.12)"  # quadrants 2/4: a light orange wash, no series
 RESULT_NEEDS = ("model", "rho", "seed", "split", "accuracy")
 
 
@@ -44,7 +63,8 @@ def _shade_q24(fig: go.Figure, lim: float) -> None:
 
 def plane_layout(fig: go.Figure, lim: float, xtitle: str, ytitle: str, title: str) -> go.Figure:
     _shade_q24(fig, lim)
-    fig.update_layout(title=title, template="plotly_white", legend=dict(orientation="h", y=-0.15))
+    # the legend below the x-axis title, not on it
+    fig.update_layout(title=title, template="plotly_white", legend=dict(orientation="h", y=-0.2, yanchor="top"))
     fig.update_xaxes(title=xtitle, range=[-lim, lim], zeroline=True)
     fig.update_yaxes(title=ytitle, range=[-lim, lim], zeroline=True, scaleanchor="x", scaleratio=1)
     return fig
@@ -136,7 +156,7 @@ def toy_figure(rho, a, a_hat, n=200, seed=0) -> go.Figure:
     lim = 1.05 * max(3.0, float(np.abs(points).max()))
     fig = go.Figure()
     for keep, name, colour in (
-        (agree, "â agrees with the truth", "#7f7f7f"),
+        (agree, "â agrees with the truth", PALETTE["neutral"]),
         (~agree, "â disagrees with the truth", BAD_COLOUR),
     ):
         fig.add_trace(
@@ -150,7 +170,8 @@ def toy_figure(rho, a, a_hat, n=200, seed=0) -> go.Figure:
         )
     fig.add_trace(boundary_line(a, lim, f"true boundary (a = {a:g})", TRUE_COLOUR, "solid"))
     fig.add_trace(boundary_line(a_hat, lim, f"fitted boundary (â = {a_hat:g})", FIT_COLOUR, "dash"))
-    title = f"ρ = {rho:g}: accuracy {accuracy:.1%} (quadrants 2/4: {ood:.1%}); quadrant-2/4 mass {q24:.3f}"
+    # two short lines: a single long title ran off a half-width panel
+    title = f"ρ = {rho:g}: accuracy {accuracy:.1%}<br><sup>quadrants 2/4: {ood:.1%} right, mass {q24:.3f}</sup>"
     return plane_layout(fig, lim, "d1", "d2", title)
 
 
@@ -172,6 +193,8 @@ def a_hat_spread_figure(rhos, a, n, repeats, seed) -> go.Figure:
                 x=[f"ρ = {rho:g}"] * valid.size,
                 name=name,
                 boxmean=True,
+                marker_color=PALETTE["refits"],
+                line_color=PALETTE["refits"],
                 hovertemplate=f"{name}<br>sd {sd:.3f}<br>â = %{{y:.3f}}<extra></extra>",
             )
         )
@@ -224,8 +247,8 @@ def overlap_figure(
     poor = cov.poorly_covered[keep_te]
     fig = go.Figure()
     sets = (
-        ("training pairs", tr1[keep_tr], tr2[keep_tr], "#1f77b4", 0.35),
-        ("OOD test pairs (covered)", te1[keep_te][~poor], te2[keep_te][~poor], "#7f7f7f", 0.5),
+        ("training pairs", tr1[keep_tr], tr2[keep_tr], PALETTE["training"], 0.45),
+        ("OOD test pairs (covered)", te1[keep_te][~poor], te2[keep_te][~poor], PALETTE["neutral"], 0.5),
         ("OOD test pairs (poorly covered)", te1[keep_te][poor], te2[keep_te][poor], BAD_COLOUR, 0.8),
     )
     for name, x, y, colour, opacity in sets:
@@ -236,8 +259,8 @@ def overlap_figure(
         )
     lim = 1.05 * max(float(np.abs(np.r_[tr1, tr2, te1, te2]).max()), 1.0) + (0.2 if cov.discrete else 0.0)
     title = (
-        f"Training ρ = {pearson(tr1, tr2):.2f}, {quadrant_masses(tr1, tr2)['q24']:.1%} of training "
-        f"pairs in quadrants 2/4; {cov.poorly_covered_share:.0%} of test pairs poorly covered"
+        f"Training ρ = {pearson(tr1, tr2):.2f}: {quadrant_masses(tr1, tr2)['q24']:.1%} of pairs in quadrants 2/4"
+        f"<br><sup>{cov.poorly_covered_share:.0%} of test pairs poorly covered</sup>"
     )
     return plane_layout(fig, lim, f"Δ {factor_names[0]}", f"Δ {factor_names[1]}", title)
 
@@ -266,14 +289,16 @@ def accuracy_vs_rho_figure(summary_frame, current_rho=None, paper_reference: boo
                 y=[v[0] for v in table.values()],
                 mode="markers",
                 name=f"paper {split.upper()} (Table 1)",
-                marker=dict(color="black", symbol=symbol, size=10),
+                marker=dict(color=PALETTE["reference"], symbol=symbol, size=10),
                 error_y=dict(type="data", array=[v[1] for v in table.values()], visible=True),
             )
         )
-    fig.add_hline(y=50, line=dict(color="grey", dash="dot"), annotation_text="chance 50%")
+    fig.add_hline(y=50, line=dict(color=PALETTE["chance"], dash="dot"), annotation_text="chance 50%")
     if current_rho is not None:
         fig.add_vline(
-            x=float(current_rho), line=dict(color="black", width=1), annotation_text=f"ρ = {float(current_rho):g}"
+            x=float(current_rho),
+            line=dict(color=PALETTE["reference"], width=1),
+            annotation_text=f"ρ = {float(current_rho):g}",
         )
     fig.update_layout(title="Accuracy vs training correlation ρ (bands: min–max over seeds)", template="plotly_white")
     fig.update_xaxes(title="training correlation ρ")
@@ -306,7 +331,7 @@ def consistency_figure(results) -> go.Figure:
 # --------------------------------------------------------------------------- Experiment 2 page
 
 # Two classes in both latent panels: 0 = helpful(ness), 1 = harmless(ness) / red-team.
-LATENT_COLOURS = ("#17becf", "#d62728")
+LATENT_COLOURS = (PALETTE["class 0"], PALETTE["class 1"])
 LATENT_NEEDS = ("model", "pc1", "pc2", "objective", "prompt_type")
 
 
@@ -337,17 +362,22 @@ def exp2_figure(results, rho=None, models=None, paper_reference: bool = False) -
                     mode="markers",
                     name=f"paper {model_label(model)} ({split}, Table 2)",
                     legendgroup=f"paper-{model}",
-                    marker=dict(color=model_colour(model), symbol=symbol, size=9, line=dict(color="black", width=1)),
+                    marker=dict(
+                        color=model_colour(model), symbol=symbol, size=9, line=dict(color=PALETTE["reference"], width=1)
+                    ),
                     hovertemplate="ρ = %{x}<br>paper %{y:.1f}%<extra>" + model_label(model) + f" {split}</extra>",
                 )
             )
     fig.add_hline(
-        y=50, line=dict(color="grey", dash="dot"), annotation_text="chance 50%", annotation_position="bottom right"
+        y=50,
+        line=dict(color=PALETTE["chance"], dash="dot"),
+        annotation_text="chance 50%",
+        annotation_position="bottom right",
     )
     if rho is not None:
         fig.add_vline(
             x=float(rho),
-            line=dict(color="black", width=1),
+            line=dict(color=PALETTE["reference"], width=1),
             annotation_text=f"ρ = {float(rho):g}",
             annotation_position="bottom left",
         )
@@ -419,12 +449,12 @@ def overfitting_figure(results, rho, models=None, paper_reference: bool = False)
                 offsetgroup=model,
                 legendgroup=model,
                 showlegend=not paper_in_legend,
-                marker=dict(color="black", symbol="diamond", size=9),
+                marker=dict(color=PALETTE["reference"], symbol="diamond", size=9),
                 hovertemplate="%{x}<br>paper %{y:.1f}%<extra>" + model_label(model) + "</extra>",
             )
         )
         paper_in_legend = True
-    fig.add_hline(y=50, line=dict(color="grey", dash="dot"), annotation_text="chance 50%")
+    fig.add_hline(y=50, line=dict(color=PALETTE["chance"], dash="dot"), annotation_text="chance 50%")
     fig.update_layout(
         title=f"Train vs test accuracy at ρ = {float(rho):g} (a train–test gap means overfitting)",
         template="plotly_white",

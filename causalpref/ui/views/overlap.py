@@ -15,7 +15,7 @@ the rho slider redraws in a few tens of milliseconds.
 from __future__ import annotations
 
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Mapping
 
@@ -58,6 +58,8 @@ __all__ = [
     "default_pair",
     "factor_choices",
     "overlap_view",
+    "points_delta",
+    "without_deltas",
 ]
 
 WORLDS = {"correlated": "Correlated factors (Experiment 1)", "objectives": "User objectives (Experiment 2)"}
@@ -80,12 +82,29 @@ QUADRANT_MEANING = {
 
 @dataclass(frozen=True)
 class Metric:
-    """One number for the page: its label, formatted value, raw value and plain reading."""
+    """One number for the page: its label, formatted value and raw value; `reading`, one short
+    line on what it means for the user (shown under it); `detail`, how it is computed and its
+    references (its tooltip); and its change against the page's baseline: `delta` with
+    `delta_color` "normal" where up is good, "inverse" where up is bad."""
 
     label: str
     value: str
     number: float
     reading: str
+    detail: str = ""
+    delta: str | None = None
+    delta_color: str = "normal"
+    delta_description: str | None = None
+
+
+def points_delta(now: float, then: float) -> str:
+    """A change of a share in percentage points, as st.metric's delta takes it."""
+    return f"{100 * (now - then):+.1f} pts"
+
+
+def without_deltas(metrics) -> tuple[Metric, ...]:
+    """The metrics of a page that stands at its own baseline: a change of +0.0 says nothing."""
+    return tuple(replace(m, delta=None, delta_description=None) for m in metrics)
 
 
 @dataclass
@@ -219,50 +238,77 @@ def _reweighting(
     rho: float,
     seed: int,
     sizes: tuple[tuple[str, int], ...],
-) -> tuple[float, float, float]:
+) -> tuple[float, float, float, tuple[str, ...]]:
     """(ESS share of the train -> OOD importance weights, unsupported OOD share, ESS share of
-    the quadrant-balanced remedy weights) of one draw."""
+    the quadrant-balanced remedy weights, the quadrants it finds empty) of one draw."""
     names, diffs = _pool(world, scale)
     d1, d2 = diffs[:, names.index(factor_a)], diffs[:, names.index(factor_b)]
     splits = _splits(world, scale, factor_a, factor_b, rho, seed, sizes)
     tr, ood = splits.indices["train"], splits.indices["ood"]
     weights = importance_weights(d1[tr], d2[tr], d1[ood], d2[ood])
+    balanced = reweighting_target_balanced(d1[tr], d2[tr])
     return (
         effective_sample_share(weights),
         unsupported_test_share(d1[tr], d2[tr], d1[ood], d2[ood]),
-        reweighting_target_balanced(d1[tr], d2[tr]).ess_share,
+        balanced.ess_share,
+        balanced.empty_quadrants,
     )
 
 
 def _reweighting_metrics(
-    now: tuple[float, float, float], at_zero: tuple[float, float, float], n_train: int
+    now: tuple[float, float, float, tuple[str, ...]], at_zero: tuple[float, float, float, tuple[str, ...]], n_train: int
 ) -> tuple[Metric, ...]:
-    ess, unsupported, balanced = now
-    ess0, unsupported0, balanced0 = at_zero
+    ess, unsupported, balanced, empty = now
+    ess0, unsupported0, balanced0, _ = at_zero
+    at_rho_zero = "vs ρ = 0"
+    if {"Q2", "Q4"} <= set(empty):
+        # every weight is 1, so its ESS reads 100%: not good news, the remedy cannot act
+        kept = Metric(
+            "Data kept by balancing the quadrants",
+            "—",
+            balanced,
+            "No training pair disagrees: the balancing remedy has nothing to reweight.",
+            "Balancing gives the four quadrants equal weight; with quadrants 2 and 4 empty it "
+            "can only give weight to pairs that do not exist, so it trains as the plain model.",
+        )
+    else:
+        partial = f" ({' and '.join(empty)} empty: the others share its weight)" if empty else ""
+        kept = Metric(
+            "Data kept by balancing the quadrants",
+            percent(balanced),
+            balanced,
+            "What the balancing remedy keeps of the data's worth" + partial + ".",
+            f"The remedy weights the four quadrants equally, as at ρ = 0; its effective sample share "
+            f"is what that costs (the same draw at ρ = 0 keeps {percent(balanced0)}).",
+            points_delta(balanced, balanced0),
+            "normal",
+            at_rho_zero,
+        )
+    few = "; too few to trust" if ess < 0.10 else ""
     return (
         Metric(
             "Effective training pairs for the OOD test",
             percent(ess),
             ess,
-            f"Reweighting the {n_train:,} training pairs to look like the OOD test pairs leaves them worth "
-            f"{ess * n_train:,.0f} equally weighted pairs (Kish ESS); at ρ = 0 the same draw keeps "
-            f"{percent(ess0)} (at most 50%: OOD pairs lie in quadrants 2/4 only, so pairs in 1/3 get weight 0). "
-            f"Below 10% the reweighted estimate rests on a handful of pairs.",
+            f"Reweighted to look like the OOD test, the {n_train:,} pairs count as {ess * n_train:,.0f}{few}.",
+            f"Kish effective sample size of the importance weights; at most 50%, since OOD pairs lie in "
+            f"quadrants 2/4 only and pairs in 1/3 get weight 0. At ρ = 0 the same draw keeps {percent(ess0)}.",
+            points_delta(ess, ess0),
+            "normal",
+            at_rho_zero,
         ),
         Metric(
             "OOD test pairs no reweighting reaches",
             percent(unsupported),
             unsupported,
-            f"Share of OOD test pairs in histogram cells with no training pair at all; at ρ = 0: "
-            f"{percent(unsupported0)}. Weights cannot create data that is not there.",
+            "No training pair near them at all: weights cannot create data.",
+            f"Share of OOD test pairs in histogram cells without a single training pair; "
+            f"at ρ = 0: {percent(unsupported0)}.",
+            points_delta(unsupported, unsupported0),
+            "inverse",
+            at_rho_zero,
         ),
-        Metric(
-            "Data kept by balancing the quadrants",
-            percent(balanced),
-            balanced,
-            f"The 'reweighted' remedy gives the four quadrants equal weight; its ESS share is what it "
-            f"costs (100% would mean nothing; the same draw at ρ = 0 keeps {percent(balanced0)}).",
-        ),
+        kept,
     )
 
 
@@ -363,30 +409,42 @@ def overlap_view(
     integer = [bool(np.all(d == np.round(d))) for d in (d1, d2)]
     discrete = any(integer)
 
+    at_rho_zero = "vs ρ = 0"
     metrics = [
         Metric(
             "Achieved training ρ",
             f"{achieved:.3f}",
             achieved,
-            f"Target ρ = {rho:g}, reached within ±0.02 by the sampler; the whole pool of "
-            f"{d1.size:,} candidate pairs (factors drawn independently) has ρ = {pearson(d1, d2):.3f}.",
+            f"Target ρ = {rho:g}: how strongly the two factors rise together in training.",
+            f"The sampler reaches the target within ±0.02; the whole pool of {d1.size:,} candidate "
+            f"pairs (factors drawn independently) has ρ = {pearson(d1, d2):.3f}.",
         ),
     ]
+    n_q24 = round(summary.q24_train * summary.n_train)
     if discrete:
-        q24_reading = (
+        q24_detail = (
             f"The Gaussian reference 1/2 − arcsin(ρ)/π = {summary.q24_gaussian:.3f} applies only to "
             f"continuous, Gaussian-like factors; here {percent(train_masses['axes'])} of the "
             f"training pairs tie in a factor, so read the share without ties beside it. "
             f"Whole pool: {percent(pool_masses['q24'])}."
         )
     else:
-        q24_reading = (
+        q24_detail = (
             f"The Gaussian reference 1/2 − arcsin(ρ)/π = {summary.q24_gaussian:.3f} at the achieved ρ "
             f"(continuous, Gaussian-like factors; 0.500 at ρ = 0); whole pool: "
             f"{percent(pool_masses['q24'])}."
         )
     metrics.append(
-        Metric("Training pairs in quadrants 2/4", percent(summary.q24_train), summary.q24_train, q24_reading)
+        Metric(
+            "Training pairs in quadrants 2/4",
+            percent(summary.q24_train),
+            summary.q24_train,
+            f"{n_q24:,} of {summary.n_train:,} pairs show the model how the two factors trade off.",
+            q24_detail,
+            points_delta(summary.q24_train, baseline.q24_train),
+            "normal",
+            at_rho_zero,
+        )
     )
     if discrete:
         pool_off = 1.0 - pool_masses["axes"]
@@ -396,9 +454,12 @@ def overlap_view(
                 "Quadrants 2/4 among pairs without ties",
                 percent(summary.q24_off_axes),
                 summary.q24_off_axes,
+                f"Ties teach nothing about the trade-off; below {WARN_Q24:.0%} overlap is poor.",
                 f"Pairs that tie in a factor say nothing about the trade-off; among the others "
-                f"{percent(summary.q24_off_axes)} disagree, against {percent(pool_q24_off)} in the whole pool; "
-                f"below {WARN_Q24:.0%} overlap counts as poor.",
+                f"{percent(summary.q24_off_axes)} disagree, against {percent(pool_q24_off)} in the whole pool.",
+                points_delta(summary.q24_off_axes, baseline.q24_off_axes),
+                "normal",
+                at_rho_zero,
             )
         )
     metrics.append(
@@ -406,9 +467,13 @@ def overlap_view(
             "OOD test pairs poorly covered",
             percent(summary.poorly_covered_share),
             summary.poorly_covered_share,
+            f"Test pairs with almost no training pairs nearby; above {WARN_POORLY_COVERED:.0%} overlap is poor.",
             f"Share of the {summary.n_test:,} OOD test pairs (factors disagree) in a cell holding fewer than "
             f"{THRESHOLD_SHARE:.1%} of the training pairs; a draw at ρ = 0 from the same pool leaves "
-            f"{percent(baseline.poorly_covered_share)}; above {WARN_POORLY_COVERED:.0%} overlap counts as poor.",
+            f"{percent(baseline.poorly_covered_share)}.",
+            points_delta(summary.poorly_covered_share, baseline.poorly_covered_share),
+            "inverse",
+            at_rho_zero,
         )
     )
 
@@ -420,19 +485,15 @@ def overlap_view(
     balance = _balance_table(names, diffs, factor_a, factor_b, tr, ood)
     product_smd = float(balance["smd"].iloc[-1])
     balance_reading = (
-        f"Standardised mean difference (OOD test − training) / pooled SD of every factor; |SMD| "
-        f"above {SMD_FLAG:g} is flagged as imbalanced. Each factor alone can look balanced while the "
-        f"product d1·d2 is not (here {product_smd:+.2f}): the shift is in how the two factors "
-        f"move together, which a per-factor check misses."
+        f"Standardised mean differences, OOD test against training (|SMD| above {SMD_FLAG:g} is flagged). "
+        f"Each factor alone can look balanced; the product d1·d2 ({product_smd:+.2f}) shows the shift."
     )
 
     figure = overlap_figure(d1[tr], d2[tr], d1[ood], d2[ood], factor_names=(factor_a, factor_b), seed=seed)
-    jitter = " Discrete differences are jittered slightly so that stacked pairs show." if all(integer) else ""
+    jitter = " (jittered so that stacked pairs show)" if all(integer) else ""
     figure_reading = (
-        f"Blue: the {summary.n_train:,} training pairs at ρ = {achieved:.2f}; grey and red: the "
-        f"{summary.n_test:,} OOD test pairs, red where the training set has almost no pairs. "
-        f"The shaded quadrants 2/4 hold the pairs in which {factor_a} and {factor_b} disagree — "
-        f"the only ones that show a model which of the two people reward.{jitter}"
+        f"Teal: training pairs; grey: OOD test pairs, red where training pairs are scarce{jitter}. "
+        f"Shaded quadrants 2/4: pairs where {factor_a} and {factor_b} disagree, the only ones that teach the trade-off."
     )
     return OverlapView(
         world=world,
@@ -446,11 +507,22 @@ def overlap_view(
         train_masses=train_masses,
         pool_masses=pool_masses,
         masses=masses,
-        metrics=tuple(metrics),
-        reweighting=reweighting,
+        metrics=without_deltas(metrics) if rho == 0 else tuple(metrics),
+        reweighting=without_deltas(reweighting) if rho == 0 else reweighting,
         balance=balance,
         balance_reading=balance_reading,
         figure=figure,
         figure_reading=figure_reading,
-        warning=summary.warning,
+        warning=_warning(summary),
+    )
+
+
+def _warning(summary: OverlapSummary) -> str | None:
+    """A short version of the engine's warning: what poor overlap means for the user."""
+    if summary.warning is None:
+        return None
+    return (
+        f"Poor overlap: only {summary.q24_train:.1%} of the training pairs disagree, and "
+        f"{summary.poorly_covered_share:.0%} of the test pairs have almost no training pairs nearby. "
+        "Expect out-of-distribution accuracy well below in-distribution accuracy."
     )

@@ -29,7 +29,7 @@ from causalpref.eval.analytic import (
 )
 from causalpref.ui.format import percent
 from causalpref.ui.plots import a_hat_spread_figure, toy_figure
-from causalpref.ui.views.overlap import Metric
+from causalpref.ui.views.overlap import Metric, points_delta, without_deltas
 
 __all__ = ["PAPER_Q24", "SPREAD_RHOS", "SpreadView", "ToyView", "spread_view", "toy_view"]
 
@@ -129,42 +129,56 @@ def toy_view(rho, a=0.25, a_hat=0.5, seed=0) -> ToyView:
     )
     paper_text = f"the paper reports {masses} at ρ = {rhos}" + (f" (here {paper:.3f})" if paper is not None else "")
 
+    at_rho_zero = "vs ρ = 0"
     metrics = (
         Metric(
             "Accuracy of â (all pairs)",
             percent(accuracy),
             accuracy,
-            f"Closed form 1 − θ/π at ρ = {rho:g}: chance is 50%, â = a = {a:g} would score 100%; "
-            f"the same â at ρ = 0 scores {percent(accuracy0)}.",
+            "Pairs this â ranks like the truth: chance is 50%, the true weight 100%.",
+            f"Closed form 1 − θ/π at ρ = {rho:g}, θ the angle between the two boundaries; "
+            f"â = a = {a:g} would score 100%; the same â at ρ = 0 scores {percent(accuracy0)}.",
+            points_delta(accuracy, accuracy0),
+            "off",  # a higher score at high ρ is no good news: it hides the wrong â
+            at_rho_zero,
         ),
         Metric(
             "Accuracy on quadrants 2/4",
             percent(ood),
             ood,
-            f"Only pairs where the factors disagree are misranked, so the whole error lands here: "
-            f"chance 50%, ceiling 100% at â = a; at ρ = 0: {percent(ood0)}.",
+            "Where the factors disagree: every error of â lands here.",
+            f"Only pairs where the factors disagree are misranked: chance 50%, ceiling 100% at â = a; "
+            f"at ρ = 0: {percent(ood0)}.",
+            points_delta(ood, ood0),
+            "off",
+            at_rho_zero,
         ),
         Metric(
             "Quadrant-2/4 mass",
             f"{q24:.3f}",
             q24,
+            "Share of pairs that can show a model the right weight.",
             f"1/2 − arcsin(ρ)/π = {q24:.3f} of all pairs let a model tell the factors apart; "
             f"{paper_text}; 0.500 at ρ = 0.",
+            f"{q24 - 0.5:+.3f}",
+            "normal",
+            at_rho_zero,
         ),
         Metric(
             "Sampled points in quadrants 2/4",
             percent(sampled_q24),
             sampled_q24,
-            f"{round(sampled_q24 * N_POINTS)} of the {N_POINTS} points drawn with seed {seed}; "
-            f"the closed form expects {percent(q24)}.",
+            f"{round(sampled_q24 * N_POINTS)} of the {N_POINTS} points drawn; the closed form expects {percent(q24)}.",
+            f"The {N_POINTS} points in the figure are drawn with seed {seed}; a new seed draws others.",
         ),
     )
+    if rho == 0:
+        metrics = without_deltas(metrics)
     table_rhos = sorted(set(SPREAD_RHOS) | {rho})
     table = _closed_form_table(table_rhos, a, a_hat)
     figure_reading = (
-        f"Grey points are ranked the same by the true weight a = {a:g} (black line) and the fitted "
-        f"â = {a_hat:g} (dashed red line); red points are misranked. They all sit in the shaded "
-        f"quadrants 2/4, which hold {q24:.1%} of the pairs at ρ = {rho:g} against 50.0% at ρ = 0."
+        f"Grey: ranked alike by the true a = {a:g} (black line) and â = {a_hat:g} (dashed magenta); red: misranked, "
+        f"all in the shaded quadrants 2/4, which hold {q24:.1%} of pairs at ρ = {rho:g} and 50.0% at ρ = 0."
     )
     return ToyView(
         rho=rho,
@@ -226,19 +240,15 @@ def _spread(rho: float, a: float, n: int, repeats: int, seed: int) -> SpreadView
     s0, s9 = std[0.0], std[0.9]
     ratio = f" (×{s9 / s0:.1f})" if s0 > 0 else ""
     reading = (
-        f"Refitting â on {repeats} fresh training sets of {n} pairs each (true a = {a:g}): its standard "
-        f"deviation grows from {s0:.3f} at ρ = 0 to {s9:.3f} at ρ = 0.9{ratio}, because only "
-        f"{n * quadrant_24_mass(0.9):.0f} of the {n} pairs are expected in quadrants 2/4 at ρ = 0.9 against "
-        f"{n * quadrant_24_mass(0.0):.0f} at ρ = 0"
+        f"The spread (sd) of â grows from {s0:.3f} at ρ = 0 to {s9:.3f} at ρ = 0.9{ratio}: of {n} pairs only "
+        f"{n * quadrant_24_mass(0.9):.0f} disagree at ρ = 0.9, against {n * quadrant_24_mass(0.0):.0f} at ρ = 0"
     )
     if rho not in SPREAD_RHOS:
         reading += f"; at your ρ = {rho:g} it is {std[rho]:.3f}"
     reading += "."
     bad = int(table["fits without a_hat"].sum())
     if bad:
-        reading += (
-            f" {bad} fits preferred the worse response (w1 + w2 ≤ 0) and have no â; they are left out of the spread."
-        )
+        reading += f" {bad} fits ranked the pairs backwards (w1 + w2 ≤ 0) and are left out."
     return SpreadView(rhos=rhos, table=table, figure=figure, reading=reading)
 
 
