@@ -10,7 +10,17 @@ old sidebar), and its maintainers describe pages/ + st.navigation as unreliable
 
 import streamlit as st
 
+from causalpref.run.warmup import start_warm_up
 from causalpref.ui.pages import PAGES
+
+
+@st.cache_resource(show_spinner=False)
+def warm_up():
+    """Once per server process: the one-time costs of a first training, in the background."""
+    return start_warm_up()
+
+
+warm_up()
 
 sections: dict[str, list] = {}
 for entry in PAGES:

@@ -304,9 +304,11 @@ def sweep(kind: str, spec, what: str):
     return None if found is None else found[0]
 
 
-def sweeps(jobs, what: str):
+def sweeps(jobs, what: str, prepare=None):
     """The sweeps of `jobs` [(kind, spec, what)]: from this session, from the disk cache, or
     trained now, all under one progress bar with elapsed time, an estimate and a Stop button.
+    `prepare()` computes what the page derives from them (cached by its own means); it runs
+    under the same bar after training, so that moving a control later only reads.
     Returns them in order, or None while any is not available (training, stopped, failed)."""
     memo = st.session_state.setdefault("_sweeps", {})
     cache = ResultCache()
@@ -318,8 +320,10 @@ def sweeps(jobs, what: str):
                 memo[key] = found
     missing = [(key, job) for key, job in zip(keys, jobs) if key not in memo]
     if missing:
-        _train(missing, what, cache, memo)
+        _train(missing, what, cache, memo, prepare)
         return None
+    if prepare is not None:
+        prepare()  # after a server restart: from the disk cache
     done = st.session_state.pop(_TRAINED, None)
     if done:
         st.toast(done)
@@ -342,7 +346,7 @@ def _plan(missing, cache: ResultCache) -> tuple[list[float], list[int]]:
     return seconds, [model_count(spec) for _, spec in missing]
 
 
-def _train(missing, what: str, cache: ResultCache, memo: dict) -> None:
+def _train(missing, what: str, cache: ResultCache, memo: dict, prepare=None) -> None:
     """Train the missing sweeps under one bar; every way it ends leaves a resolved state: done
     (a rerun shows the results and a note of the time taken), stopped or failed (a notice with
     the reason and a Train again button, the bar and the Stop button gone)."""
@@ -382,6 +386,9 @@ def _train(missing, what: str, cache: ResultCache, memo: dict) -> None:
                 resolve_device(spec.device).type, kind, spec.models, work_units(spec), time.perf_counter() - started
             )
             offset += estimate
+        if prepare is not None:
+            bar.progress(1.0, text=f"Preparing the views of {what} · {tracker.text()}")
+            prepare()
     except Exception as error:  # noqa: BLE001 - shown as the failed state, with its reason
         if not isinstance(error, CausalPrefError):
             log.exception("training failed")

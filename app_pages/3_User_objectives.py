@@ -9,6 +9,7 @@ from dataclasses import replace
 import streamlit as st
 
 import appkit
+from causalpref.run import propensity
 from causalpref.run.specs import sizes_for_data
 from causalpref.run.sweep import merge_sweeps
 from causalpref.ui.state import DATA_WORLD, SYNTHETIC, WORLD_LABELS
@@ -57,7 +58,11 @@ def render() -> None:
         on_world(ov.objectives_spec(lam, model), None if choice == SYNTHETIC else real)
         for model in ov.chosen_models(models)
     ]
-    found = appkit.sweeps([("exp2", spec, ov.spec_description([spec])) for spec in specs], ov.spec_description(specs))
+    found = appkit.sweeps(
+        [("exp2", spec, ov.spec_description([spec])) for spec in specs],
+        ov.spec_description(specs),
+        prepare=lambda: propensity.prepare(specs[-1]),  # the overlap tab of every ρ
+    )
     if found is None:
         return
     merged = merge_sweeps(found)

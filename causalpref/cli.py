@@ -63,7 +63,7 @@ latent 64, Adam lr 1e-4 (slow on a CPU; meant for a GPU). Size options given bes
 
 EPILOG_EXP2 = """\
 Interactive default: 2,000 train / 500 val pairs at consistency rate rho, 2,000 consistent
-and 2,000 inconsistent test pairs, d = 32, hidden 128, z_hat 64, heads 64, Adam lr 1e-3,
+and 2,000 inconsistent test pairs, d = 32, hidden 64, z_hat 32, heads 32, Adam lr 1e-3,
 batch 64, 10 epochs. --paper-size: 30,000 / 6,000 / 2 x 23,259 pairs, d = 4096, hidden
 512, z_hat 512, heads 512, Adam lr 1e-4. Size options given beside --paper-size override it.
 """

@@ -58,8 +58,9 @@ def implied_weight(margin: np.ndarray, d1: np.ndarray, d2: np.ndarray) -> float:
     return float(w[0] / total) if total > 0 else float("nan")
 
 
-def implied_weight_rows(model, pairs, device) -> list[dict]:
-    margin = reward_margins(model, pairs, device)
+def implied_weight_rows(model, pairs, device, margin: np.ndarray | None = None) -> list[dict]:
+    """`margin`: the model's margins on `pairs` when the caller has them already."""
+    margin = reward_margins(model, pairs, device) if margin is None else margin
     return [{"a_hat": implied_weight(margin, pairs.factor_diffs[:, 0], pairs.factor_diffs[:, 1])}]
 
 
@@ -92,7 +93,7 @@ def history_rows(history: list[dict]) -> list[dict]:
     return [dict(record) for record in history]
 
 
-def factor_rows(model, pairs: PairSet, device) -> list[dict]:
+def factor_rows(model, pairs: PairSet, device, margin: np.ndarray | None = None) -> list[dict]:
     """ODIN's spurious-reliance read-out: corr(reward margin, factor difference) per factor,
     beside the same correlation of the world's true reward margin (NaN when unknown).
 
@@ -102,7 +103,7 @@ def factor_rows(model, pairs: PairSet, device) -> list[dict]:
     pairs carry no named factor differences (real objective data)."""
     if pairs.factor_diffs is None or not pairs.factor_names:
         return []
-    margin = reward_margins(model, pairs, device)
+    margin = reward_margins(model, pairs, device) if margin is None else margin
     frame = reward_factor_correlations(margin, pairs.factor_diffs, pairs.factor_names)
     truth = pairs.true_margin
     return [

@@ -17,7 +17,7 @@ from causalpref.validate import finite_number, non_negative_int
 
 @dataclass(frozen=True)
 class AdversarialParams:
-    head_hidden: int = 64  # hidden width of each head and of the discriminator; 0 = linear
+    head_hidden: int = 32  # hidden width of each head and of the discriminator; 0 = linear (paper: 512)
     adversary_lambda: float = 1.0  # gradient-reversal strength (paper: 1.0)
 
     def __post_init__(self):

@@ -19,7 +19,7 @@ from causalpref.validate import non_negative_int
 class MultiheadParams:
     # Hidden width of each objective head; 0 = linear. The paper's "1-layer MLP with hidden
     # 512"; the interactive default is smaller for speed (paper_size() sets 512).
-    head_hidden: int = 64
+    head_hidden: int = 32
 
     def __post_init__(self):
         non_negative_int(self.head_hidden, "multihead head_hidden")

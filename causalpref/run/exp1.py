@@ -43,10 +43,11 @@ class CorrelationShift:
         """Ranking by the lighter causal factor alone: what latching onto the wrong factor scores."""
         return spurious_accuracy(pairs, self.spurious_factor)
 
-    def inspect(self, model, cell: Cell) -> dict[str, list[dict]]:
+    def inspect(self, model, cell: Cell, margins: dict) -> dict[str, list[dict]]:
+        """`margins`: the model's margins on each evaluated split (computed once, by evaluate)."""
         tables = {
-            "implied": implied_weight_rows(model, cell.evaluate["id"][0], self.device),
-            "factors": factor_rows(model, cell.evaluate["ood"][0], self.device),
+            "implied": implied_weight_rows(model, cell.evaluate["id"][0], self.device, margins.get("id")),
+            "factors": factor_rows(model, cell.evaluate["ood"][0], self.device, margins.get("ood")),
         }
         if self.probe is not None:
             tables["boundary"] = boundary_rows(model, self.probe, self.device)

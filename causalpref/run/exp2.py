@@ -50,11 +50,12 @@ class UserObjectives:
         """A model that reads the prompt type instead of the objective it is given."""
         return prompt_type_accuracy(pairs)
 
-    def inspect(self, model, cell: Cell) -> dict[str, list[dict]]:
+    def inspect(self, model, cell: Cell, margins: dict) -> dict[str, list[dict]]:
+        """`margins`: the model's margins on each evaluated split (computed once, by evaluate)."""
         consistent, inconsistent = cell.evaluate["consistent"][0], cell.evaluate["inconsistent"][0]
         half = np.arange(min(200, len(consistent), len(inconsistent)))
         both = concat_pairs([consistent.subset(half), inconsistent.subset(half)])
         return {
             "latent": latent_rows(model, both, self.device),
-            "factors": factor_rows(model, inconsistent, self.device),
+            "factors": factor_rows(model, inconsistent, self.device, margins.get("inconsistent")),
         }

@@ -158,8 +158,9 @@ def run_sweep(spec, progress: Progress | None = None, sequential: bool = False) 
                     "chance": CHANCE,
                     "best_epoch": result.best_epoch,
                 }
-                results[i, m] = evaluate(result.model, cell, common, experiment.spurious, name, device)
-                tables = {"history": result.history, **experiment.inspect(result.model, cell)}
+                margins = {}
+                results[i, m] = evaluate(result.model, cell, common, experiment.spurious, name, device, margins)
+                tables = {"history": result.history, **experiment.inspect(result.model, cell, margins)}
                 if weights is not None:
                     tables["weights"] = [{"ess_share": weights.ess_share, "no_op": weights.no_op}]
                 for table, rows in tables.items():
@@ -192,11 +193,15 @@ def _train(models, trains, vals, spec, seeds, device, sequential, progress, done
     return train_reward_models(models, trains, vals, spec.train, seeds, device, on_epoch=on_epoch)
 
 
-def evaluate(model, cell: Cell, common: dict, spurious, architecture_name: str, device) -> list[dict]:
-    """One row per evaluated split, then one per read-out of the architecture and split."""
+def evaluate(
+    model, cell: Cell, common: dict, spurious, architecture_name: str, device, margins: dict | None = None
+) -> list[dict]:
+    """One row per evaluated split, then one per read-out of the architecture and split.
+    `margins`, when given, receives the model's margins on each split (for the read-outs)."""
     rows = []
+    margins = {} if margins is None else margins
     for split, (pairs, achieved) in cell.evaluate.items():
-        margin = reward_margins(model, pairs, device)
+        margin = margins[split] = reward_margins(model, pairs, device)
         rows.append(
             {
                 **common,
