@@ -14,9 +14,8 @@ from causalpref.ui.state import LESSONS as S
 appkit.page(
     "Lessons",
     "Five short lessons on why a reward model can learn the wrong thing from preference data, in "
-    "order. Each asks you to predict what will happen before it shows you; the result is computed "
-    "by this lab's engine as you read (the first reveal of a lesson may train a few small models), "
-    "and each lesson ends with a link that opens the full page at the lesson's settings.",
+    "order. Predict first, then reveal: the engine computes the result as you read, and each lesson "
+    "ends with a link to the full page at its settings.",
     S,
 )
 
@@ -88,18 +87,19 @@ def render():
             **locked,
         )
         ready = chosen is not None
+    jobs = [(need.kind, need.spec, need.what) for need in lx.sweeps_for(lesson)]
     if not revealed:
         st.button("Reveal the result", type="primary", disabled=not ready, on_click=lock_in, args=(number, key))
         if not ready:
             st.caption("Choose an answer to reveal the result.")
+        cost = appkit.training_estimate(jobs)
+        if cost:  # said before the reader commits to a long wait
+            st.caption(f"The first reveal of this lesson trains {cost}; later reveals are instant.")
         return
 
-    sweeps = []
-    for need in lx.sweeps_for(lesson):
-        sweep = appkit.sweep(need.kind, need.spec, need.what)
-        if sweep is None:
-            return
-        sweeps.append(sweep)
+    sweeps = appkit.sweeps(jobs, f"lesson {number}") if jobs else []
+    if sweeps is None:
+        return
     shown = lx.reveal(lesson, sweeps, guesses[number])
 
     st.subheader("What happened")

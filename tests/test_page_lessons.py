@@ -112,6 +112,18 @@ def test_every_lesson_renders_and_hides_the_answer_until_predicted(number):
         assert not reveal.disabled
 
 
+def test_a_reveal_that_trains_says_how_long_before_it_starts_and_not_once_trained(monkeypatch, tmp_path):
+    monkeypatch.setenv("CAUSALPREF_CACHE_DIR", str(tmp_path))  # nothing trained yet
+    expected = lesson(4)
+    models = sum(len(n.spec.rhos) * len(n.spec.seeds) * len(n.spec.models) for n in lx.sweeps_for(expected))
+    at = open_page(LESSONS, lesson="4")
+    cost = [c.value for c in at.caption if c.value.startswith("The first reveal of this lesson trains")]
+    assert len(cost) == 1 and f"trains {models} models, " in cost[0] and " on this machine" in cost[0]
+    predict_and_reveal(at, expected)
+    button(at, "Hide the result and predict again").click().run()
+    assert not any(c.value.startswith("The first reveal") for c in at.caption)  # cached: instant now
+
+
 @pytest.mark.parametrize("number", [1, 2, 3, 4, 5])
 def test_the_reveal_shows_the_engines_numbers_and_links_to_the_full_page(number):
     at = open_page(LESSONS, lesson=str(number))
