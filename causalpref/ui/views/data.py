@@ -32,6 +32,7 @@ from causalpref.data.loaders import SUFFIXES, load_dataset, named_in_errors
 from causalpref.data.worlds.real import FACTOR_KINDS, OBJECTIVE_KINDS, RealDataWorld
 from causalpref.draw.splits import check_exp1_sizes, check_exp2_sizes, sizes_text
 from causalpref.errors import CausalPrefError
+from causalpref.run.progress import clock_text, seconds_text
 from causalpref.run.specs import Exp1Spec, Exp2Spec, sizes_for_data
 
 REAL_KINDS = FACTOR_KINDS + OBJECTIVE_KINDS
@@ -234,16 +235,12 @@ class EmbedClock:
         t = self.now()
         if self.first is None:
             self.first = (done, t)
-        text = f"Embedding {done:,} / {total:,} texts · {_duration(t - self.start)}"
+        text = f"Embedding {done:,} / {total:,} texts · {clock_text(t - self.start)}"
         first_done, first_t = self.first
         if done > first_done and done < total and t > first_t:
             left = (total - done) * (t - first_t) / (done - first_done)
-            text += f" · about {_duration(left)} left"
+            text += f" · {seconds_text(left)} left"
         return (min(done / total, 1.0) if total else 1.0), text
-
-
-def _duration(seconds: float) -> str:
-    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
 def stopped_text(at) -> str:
