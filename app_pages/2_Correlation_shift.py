@@ -100,7 +100,7 @@ def show(sweep, view, rho, file_name, remedy=None, spec=None):
         else:
             st.plotly_chart(view.boundary, key="boundary")
             appkit.reading(
-                "Blue: the model prefers a; red: b. Black: where people are indifferent; amber dashed: the "
+                "Blue: the model prefers a; red: b. Black: where people are indifferent; orange dashed: the "
                 "boundary the model's rewards imply; dotted squares: the pairs where the factors disagree."
             )
     with qualities:

@@ -334,11 +334,11 @@ def _colours(fig) -> set[str]:
 
 
 def test_the_non_model_palette_keeps_clear_of_every_model_colour():
-    from causalpref.ui.plots import PALETTE
+    from causalpref.ui.plots import PALETTE, SEED_COLOURS
 
     models = _model_colours()
     assert architecture("base").colour.lower() in models and len(models) >= 4
-    for name, colour in PALETTE.items():
+    for name, colour in [*PALETTE.items(), *((f"seed {i}", c) for i, c in enumerate(SEED_COLOURS))]:
         assert colour.lower() not in models, name
         # not merely different: far enough apart to tell on a chart
         assert all(sum((x - y) ** 2 for x, y in zip(_rgb(colour), _rgb(m))) ** 0.5 > 40 for m in models), name
@@ -347,6 +347,7 @@ def test_the_non_model_palette_keeps_clear_of_every_model_colour():
 def test_figures_without_models_draw_no_series_in_a_model_colour():
     import numpy as np
 
+    from causalpref.ui.views.correlation import training_figure
     from causalpref.ui.views.objective_overlap import _Draw, _figure
 
     rng = np.random.default_rng(0)
@@ -358,6 +359,12 @@ def test_figures_without_models_draw_no_series_in_a_model_colour():
         "spread": a_hat_spread_figure([0.0, 0.9], 0.25, 40, 20, 0),
         "overlap": overlap_figure(train[:, 0], train[:, 1], test[:, 0], test[:, 1]),
         "propensity": _figure(_Draw(None, 1.0, rng.uniform(size=400), c), 0.9, 0.1),
+        "training curves": training_figure(
+            pd.DataFrame(
+                {"rho": 0.9, "seed": np.repeat([0, 1, 2], 3), "epoch": np.tile([1, 2, 3], 3), "val_accuracy": 0.7}
+            ),
+            0.9,
+        ),
     }
     models = _model_colours()
     for name, fig in figures.items():

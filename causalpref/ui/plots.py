@@ -36,6 +36,7 @@ PALETTE = {
     "reference": "#000000",  # the paper's numbers, the chosen-ρ marker
     "truth": "#222222",  # the true boundary, the true weight a
     "fitted": "#c51b7d",  # a fitted boundary: magenta, so that it shows over red points
+    "implied": "#ff8c00",  # a model's implied boundary over a red-blue map: orange shows on both
     "wrong": "#d62728",  # misranked points, poorly covered test pairs
     "neutral": "#a0a0a0",  # points that are fine; light: far from Multihead+IPW
     "training": "#17becf",  # training pairs
@@ -44,6 +45,7 @@ PALETTE = {
     "class 1": "#d62728",  # harmless(ness) / red-team: c = 1 or t = 1
     "band": "#8c8c8c",  # shaded ranges that hold no data (an overlap band)
 }
+SEED_COLOURS = ("#17becf", "#8c564b", "#e377c2", "#bcbd22", "#c0c0c0")  # one line per seed: no model's colour
 OTHER_COLOUR = "#7f7f7f"  # a model no registry knows (an old CSV)
 TRUE_COLOUR, FIT_COLOUR, BAD_COLOUR = PALETTE["truth"], PALETTE["fitted"], PALETTE["wrong"]
 Q24_FILL = "rgba(255, 165, 0, 0.12)"  # quadrants 2/4: a light orange wash, no series

@@ -23,7 +23,7 @@ from causalpref.errors import CausalPrefError
 from causalpref.run.specs import INTERACTIVE_RHOS, Exp1Spec
 from causalpref.run.sweep import Sweep, merge_sweeps
 from causalpref.stats import CHANCE as CHANCE_SHARE
-from causalpref.ui.plots import accuracy_vs_rho_figure, boundary_line
+from causalpref.ui.plots import PALETTE, SEED_COLOURS, accuracy_vs_rho_figure, boundary_line
 from causalpref.variants import variant_name
 
 CHANCE = 100 * CHANCE_SHARE
@@ -226,7 +226,7 @@ def correlation_view(sweep: Sweep, rho: float, a: float, remedy: Sweep | None = 
     )
 
 
-TRUE_LINE, IMPLIED_LINE, DISAGREE_LINE = "#111111", "#ffb000", "#e07000"
+TRUE_LINE, IMPLIED_LINE, DISAGREE_LINE = PALETTE["truth"], PALETTE["implied"], PALETTE["reference"]
 
 
 def _implied_at(implied: pd.DataFrame, rho: float) -> float:
@@ -237,7 +237,7 @@ def boundary_figure(
     boundary: pd.DataFrame, rho: float, a: float, a_hat: float, reference: tuple[float, float] | None = None
 ) -> go.Figure:
     """P(a preferred) over the (d1, d2) plane (mean over seeds), smoothed, with the true
-    boundary (black), the boundary the model's rewards imply (amber, dashed) and the two
+    boundary (black), the boundary the model's rewards imply (orange, dashed) and the two
     quadrants where the factors disagree outlined on top. With `reference` = (rho_0, a_hat_0)
     a second panel on the left shows the model trained at rho_0 for comparison."""
     from plotly.subplots import make_subplots
@@ -323,10 +323,14 @@ def training_figure(history: pd.DataFrame, rho: float) -> go.Figure:
     """Validation accuracy per epoch for each seed; the kept (best) epoch marked."""
     rows = history[np.isclose(history["rho"], rho)]
     fig = go.Figure()
-    for seed, run in rows.groupby("seed"):
+    for i, (seed, run) in enumerate(rows.groupby("seed")):
         fig.add_trace(
             go.Scatter(
-                x=run["epoch"], y=100 * run["val_accuracy"], mode="lines+markers", name=f"seed {seed}: validation"
+                x=run["epoch"],
+                y=100 * run["val_accuracy"],
+                mode="lines+markers",
+                name=f"seed {seed}: validation",
+                line=dict(color=SEED_COLOURS[i % len(SEED_COLOURS)]),
             )
         )
         best = run.loc[run["val_accuracy"].idxmax()]
@@ -335,7 +339,7 @@ def training_figure(history: pd.DataFrame, rho: float) -> go.Figure:
                 x=[best["epoch"]],
                 y=[100 * best["val_accuracy"]],
                 mode="markers",
-                marker=dict(symbol="star", size=14, color="#d62728"),
+                marker=dict(symbol="star", size=14, color=PALETTE["reference"]),
                 name=f"seed {seed}: kept epoch",
                 showlegend=False,
             )
