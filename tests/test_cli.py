@@ -135,7 +135,7 @@ def test_exp2_prints_tables_2_and_3_and_writes_csv(tmp_path, capsys):
     [
         (["--rho", "0.3"], "must be a number in [0.5, 1], got 0.3"),
         (["--models", "base", "ensemble"], "unknown model(s) ['ensemble'] for exp2"),
-        (["--rho", "1.0", "--pool-size", "700"], "split"),
+        (["--rho", "1.0", "--pool-size", "700"], "the data has 700 pairs, enough for at most"),
         (["--lambda", "-1"], "lambda must be a finite number >= 0"),
     ],
 )
