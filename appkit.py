@@ -37,7 +37,7 @@ from causalpref.run.progress import (
     work_units,
 )
 from causalpref.run.sanity import CHECK_ORDER, run_sanity_checks
-from causalpref.ui import pages
+from causalpref.ui import pages, style
 from causalpref.ui.links import HIDE_PARAM, TEACHER_PARAM, hidden_keys, teacher_flag, teacher_link
 from causalpref.ui.state import MISSING, Control, State, canonical_params
 
@@ -57,8 +57,6 @@ _WIDGET_ARGS = ("disabled", "on_change", "args", "kwargs", "captions", "horizont
 def page(title: str, intro: str, state: State | None = None) -> None:
     """The frame every page shares: wide layout, title, one-paragraph intro, device badge, and
     the teacher tools of the page's controls (`state`, its table in causalpref.ui.state)."""
-    from causalpref.ui import style
-
     # "auto" collapses the sidebar at <= 768 px only; style.CSS narrows it up to 1024 px
     st.set_page_config(page_title=f"causalpref · {title}", layout="wide", initial_sidebar_state="auto")
     st.html(style.style_tag())  # style-only: goes to the event container, no blank block
