@@ -21,11 +21,9 @@ from causalpref.ui.views.reliance import reliance_view
 
 appkit.page(
     "User objectives",
-    "Users who judge by helpfulness (c = 0) ask helpful questions; those who judge by harmlessness "
-    "(c = 1) write red-team prompts. When the prompt type t matches the objective c at a rate ρ "
-    "near 1, a reward model can read t instead of c and fail on *inconsistent* pairs (t ≠ c). "
-    "Base, Multihead and Adversarial models (Experiment 2 of the paper) are trained once for every "
-    "ρ and cached: moving ρ never retrains, only λ or the architectures do.",
+    "Helpfulness judges (c = 0) tend to ask helpful questions, harmlessness judges (c = 1) red-team "
+    "prompts. When the prompt type t matches c at a rate ρ near 1, a reward model can read t instead "
+    "of c and fail on *inconsistent* pairs (t ≠ c). Every ρ is trained once and cached.",
     S,
 )
 
@@ -68,6 +66,10 @@ def render() -> None:
     merged = merge_sweeps(found)
     view = ov.objectives_view(merged, rho, models, lam=lam)
 
+    st.caption(
+        f"Baselines at ρ = {view.rho:g} — inconsistent pairs: {view.baselines.text('inconsistent')}; "
+        f"consistent pairs: {view.baselines.text('consistent')}."
+    )
     for column, model in zip(st.columns(len(view.per_model)), view.per_model):
         with column:
             st.markdown(f"**:{ov.markdown_colour(model.model)}[{model.label}]**")
@@ -78,8 +80,8 @@ def render() -> None:
                 number = getattr(model, split)
                 spread = f"± {number.spread:.1f} over {number.seeds} seeds" if number.spread is not None else None
                 st.metric(name, number.text(), delta=number.change(), help=spread)
-                reference = number.paper_text()
-                st.caption(view.baselines.text(split) + (f" · {reference}" if reference else ""))
+                if number.paper_text():
+                    st.caption(number.paper_text())
     appkit.reading(view.reading)
     if view.remedy_reading:
         appkit.reading(view.remedy_reading)
@@ -90,8 +92,8 @@ def render() -> None:
     reliance = reliance_view(merged, rho, view.models, "inconsistent test pairs")
     tabs = st.tabs(
         [
-            "Prompt gives away c?",
             "Per model",
+            "Prompt gives away c?",
             "Train vs test",
             "Adversary",
             "Latent z_hat",
@@ -100,10 +102,10 @@ def render() -> None:
         ]
     )
     with tabs[0]:
-        show_objective_overlap(specs[-1], rho)
-    with tabs[1]:
         for model in view.per_model:
             appkit.reading(model.reading)
+    with tabs[1]:
+        show_objective_overlap(specs[-1], rho)
     with tabs[2]:
         figure, table = st.columns([3, 2])
         figure.plotly_chart(view.overfitting_figure, key="overfitting")

@@ -23,7 +23,7 @@ import numpy as np
 from causalpref.io import write_atomic
 
 SPEED_FILE = "speed.json"
-CALIBRATION_MODELS = 4
+CALIBRATION_MODELS = 32  # at most: as many as the sweep trains at once (stacking is cheaper per model)
 CALIBRATION_PAIRS = 256
 LIVE_AFTER = 0.05  # share of the work done after which the run's own throughput is trusted
 
@@ -105,8 +105,8 @@ class SpeedLog:
 
 
 def calibrate(spec, device) -> float:
-    """Units per second of a short training of the spec's first architecture: a stack of a few
-    models, two epochs over a few hundred random pairs (a fraction of a second)."""
+    """Units per second of a short training of the spec's first architecture: as many models at
+    once as the sweep stacks, two epochs over a few hundred random pairs (about a second)."""
     import torch
 
     from causalpref.data.pairs import PairSet
@@ -126,9 +126,10 @@ def calibrate(spec, device) -> float:
             prompt_type=objective,
         )
 
+    stack = min(CALIBRATION_MODELS, len(spec.rhos) * len(spec.seeds))
     models = [
         build_model(name, dim, spec.model, seed, spec.params_of(name), uses_objective=spec.uses_objective)
-        for seed in range(CALIBRATION_MODELS)
+        for seed in range(stack)
     ]
     trains = [pairs(CALIBRATION_PAIRS) for _ in models]
     vals = [pairs(CALIBRATION_PAIRS // 4) for _ in models]
