@@ -71,4 +71,5 @@ def test_the_servers_warm_up_builds_the_default_pools_and_imports_the_optimiser(
     start_warm_up().join()
     assert objectives._shared_pool.cache_info().currsize == 1
     assert synthetic._shared_pool.cache_info().currsize == 1
+    assert "_embedded" in objectives.UserObjectivesWorld().pool().__dict__  # embedded, not only drawn
     assert "torch._dynamo" in sys.modules
