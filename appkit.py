@@ -417,6 +417,19 @@ def download_csv(frame: pd.DataFrame, file_name: str, label: str = "Download res
     )
 
 
+def metric_row(metrics, per_row: int | None = None) -> None:
+    """Metric cards side by side (`per_row` to a row), each with its one-line reading below;
+    `metrics` are the views' cards (label, value, delta, delta_color, detail, delta_description,
+    reading)."""
+    per_row = per_row or len(metrics)
+    cols = [col for start in range(0, len(metrics), per_row) for col in st.columns(per_row)]
+    for col, m in zip(cols, metrics):
+        col.metric(
+            m.label, m.value, m.delta, m.delta_color, help=m.detail or None, delta_description=m.delta_description
+        )
+        col.caption(m.reading)
+
+
 def reading(text: str) -> None:
     """A one-line plain-language reading under a number or a figure."""
     st.caption(text)

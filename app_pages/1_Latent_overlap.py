@@ -19,21 +19,6 @@ appkit.page(
 )
 
 
-def metric_row(metrics, per_row: int | None = None) -> None:
-    per_row = per_row or len(metrics)
-    cols = [col for start in range(0, len(metrics), per_row) for col in st.columns(per_row)]
-    for col, m in zip(cols, metrics):
-        col.metric(
-            m.label,
-            m.value,
-            m.delta,
-            m.delta_color,
-            help=m.detail or None,
-            delta_description=m.delta_description,
-        )
-        col.caption(m.reading)
-
-
 def render():
     correlated = appkit.peek(S["world"]) == "correlated"
     top = appkit.row(S, {"world": 2, "scale": 2, "seed": 1} if correlated else {"world": 4, "seed": 1})
@@ -56,7 +41,7 @@ def render():
         st.plotly_chart(view.figure, key="overlap")
         appkit.reading(view.figure_reading)
     with numbers:
-        metric_row(view.metrics, per_row=2)
+        appkit.metric_row(view.metrics, per_row=2)
         if view.warning:
             st.warning(view.warning)
         else:
@@ -66,7 +51,7 @@ def render():
             )
 
     with st.expander("Could reweighting the training set stand in for OOD data?"):
-        metric_row(view.reweighting)
+        appkit.metric_row(view.reweighting)
         st.dataframe(view.balance, hide_index=True)
         appkit.reading(view.balance_reading)
 

@@ -18,25 +18,12 @@ appkit.page(
 )
 
 
-def metric_row(metrics) -> None:
-    for col, m in zip(st.columns(len(metrics)), metrics):
-        col.metric(
-            m.label,
-            m.value,
-            m.delta,
-            m.delta_color,
-            help=m.detail or None,
-            delta_description=m.delta_description,
-        )
-        col.caption(m.reading)
-
-
 def render():
     top = appkit.row(S, {"rho": 3, "a": 2, "a_hat": 2, "seed": 1})
     rho, a, a_hat, seed = top["rho"], top["a"], top["a_hat"], top["seed"]
     view = toy_view(rho, a, a_hat, int(seed))
 
-    metric_row(view.metrics)
+    appkit.metric_row(view.metrics)
     left, right = st.columns(2)
     left.plotly_chart(view.reference_figure, key="toy_reference")
     right.plotly_chart(view.figure, key="toy_chosen")
