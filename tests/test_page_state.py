@@ -98,6 +98,13 @@ def test_links_to_a_page_carry_short_keys():
     assert canonical_params("Home", {"a": "b"}) == {"a": "b"}
 
 
+def test_links_leave_out_controls_at_their_default_as_the_pages_url_does():
+    """Otherwise the page drops them on arrival, and that rewrite is a second history entry:
+    one browser Back would not leave the page."""
+    rho = OBJECTIVES["rho"]
+    assert canonical_params("User_objectives", {"rho": str(rho.default), "arch": "base"}) == {"arch": "base"}
+
+
 # --------------------------------------------------------------------------- every control, on its page
 
 

@@ -518,7 +518,10 @@ TABLES: dict[str, State] = {
 
 def canonical_params(page: str, params: Mapping[str, object] | None) -> dict[str, str | list[str]]:
     """`params` for a link to `page`, each value a control of that page names rewritten as its
-    short key (`scale=continuous (Gaussian)` -> `scale=continuous`); anything else kept as given."""
+    short key (`scale=continuous (Gaussian)` -> `scale=continuous`); anything else kept as given.
+    A control at its default is left out, as the page's own URL leaves it out: otherwise the
+    page would rewrite the URL on arrival, and the browser would count that as a second page
+    (one Back would not leave it)."""
     table = TABLES.get(page)
     out: dict[str, str | list[str]] = {}
     for key, value in (params or {}).items():
@@ -526,6 +529,8 @@ def canonical_params(page: str, params: Mapping[str, object] | None) -> dict[str
         if table is not None and key in table:
             parsed = table[key].parse(values)
             if parsed is not MISSING:
+                if table[key].is_default(parsed):
+                    continue
                 values = table[key].serialize(parsed)
         out[key] = values[0] if len(values) == 1 else values
     return out
