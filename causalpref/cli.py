@@ -9,9 +9,11 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
+from causalpref import validate
 from causalpref.data.worlds.real import FACTOR_KINDS, OBJECTIVE_KINDS, RealDataWorld
 from causalpref.data.worlds.synthetic import LABEL_MODES, SCALES
 from causalpref.errors import CausalPrefError
@@ -355,7 +357,18 @@ def _world_from_args(args, spec, world_options: dict):
     return RealDataWorld.from_path(args.world, args.data, **options)
 
 
+def _check_options(args) -> None:
+    """Values the library refuses too, checked here so that the error names the option."""
+    if getattr(args, "a", None) is not None:
+        validate.finite_number(args.a, "--a", 0.0, 1.0)
+    if getattr(args, "temperature", None) is not None:
+        validate.finite_number(args.temperature, "--temperature", 0.0, open_low=True)
+    if getattr(args, "world_seed", None) is not None:
+        validate.seed(args.world_seed, "--world-seed")
+
+
 def spec_from_args(args, spec_class, world_options: dict, size_names: tuple[str, ...]):
+    _check_options(args)
     spec = spec_class.paper_size() if args.paper_size else spec_class()
     if args.seeds < 1:
         raise CausalPrefError(f"--seeds must be at least 1, got {args.seeds}")
@@ -416,10 +429,18 @@ def _progress(done: float, total: int, message: str) -> None:
         print(f"  [{int(done)}/{total}] {message}", file=sys.stderr, flush=True)
 
 
+def _note_skipped(world) -> None:
+    """Say what the loader left out of a data file (repeated rows, ...): never drop rows silently."""
+    if isinstance(world, RealDataWorld) and world.skipped:
+        left_out = ", ".join(f"{count} {why}" for why, count in world.skipped.items())
+        print(f"note: {world.path}: left out {left_out}", file=sys.stderr)
+
+
 def _run(args, kind, spec, sections) -> int:
     if args.out:
         check_output_path(args.out)
     started = time.perf_counter()
+    _note_skipped(spec.world)
     if isinstance(spec.world, RealDataWorld):  # embed first, with a progress bar
         print(f"embedding {spec.world.path} (cached under cache/embeddings) ...", file=sys.stderr)
         spec.world.pool(progress=tqdm_progress("embedding"))
@@ -467,6 +488,7 @@ def run_embed_command(args) -> int:
         max_length=args.max_length,
         **({"factors": tuple(args.factors)} if args.factors else {}),
     )
+    _note_skipped(world)
     started = time.perf_counter()
     pool = world.pool(progress=tqdm_progress("embedding"))
     print(
@@ -487,6 +509,7 @@ def run_diagnose_command(args) -> int:
         spec = spec_from_args(args, Exp1Spec, {"scale": "scale", "a": "a"}, ("train", "val", "id", "ood"))
     else:
         spec = spec_from_args(args, Exp2Spec, {}, ("train", "val", "test"))
+    _note_skipped(spec.world)
     pool = spec.world.pool()
     for rho in spec.rhos:
         print(f"=== {args.experiment} on {spec.world.name}, training rho = {rho:g} (seed 0) ===")
@@ -519,6 +542,7 @@ def run_sanity_command(args) -> int:
         )
     if args.out:
         check_output_path(args.out)
+    _note_skipped(spec.world)
     if isinstance(spec.world, RealDataWorld):  # embed first, with a progress bar
         spec.world.pool(progress=tqdm_progress("embedding"))
     tables = []
@@ -563,11 +587,17 @@ COMMANDS = {
 }
 
 
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        return COMMANDS[args.command](args)
-    except CausalPrefError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    with warnings.catch_warnings():
+        warnings.showwarning = _one_line_warning  # the library's warnings as one line each, not two
+        try:
+            return COMMANDS[args.command](args)
+        except CausalPrefError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2

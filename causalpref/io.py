@@ -47,8 +47,16 @@ def check_output_path(path: str | os.PathLike) -> Path:
     path = Path(path)
     if path.is_dir():
         raise CausalPrefError(f"--out {path}: is a directory, expected a file name such as results.csv")
+    if path.parent.exists() and not path.parent.is_dir():
+        raise CausalPrefError(f"--out {path}: {path.parent} is a file, expected a folder to write in")
     if not path.parent.exists():
         raise CausalPrefError(f"--out {path}: folder {path.parent} does not exist")
+    try:  # the only sure test of writability (modes, read-only mounts, root): create a file there
+        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise CausalPrefError(f"--out {path}: cannot write in folder {path.parent} ({exc.strerror or exc})") from None
     return path
 
 

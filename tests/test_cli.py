@@ -1,5 +1,7 @@
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -63,6 +65,14 @@ def test_same_command_same_csv(tmp_path):
         (["--pool-size", "0"], "pool_size must be at least 1"),
         (["--noise", "nan"], "noise must be >= 0"),
         (["--seeds", "0"], "--seeds must be at least 1"),
+        (["--world-seed", "-1"], "--world-seed must be a non-negative integer, got -1"),
+        (["--label-mode", "btl", "--temperature", "inf"], "--temperature must be a finite number > 0, got inf"),
+        (["--temperature", "nan"], "--temperature must be a finite number > 0, got nan"),
+        (["--temperature", "0"], "--temperature must be a finite number > 0"),
+        (["--temperature", "-1"], "--temperature must be a finite number > 0"),
+        (["--a", "nan"], "--a must be a number in [0, 1], got nan"),
+        (["--a", "7.5"], "--a must be a number in [0, 1], got 7.5"),
+        (["--a", "-2"], "--a must be a number in [0, 1], got -2"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args, expected, capsys, tmp_path):
@@ -78,6 +88,51 @@ def test_out_into_missing_folder_is_refused_before_training(tmp_path, capsys):
     assert main(["exp1", "--out", str(tmp_path / "nope" / "r.csv")] + TINY) == 2
     captured = capsys.readouterr()
     assert "does not exist" in captured.err and "[1/" not in captured.err  # no model was trained
+
+
+def _unwritable_folder(tmp_path) -> Path:
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o555)
+    if os.access(folder, os.W_OK):  # root ignores modes: /proc takes no new files from anyone
+        folder = Path("/proc")
+        if not folder.is_dir():
+            pytest.skip("no folder this user cannot write in")
+    return folder
+
+
+@pytest.mark.parametrize("where", ["under a file", "unwritable folder"])
+def test_out_that_cannot_be_written_is_refused_before_training(tmp_path, capsys, where):
+    if where == "under a file":
+        (tmp_path / "somefile.csv").write_text("precious")
+        out, expected = tmp_path / "somefile.csv" / "results.csv", "somefile.csv is a file"
+    else:
+        out, expected = _unwritable_folder(tmp_path) / "results.csv", "cannot write in folder"
+    assert main(["exp1", "--out", str(out)] + TINY) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: --out ") and "\n" not in err and expected in err  # before any model trained
+    if where == "under a file":
+        assert (tmp_path / "somefile.csv").read_text() == "precious"
+
+
+def test_unwritable_cache_is_said_once_and_the_run_goes_on_uncached(tmp_path, capsys, monkeypatch):
+    not_a_folder = tmp_path / "cache-file"
+    not_a_folder.write_text("x")
+    monkeypatch.setenv("CAUSALPREF_CACHE_DIR", str(not_a_folder))
+    assert main(["exp1"] + TINY + ["--rho", "0"]) == 0  # the result cache
+    table = tmp_path / "ratings.csv"
+    table.write_text("prompt,response,f1,f2\np,r1,1,2\np,r2,2,1\n")
+    assert main(["embed", "--data", str(table), "--factors", "f1", "f2"]) == 0  # the embedding cache
+    warned = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning:")]
+    assert len(warned) == 1 and f"cache {not_a_folder} is not writable" in warned[0], warned
+    assert not_a_folder.read_text() == "x"
+
+
+def test_repeated_rows_of_a_data_file_are_counted_not_dropped_silently(tmp_path, capsys):
+    table = tmp_path / "ratings.csv"
+    table.write_text("prompt,response,f1,f2\np,r1,1,2\np,r2,2,1\np,r2,2,1\np,r2,2,1\n")
+    assert main(["embed", "--data", str(table), "--factors", "f1", "f2"]) == 0
+    assert f"note: {table}: left out 2 repeated responses" in capsys.readouterr().err
 
 
 def test_module_entry_point_help_and_exit_status():

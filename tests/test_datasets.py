@@ -631,6 +631,38 @@ def test_max_rows_reads_only_the_first_records(tmp_path):
     assert_names(error_of(load_hh_rlhf, path), "line 11", "not valid JSON")
 
 
+GOOD_PAIR = '{"prompt": "p", "response_a": "x", "response_b": "y", "label": 1}'
+BAD_JSON = {  # JSON that parses (or crashes the parser) but no loader should take silently
+    "nesting": (
+        '{"prompt": "q", "response_a": "x", "response_b": "y", "label": 0, "z": %s}' % ("[" * 100_000 + "]" * 100_000),
+        None,
+        "JSON nested too deeply",
+    ),
+    "surrogate": (
+        '{"prompt": "q", "response_a": "ok \\ud800", "response_b": "y", "label": 0}',
+        "response_a",
+        "lone UTF-16 surrogate '\\ud800'",
+    ),
+    "duplicate key": (
+        '{"prompt": "q", "response_a": "x", "response_b": "y", "label": 0, "label": 1}',
+        "label",
+        "key given twice",
+    ),
+}
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".json"])
+@pytest.mark.parametrize("case", list(BAD_JSON))
+def test_json_the_loaders_cannot_trust_is_one_line_naming_file_line_and_field(tmp_path, case, suffix):
+    line, field, expected = BAD_JSON[case]
+    path = tmp_path / f"pairs{suffix}"
+    text = f"{GOOD_PAIR}\n{line}\n" if suffix == ".jsonl" else f"[{GOOD_PAIR},\n{line}]\n"
+    path.write_text(text, encoding="utf-8")
+    message = error_of(load_pair_table, path)
+    where = f"pairs{suffix}, line 2" + ("" if field is None else f", field {field!r}")
+    assert_names(message, where, expected)
+
+
 # ---------------------------------------------------------------------------------- the real data
 
 

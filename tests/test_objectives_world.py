@@ -54,6 +54,9 @@ def test_pairs_are_reproducible_and_row_addressed(pool):
         ({"type_specificity": 2.0}, r"type_specificity must be in \[0, 1\]"),
         ({"noise": float("nan")}, "noise must be >= 0"),
         ({"pool_size": 0}, "pool_size must be at least 1"),
+        ({"temperature": float("inf")}, "temperature must be a finite number > 0"),
+        ({"seed": -1}, "seed must be a non-negative integer"),
+        ({"seed": 1.5}, "seed must be a non-negative integer"),
         ({"nuisance_names": ("helpfulness",)}, "distinct"),
     ],
 )

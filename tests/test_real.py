@@ -131,6 +131,12 @@ def test_splits_too_large_for_the_data_say_what_fits(truthfulqa_file, relabeled_
     draw_exp2_splits(pool, 0, 0.5, largest)
 
 
+@pytest.mark.parametrize("a", [float("nan"), 7.5, -2.0, "0.3"])
+def test_true_reward_weight_a_must_be_a_number_in_0_1(truthfulqa_file, a):
+    with pytest.raises(CausalPrefError, match=r"^a \(true reward .*\) must be a number in \[0, 1\], got"):
+        RealDataWorld.from_path("truthfulqa", truthfulqa_file, a=a)
+
+
 def test_same_file_same_fingerprint_changed_file_new_world(truthfulqa_file, tmp_path):
     first = RealDataWorld.from_path("truthfulqa", truthfulqa_file)
     assert first == RealDataWorld.from_path("truthfulqa", truthfulqa_file)

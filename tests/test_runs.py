@@ -32,6 +32,19 @@ def test_a_corrupt_table_makes_the_sweep_recompute(tiny_spec, tmp_path):
     assert run_cached("exp1", tiny_spec, cache)[1]
 
 
+def test_an_unwritable_cache_warns_once_and_the_sweep_runs(tiny_spec, tmp_path):
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("x")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sweep, hit = run_cached("exp1", tiny_spec, ResultCache(not_a_folder))
+    assert not hit and len(sweep.results)
+    assert [str(w.message) for w in caught] == [
+        f"cache {not_a_folder} is not writable (Not a directory); running without storing results there "
+        "(set CAUSALPREF_CACHE_DIR to a writable folder to keep them)"
+    ]
+
+
 def test_disabled_cache_writes_nothing(tiny_spec, tmp_path):
     cache = ResultCache(tmp_path / "c", enabled=False)
     assert not run_cached("exp1", tiny_spec, cache)[1]

@@ -72,7 +72,11 @@ def test_embeddings_carry_the_factors_and_the_nuisance():
     "changes, expected",
     [
         ({"scale": "stars"}, "scale must be one of"),
-        ({"a": 1.5}, "a must be in [0, 1]"),
+        ({"a": 1.5}, "a must be a number in [0, 1], got 1.5"),
+        ({"a": float("nan")}, "a must be a number in [0, 1], got nan"),
+        ({"label_mode": "btl", "temperature": float("inf")}, "temperature must be a finite number > 0"),
+        ({"seed": -1}, "seed must be a non-negative integer, got -1"),
+        ({"seed": 1.5}, "seed must be a non-negative integer, got 1.5"),
         ({"noise": -1.0}, "noise must be >= 0"),
         ({"noise": float("nan")}, "noise must be >= 0"),
         ({"pool_size": 0}, "pool_size must be at least 1"),

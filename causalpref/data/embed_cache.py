@@ -50,7 +50,7 @@ import numpy as np
 from causalpref.data.embed import Encoder, text_key
 from causalpref.errors import CausalPrefError
 from causalpref.io import fsync_dir, write_atomic
-from causalpref.run.cache import default_cache_root
+from causalpref.run.cache import default_cache_root, warn_unwritable
 
 try:
     import fcntl
@@ -382,12 +382,18 @@ def embed_with_cache(
     if progress is not None:
         progress(done, total)
     todo = sorted(first.values(), key=lambda i: -len(texts[i]))
+    storing = True
     for start in range(0, len(todo), chunk_size):
         chunk = todo[start : start + chunk_size]
         base = done
         report = None if progress is None else (lambda d, _t, base=base: progress(base + d, total))
         vectors = encoder.encode_texts([texts[i] for i in chunk], progress=report)
-        cache.put([keys[i] for i in chunk], vectors)
+        if storing:
+            try:
+                cache.put([keys[i] for i in chunk], vectors)
+            except OSError as error:  # an unwritable cache costs the shortcut, not the run
+                warn_unwritable(cache.root, error)
+                storing = False
         out[chunk] = vectors
         done += len(chunk)
     if first:

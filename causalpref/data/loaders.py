@@ -345,6 +345,14 @@ class Row:
         if not isinstance(value, str):
             got = "null" if value is None else f"{type(value).__name__} {_short(value)}"
             raise self.fail(name, f"expected a string, got {got}")
+        try:  # JSON may escape a lone surrogate ("\ud800"): the tokenizer would fail on it much later
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise self.fail(
+                name,
+                f"holds a lone UTF-16 surrogate {value[exc.start]!r} at character {exc.start}; "
+                "expected valid Unicode text",
+            ) from None
         return value
 
     def binary(self, name: str, value: Any = ...) -> int:
@@ -525,6 +533,34 @@ def _read_problem(source: str, unit: str, num: int, exc: BaseException) -> Causa
     return CausalPrefError(f"{source}, {unit} {num}: {what}")
 
 
+class _DuplicateKey(Exception):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict:
+    """object_pairs_hook: a key given twice in one object is an error, not "the last one wins"."""
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return data
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys)
+
+
+def _json_problem(source: str, num: int, exc: BaseException) -> CausalPrefError:
+    """The one-line error of a duplicated key or of nesting too deep for Python's JSON parser."""
+    if isinstance(exc, _DuplicateKey):
+        return CausalPrefError(f"{source}, line {num}, field {exc.key!r}: key given twice in one JSON object")
+    return CausalPrefError(f"{source}, line {num}: JSON nested too deeply to read; expected flat records")
+
+
 def _jsonl_rows(source: str, open_text) -> Iterator[Row]:
     num, count = 0, 0
     with open_text() as handle:
@@ -533,12 +569,14 @@ def _jsonl_rows(source: str, open_text) -> Iterator[Row]:
                 if not line.strip():
                     continue
                 try:
-                    data = json.loads(line)
+                    data = _DECODER.decode(line)
                 except json.JSONDecodeError as exc:
                     raise CausalPrefError(
                         f"{source}, line {num}: not valid JSON ({exc.msg} at column {exc.colno}); "
                         f"expected one JSON object per line"
                     ) from None
+                except (_DuplicateKey, RecursionError) as exc:
+                    raise _json_problem(source, num, exc) from None
                 if not isinstance(data, dict):
                     raise CausalPrefError(
                         f"{source}, line {num}: expected a JSON object {{...}}, got {type(data).__name__} {_short(data)}"
@@ -559,7 +597,6 @@ def _json_rows(source: str, open_text) -> Iterator[Row]:
             text = handle.read()
         except (OSError, EOFError, UnicodeDecodeError) as exc:
             raise _read_problem(source, "line", 1, exc) from None
-    decoder = json.JSONDecoder()
     whitespace = re.compile(r"\s*")
     pos = whitespace.match(text, 0).end()
     if pos == len(text):
@@ -575,13 +612,15 @@ def _json_rows(source: str, open_text) -> Iterator[Row]:
     while True:
         if pos < len(text) and text[pos] == "]":
             break
+        num = line_at(pos)
         try:
-            data, end = decoder.raw_decode(text, pos)
+            data, end = _DECODER.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
             raise CausalPrefError(
                 f"{source}, line {exc.lineno}: not valid JSON ({exc.msg} at column {exc.colno})"
             ) from None
-        num = line_at(pos)
+        except (_DuplicateKey, RecursionError) as exc:
+            raise _json_problem(source, num, exc) from None
         if not isinstance(data, dict):
             raise CausalPrefError(
                 f"{source}, line {num}: expected a JSON object {{...}} in the list, got {type(data).__name__} {_short(data)}"

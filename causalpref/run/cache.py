@@ -281,6 +281,21 @@ def _decode(handle, key: str) -> pd.DataFrame:
 # ---------------------------------------------------------------- the cache
 
 
+_WARNED_UNWRITABLE: set[Path] = set()  # roots already warned about in this process
+
+
+def warn_unwritable(root: Path, error: OSError) -> None:
+    """Say once per process and root that nothing can be stored there; the caller goes on uncached."""
+    if root in _WARNED_UNWRITABLE:
+        return
+    _WARNED_UNWRITABLE.add(root)
+    warnings.warn(
+        f"cache {root} is not writable ({error.strerror or error}); running without storing results there "
+        f"(set {ENV_VAR} to a writable folder to keep them)",
+        stacklevel=3,
+    )
+
+
 def default_cache_root() -> Path:
     """$CAUSALPREF_CACHE_DIR, or cache/ in the working directory (an installed package has no
     repository folder to write beside)."""
@@ -321,7 +336,7 @@ class ResultCache:
         path = self.path_for(key)
         try:
             handle = open(path, "rb")
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):  # a root that is a file holds no entries
             return None
         except OSError as exc:
             warnings.warn(f"result cache: cannot read {path}: {exc}; recomputing", stacklevel=2)

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from causalpref.device import resolve_device
 from causalpref.errors import CausalPrefError
-from causalpref.run.cache import ResultCache, canonical_spec, spec_key
+from causalpref.run.cache import ResultCache, canonical_spec, spec_key, warn_unwritable
 from causalpref.run.specs import SPEC_TYPES
 from causalpref.run.sweep import Sweep, detail_tables, run_sweep
 
@@ -53,6 +53,8 @@ def run_cached(kind: str, spec, cache: ResultCache | None = None, progress=None)
         try:
             for table, key in _keys(kind, spec).items():
                 cache.store(key, tables[table], {**meta, "table": table})
-        except (OSError, CausalPrefError) as error:
+        except OSError as error:
+            warn_unwritable(cache.root, error)
+        except CausalPrefError as error:
             warnings.warn(f"result cache: could not store the {kind} sweep: {error}", stacklevel=2)
     return sweep, False

@@ -20,6 +20,7 @@ from functools import cached_property
 
 import numpy as np
 
+from causalpref import validate
 from causalpref.data.pairs import PairSet
 from causalpref.data.worlds.noise import counter_normal
 from causalpref.data.worlds.synthetic import (
@@ -74,7 +75,8 @@ class UserObjectivesWorld:
         require(self.noise >= 0 and np.isfinite(self.noise), f"noise must be >= 0, got {self.noise}")
         require(self.nuisance_strength >= 0, f"nuisance_strength must be >= 0, got {self.nuisance_strength}")
         require(self.pool_size >= 1, f"pool_size must be at least 1, got {self.pool_size}")
-        require(self.temperature > 0, f"temperature must be > 0, got {self.temperature}")
+        validate.finite_number(self.temperature, "temperature", 0.0, open_low=True)  # inf: coin-flip labels
+        validate.seed(self.seed)
         require(self.n_topic_factors >= 0, f"n_topic_factors must be >= 0, got {self.n_topic_factors}")
         if self.label_mode not in LABEL_MODES:
             raise CausalPrefError(f"label_mode must be one of {LABEL_MODES}, got {self.label_mode!r}")

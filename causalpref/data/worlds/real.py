@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from causalpref import validate
 from causalpref.data.kinds import data_kind, kinds_for
 from causalpref.data.pairs import PairSet
 from causalpref.data.worlds.synthetic import labels_from_margin
@@ -56,6 +57,11 @@ class RealDataWorld:
     name: str = field(default="real", compare=False)
     can_probe = False  # real text cannot be made to order: no decision-boundary probe
 
+    def __post_init__(self):
+        # a NaN weight would make every factor label a coin flip
+        validate.finite_number(self.a, "a (true reward a*factor1 + (1 - a)*factor2)", 0.0, 1.0)
+        validate.seed(self.seed)
+
     @classmethod
     def from_path(cls, kind: str, path: str | Path, **options) -> "RealDataWorld":
         if kind not in FACTOR_KINDS + OBJECTIVE_KINDS:
@@ -76,6 +82,11 @@ class RealDataWorld:
     @property
     def factor_names(self) -> tuple[str, ...]:
         return tuple(self._text.factor_names)
+
+    @property
+    def skipped(self) -> dict[str, int]:
+        """What the loader left out of the file, and why (counts): repeated rows, among others."""
+        return dict(self._text.skipped)
 
     @cached_property
     def dim(self) -> int:

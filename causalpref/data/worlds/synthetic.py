@@ -21,6 +21,7 @@ from functools import cached_property
 
 import numpy as np
 
+from causalpref import validate
 from causalpref.data.pairs import PairSet
 from causalpref.data.worlds.noise import counter_normal
 from causalpref.errors import CausalPrefError
@@ -75,13 +76,15 @@ class CorrelatedFactorsWorld:
             raise CausalPrefError(f"scale must be one of {SCALES}, got {self.scale!r}")
         if self.label_mode not in LABEL_MODES:
             raise CausalPrefError(f"label_mode must be one of {LABEL_MODES}, got {self.label_mode!r}")
-        require(0.0 <= self.a <= 1.0, f"a must be in [0, 1], got {self.a}")
+        validate.finite_number(self.a, "a", 0.0, 1.0)
         require(self.dim >= 2, f"dim must be at least 2, got {self.dim}")
         require(self.mixing_hidden >= 1, f"mixing_hidden must be positive, got {self.mixing_hidden}")
         require(self.n_prompt_factors >= 0, f"n_prompt_factors must be >= 0, got {self.n_prompt_factors}")
         require(self.noise >= 0 and np.isfinite(self.noise), f"noise must be >= 0, got {self.noise}")
         require(self.nuisance_strength >= 0, f"nuisance_strength must be >= 0, got {self.nuisance_strength}")
-        require(self.temperature > 0, f"temperature must be > 0, got {self.temperature}")
+        # an infinite temperature makes every BTL label a coin flip
+        validate.finite_number(self.temperature, "temperature", 0.0, open_low=True)
+        validate.seed(self.seed)
         require(self.pool_size >= 1, f"pool_size must be at least 1, got {self.pool_size}")
 
     @property
