@@ -98,3 +98,55 @@ def test_split_errors_name_the_split():
         draw_objective_splits(t, c, {"train": 400, "val": 50, "test": 260}, 0.5, seed=0)
     with pytest.raises(CausalPrefError, match="missing"):
         draw_objective_splits(t, c, {"train": 400}, 1.0, seed=0)
+
+
+def _several_pairs_per_prompt(n_prompts=400, per_prompt=4, seed=0):
+    """A pool like a public preference set: several pairs per prompt, each prompt of one type,
+    its pairs judged under either objective."""
+    rng = np.random.default_rng(seed)
+    group = np.repeat(np.arange(n_prompts), per_prompt)
+    prompt_type = np.repeat(rng.integers(0, 2, n_prompts), per_prompt)
+    objective = rng.integers(0, 2, group.size)
+    return prompt_type, objective, group
+
+
+def test_a_pool_with_several_pairs_per_prompt_is_split_by_prompt():
+    t, c, group = _several_pairs_per_prompt()
+    splits = draw_objective_splits(t, c, {"train": 300, "val": 60, "test": 150}, 0.8, seed=5, group=group)
+    prompts = {name: set(group[idx].tolist()) for name, idx in splits.indices.items()}
+    assert not prompts["train"] & (prompts["val"] | prompts["consistent"] | prompts["inconsistent"])
+    assert not prompts["val"] & (prompts["consistent"] | prompts["inconsistent"])
+    assert abs(splits.achieved_rho["train"] - 0.8) < 0.01
+
+
+def test_without_the_prompt_ids_the_same_pool_leaks_prompts_into_the_tests():
+    """The leak the group split closes: drawn pair by pair, most test prompts were trained on."""
+    t, c, group = _several_pairs_per_prompt()
+    splits = draw_objective_splits(t, c, {"train": 300, "val": 60, "test": 150}, 0.8, seed=5)
+    trained = set(group[splits.indices["train"]].tolist())
+    tested = group[np.concatenate([splits.indices["consistent"], splits.indices["inconsistent"]])]
+    assert np.isin(tested, list(trained)).mean() > 0.3
+
+
+def test_one_pair_per_prompt_draws_exactly_as_without_prompt_ids():
+    """Disjoint pairs are disjoint prompts: the bundled relabelled HH-RLHF keeps its splits."""
+    rng = np.random.default_rng(1)
+    t, c = rng.integers(0, 2, 3000), rng.integers(0, 2, 3000)
+    sizes = {"train": 400, "val": 100, "test": 200}
+    with_ids = draw_objective_splits(t, c, sizes, 0.9, seed=2, group=np.arange(3000) + 7)
+    without = draw_objective_splits(t, c, sizes, 0.9, seed=2)
+    assert all(np.array_equal(with_ids.indices[k], without.indices[k]) for k in without.indices)
+
+
+def test_experiment_2_cells_split_a_real_pool_by_its_prompt_ids():
+    """What the sweep draws (draw_exp2_splits) uses the pool's groups: no prompt in two splits."""
+    from types import SimpleNamespace
+
+    from causalpref.draw.splits import draw_exp2_splits
+    from causalpref.run.specs import Exp2Sizes
+
+    t, c, group = _several_pairs_per_prompt()
+    pool = SimpleNamespace(prompt_type=t, objective=c, group=group)
+    splits = draw_exp2_splits(pool, 0, 0.8, Exp2Sizes(train=300, val=60, test=150))
+    seen = [set(group[idx].tolist()) for idx in splits.indices.values()]
+    assert sum(len(s) for s in seen[:2]) + len(seen[2] | seen[3]) == len(set().union(*seen))

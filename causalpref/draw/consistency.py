@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from causalpref import validate
+from causalpref.draw.groups import group_split
 from causalpref.errors import CausalPrefError
 
 OBJECTIVES = (0, 1)
@@ -114,11 +115,19 @@ class ObjectiveSplits:
     target_rho: float
 
 
-def draw_objective_splits(prompt_type, objective, sizes: dict[str, int], rho: float, seed) -> ObjectiveSplits:
+def draw_objective_splits(
+    prompt_type, objective, sizes: dict[str, int], rho: float, seed, group=None
+) -> ObjectiveSplits:
     """train and val at consistency rate rho; test sets of consistent and inconsistent pairs.
 
     sizes: keys train, val, test; the test draws `test` pairs with t = c and `test` with
     t != c (each equal per objective) from what train and val left.
+
+    group: one prompt id per pair. When some prompt has several pairs, the prompts are first
+    divided among training, validation and the tests (in proportion to the pairs each takes)
+    and every split draws only from its own prompts: otherwise a test pair's prompt, often its
+    very responses under the other objective, would be trained on. One pair per prompt needs
+    no such step: disjoint pairs are disjoint prompts.
     """
     t, c = _check_pool(prompt_type, objective)
     missing = {"train", "val", "test"} - set(sizes)
@@ -126,6 +135,7 @@ def draw_objective_splits(prompt_type, objective, sizes: dict[str, int], rho: fl
         raise CausalPrefError(f"sizes is missing {sorted(missing)}; expected train, val and test")
     seeds = np.random.SeedSequence(seed).spawn(4)
     free = np.ones(t.size, bool)
+    parts = _prompt_parts(group, t.size, sizes, seed)
     indices, achieved = {}, {}
     plan = [
         ("train", sizes["train"], rho),
@@ -134,10 +144,25 @@ def draw_objective_splits(prompt_type, objective, sizes: dict[str, int], rho: fl
         ("inconsistent", sizes["test"], 0.0),
     ]
     for (name, n, target), split_seed in zip(plan, seeds):
+        part = free if parts is None else free & parts["test" if name in ("consistent", "inconsistent") else name]
         try:
-            draw = sample_with_consistency(t, c, n, target, split_seed, available=free)
+            draw = sample_with_consistency(t, c, n, target, split_seed, available=part)
         except CausalPrefError as error:
             raise CausalPrefError(f"split {name!r}: {error}") from None
         free[draw.indices] = False
         indices[name], achieved[name] = draw.indices, draw.achieved_rho
     return ObjectiveSplits(indices=indices, achieved_rho=achieved, target_rho=float(rho))
+
+
+def _prompt_parts(group, n_pairs: int, sizes: dict[str, int], seed) -> dict[str, np.ndarray] | None:
+    """Masks of the pairs whose prompts belong to train, val and test; None when no prompt has
+    more than one pair (or there are no prompt ids)."""
+    if group is None:
+        return None
+    group = np.asarray(group)
+    if group.shape != (n_pairs,):
+        raise CausalPrefError(f"group must have one prompt id per pair ({n_pairs}), got shape {group.shape}")
+    if np.unique(group).size == n_pairs:
+        return None
+    shares = {"train": sizes["train"], "val": sizes["val"], "test": 2 * sizes["test"]}
+    return group_split(group, shares, np.random.SeedSequence(seed).spawn(5)[4])

@@ -14,22 +14,9 @@ import numpy as np
 
 from causalpref.draw.consistency import consistency_counts, draw_objective_splits
 from causalpref.draw.correlation import CorrelationSplits, draw_correlation_splits, sample_with_target_rho
+from causalpref.draw.groups import group_split
 from causalpref.errors import CausalPrefError
 from causalpref.stats import pearson
-
-
-def group_split(group: np.ndarray, fractions: dict[str, float], seed) -> dict[str, np.ndarray]:
-    """Boolean masks over pairs: whole groups assigned to parts in proportion to `fractions`."""
-    groups = np.unique(group)
-    order = np.random.default_rng(seed).permutation(groups)
-    total = sum(fractions.values())
-    masks, start = {}, 0
-    names = list(fractions)
-    for i, name in enumerate(names):
-        stop = len(order) if i == len(names) - 1 else start + int(round(len(order) * fractions[name] / total))
-        masks[name] = np.isin(group, order[start:stop])
-        start = stop
-    return masks
 
 
 def cell_seed(spec_seed: int, rho: float) -> int:
@@ -90,7 +77,9 @@ def _draw_grouped_exp1(d1, d2, group, seed, rho, sizes):
 def draw_exp2_splits(pool, spec_seed: int, rho: float, sizes):
     """Train / val at consistency rate rho and the consistent / inconsistent test sets of one cell."""
     try:
-        return draw_objective_splits(pool.prompt_type, pool.objective, sizes.as_dict(), rho, cell_seed(spec_seed, rho))
+        return draw_objective_splits(
+            pool.prompt_type, pool.objective, sizes.as_dict(), rho, cell_seed(spec_seed, rho), group=pool.group
+        )
     except CausalPrefError:
         if pool.prompt_type is None or pool.objective is None:
             raise

@@ -15,8 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from causalpref.draw.consistency import draw_objective_splits
-from causalpref.draw.splits import cell_seed
+from causalpref.draw.splits import draw_exp2_splits
 from causalpref.errors import CausalPrefError
 from causalpref.eval.propensity import cross_fitted_propensity
 from causalpref.run.cache import ResultCache, canonical_spec, spec_key
@@ -38,9 +37,7 @@ def compute(draw: PropensityDraw) -> pd.DataFrame:
         raise CausalPrefError(
             f"{draw.world.name} has no objective and prompt type per pair: there is no prompt–objective overlap to measure"
         )
-    splits = draw_objective_splits(
-        pool.prompt_type, pool.objective, draw.sizes.as_dict(), draw.rho, cell_seed(0, draw.rho)
-    )
+    splits = draw_exp2_splits(pool, 0, draw.rho, draw.sizes)  # seed 0's split, as the sweep draws it
     train = pool.pairs(splits.indices["train"], "train")
     propensity = cross_fitted_propensity(train.emb_a, train.objective, seed=0)
     return pd.DataFrame({"propensity": propensity, "objective": np.asarray(train.objective, dtype=np.int64)})
