@@ -152,7 +152,11 @@ def show_objective_overlap(spec, rho) -> None:
     cols = st.columns(3)
     cols[0].metric(f"Pairs outside [{EPSILON:g}, {1 - EPSILON:g}]", f"{100 * view.overlap.outside_share:.1f}%")
     cols[0].caption(view.readings["outside"])
-    cols[1].metric("c-AUC from the prompt", f"{view.overlap.auc:.3f}")
+    cols[1].metric(
+        "c-AUC from the text",
+        f"{view.overlap.auc:.3f}",
+        help="Fitted on the embedding of the prompt with its first response: what the reward models read.",
+    )
     cols[1].caption(view.readings["auc"])
     ess = "undefined" if view.ess_share is None else f"{100 * view.ess_share:.1f}%"
     cols[2].metric("IPW effective sample size", ess)
@@ -162,7 +166,7 @@ def show_objective_overlap(spec, rho) -> None:
     st.plotly_chart(view.figure, key="propensity")
     st.caption(
         f"Measured before any model, on the training pairs of seed 0 at ρ = {rho:g}: a cross-fitted "
-        "logistic regression of the objective c on the prompt embedding."
+        "logistic regression of the objective c on the embedding of the prompt with its first response."
     )
 
 

@@ -424,9 +424,21 @@ def _with_params(spec, args):
     return spec
 
 
+QUIET_SECONDS = 5.0  # between lines that report no finished model (epochs, drawing)
+_printed = {"done": 0.0, "at": 0.0}
+
+
 def _progress(done: float, total: int, message: str) -> None:
-    if float(done).is_integer():  # whole models only: epochs inside a chunk stay quiet
-        print(f"  [{int(done)}/{total}] {message}", file=sys.stderr, flush=True)
+    """A line for every model finished, and otherwise one every few seconds (the epochs of a
+    large chunk, the drawing of the pairs): never long silent, never a flood."""
+    now = time.monotonic()
+    finished = float(done).is_integer() and done > _printed["done"]
+    if done < _printed["done"]:  # a new sweep
+        _printed["done"] = 0.0
+    if finished or now - _printed["at"] >= QUIET_SECONDS:
+        count = f"{int(done)}" if float(done).is_integer() else f"{done:.1f}"
+        print(f"  [{count}/{total}] {message}", file=sys.stderr, flush=True)
+        _printed.update(done=max(_printed["done"], done if finished else _printed["done"]), at=now)
 
 
 def _note_skipped(world) -> None:

@@ -305,3 +305,18 @@ def test_architecture_parameters_from_the_command_line(capsys):
     assert "--lambda is ignored: none of the chosen models ['base'] has a parameter" in capsys.readouterr().err
     assert main(["exp2", "--models", "multihead", "--param", "multihead.head_hidden=x"] + TINY2) == 2
     assert "head_hidden must be of type int, got 'x'" in capsys.readouterr().err
+
+
+def test_training_progress_prints_every_finished_model_and_otherwise_every_few_seconds(monkeypatch, capsys):
+    from causalpref import cli
+
+    clock = {"now": 1000.0}
+    monkeypatch.setattr(cli.time, "monotonic", lambda: clock["now"])
+    monkeypatch.setattr(cli, "_printed", {"done": 0.0, "at": 0.0})
+    for step, (done, wait) in enumerate([(0, 0), (0, 1), (0.5, 1), (1.0, 1), (1.5, 6), (1.7, 1), (2.0, 1)]):
+        clock["now"] += wait
+        cli._progress(done, 4, f"step {step}")
+    lines = capsys.readouterr().err.splitlines()
+    # the first drawing line; epochs inside 5 s stay quiet; each finished model; an epoch after 6 s
+    assert [line.split("] ")[1] for line in lines] == ["step 0", "step 3", "step 4", "step 6"]
+    assert lines[2].startswith("  [1.5/4]")

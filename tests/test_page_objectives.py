@@ -163,4 +163,4 @@ def test_reweighted_remedy_trains_alone_and_reads_against_base(trainings):
     assert_clean(at)
     assert not at.warning  # prompts at random: overlap is fine
     assert metrics(at, "IPW effective sample size")[0] > ipw_high + 30
-    assert metrics(at, "c-AUC from the prompt")[0] < 0.6
+    assert metrics(at, "c-AUC from the text")[0] < 0.6

@@ -372,7 +372,8 @@ def objective_overlap_report(emb, c, epsilon: float = 0.1, seed=0) -> str:
     p = cross_fitted_propensity(x, c, seed=seed)
     overlap = propensity_overlap(p, c, epsilon)
     lines = [
-        f"Objective overlap: P(c=1 | prompt embedding), 5-fold cross-fitted logistic regression, "
+        f"Objective overlap: P(c=1 | embedding of the prompt with response a: what the models read), "
+        f"5-fold cross-fitted logistic regression, "
         f"{overlap.n} pairs, {x.shape[1]} features",
         "  propensity quantiles  " + "  ".join(f"{100 * q:>5.0f}%" for q in QUANTILES),
     ]

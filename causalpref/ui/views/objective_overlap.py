@@ -91,7 +91,7 @@ def _figure(draw: _Draw, rho: float, epsilon: float) -> go.Figure:
     fig.update_layout(
         barmode="overlay",
         template="plotly_white",
-        title=f"P(c = harmlessness | prompt) on the training pairs at ρ = {rho:g}",
+        title=f"P(c = harmlessness | prompt and response) on the training pairs at ρ = {rho:g}",
         xaxis_title="cross-fitted propensity",
         yaxis_title="training pairs",
     )
@@ -114,7 +114,7 @@ def objective_overlap_view(spec: Exp2Spec, rho: float, epsilon: float = EPSILON)
             f"Pairs whose prompt all but gives away the objective; {_pct(b.outside_share)} with random "
             f"prompts (ρ = 0.5). Above {WARN_OUTSIDE_SHARE:.0%} the page warns."
         ),
-        "auc": f"How well the prompt predicts the objective: 0.5 not at all, 1 perfectly ({b.auc:.2f} at ρ = 0.5).",
+        "auc": f"How well the text predicts the objective: 0.5 not at all, 1 perfectly ({b.auc:.2f} at ρ = 0.5).",
         "ess": _ess_reading(draw.ess_share, o.outside_share, base.ess_share),
     }
     return ObjectiveOverlapView(
