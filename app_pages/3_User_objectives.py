@@ -104,6 +104,12 @@ def render() -> None:
     with tabs[0]:
         for model in view.per_model:
             appkit.reading(model.reading)
+        if view.cell_table is not None and not view.cell_table.empty:
+            st.dataframe(view.cell_table, hide_index=True)
+            appkit.reading(
+                "Test accuracy [%] in each (prompt type t, objective c) cell: the pooled inconsistent number "
+                "averages t=0, c=1 and t=1, c=0, where a model can be right on one and wrong on the other."
+            )
     with tabs[1]:
         show_objective_overlap(specs[-1], rho)
     with tabs[2]:

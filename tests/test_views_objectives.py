@@ -165,3 +165,18 @@ def test_centroid_separability():
     same = rng.normal(size=(400, 2))
     assert 35 < ov.centroid_separability(same[:, 0], same[:, 1], labels) < 65
     assert np.isnan(ov.centroid_separability(same[:, 0], same[:, 1], np.zeros(400)))
+
+
+def test_each_test_cell_is_scored_apart_and_the_pooled_number_is_their_mean(sweep):
+    """Inconsistent = (t=0, c=1) and (t=1, c=0); a pooled number can hide two opposite failures."""
+    results = sweep.results
+    for _, rows in results.groupby(["model", "rho", "seed"]):
+        by_split = rows.set_index("split")
+        for pooled in ("consistent", "inconsistent"):
+            cells = by_split[by_split.index.str.startswith(f"{pooled} t=")]
+            assert len(cells) == 2 and cells["n"].sum() == by_split.loc[pooled, "n"]
+            weighted = (cells["accuracy"] * cells["n"]).sum() / cells["n"].sum()
+            assert weighted == pytest.approx(by_split.loc[pooled, "accuracy"])
+    view = ov.objectives_view(sweep, 1.0, ["base", "multihead"])
+    assert list(view.cell_table["model"]) == ["Base", "Multihead"]
+    assert {"inconsistent t=0 c=1", "inconsistent t=1 c=0"} <= set(view.cell_table.columns)

@@ -16,6 +16,9 @@ from causalpref.run.specs import Exp2Spec
 
 class UserObjectives:
     name = "exp2"
+    # test splits also scored per (prompt type, objective) cell: a pooled number can hide two
+    # opposite failures (a model right on t=0, c=1 and wrong on t=1, c=0 reads as middling)
+    by_cell = ("consistent", "inconsistent")
 
     def __init__(self, spec: Exp2Spec, device):
         self.spec, self.device = spec, device

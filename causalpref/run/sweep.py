@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
+import numpy as np
 import pandas as pd
 import torch
 
@@ -159,7 +160,16 @@ def run_sweep(spec, progress: Progress | None = None, sequential: bool = False) 
                     "best_epoch": result.best_epoch,
                 }
                 margins = {}
-                results[i, m] = evaluate(result.model, cell, common, experiment.spurious, name, device, margins)
+                results[i, m] = evaluate(
+                    result.model,
+                    cell,
+                    common,
+                    experiment.spurious,
+                    name,
+                    device,
+                    margins,
+                    by_cell=getattr(experiment, "by_cell", ()),
+                )
                 tables = {"history": result.history, **experiment.inspect(result.model, cell, margins)}
                 if weights is not None:
                     tables["weights"] = [{"ess_share": weights.ess_share, "no_op": weights.no_op}]
@@ -194,26 +204,42 @@ def _train(models, trains, vals, spec, seeds, device, sequential, progress, done
 
 
 def evaluate(
-    model, cell: Cell, common: dict, spurious, architecture_name: str, device, margins: dict | None = None
+    model,
+    cell: Cell,
+    common: dict,
+    spurious,
+    architecture_name: str,
+    device,
+    margins: dict | None = None,
+    by_cell: tuple[str, ...] = (),
 ) -> list[dict]:
     """One row per evaluated split, then one per read-out of the architecture and split.
-    `margins`, when given, receives the model's margins on each split (for the read-outs)."""
+    `margins`, when given, receives the model's margins on each split (for the read-outs);
+    the splits named in `by_cell` also get a row per (prompt type t, objective c) cell, named
+    e.g. 'inconsistent t=0 c=1', scored from the same margins."""
     rows = []
     margins = {} if margins is None else margins
     for split, (pairs, achieved) in cell.evaluate.items():
         margin = margins[split] = reward_margins(model, pairs, device)
-        rows.append(
-            {
-                **common,
-                "split": split,
-                "n": len(pairs),
-                "rho_achieved": achieved,
-                "accuracy": pairwise_accuracy(margin, pairs.label),
-                "margin": mean_margin(margin, pairs.label),
-                "oracle_accuracy": oracle_accuracy(pairs),
-                "spurious_accuracy": spurious(pairs),
-            }
-        )
+        parts = [(split, np.arange(len(pairs)))]
+        if split in by_cell and pairs.prompt_type is not None and pairs.objective is not None:
+            for t, c in sorted(set(zip(pairs.prompt_type.tolist(), pairs.objective.tolist()))):
+                keep = np.flatnonzero((pairs.prompt_type == t) & (pairs.objective == c))
+                parts.append((f"{split} t={t} c={c}", keep))
+        for name, keep in parts:
+            subset = pairs if len(keep) == len(pairs) else pairs.subset(keep, name)
+            rows.append(
+                {
+                    **common,
+                    "split": name,
+                    "n": len(subset),
+                    "rho_achieved": achieved,
+                    "accuracy": pairwise_accuracy(margin[keep], subset.label),
+                    "margin": mean_margin(margin[keep], subset.label),
+                    "oracle_accuracy": oracle_accuracy(subset),
+                    "spurious_accuracy": spurious(subset),
+                }
+            )
     for readout, read in architecture(architecture_name).readouts.items():
         for split, pairs in (("train", cell.train), ("val", cell.val)):
             if pairs.objective is None:

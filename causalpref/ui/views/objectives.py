@@ -195,6 +195,7 @@ class ObjectivesView:
     latent_seed: int | None
     results: pd.DataFrame  # the download: every ρ, the chosen models
     remedy_reading: str | None = None  # the reweighted model against Base, with its ESS
+    cell_table: pd.DataFrame | None = None  # test accuracy [%] per (t, c) cell: model x cell
 
     def model(self, name: str) -> ModelView:
         for view in self.per_model:
@@ -469,6 +470,18 @@ def _remedy_reading(sweep: Sweep, per_model, rho) -> str | None:
     return " ".join(texts)
 
 
+def _cell_table(results: pd.DataFrame, rho: float, models) -> pd.DataFrame:
+    """Test accuracy [%] in each (prompt type t, objective c) cell, mean over seeds: the pooled
+    inconsistent number can average a model right on one cell and wrong on the other."""
+    rows = results[np.isclose(results["rho"].astype(float), rho) & results["split"].str.contains(" t=", regex=False)]
+    if rows.empty:
+        return pd.DataFrame()
+    table = (100 * rows.groupby(["model", "split"])["accuracy"].mean()).round(1).unstack("split")
+    table = table.reindex([m for m in models if m in table.index])
+    table.index = [label(m) for m in table.index]
+    return table.rename_axis("model").reset_index()
+
+
 def objectives_view(sweep: Sweep, rho: float, models, lam: float | None = None) -> ObjectivesView:
     """Everything the page shows at one ρ for the chosen models of a trained Experiment-2 sweep."""
     if not isinstance(sweep, Sweep):
@@ -530,4 +543,5 @@ def objectives_view(sweep: Sweep, rho: float, models, lam: float | None = None) 
         latent_seed=latent_seed,
         results=download,
         remedy_reading=_remedy_reading(sweep, per_model, rho),
+        cell_table=_cell_table(results, rho, models),
     )
