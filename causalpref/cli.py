@@ -37,7 +37,10 @@ REAL_KINDS = FACTOR_KINDS + OBJECTIVE_KINDS
 
 
 def tqdm_progress(desc: str):
-    """A progress(done, total) callback drawing a tqdm bar on stderr (a no-op without tqdm)."""
+    """A progress(done, total) callback drawing a tqdm bar on stderr (a no-op without tqdm).
+
+    The first call gives what is already done (texts found in the embedding cache): those are
+    said as such and start the bar, so its speed and time left count only real work."""
     try:
         from tqdm import tqdm
     except ImportError:
@@ -46,7 +49,14 @@ def tqdm_progress(desc: str):
 
     def update(done, total):
         if "bar" not in bar:
-            bar["bar"] = tqdm(total=total, desc=desc, file=sys.stderr)
+            if done >= total:
+                print(f"{desc}: {done:,} of {total:,} from cache", file=sys.stderr)
+                bar["bar"] = None
+                return
+            label = f"{desc} ({done:,} from cache)" if done else desc
+            bar["bar"] = tqdm(total=total, initial=done, desc=label, file=sys.stderr)
+        if bar["bar"] is None:
+            return
         bar["bar"].n = done
         bar["bar"].refresh()
         if done >= total:
@@ -522,7 +532,11 @@ def run_diagnose_command(args) -> int:
     else:
         spec = spec_from_args(args, Exp2Spec, {}, ("train", "val", "test"))
     _note_skipped(spec.world)
-    pool = spec.world.pool()
+    if isinstance(spec.world, RealDataWorld):  # embedding can take minutes: never silently
+        print(f"embedding {spec.world.path} (cached under cache/embeddings) ...", file=sys.stderr)
+        pool = spec.world.pool(progress=tqdm_progress("embedding"))
+    else:
+        pool = spec.world.pool()
     for rho in spec.rhos:
         print(f"=== {args.experiment} on {spec.world.name}, training rho = {rho:g} (seed 0) ===")
         if args.experiment == "exp1":

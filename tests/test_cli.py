@@ -320,3 +320,28 @@ def test_training_progress_prints_every_finished_model_and_otherwise_every_few_s
     # the first drawing line; epochs inside 5 s stay quiet; each finished model; an epoch after 6 s
     assert [line.split("] ")[1] for line in lines] == ["step 0", "step 3", "step 4", "step 6"]
     assert lines[2].startswith("  [1.5/4]")
+
+
+def test_the_embedding_bar_says_what_came_from_the_cache_and_times_only_the_rest(capsys):
+    from causalpref.cli import tqdm_progress
+
+    all_cached = tqdm_progress("embedding")
+    all_cached(3877, 3877)
+    assert capsys.readouterr().err.strip() == "embedding: 3,877 of 3,877 from cache"  # no bar, no it/s
+
+    partly = tqdm_progress("embedding")
+    partly(100, 400)
+    partly(400, 400)
+    err = capsys.readouterr().err
+    assert "embedding (100 from cache)" in err and "400/400" in err
+
+
+def test_diagnose_on_a_data_file_shows_its_embedding_then_says_it_is_too_small(tmp_path, capsys):
+    from apptest_helpers import tiny_truthfulqa
+
+    path = tmp_path / "tq.jsonl"
+    tiny_truthfulqa(path)
+    assert main(["diagnose", "exp1", "--world", "truthfulqa", "--data", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"embedding {path}" in err and "embedding: 100%" in err  # not minutes of silence
+    assert "too few for splits of any size" in err.splitlines()[-1]
