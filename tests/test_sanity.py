@@ -142,3 +142,21 @@ def test_bad_kind_spec_or_rho(tiny_spec):
         run_sanity_checks("exp2", tiny_spec, 0.9)
     with pytest.raises(CausalPrefError, match=r"rho must be a number in \[-1, 1\], got 1.5"):
         run_sanity_checks("exp1", tiny_spec, 1.5)
+
+
+def test_the_reference_is_read_from_the_specs_own_sweep_when_it_is_cached(tmp_path, tiny_spec, monkeypatch):
+    """The sanity checks' reference models are the sweep's own: never trained twice."""
+    import causalpref.run.cached as cached
+
+    cache = ResultCache(tmp_path / "c")
+    full, _ = cached.run_cached("exp1", tiny_spec, cache)
+    trained = []
+    real = cached.run_sweep
+    monkeypatch.setattr(
+        cached, "run_sweep", lambda spec, progress=None: trained.append(spec.check) or real(spec, progress)
+    )
+    report = run_sanity_checks("exp1", tiny_spec, 0.9, cache)
+    assert trained == ["placebo", "random_feature", "half_data"] and report.cached["none"]
+    reference = report.table[report.table.check == "none"].set_index("split")["accuracy"]
+    rows = full.results[(full.results.rho == 0.9) & full.results.split.isin(["id", "ood"])]
+    assert reference.to_dict() == pytest.approx((100 * rows.set_index("split")["accuracy"]).to_dict(), abs=0.05)
