@@ -39,7 +39,8 @@ from causalpref.run.progress import (
 from causalpref.run.sanity import CHECK_ORDER, run_sanity_checks
 from causalpref.ui import pages, style
 from causalpref.ui.links import HIDE_PARAM, TEACHER_PARAM, hidden_keys, teacher_flag, teacher_link
-from causalpref.ui.state import MISSING, Control, State, canonical_params
+from causalpref.ui.state import DATA_WORLD, MISSING, SYNTHETIC, WORLD_LABELS, Control, State, canonical_params
+from causalpref.ui.views import data as dv
 
 log = logging.getLogger("causalpref.app")
 
@@ -177,6 +178,19 @@ def control(c: Control, where=None, *, value: Any = _UNSET, **changes) -> Any:
     result = _widget(where if where is not None else st, c, current, widget)
     _write_url(c, result)
     return result
+
+
+def world_choice(c: Control, kinds) -> tuple[str, dict | None]:
+    """An experiment page's World selector: the synthetic world, and the Data page's file when
+    it is of one of `kinds`. Returns (the choice, the Data page's world record or None)."""
+    real = st.session_state.get("real_world")
+    data_label = dv.world_label(real, kinds)
+    choice = control(
+        c,
+        options=(SYNTHETIC, DATA_WORLD) if data_label else (SYNTHETIC,),
+        labels={**WORLD_LABELS, DATA_WORLD: data_label or WORLD_LABELS[DATA_WORLD]},
+    )
+    return choice, real
 
 
 def row(state: State, widths: dict[str, float], **changes: dict) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import streamlit as st
 import appkit
 from causalpref.run.specs import Exp1Spec
 from causalpref.ui.state import CORRELATION as S
-from causalpref.ui.state import DATA_WORLD, REAL_RHOS, SYNTHETIC, WORLD_LABELS
+from causalpref.ui.state import REAL_RHOS, SYNTHETIC
 from causalpref.ui.views import data as dv
 from causalpref.ui.views.correlation import REMEDY, correlation_view, merged, page_spec, reading_of_curve
 from causalpref.ui.views.reliance import reliance_view
@@ -24,13 +24,7 @@ appkit.page(
 
 
 def render():
-    real = st.session_state.get("real_world")
-    data_label = dv.world_label(real, dv.FACTOR_KINDS)
-    world = appkit.control(
-        S["world"],
-        options=(SYNTHETIC, DATA_WORLD) if data_label else (SYNTHETIC,),
-        labels={**WORLD_LABELS, DATA_WORLD: data_label or WORLD_LABELS[DATA_WORLD]},
-    )
+    world, real = appkit.world_choice(S["world"], dv.FACTOR_KINDS)
     if world != SYNTHETIC:
         return render_real(real)
     knobs = appkit.row(S, {"rho": 3, "scale": 1})

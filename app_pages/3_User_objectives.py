@@ -12,8 +12,8 @@ import appkit
 from causalpref.run import propensity
 from causalpref.run.specs import sizes_for_data
 from causalpref.run.sweep import merge_sweeps
-from causalpref.ui.state import DATA_WORLD, SYNTHETIC, WORLD_LABELS
 from causalpref.ui.state import OBJECTIVES as S
+from causalpref.ui.state import SYNTHETIC
 from causalpref.ui.views import data as dv
 from causalpref.ui.views import objectives as ov
 from causalpref.ui.views.objective_overlap import EPSILON, objective_overlap_view
@@ -36,13 +36,7 @@ def on_world(spec, real):
 
 
 def render() -> None:
-    real = st.session_state.get("real_world")
-    data_label = dv.world_label(real, dv.OBJECTIVE_KINDS)
-    choice = appkit.control(
-        S["world"],
-        options=(SYNTHETIC, DATA_WORLD) if data_label else (SYNTHETIC,),
-        labels={**WORLD_LABELS, DATA_WORLD: data_label or WORLD_LABELS[DATA_WORLD]},
-    )
+    choice, real = appkit.world_choice(S["world"], dv.OBJECTIVE_KINDS)
     # the registries' variants at render time: an architecture registered after import appears too
     arch = {"options": ov.architectures(), "default": list(ov.DEFAULT_ARCHITECTURES)}
     models = appkit.peek(S["arch"], **arch)

@@ -26,6 +26,7 @@ from causalpref.data.worlds.noise import counter_normal
 from causalpref.data.worlds.synthetic import (
     EAGER_EMBEDDING_BYTES,
     LABEL_MODES,
+    NUISANCE_NAMES,
     apply_mixing,
     labels_from_margin,
     random_mixing,
@@ -39,16 +40,7 @@ PROMPT_TYPE_NAMES = ("helpful", "red-team")
 
 @dataclass(frozen=True)
 class UserObjectivesWorld:
-    nuisance_names: tuple[str, ...] = (
-        "length",
-        "verbosity",
-        "formality",
-        "politeness",
-        "tone",
-        "formatting",
-        "hedging",
-        "sentiment",
-    )
+    nuisance_names: tuple[str, ...] = NUISANCE_NAMES
     n_topic_factors: int = 2  # prompt topic, shared within a pair
     conflict: float = 0.8  # |corr(helpfulness, harmlessness)|: + on helpful, - on red-team prompts
     # How differently the same quality shows in the text of the two prompt types (helpfulness

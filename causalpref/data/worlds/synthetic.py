@@ -34,21 +34,16 @@ LIKERT_PROBS = np.array([0.08, 0.12, 0.25, 0.30, 0.25])
 EAGER_EMBEDDING_BYTES = 256 * 2**20
 
 
+# Style-like response factors the true reward ignores (both synthetic worlds draw them).
+NUISANCE_NAMES = ("length", "verbosity", "formality", "politeness", "tone", "formatting", "hedging", "sentiment")
+
+
 @dataclass(frozen=True)
 class CorrelatedFactorsWorld:
     factor_names: tuple[str, str] = ("truthfulness", "instruction_following")
     # Response-level factors that do not affect the reward. Real embeddings are dominated
     # by such content; with few or weak ones the reward direction is trivially easy to find.
-    nuisance_names: tuple[str, ...] = (
-        "length",
-        "verbosity",
-        "formality",
-        "politeness",
-        "tone",
-        "formatting",
-        "hedging",
-        "sentiment",
-    )
+    nuisance_names: tuple[str, ...] = NUISANCE_NAMES
     n_prompt_factors: int = 2  # topic-like factors shared within a pair
     scale: str = "likert"  # likert (1..5, like UltraFeedback) | continuous | binary (0/1)
     a: float = 0.25  # true reward: a*z1 + (1 - a)*z2
