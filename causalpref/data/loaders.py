@@ -863,6 +863,24 @@ def _chosen_first(rows_out: dict[str, list], seed: int, prompt: str, chosen: str
     rows_out["label"].append(0.0 if swap else 1.0)
 
 
+def _chosen_rejected_pairs(out: dict[str, list], source: str, objective: int | None = None) -> TextPairs:
+    """The pairs `_chosen_first` collected, grouped by prompt; `objective` (one for the whole
+    file, also its prompt type) or none."""
+    codes = None if objective is None else np.full(len(out["prompt"]), objective, dtype=np.int64)
+    return TextPairs(
+        prompt=out["prompt"],
+        response_a=out["response_a"],
+        response_b=out["response_b"],
+        label=np.asarray(out["label"], dtype=np.float32),
+        factor_diffs=None,
+        factor_names=(),
+        objective=codes,
+        prompt_type=None if codes is None else codes.copy(),
+        group=_group_ids(out["prompt"]),
+        source=source,
+    )
+
+
 def load_hh_rlhf(path, prompt_type=None, seed: int = 0, *, max_rows: int | None = None) -> TextPairs:
     """Anthropic HH-RLHF rows ``{"chosen": dialogue, "rejected": dialogue}``.
 
@@ -900,20 +918,7 @@ def load_hh_rlhf(path, prompt_type=None, seed: int = 0, *, max_rows: int | None 
                     "final assistant turn); expected two dialogues that differ only in the last reply",
                 )
             _chosen_first(out, seed, *split)
-    n = len(out["prompt"])
-    codes = None if t is None else np.full(n, t, dtype=np.int64)
-    return TextPairs(
-        prompt=out["prompt"],
-        response_a=out["response_a"],
-        response_b=out["response_b"],
-        label=np.asarray(out["label"], dtype=np.float32),
-        factor_diffs=None,
-        factor_names=(),
-        objective=codes,
-        prompt_type=None if codes is None else codes.copy(),
-        group=_group_ids(out["prompt"]),
-        source=source,
-    )
+    return _chosen_rejected_pairs(out, source, objective=t)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1196,18 +1201,7 @@ def _ultrafeedback_binarized(rows: Iterator[Row], source: str, seed: int) -> Tex
                 "before the final assistant message of 'chosen'",
             )
         _chosen_first(out, seed, prompt.strip(), chosen.strip(), rejected.strip())
-    return TextPairs(
-        prompt=out["prompt"],
-        response_a=out["response_a"],
-        response_b=out["response_b"],
-        label=np.asarray(out["label"], dtype=np.float32),
-        factor_diffs=None,
-        factor_names=(),
-        objective=None,
-        prompt_type=None,
-        group=_group_ids(out["prompt"]),
-        source=source,
-    )
+    return _chosen_rejected_pairs(out, source)
 
 
 # --------------------------------------------------------------------------------------------
