@@ -7,14 +7,20 @@ input ends with a one-line `error: ...` on stderr and exit status 2.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import warnings
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 from causalpref import validate
-from causalpref.data.worlds.real import FACTOR_KINDS, OBJECTIVE_KINDS, RealDataWorld
+from causalpref.data.columns import TARGETS as COLUMN_TARGETS
+from causalpref.data.kinds import DATA_KINDS
+from causalpref.data.measures import MEASURES
+from causalpref.data.worlds.real import RealDataWorld
 from causalpref.data.worlds.synthetic import LABEL_MODES, SCALES
 from causalpref.errors import CausalPrefError
 from causalpref.io import check_output_path, write_csv_atomic
@@ -33,7 +39,8 @@ from causalpref.run.report import (
 from causalpref.run.specs import Exp1Spec, Exp2Spec, sizes_for_data
 from causalpref.train.weighting import weighting_names
 
-REAL_KINDS = FACTOR_KINDS + OBJECTIVE_KINDS
+DATA_KIND_NAMES = tuple(DATA_KINDS)
+MEASURE_NAMES = tuple(MEASURES)
 
 
 def tqdm_progress(desc: str):
@@ -164,16 +171,51 @@ def _add_common(
         default="synthetic",
         metavar="KIND",
         help="synthetic (default); a real data kind read from --data: "
-        + ", ".join(REAL_KINDS)
-        + "; or a data FILE itself (its kind guessed from its fields)",
+        + ", ".join(DATA_KIND_NAMES)
+        + "; or a data FILE/FOLDER itself (its shape recognised from its fields)",
     )
-    real.add_argument("--data", metavar="PATH", help="local data file (JSONL/JSONL.gz/CSV/Parquet) for --world")
+    real.add_argument(
+        "--data",
+        metavar="PATH",
+        help="local data: a JSONL/JSON/CSV/Parquet file (optionally .gz), a folder of them, a datasets "
+        "save_to_disk folder (PATH:SPLIT for one split) or, with --download, a hub name (NAME:SPLIT)",
+    )
+    real.add_argument(
+        "--columns",
+        nargs="+",
+        metavar="FIELD=COLUMN",
+        help="map the file's columns to the fields the loaders read, e.g. prompt=input response_a=output_1 "
+        "response_b=output_2 label=pref:1=a,2=b,0=drop (fields: " + ", ".join(COLUMN_TARGETS) + ")",
+    )
     real.add_argument(
         "--factors",
         nargs="+",
         metavar="NAME",
-        help="factor columns of a generic per-response table (--world responses), first two used",
+        help="factor data: its factor columns (first two used); labelled pairs in exp1: the factor measured "
+        "from the text (" + ", ".join(MEASURE_NAMES) + "); a response table may name measured factors too",
     )
+    real.add_argument("--prefer", metavar="FACTOR", help="factor data: the factor that decides the true preference")
+    real.add_argument(
+        "--weights",
+        nargs=2,
+        metavar="FACTOR=W",
+        help="factor data: the true reward as a weighting of two factors, e.g. correctness=0.7 style=0.3",
+    )
+    real.add_argument(
+        "--split-shares",
+        type=float,
+        nargs=3,
+        metavar=("TRAIN", "VAL", "TEST"),
+        help="exp1: shares of the prompt groups for training, validation and the tests (default 0.6 0.1 0.3)",
+    )
+    real.add_argument("--tol", type=float, help="exp1: how close a drawn set's rho must be to the target (default 0.02)")
+    real.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="read and check the data, print its shape, counts per cell and feasible rho range, and exit "
+        "(nothing is embedded or trained)",
+    )
+    real.add_argument("--download", action="store_true", help="allow reading a Hugging Face hub name (needs a network)")
     real.add_argument(
         "--model",
         metavar="DIR",
@@ -292,7 +334,9 @@ def build_parser() -> argparse.ArgumentParser:
         "transformers model and keep the vectors in the embedding cache.",
     )
     embed.add_argument("--data", required=True, metavar="PATH", help="local data file")
-    embed.add_argument("--kind", choices=REAL_KINDS, help="what the file holds (default: guessed from its fields)")
+    embed.add_argument("--kind", choices=DATA_KIND_NAMES, help="what the file holds (default: recognised from its fields)")
+    embed.add_argument("--columns", nargs="+", metavar="FIELD=COLUMN", help="map the file's columns (see exp1 --help)")
+    embed.add_argument("--download", action="store_true", help="allow reading a Hugging Face hub name")
     embed.add_argument("--model", metavar="DIR", help="local model directory (default: packaged all-MiniLM-L6-v2)")
     embed.add_argument("--max-length", type=int, default=256, help="tokens per text (default 256)")
     embed.add_argument("--factors", nargs="+", metavar="NAME", help="factor columns (--kind responses)")
@@ -350,25 +394,115 @@ PARAM_SHORTHANDS = {
 COMMON_TRAIN = {"lr": "lr", "epochs": "epochs", "batch_size": "batch_size", "precision": "precision"}
 
 
+REAL_ONLY = {
+    "columns": "--columns",
+    "prefer": "--prefer",
+    "weights": "--weights",
+    "split_shares": "--split-shares",
+    "tol": "--tol",
+}
+
+
 def _world_from_args(args, spec, world_options: dict):
-    if args.world == "synthetic":
+    if args.world == "synthetic" and not args.data:
+        given = [flag for option, flag in REAL_ONLY.items() if getattr(args, option, None) is not None]
+        if given or args.factors:
+            raise CausalPrefError(f"{(given or ['--factors'])[0]} is for a data file: give --data PATH")
         return replace(spec.world, **_given(args, {**COMMON_WORLD, **world_options}))
-    if args.world not in REAL_KINDS and Path(args.world).is_file():  # --world FILE: a generic table
-        args.data, args.world = args.world, _guess_kind(args.world)
-    if args.world not in REAL_KINDS:
-        raise CausalPrefError(f"--world must be synthetic or one of {list(REAL_KINDS)}, got {args.world!r}")
+    if getattr(args, "download", False):
+        os.environ["CAUSALPREF_ALLOW_DOWNLOAD"] = "1"
+    if args.world not in DATA_KIND_NAMES and args.world != "synthetic":  # --world FILE
+        if args.data:
+            raise CausalPrefError(f"--world must be synthetic or one of {list(DATA_KIND_NAMES)}, got {args.world!r}")
+        args.data = args.world
     if not args.data:
         raise CausalPrefError(f"--world {args.world} needs --data PATH (a local file; nothing is downloaded)")
-    options = {"model_dir": args.model, "max_length": args.max_length}
-    if getattr(args, "a", None) is not None:
-        options["a"] = args.a
-    if args.factors:
-        options["factors"] = tuple(args.factors)
-    return RealDataWorld.from_path(args.world, args.data, **options)
+    synthetic = [o for o in (*COMMON_WORLD, *world_options) if getattr(args, o, None) is not None]
+    if synthetic:
+        flag = "--" + synthetic[0].replace("_", "-")
+        hint = " (for a data file: --prefer FACTOR or --weights F1=W F2=W)" if flag == "--a" else ""
+        raise CausalPrefError(f"{flag} sets the synthetic world; it has no effect on a data file{hint}")
+    from causalpref.data.columns import ColumnMap, DataSource
+    from causalpref.data.hf import split_suffix
+    from causalpref.data.loaders import recognise_file
+
+    columns = ColumnMap.parse(args.columns)
+    path, split = split_suffix(args.data)
+    kind = args.world if args.world in DATA_KIND_NAMES else recognise_file(DataSource(path, columns, split))[0]
+    options = {"model_dir": args.model, "max_length": args.max_length, "columns": columns, "split": split}
+    if args.split_shares is not None:
+        options["split_shares"] = tuple(args.split_shares)
+    if args.tol is not None:
+        options["tol"] = args.tol
+    options.update(_preference_options(args, kind))
+    return RealDataWorld.from_path(kind, path, **options)
+
+
+def _preference_options(args, kind: str) -> dict:
+    """The rule that says which response is truly preferred: named factors and their weight a
+    (factor data), or a factor measured from the text beside the file's label (labelled pairs)."""
+    from causalpref.data.kinds import data_kind
+    from causalpref.data.measures import MEASURES
+
+    experiment = args.command if args.command in ("exp1", "exp2") else args.experiment
+    factors = tuple(args.factors or ())
+    if not data_kind(kind).scores:
+        if args.prefer or args.weights:
+            raise CausalPrefError(
+                f"{'--prefer' if args.prefer else '--weights'}: {kind} data is labelled; its label is the true "
+                "preference (--prefer and --weights are for factor scores)"
+            )
+        if experiment == "exp2":
+            if factors:
+                raise CausalPrefError("--factors is for Experiment 1; Experiment 2 uses the objective and prompt type")
+            return {}
+        measured = [f for f in factors if f in MEASURES]
+        if len(factors) != 1 or not measured:
+            raise CausalPrefError(
+                f"Experiment 1 on labelled pairs ({kind}) needs one factor measured from the text beside the "
+                f"label: --factors NAME, one of {', '.join(MEASURES)} (got {list(factors) or 'none'})"
+            )
+        return {"measure": measured[0]}
+    if experiment == "exp2":
+        raise CausalPrefError(f"{kind} data has factor scores, not objectives: it feeds exp1")
+    if args.prefer and args.weights:
+        raise CausalPrefError("--prefer and --weights both given: say the rule once")
+    options = {}
+    if args.weights:
+        weights = {}
+        for item in args.weights:
+            name, eq, value = item.partition("=")
+            try:
+                weight = float(value)
+            except ValueError:
+                weight = float("nan")
+            if not eq or not name or not np.isfinite(weight) or weight < 0:
+                raise CausalPrefError(
+                    f"--weights {item!r}: expected FACTOR=W with a finite W >= 0, e.g. correctness=0.7"
+                )
+            weights[name] = weight
+        if len(weights) != 2 or sum(weights.values()) <= 0:
+            raise CausalPrefError(
+                f"--weights: expected two different factors with weights summing above 0, got {args.weights}"
+            )
+        names = tuple(weights)
+        options["a"] = weights[names[0]] / sum(weights.values())
+        factors = names + tuple(f for f in factors if f not in names)
+    elif args.prefer:
+        factors = (args.prefer,) + tuple(f for f in factors if f != args.prefer)
+        options["a"] = 1.0
+    if factors:
+        options["factors"] = factors
+    return options
 
 
 def _check_options(args) -> None:
     """Values the library refuses too, checked here so that the error names the option."""
+    if getattr(args, "split_shares", None) is not None:
+        for name, share in zip(("TRAIN", "VAL", "TEST"), args.split_shares):
+            validate.finite_number(share, f"--split-shares {name}", 0.0, 1.0, open_low=True)
+    if getattr(args, "tol", None) is not None:
+        validate.finite_number(args.tol, "--tol", 0.0, 0.5, open_low=True)
     if getattr(args, "a", None) is not None:
         validate.finite_number(args.a, "--a", 0.0, 1.0)
     if getattr(args, "temperature", None) is not None:
@@ -451,21 +585,35 @@ def _progress(done: float, total: int, message: str) -> None:
         _printed.update(done=max(_printed["done"], done if finished else _printed["done"]), at=now)
 
 
-def _note_skipped(world) -> None:
-    """Say what the loader left out of a data file (repeated rows, ...): never drop rows silently."""
-    if isinstance(world, RealDataWorld) and world.skipped:
-        left_out = ", ".join(f"{count} {why}" for why, count in world.skipped.items())
-        print(f"note: {world.path}: left out {left_out}", file=sys.stderr)
+def _prepare_real(args, experiment: str, spec, embed: bool = True) -> bool:
+    """For a data file: say what it was read as and the preference rule, run every check that
+    needs no vectors, and (with --dry-run) print the counts and stop. True: go on to embed."""
+    if not isinstance(spec.world, RealDataWorld):
+        if getattr(args, "dry_run", False):
+            raise CausalPrefError("--dry-run checks a data file: give --data PATH")
+        return True
+    from causalpref.run.precheck import check_before_embedding, describe_data, dry_run_report
+
+    description = describe_data(spec.world)
+    pool = check_before_embedding(experiment, spec)
+    if getattr(args, "dry_run", False):
+        print(description)
+        print(dry_run_report(experiment, spec, pool))
+        print("dry run: nothing embedded or trained")
+        return False
+    print(description, file=sys.stderr)
+    if embed:  # embedding can take minutes: with a progress bar, never silently
+        print(f"embedding {spec.world.path} (cached under cache/embeddings) ...", file=sys.stderr)
+        spec.world.pool(progress=tqdm_progress("embedding"))
+    return True
 
 
 def _run(args, kind, spec, sections) -> int:
     if args.out:
         check_output_path(args.out)
     started = time.perf_counter()
-    _note_skipped(spec.world)
-    if isinstance(spec.world, RealDataWorld):  # embed first, with a progress bar
-        print(f"embedding {spec.world.path} (cached under cache/embeddings) ...", file=sys.stderr)
-        spec.world.pool(progress=tqdm_progress("embedding"))
+    if not _prepare_real(args, kind, spec):
+        return 0
     sweep, was_cached = run_cached(kind, spec, ResultCache(enabled=not args.no_cache), progress=_progress)
     results = sweep.results
     texts = [section(results) for section in sections] + [weights_lines(sweep.details.get("weights"))]
@@ -473,6 +621,8 @@ def _run(args, kind, spec, sections) -> int:
     n_models = len(results.groupby(["rho", "seed", "model"]))
     how = "loaded from the result cache" if was_cached else "trained"
     print(f"\n{n_models} models {how} in {time.perf_counter() - started:.1f} s")
+    if isinstance(spec.world, RealDataWorld):
+        print(spec.world.rule)
     if args.out:
         print(f"results written to {write_csv_atomic(results, args.out)}")
     return 0
@@ -490,40 +640,41 @@ def run_exp2_command(args) -> int:
     return _run(args, "exp2", spec, (exp2_tables, exp2_baselines, achieved_consistency_lines))
 
 
-def _guess_kind(path: str) -> str:
-    from causalpref.data.loaders import guess_kind
-
-    kind = guess_kind(path)
-    if kind not in REAL_KINDS:
-        raise CausalPrefError(
-            f"{path}: looks like {kind!r} data, which no experiment uses; "
-            f"expected one of {list(REAL_KINDS)} (say which with --world or --kind)"
-        )
-    return kind
-
-
 def run_embed_command(args) -> int:
+    from causalpref.data.columns import ColumnMap, DataSource
+    from causalpref.data.hf import split_suffix
+    from causalpref.data.loaders import recognise_file
+    from causalpref.data.worlds.real import embed_pairs
+    from causalpref.run.precheck import describe_data
+
+    if args.download:
+        os.environ["CAUSALPREF_ALLOW_DOWNLOAD"] = "1"
+    columns = ColumnMap.parse(args.columns)
+    path, split = split_suffix(args.data)
+    kind = args.kind or recognise_file(DataSource(path, columns, split))[0]
     world = RealDataWorld.from_path(
-        args.kind or _guess_kind(args.data),
-        args.data,
+        kind,
+        path,
         model_dir=args.model,
         max_length=args.max_length,
+        columns=columns,
+        split=split,
         **({"factors": tuple(args.factors)} if args.factors else {}),
     )
-    _note_skipped(world)
+    print(describe_data(world), file=sys.stderr)
     started = time.perf_counter()
-    pool = world.pool(progress=tqdm_progress("embedding"))
+    emb_a, _ = embed_pairs(world, progress=tqdm_progress("embedding"))
     print(
-        f"{len(pool)} pairs of {world.path} embedded ({pool.emb_a.shape[1]}-d) in "
+        f"{len(emb_a)} pairs of {world.path} embedded ({emb_a.shape[1]}-d) in "
         f"{time.perf_counter() - started:.1f} s; cached under cache/embeddings"
     )
     return 0
 
 
 def run_diagnose_command(args) -> int:
-    """Print the overlap report of each rho's seed-0 draw."""
-    from causalpref.draw.consistency import draw_objective_splits
-    from causalpref.draw.splits import cell_seed, draw_exp1_splits
+    """Print the overlap report of each rho's seed-0 draw, as the sweep draws it. Experiment 1
+    needs no vectors (quadrants of the factor differences); Experiment 2's propensity does."""
+    from causalpref.draw.splits import draw_exp1_splits, draw_exp2_splits
     from causalpref.eval.diagnostics import overlap_report
     from causalpref.eval.propensity import objective_overlap_report
 
@@ -531,10 +682,10 @@ def run_diagnose_command(args) -> int:
         spec = spec_from_args(args, Exp1Spec, {"scale": "scale", "a": "a"}, ("train", "val", "id", "ood"))
     else:
         spec = spec_from_args(args, Exp2Spec, {}, ("train", "val", "test"))
-    _note_skipped(spec.world)
-    if isinstance(spec.world, RealDataWorld):  # embedding can take minutes: never silently
-        print(f"embedding {spec.world.path} (cached under cache/embeddings) ...", file=sys.stderr)
-        pool = spec.world.pool(progress=tqdm_progress("embedding"))
+    if isinstance(spec.world, RealDataWorld):
+        if not _prepare_real(args, args.experiment, spec, embed=args.experiment == "exp2"):
+            return 0
+        pool = spec.world.pool() if args.experiment == "exp2" else spec.world.text_pool()
     else:
         pool = spec.world.pool()
     for rho in spec.rhos:
@@ -545,9 +696,7 @@ def run_diagnose_command(args) -> int:
             train, ood = splits.indices["train"], splits.indices["ood"]
             print(overlap_report(d1[train], d2[train], d1[ood], d2[ood]))
         else:
-            splits = draw_objective_splits(
-                pool.prompt_type, pool.objective, spec.sizes.as_dict(), rho, cell_seed(0, rho)
-            )
+            splits = draw_exp2_splits(pool, 0, rho, spec.sizes)
             train = pool.pairs(splits.indices["train"], "train")
             print(objective_overlap_report(train.emb_a, train.objective, epsilon=args.epsilon))
         print()
@@ -568,9 +717,8 @@ def run_sanity_command(args) -> int:
         )
     if args.out:
         check_output_path(args.out)
-    _note_skipped(spec.world)
-    if isinstance(spec.world, RealDataWorld):  # embed first, with a progress bar
-        spec.world.pool(progress=tqdm_progress("embedding"))
+    if not _prepare_real(args, args.experiment, spec):
+        return 0
     tables = []
     for rho in spec.rhos:
         report = run_sanity_checks(

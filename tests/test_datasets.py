@@ -454,7 +454,7 @@ def test_ultrafeedback_binarized_strings_and_messages(tmp_path):
     path = write_jsonl(tmp_path / "m.jsonl", messages)
     one = load_ultrafeedback(path)
     assert one.prompt == ["hi"] and {one.response_a[0], one.response_b[0]} == {"hello!", "go away"}
-    assert guess_kind(path) == "ultrafeedback"
+    assert guess_kind(path) == "preference"
     messages[0]["rejected"][-1]["role"] = "user"
     write_jsonl(path, messages)
     assert_names(error_of(load_ultrafeedback, path), "line 1", "field 'rejected'", "assistant")
@@ -592,7 +592,7 @@ def test_load_dataset_guesses_kind_and_dispatches(tmp_path):
     assert_names(error_of(load_dataset, hh, kind="hh-rlhf", factors=["x"]), "load_hh_rlhf", "factors")
     assert_names(error_of(load_dataset, hh, kind="reddit"), "unknown data kind 'reddit'")
     odd = write_jsonl(tmp_path / "odd.jsonl", [{"text": "x"}])
-    assert_names(error_of(load_dataset, odd), str(odd), "line 1", "cannot tell the kind", "['text']")
+    assert_names(error_of(load_dataset, odd), str(odd), "line 1", "cannot tell the shape", "['text']")
 
 
 def test_a_display_name_replaces_the_path_in_every_error(tmp_path):
@@ -602,7 +602,7 @@ def test_a_display_name_replaces_the_path_in_every_error(tmp_path):
     assert message.startswith("my_prefs.jsonl, line 2, field 'label'") and "3fa4c0" not in message
     odd = write_jsonl(tmp_path / "uploads" / "9b1e.jsonl", [{"text": "x"}])
     message = error_of(guess_kind, odd, "notes.jsonl")
-    assert message.startswith("notes.jsonl, line 1: cannot tell the kind") and "9b1e" not in message
+    assert message.startswith("notes.jsonl, line 1: cannot tell the shape") and "9b1e" not in message
     assert guess_kind(odd, "hh-rlhf-test.jsonl") == "hh-rlhf"  # the fallback reads the user's name
     with pytest.raises(CausalPrefError, match=r"^data file mine.csv is gone$"):
         with named_in_errors(tmp_path / "uploads" / "x.csv", "mine.csv"):
@@ -613,8 +613,8 @@ def test_a_display_name_replaces_the_path_in_every_error(tmp_path):
 def test_offline_only_and_bad_paths(tmp_path, monkeypatch):
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     message = error_of(load_dataset, "Anthropic/hh-rlhf")
-    assert_names(message, "Anthropic/hh-rlhf", "hub name", "offline", "local path", "kind='hh-rlhf'")
-    assert_names(error_of(load_hh_rlhf, "someone/some-data"), "hub name", "offline")
+    assert_names(message, "Anthropic/hh-rlhf", "hub name", "nothing is downloaded", "--download", "pass the path")
+    assert_names(error_of(load_hh_rlhf, "someone/some-data"), "hub name", "nothing is downloaded")
     assert_names(error_of(load_dataset, tmp_path / "missing.jsonl"), "missing.jsonl", "no such file")
     (tmp_path / "data.txt").write_text("x")
     assert_names(

@@ -80,7 +80,7 @@ def relabeled_file(tmp_path_factory):
 
 
 def test_truthfulqa_world_splits_by_question_and_trains(truthfulqa_file):
-    world = RealDataWorld.from_path("truthfulqa", truthfulqa_file)
+    world = RealDataWorld.from_path("truthfulqa", truthfulqa_file, a=0.25)
     pool = world.pool()
     assert world.factor_names == ("truthful", "informative") and world.dim == 384
     sizes = SplitSizes(train=150, val=30, id=80, ood=40)
@@ -112,7 +112,7 @@ def test_group_split_keeps_groups_whole():
 
 
 def test_splits_too_large_for_the_data_say_what_fits(truthfulqa_file, relabeled_file):
-    pool = RealDataWorld.from_path("truthfulqa", truthfulqa_file).pool()
+    pool = RealDataWorld.from_path("truthfulqa", truthfulqa_file, a=0.25).pool()
     with pytest.raises(CausalPrefError) as info:
         draw_exp1_splits(pool, 0, 0.3, SplitSizes())
     message = str(info.value)
@@ -122,7 +122,8 @@ def test_splits_too_large_for_the_data_say_what_fits(truthfulqa_file, relabeled_
     )
     d1, d2 = pool.factor_diffs.T
     largest = check_exp1_sizes(d1, d2, pool.group, SplitSizes(), (0.3,), (0,)).largest
-    assert message.endswith(sizes_text(largest)) and largest.train > 100
+    assert sizes_text(largest) in message and largest.train > 100
+    assert message.endswith("set smaller sizes (--n-train --n-val --n-id --n-ood) or other group shares (--split-shares TRAIN VAL TEST)")
     # Experiment 2: what the message says fits, draws
     pool = RealDataWorld.from_path("relabeled-hh", relabeled_file).pool()
     with pytest.raises(CausalPrefError, match=r"^cannot draw 2,000 training, .* the data has 400 pairs, enough"):
@@ -151,7 +152,7 @@ def test_same_file_same_fingerprint_changed_file_new_world(truthfulqa_file, tmp_
         (["exp1", "--world", "truthfulqa"], "needs --data PATH"),
         (["exp1", "--world", "truthfulqa", "--data", "/nonexistent/x.jsonl"], "does not exist"),
         (["exp1", "--world", "wikipedia", "--data", "x"], "--world must be synthetic or one of"),
-        (["exp2", "--world", "truthfulqa", "--data", "PLACEHOLDER", "--seeds", "1"], "needs an objective"),
+        (["exp2", "--world", "truthfulqa", "--data", "PLACEHOLDER", "--seeds", "1"], "feeds exp1"),
     ],
 )
 def test_cli_real_data_errors(args, expected, capsys, truthfulqa_file):
@@ -172,6 +173,8 @@ def test_cli_embed_then_exp1_on_real_file(truthfulqa_file, capsys):
                 "truthfulqa",
                 "--data",
                 str(truthfulqa_file),
+                "--prefer",
+                "informative",
                 "--rho",
                 "0.3",
                 "--seeds",
@@ -213,6 +216,9 @@ def test_world_file_with_factors_guesses_a_response_table(tmp_path, capsys):
                 "--factors",
                 "truthfulness",
                 "instruction_following",
+                "--weights",
+                "truthfulness=0.25",
+                "instruction_following=0.75",
                 "--rho",
                 "0.3",
                 "--seeds",

@@ -18,7 +18,10 @@ class DataKind:
     name: str  # "truthfulqa", "relabeled-hh", ...
     label: str  # what people read
     loader: Callable  # (path, **options) -> TextPairs
-    experiment: str | None  # "exp1" (factor differences), "exp2" (objective and prompt type) or None (summary only)
+    # True: factor scores per response (Experiment 1 with a stated preference rule); False: labelled
+    # pairs (Experiment 1 with a factor measured from the text, Experiment 2 where objectives are given)
+    scores: bool
+    objectives: bool = False  # whether its pairs may carry an objective and a prompt type (Experiment 2)
     # the loader keyword that takes the user's factor names ("factors" for response tables, "aspects" for
     # UltraFeedback's ratings), and how many the user must name (0: the loader has defaults)
     factor_option: str | None = None
@@ -57,33 +60,45 @@ def data_kind(name: str) -> DataKind:
 
 
 def kinds_for(experiment: str) -> tuple[str, ...]:
-    """The kinds that feed an experiment, in registration order."""
-    return tuple(name for name, kind in DATA_KINDS.items() if kind.experiment == experiment)
+    """The kinds that can feed an experiment, in registration order: every kind feeds
+    Experiment 1 (factor scores, or a label and a factor measured from the text); Experiment 2
+    needs an objective and a prompt type per pair."""
+    if experiment == "exp1":
+        return tuple(DATA_KINDS)
+    return tuple(name for name, kind in DATA_KINDS.items() if kind.objectives)
+
+
+def factor_kinds() -> tuple[str, ...]:
+    """The kinds with factor scores per response (the rest hold labelled pairs)."""
+    return tuple(name for name, kind in DATA_KINDS.items() if kind.scores)
 
 
 def _register_built_ins() -> None:
-    from causalpref.data import loaders
+    from causalpref.data import loaders, trl
 
     for kind in (
-        DataKind("truthfulqa", "TruthfulQA with truthful/informative labels", loaders.load_truthfulqa_dual, "exp1"),
+        DataKind("truthfulqa", "TruthfulQA with truthful/informative labels", loaders.load_truthfulqa_dual, True),
         DataKind(
             "ultrafeedback",
             "UltraFeedback (per-aspect ratings)",
             loaders.load_ultrafeedback,
-            "exp1",
+            True,
             factor_option="aspects",
         ),
         DataKind(
             "responses",
             "a per-response table with factor columns",
             loaders.load_response_table,
-            "exp1",
+            True,
             factor_option="factors",
             factors_needed=2,
         ),
-        DataKind("relabeled-hh", "relabelled HH-RLHF", loaders.load_relabeled_hh, "exp2"),
-        DataKind("pairs", "a per-pair table (objective and prompt_type columns)", loaders.load_pair_table, "exp2"),
-        DataKind("hh-rlhf", "HH-RLHF (one prompt type, one objective: summary only)", loaders.load_hh_rlhf, None),
+        DataKind("relabeled-hh", "relabelled HH-RLHF", loaders.load_relabeled_hh, False, objectives=True),
+        DataKind("pairs", "a per-pair table (prompt, response_a, response_b, label)", loaders.load_pair_table, False, objectives=True),
+        DataKind("preference", "TRL preference data (chosen, rejected)", trl.load_preference, False, objectives=True),
+        DataKind("hh-rlhf", "HH-RLHF dialogues (chosen, rejected)", loaders.load_hh_rlhf, False),
+        DataKind("unpaired", "TRL unpaired preference data (prompt, completion, label)", trl.load_unpaired, False),
+        DataKind("ratings", "a rating table, one row per response", trl.load_ratings, False),
     ):
         register(kind)
 

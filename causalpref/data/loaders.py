@@ -69,13 +69,14 @@ import os
 import re
 import sys
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
 from causalpref import validate
+from causalpref.data.columns import DataSource, mapped_rows
 from causalpref.errors import CausalPrefError
 
 __all__ = [
@@ -117,6 +118,9 @@ class TextPairs:
     group: np.ndarray  # (n,) int: pairs sharing a prompt/question share a group
     source: str  # file path or hub name
     skipped: dict[str, int] = field(default_factory=dict)  # what the loader left out, and why (counts)
+    # (n,) float32 0/1: the label of the same pair under the other objective, where the file has it
+    label_other: np.ndarray | None = None
+    shape: str = ""  # the recognised shape of the file, in words ("" when not recorded)
 
     def __post_init__(self):
         where = self.source if isinstance(self.source, str) and self.source else "TextPairs"
@@ -172,6 +176,13 @@ class TextPairs:
                 f"{where}: label and factor_diffs are both None; expected labels, factor differences or both"
             )
 
+        if self.label_other is not None:
+            other = _as_array(self.label_other, "label_other", where, np.float32)
+            _check_shape(other, (n,), "label_other", where)
+            bad = np.flatnonzero((other != 0) & (other != 1))
+            if bad.size:
+                raise CausalPrefError(f"{where}: label_other[{bad[0]}] is {float(other[bad[0]])}, expected 0 or 1")
+            object.__setattr__(self, "label_other", other)
         for name in ("objective", "prompt_type"):
             value = getattr(self, name)
             if value is not None:
@@ -241,6 +252,8 @@ class TextPairs:
             group=take(self.group),
             source=self.source,
             skipped=self.skipped,
+            label_other=take(self.label_other),
+            shape=self.shape,
         )
 
     def summary(self) -> dict[str, Any]:
@@ -447,15 +460,14 @@ def _resolve(path: str | os.PathLike) -> Path:
     if resolved.is_file():
         return resolved
     if resolved.is_dir():
-        raise CausalPrefError(f"{text}: is a folder; expected a data file ({', '.join(SUFFIXES)})")
-    if _HUB_NAME.match(text) and not text.lower().endswith(SUFFIXES):
-        kind = HUB_KINDS.get(text.lower())
-        hint = f" (then load it with kind={kind!r})" if kind else ""
         raise CausalPrefError(
-            f"{text}: looks like a Hugging Face hub name, but there is no local copy and these loaders are "
-            f"offline-only (they never download; this machine may have no network): fetch the data "
-            f"elsewhere and pass the local path of a .jsonl/.jsonl.gz/.json/.csv/.parquet file{hint}"
+            f"{text}: is a folder with no data files and no saved Hugging Face dataset; "
+            f"expected a data file ({', '.join(SUFFIXES)}), a folder of them, or a save_to_disk folder"
         )
+    if _HUB_NAME.match(text) and not text.lower().endswith(SUFFIXES):
+        from causalpref.data.hf import hub_name_help
+
+        raise CausalPrefError(hub_name_help(text))
     raise CausalPrefError(f"{text}: no such file; expected the path of a local data file ({', '.join(SUFFIXES)})")
 
 
@@ -487,7 +499,37 @@ def read_records(path: str | os.PathLike, max_rows: int | None = None) -> Record
         not isinstance(max_rows, (int, np.integer)) or isinstance(max_rows, bool) or max_rows < 1
     ):
         raise CausalPrefError(f"max_rows must be a positive integer or None, got {max_rows!r}")
+    records = _read_source(path, max_rows)
+    columns = getattr(path, "columns", None)
+    if not columns:
+        return records
+    # a column mapping (--columns): every loader reads the mapped names
+    where = f"{records.path}, {'header' if records.unit == 'row' else 'line 1'}"
+    try:
+        columns.check_columns(records.columns, where)
+    except CausalPrefError:
+        records.close()
+        raise
+    if records.columns is not None:
+        sources = {source for _, source, _ in columns.entries}
+        targets = tuple(target for target, _, _ in columns.entries)
+        records.columns = tuple(c for c in records.columns if c not in sources and c not in targets) + targets
+    records.rows = mapped_rows(records.rows, columns, path.dropped)
+    return records
+
+
+def _read_source(path, max_rows: int | None) -> Records:
+    """The records of a local file, a saved Hugging Face dataset folder or (downloads allowed) a hub name."""
+    from causalpref.data import hf
+
     source = os.fspath(path)
+    split = getattr(path, "split", None)
+    given = Path(source).expanduser()
+    if given.is_dir() and hf.is_saved_dataset(given):
+        return hf.read_saved(given, split, max_rows)
+    if not given.exists() and _HUB_NAME.match(source) and not source.lower().endswith(SUFFIXES):
+        if hf.downloads_allowed():
+            return hf.read_hub(source, split, max_rows)
     resolved = _resolve(path)
     fmt, compressed = _format_of(resolved)
 
@@ -1055,8 +1097,11 @@ def load_ultrafeedback(
         rest = _prepend(first, rows)
         if "completions" in first.data:
             return _ultrafeedback_ratings(rest, source, aspects, seed, cap)
-        if "chosen" in first.data and "rejected" in first.data:
-            return _ultrafeedback_binarized(rest, source, seed)
+        binarized = "chosen" in first.data and "rejected" in first.data
+    if binarized:  # TRL preference data (prompt, chosen, rejected)
+        from causalpref.data.trl import load_preference
+
+        return load_preference(path, seed, max_rows=max_rows)
     present = ", ".join(map(repr, first.data)) or "none"
     raise first.fail(
         "completions",
@@ -1179,31 +1224,6 @@ def _format_messages(row: Row, name: str, messages: list) -> str:
     return "\n\n".join(parts)
 
 
-def _ultrafeedback_binarized(rows: Iterator[Row], source: str, seed: int) -> TextPairs:
-    out: dict[str, list] = {"prompt": [], "response_a": [], "response_b": [], "label": []}
-    for row in rows:
-        chosen, before_chosen = _final_reply(row, "chosen")
-        rejected, before_rejected = _final_reply(row, "rejected")
-        if row.has("prompt"):
-            value = row.data["prompt"]
-            prompt = _format_messages(row, "prompt", value) if isinstance(value, list) else row.text("prompt")
-        elif before_chosen:
-            prompt = _format_messages(row, "chosen", before_chosen)
-            if before_rejected is not None and before_rejected != before_chosen:
-                raise row.fail(
-                    "rejected",
-                    "its messages before the reply differ from those of 'chosen'; expected the same prompt in both",
-                )
-        else:
-            raise row.fail(
-                "prompt",
-                "missing; expected the prompt as a 'prompt' field or as the messages "
-                "before the final assistant message of 'chosen'",
-            )
-        _chosen_first(out, seed, prompt.strip(), chosen.strip(), rejected.strip())
-    return _chosen_rejected_pairs(out, source)
-
-
 # --------------------------------------------------------------------------------------------
 # 5. Generic tables
 # --------------------------------------------------------------------------------------------
@@ -1256,35 +1276,22 @@ def load_response_table(
 def load_pair_table(path, *, max_rows: int | None = None) -> TextPairs:
     """A per-pair table: columns prompt, response_a, response_b, label (0/1, 1 = a preferred).
 
-    Optional columns: objective and prompt_type (0/1 or helpful/harmless), group (rows with the
-    same value share a group; without it, rows with the same prompt do). a and b are kept as
-    given. For JSON files the optional fields are taken when the first record has them.
+    Optional columns (see `PairExtras`): objective and prompt_type (0/1 or helpful/harmless),
+    group (rows with the same value share a group; without it, rows with the same prompt do)
+    and label_other (the label under the other objective). a and b are kept as given.
     """
     source = os.fspath(path)
     with read_records(path, max_rows) as records:
         needed = ("prompt", "response_a", "response_b", "label")
         records.require_columns(needed, "a pair table")
-        prompts, resp_a, resp_b, label, objective, prompt_type, group = [], [], [], [], [], [], []
-        optional: tuple[str, ...] | None = None
-        if records.columns is not None:
-            optional = tuple(c for c in ("objective", "prompt_type", "group") if c in records.columns)
+        extras = PairExtras(records.columns)
+        prompts, resp_a, resp_b, label = [], [], [], []
         for row in records:
-            if optional is None:
-                optional = tuple(c for c in ("objective", "prompt_type", "group") if row.has(c))
             prompts.append(row.text("prompt"))
             resp_a.append(row.text("response_a"))
             resp_b.append(row.text("response_b"))
             label.append(float(row.binary("label")))
-            if "objective" in optional:
-                objective.append(row.objective_code("objective"))
-            if "prompt_type" in optional:
-                prompt_type.append(row.objective_code("prompt_type"))
-            if "group" in optional:
-                value = row.get("group", "a group id")
-                if value is None or isinstance(value, (dict, list)) or (isinstance(value, str) and not value.strip()):
-                    raise row.fail("group", f"expected a group id (a number or a name), got {_short(value)}")
-                group.append(str(value).strip() if isinstance(value, str) else value)
-    optional = optional or ()
+            extras.read(row)
     return TextPairs(
         prompt=prompts,
         response_a=resp_a,
@@ -1292,11 +1299,51 @@ def load_pair_table(path, *, max_rows: int | None = None) -> TextPairs:
         label=np.asarray(label, dtype=np.float32),
         factor_diffs=None,
         factor_names=(),
-        objective=np.asarray(objective, dtype=np.int64) if "objective" in optional else None,
-        prompt_type=np.asarray(prompt_type, dtype=np.int64) if "prompt_type" in optional else None,
-        group=_group_ids(group if "group" in optional else prompts),
         source=source,
+        **extras.fields(prompts),
     )
+
+
+class PairExtras:
+    """The optional per-pair fields of labelled pair files: objective, prompt_type, group and
+    label_other. Which are present is decided by the header (tables) or the first record (JSON)."""
+
+    NAMES = ("objective", "prompt_type", "group", "label_other")
+
+    def __init__(self, columns: Sequence[str] | None, allowed: Sequence[str] = NAMES):
+        self.allowed = tuple(allowed)
+        self.present = None if columns is None else tuple(c for c in self.allowed if c in columns)
+        self.values: dict[str, list] = {name: [] for name in self.allowed}
+
+    def read(self, row: Row, swapped: bool = False) -> None:
+        if self.present is None:
+            self.present = tuple(c for c in self.allowed if row.has(c))
+        for name in self.present:
+            if name in ("objective", "prompt_type"):
+                value = row.objective_code(name)
+            elif name == "label_other":
+                value = float(row.binary(name))
+                value = 1.0 - value if swapped else value
+            else:
+                value = row.get("group", "a group id")
+                if value is None or isinstance(value, (dict, list)) or (isinstance(value, str) and not value.strip()):
+                    raise row.fail("group", f"expected a group id (a number or a name), got {_short(value)}")
+                value = value.strip() if isinstance(value, str) else value
+            self.values[name].append(value)
+
+    def fields(self, keys: Sequence[Any]) -> dict[str, Any]:
+        """TextPairs keywords: the fields present, and groups (by `keys` without a group column)."""
+        present = self.present or ()
+
+        def array(name, dtype):
+            return np.asarray(self.values[name], dtype=dtype) if name in present else None
+
+        return dict(
+            objective=array("objective", np.int64),
+            prompt_type=array("prompt_type", np.int64),
+            label_other=array("label_other", np.float32),
+            group=_group_ids(self.values["group"] if "group" in present else keys),
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -1313,6 +1360,8 @@ _ALIASES = {
     "ultrafeedback-binarized": "ultrafeedback",
     "response-table": "responses",
     "pair-table": "pairs",
+    "trl": "preference",
+    "rating-table": "ratings",
 }
 
 
@@ -1337,29 +1386,24 @@ def named_in_errors(path: str | os.PathLike, display_name: str | None):
 def guess_kind(path: str | os.PathLike, display_name: str | None = None) -> str:
     """The kind of a data file, from the fields of its first record (then from its name:
     `display_name` when given, such as an upload's own name, else the path)."""
+    return recognise_file(path, display_name)[0]
+
+
+def recognise_file(path: str | os.PathLike, display_name: str | None = None) -> tuple[str, str]:
+    """(kind, shape in words) of a data file (a folder of files: of its first file)."""
     with named_in_errors(path, display_name):
-        return _guess_kind(path, display_name)
+        files = data_files(path)
+        return _recognise(files[0] if files else path, display_name)
 
 
-def _guess_kind(path, display_name) -> str:
+def _recognise(path, display_name) -> tuple[str, str]:
+    from causalpref.data.trl import recognise
+
     with read_records(path, max_rows=1) as records:
         first = next(iter(records))
-    fields = set(first.data)
-    if {"responses", "objective"} <= fields:
-        return "relabeled-hh"
-    if {"question", "answer", "truthful", "informative"} <= fields:
-        return "truthfulqa"
-    if "completions" in fields:
-        return "ultrafeedback"
-    if {"response_a", "response_b"} <= fields:
-        return "pairs"
-    if {"chosen", "rejected"} <= fields:
-        chosen = first.data["chosen"]
-        if "prompt" in fields or isinstance(chosen, list):
-            return "ultrafeedback"
-        return "hh-rlhf"
-    if {"prompt", "response"} <= fields:
-        return "responses"
+    found = recognise(first.data)
+    if found is not None:
+        return found
     lower = (display_name or os.fspath(path)).lower()
     for word, kind in (
         ("relabel", "relabeled-hh"),
@@ -1368,44 +1412,129 @@ def _guess_kind(path, display_name) -> str:
         ("ultrafeedback", "ultrafeedback"),
     ):
         if word in lower:
-            return kind
+            return kind, f"{kind} (named in the file name)"
     from causalpref.data.kinds import DATA_KINDS
 
     raise first.fail(
         None,
-        f"cannot tell the kind of data from its fields {sorted(fields)}; "
-        f"name it (--world KIND or --kind KIND) as one of {list(DATA_KINDS)}",
+        f"cannot tell the shape of the data from its fields {sorted(first.data)}; map them to known "
+        f"fields with --columns (e.g. --columns prompt=input response_a=output_1 response_b=output_2 "
+        f"label=label) or name the kind with --world KIND, one of {list(DATA_KINDS)}",
     )
 
 
-def load_dataset(name_or_path, kind: str | None = None, *, display_name: str | None = None, **kw) -> TextPairs:
-    """Load a local data file as `TextPairs` with the loader of `kind` (guessed when None).
+def data_files(path) -> list:
+    """The data files a folder holds (sorted, recursively), each as `path` is (a mapped source
+    stays mapped); [] for a file, a saved dataset folder or a hub name."""
+    from causalpref.data.hf import is_saved_dataset
 
-    kind: one of "hh-rlhf", "relabeled-hh", "truthfulqa", "ultrafeedback", "responses",
-    "pairs"; other keywords go to that loader. `display_name`: the name errors give the file
-    (an upload's own name rather than its saved copy's path). Offline only: a hub name such as
-    "Anthropic/hh-rlhf" with no local file of that name raises `CausalPrefError` asking for a
-    local path (nothing is downloaded, whether or not `datasets` is installed).
+    folder = Path(os.fspath(path)).expanduser()
+    if not folder.is_dir() or is_saved_dataset(folder):
+        return []
+    found = sorted(p for p in folder.rglob("*") if p.is_file() and p.name.lower().endswith(SUFFIXES))
+    if isinstance(path, DataSource):
+        return [DataSource(str(p), path.columns, path.split) for p in found]
+    return [str(p) for p in found]
+
+
+def load_dataset(name_or_path, kind: str | None = None, *, display_name: str | None = None, **kw) -> TextPairs:
+    """Load a data file as `TextPairs` with the loader of `kind` (guessed when None).
+
+    `name_or_path`: a local file, a folder of files (read one by one with the same kind and
+    joined; groups never span two files), a folder written by `datasets`' save_to_disk, or a
+    hub name (read only when downloads are allowed: see `causalpref.data.hf`); a `DataSource`
+    carries a column mapping and a split. kind: a registered data kind (data/kinds.py); other
+    keywords go to its loader. `display_name`: the name errors give the file (an upload's own
+    name rather than its saved copy's path). Rows a column mapping drops are counted in
+    `skipped`. When the kind is guessed, errors say which shape the file was read as.
     """
     with named_in_errors(name_or_path, display_name):
-        return _load_dataset(name_or_path, kind, display_name, **kw)
+        files = data_files(name_or_path)
+        if not files:
+            return _load_guessed(name_or_path, kind, display_name, **kw)
+        if kind is None:
+            kind = _recognise(files[0], display_name)[0]
+        return _join([_load_guessed(f, kind, None, **kw) for f in files], os.fspath(name_or_path))
+
+
+def _load_guessed(path, kind, display_name, **kw) -> TextPairs:
+    shape = ""
+    if kind is None:
+        kind, shape = recognise_file(path, display_name)
+    try:
+        pairs = _load_dataset(path, kind, display_name, **kw)
+    except CausalPrefError as error:
+        if not shape:
+            raise
+        raise CausalPrefError(
+            f"{error} (the file was read as {shape}, guessed from its fields; name another kind with "
+            "--world KIND, or map its fields with --columns)"
+        ) from None
+    dropped = getattr(path, "dropped", None)
+    changes = {}
+    if dropped:
+        changes["skipped"] = {**pairs.skipped, **dict(dropped)}
+    if shape and not pairs.shape:
+        changes["shape"] = shape
+    if not pairs.shape and not shape:
+        from causalpref.data.kinds import data_kind
+
+        changes["shape"] = data_kind(_kind_key(kind)).label
+    return replace(pairs, **changes) if changes else pairs
+
+
+def _join(parts: list[TextPairs], source: str) -> TextPairs:
+    """Several files' pairs as one: fields present in every part, groups kept apart per file."""
+    if len(parts) == 1:
+        return replace(parts[0], source=source)
+
+    def joined(name):
+        arrays = [getattr(p, name) for p in parts]
+        return None if any(a is None for a in arrays) else np.concatenate(arrays)
+
+    names = {p.factor_names for p in parts}
+    if len(names) > 1:
+        raise CausalPrefError(f"{source}: its files have different factors {sorted(names)}; expected the same in all")
+    offset, groups = 0, []
+    for p in parts:
+        groups.append(p.group + offset)
+        offset += int(p.group.max()) + 1
+    skipped: Counter = Counter()
+    for p in parts:
+        skipped.update(p.skipped)
+    return TextPairs(
+        prompt=[t for p in parts for t in p.prompt],
+        response_a=[t for p in parts for t in p.response_a],
+        response_b=[t for p in parts for t in p.response_b],
+        label=joined("label"),
+        factor_diffs=joined("factor_diffs"),
+        factor_names=parts[0].factor_names,
+        objective=joined("objective"),
+        prompt_type=joined("prompt_type"),
+        group=np.concatenate(groups),
+        source=source,
+        skipped=dict(skipped),
+        label_other=joined("label_other"),
+        shape=f"{parts[0].shape}, {len(parts)} files",
+    )
+
+
+def _kind_key(kind) -> str:
+    key = str(kind).strip().lower().replace("_", "-")
+    return _ALIASES.get(key, key)
 
 
 def _load_dataset(name_or_path, kind, display_name, **kw) -> TextPairs:
     text = os.fspath(name_or_path)
-    _resolve(text)  # a missing file or a hub name fails here, before anything else
-    if kind is None:
-        kind = guess_kind(text, display_name)
-    key = str(kind).strip().lower().replace("_", "-")
-    key = _ALIASES.get(key, key)
+    key = _kind_key(kind)
     from causalpref.data.kinds import DATA_KINDS
 
     if key not in DATA_KINDS:
         raise CausalPrefError(f"{text}: unknown data kind {kind!r}; choose from {list(DATA_KINDS)}")
     loader = DATA_KINDS[key].loader
     try:
-        inspect.signature(loader).bind(text, **kw)
+        inspect.signature(loader).bind(name_or_path, **kw)
     except TypeError as exc:
         accepted = [p for p in inspect.signature(loader).parameters if p != "path"]
         raise CausalPrefError(f"{text}: kind {key!r} ({loader.__name__}): {exc}; it accepts {accepted}") from None
-    return loader(text, **kw)
+    return loader(name_or_path, **kw)

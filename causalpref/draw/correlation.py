@@ -702,6 +702,6 @@ def _sample(pool, n, target, tol, rng):
             f"could not draw n={n} pairs with rho within tol={tol:g} of target rho {target:g}: "
             f"the closest found is {achieved:.4f}; the correlations this pool can give are too "
             f"coarse near the target (small n, or few pairs in some (d1, d2) cells); "
-            f"try a larger tol or another target"
+            f"try another target or a larger tolerance (--tol)"
         )
     return indices

@@ -24,31 +24,41 @@ def cell_seed(spec_seed: int, rho: float) -> int:
     return int(np.random.SeedSequence([spec_seed, int(round((rho + 1) * 1000))]).generate_state(1)[0])
 
 
-EXP1_PARTS = {"train": 0.6, "val": 0.1, "test": 0.3}  # shares of the groups (questions) per part
+EXP1_PARTS = {"train": 0.6, "val": 0.1, "test": 0.3}  # default shares of the groups (questions) per part
+DEFAULT_TOL = 0.02  # how close a drawn set's correlation must come to the target
+
+
+def drawing_of(pool) -> tuple[dict[str, float], float]:
+    """(group shares per part, rho tolerance) of a pool's world: a data file may set both
+    (small sets need other shares or a looser tolerance); synthetic worlds use the defaults."""
+    shares = getattr(pool.world, "split_shares", None)
+    parts = EXP1_PARTS if shares is None else dict(zip(("train", "val", "test"), shares))
+    return parts, getattr(pool.world, "tol", DEFAULT_TOL)
 
 
 def draw_exp1_splits(pool, spec_seed: int, rho: float, sizes):
     """The four splits of one (rho, seed) cell, drawn from the pool's first two factors.
 
     Pools with groups (real data: pairs of answers to one question) are split by group
-    first — 60 % of the groups for training, 10 % for validation, 30 % for the tests — so
-    that no question is seen in training and tested on."""
+    first — by default 60 % of the groups for training, 10 % for validation, 30 % for the
+    tests (`--split-shares`) — so that no question is seen in training and tested on."""
     d1, d2 = (pool.diffs(name) for name in pool.world.factor_names[:2])
     seed = cell_seed(spec_seed, rho)
     group = pool.group
+    parts, tol = drawing_of(pool)
     if group is None:
-        return draw_correlation_splits(d1, d2, sizes.as_dict(), rho, seed)
+        return draw_correlation_splits(d1, d2, sizes.as_dict(), rho, seed, tol=tol)
     try:
-        return _draw_grouped_exp1(d1, d2, group, seed, rho, sizes)
+        return _draw_grouped_exp1(d1, d2, group, seed, rho, sizes, parts, tol)
     except CausalPrefError:
-        check = check_exp1_sizes(d1, d2, group, sizes, (rho,), (spec_seed,))
+        check = check_exp1_sizes(d1, d2, group, sizes, (rho,), (spec_seed,), parts)
         if check.fits:
             raise
         raise CausalPrefError(check.too_few(f"at ρ = {rho:g}")) from None
 
 
-def _draw_grouped_exp1(d1, d2, group, seed, rho, sizes):
-    parts = group_split(group, EXP1_PARTS, seed)
+def _draw_grouped_exp1(d1, d2, group, seed, rho, sizes, parts_shares, tol):
+    parts = group_split(group, parts_shares, seed)
     indices, achieved = {}, {}
     split_seeds = np.random.SeedSequence(seed).spawn(4)
     for name, part, split_seed in (
@@ -57,7 +67,7 @@ def _draw_grouped_exp1(d1, d2, group, seed, rho, sizes):
         ("id", "test", split_seeds[2]),
     ):
         try:
-            draw = sample_with_target_rho(d1, d2, getattr(sizes, name), rho, split_seed, available=parts[part])
+            draw = sample_with_target_rho(d1, d2, getattr(sizes, name), rho, split_seed, available=parts[part], tol=tol)
         except CausalPrefError as error:
             raise CausalPrefError(f"split {name!r} (drawn from {part} questions): {error}") from None
         indices[name], achieved[name] = draw.indices, draw.achieved_rho
@@ -67,7 +77,7 @@ def _draw_grouped_exp1(d1, d2, group, seed, rho, sizes):
     if candidates.size < sizes.ood:
         raise CausalPrefError(
             f"split 'ood': cannot draw n={sizes.ood} pairs with d1*d2 < 0 from the test "
-            f"questions: only {candidates.size} remain"
+            f"questions: only {candidates.size} remain; set a smaller --n-ood or a larger test share (--split-shares)"
         )
     ood = np.sort(np.random.default_rng(split_seeds[3]).choice(candidates, sizes.ood, replace=False))
     indices["ood"], achieved["ood"] = ood, pearson(d1[ood], d2[ood])
@@ -122,11 +132,16 @@ class SizeCheck:
         return self.largest == self.wanted
 
     def too_few(self, where: str) -> str:
-        """The error: what was asked, how many pairs there are, and what would fit."""
+        """The error: what was asked, how many pairs there are, what would fit, and the options
+        that change it."""
         text = f"cannot draw {sizes_text(self.wanted)} {where}: the data has {self.data}"
+        options = " ".join(f"--n-{name}" for name in self.wanted.as_dict())
+        change = f"; set smaller sizes ({options})"
+        if self.groups is not None:
+            change += " or other group shares (--split-shares TRAIN VAL TEST)"
         if self.largest is None:
-            return f"{text}, too few for splits of any size"
-        return f"{text}, enough for at most {sizes_text(self.largest)}"
+            return f"{text}, too few for splits of any size{change}"
+        return f"{text}, enough for at most {sizes_text(self.largest)}{change}"
 
 
 def _scaled_down(sizes, fits, least: int):
@@ -147,7 +162,7 @@ def _scaled_down(sizes, fits, least: int):
     return scaled(lo)
 
 
-def check_exp1_sizes(d1, d2, group, sizes, rhos, seeds) -> SizeCheck:
+def check_exp1_sizes(d1, d2, group, sizes, rhos, seeds, shares=None) -> SizeCheck:
     """Whether Experiment 1's grouped splits (`draw_exp1_splits`) can have `sizes` at every
     (rho, seed) cell: train and val within their parts' pairs, ID and OOD within the test
     part's, OOD within its pairs where the factors disagree. Necessary, not sufficient: a
@@ -157,7 +172,7 @@ def check_exp1_sizes(d1, d2, group, sizes, rhos, seeds) -> SizeCheck:
     rooms = []
     for rho in rhos:
         for seed in seeds:
-            parts = group_split(np.asarray(group), EXP1_PARTS, cell_seed(seed, rho))
+            parts = group_split(np.asarray(group), shares or EXP1_PARTS, cell_seed(seed, rho))
             test = parts["test"]
             rooms.append((parts["train"].sum(), parts["val"].sum(), test.sum(), (test & discordant).sum()))
     train, val, test, disc = (int(min(room)) for room in zip(*rooms))

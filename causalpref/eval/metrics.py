@@ -43,8 +43,14 @@ def non_dominant_factor(factor_names: tuple[str, str], a: float) -> str:
 def prompt_type_accuracy(pairs: PairSet) -> float | None:
     """Baseline of a model that reads the prompt type instead of the objective it is given:
     it ranks by the factor of objective t (perfect on consistent pairs, the counterfactual
-    label's accuracy on inconsistent ones)."""
-    if pairs.prompt_type is None or pairs.factor_diffs is None:
+    label's accuracy on inconsistent ones). Real pairs have no factors; where the label under
+    the other objective is known (a mapped label_other column), that is what t's objective says."""
+    if pairs.prompt_type is None:
         return None
-    by_type = np.where(pairs.prompt_type == 0, pairs.factor_diffs[:, 0], pairs.factor_diffs[:, 1])
-    return pairwise_accuracy(by_type, pairs.label)
+    if pairs.factor_diffs is not None and pairs.objective is not None and pairs.factor_diffs.shape[1] >= 2:
+        by_type = np.where(pairs.prompt_type == 0, pairs.factor_diffs[:, 0], pairs.factor_diffs[:, 1])
+        return pairwise_accuracy(by_type, pairs.label)
+    if pairs.objective is None or pairs.counterfactual_label is None:
+        return None
+    under_t = np.where(pairs.prompt_type == pairs.objective, pairs.label, pairs.counterfactual_label)
+    return float(np.mean(under_t == pairs.label))

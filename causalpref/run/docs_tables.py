@@ -26,7 +26,7 @@ import re
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, fields, is_dataclass, replace
+from dataclasses import MISSING, dataclass, fields, is_dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -61,6 +61,9 @@ class Section:
     sweeps: tuple[Sweep, ...]  # one kind of experiment; their results are shown in one set of tables
     reading: str  # what to look at in the tables, in words (no numbers)
     full: bool = False  # True: only with --full
+    # more blocks after the tables: "diagnostics" (overlap of each rho's seed-0 draw) and
+    # "sanity" (the sanity checks at the highest rho)
+    extras: tuple[str, ...] = ()
 
     @property
     def kind(self) -> str:
@@ -162,9 +165,60 @@ SECTIONS: tuple[Section, ...] = (
 )
 
 
+# Real data kept beside the project (../shared/data, see its README): sections on it run with
+# --full where the folder exists, and are kept as written where it does not.
+SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+HH_LENGTH_COMMAND = (
+    "exp1 --data ../shared/data/hh-rlhf --factors length_words --split-shares 0.5 0.1 0.4 "
+    "--n-train 1000 --n-val 200 --n-id 500 --n-ood 500 --rho 0 0.3 0.6 0.8 --seeds 3 --device cpu"
+)
+
+
+def real_sections() -> tuple[Section, ...]:
+    """The sections on real data whose files are present (none on a fresh clone)."""
+    folder = SHARED_DATA / "hh-rlhf"
+    if not folder.is_dir():
+        return ()
+    from causalpref.data.worlds.real import RealDataWorld
+    from causalpref.run.specs import SplitSizes
+
+    world = RealDataWorld.from_path("hh-rlhf", folder, measure="length_words", split_shares=(0.5, 0.1, 0.4))
+    spec = Exp1Spec(
+        world=world,
+        rhos=(0.0, 0.3, 0.6, 0.8),
+        sizes=SplitSizes(train=1000, val=200, id=500, ood=500),
+        device="cpu",
+    )
+    return (
+        Section(
+            "hh-length",
+            "Length bias on HH-RLHF (Experiment 1 on real text: preferred × longer)",
+            (
+                Sweep(spec, HH_LENGTH_COMMAND),
+                Sweep(replace(spec, weighting="balanced"), HH_LENGTH_COMMAND + " --weighting balanced"),
+            ),
+            "The four HH-RLHF test files (helpful-base and harmless-base), embedded with all-MiniLM-L6-v2. "
+            "d1 says which response people preferred, d2 how many more words it has: training sets are drawn "
+            "so that 'preferred' and 'longer' correlate at rho, and the OOD test holds pairs whose preferred "
+            "response is the shorter one. A model that learns length instead of preference gains ID and loses "
+            "OOD as rho grows. The diagnostics say how much of the OOD test the training data covers; the "
+            "sanity checks say whether the high-rho numbers are more than noise.",
+            full=True,
+            extras=("diagnostics", "sanity"),
+        ),
+    )
+
+
 def sections(full: bool = False) -> tuple[Section, ...]:
-    """The cheap sections, or every section with full=True."""
-    return tuple(s for s in SECTIONS if full or not s.full)
+    """The cheap sections, or every section with full=True (and the real-data ones present)."""
+    return tuple(s for s in all_sections() if full or not s.full)
+
+
+def all_sections() -> tuple[Section, ...]:
+    return SECTIONS + real_sections()
+
+
+REAL_SECTION_NAMES = ("hh-length",)  # kept in the page even where their data is absent
 
 
 # ---------------------------------------------------------------- one line per spec
@@ -183,15 +237,20 @@ def _fields(obj, skip_defaults: bool = False) -> str:
     from a default-constructed instance ('defaults' when none does)."""
     items = [(f.name, getattr(obj, f.name)) for f in fields(obj) if f.compare]
     if skip_defaults:
-        try:
-            default = type(obj)()
-        except TypeError:  # no defaults for some field (a real data file): show everything
-            default = None
-        if default is not None:
-            items = [(k, v) for k, v in items if v != getattr(default, k)]
-            if not items:
-                return "defaults"
+        defaults = {f.name: _default_of(f) for f in fields(obj)}
+        items = [(k, v) for k, v in items if k == "fingerprint" or defaults[k] is MISSING or v != defaults[k]]
+        if not items:
+            return "defaults"
     return ", ".join(f"{k} {_plain(v)}" for k, v in items)
+
+
+def _default_of(f):
+    """A dataclass field's default (MISSING when it has none: a real world's path, say)."""
+    if f.default is not MISSING:
+        return f.default
+    if f.default_factory is not MISSING:
+        return f.default_factory()
+    return MISSING
 
 
 def spec_line(spec) -> str:
@@ -243,6 +302,30 @@ def section_blocks(section: Section, computed) -> list[Block]:
     text = weights_lines(weights)
     if text:
         blocks.append(Block(f"{section.name}/weights", f"```text\n{text}\n```"))
+    return blocks
+
+
+def extra_blocks(section: Section, cache) -> list[Block]:
+    """The section's diagnostics and sanity blocks (its first sweep's spec)."""
+    spec = section.sweeps[0].spec
+    blocks = []
+    if "diagnostics" in section.extras:
+        from causalpref.draw.splits import draw_exp1_splits
+        from causalpref.eval.diagnostics import overlap_report
+
+        pool = spec.world.text_pool() if hasattr(spec.world, "text_pool") else spec.world.pool()
+        d1, d2 = (pool.diffs(name) for name in pool.world.factor_names[:2])
+        parts = []
+        for rho in spec.rhos:
+            split = draw_exp1_splits(pool, 0, rho, spec.sizes).indices
+            train, ood = split["train"], split["ood"]
+            parts.append(f"training rho = {rho:g} (seed 0)\n" + overlap_report(d1[train], d2[train], d1[ood], d2[ood]))
+        blocks.append(Block(f"{section.name}/diagnostics", "```text\n" + "\n\n".join(parts) + "\n```"))
+    if "sanity" in section.extras:
+        from causalpref.run.sanity import format_sanity, run_sanity_checks
+
+        report = run_sanity_checks(section.kind, spec, max(spec.rhos), cache)
+        blocks.append(Block(f"{section.name}/sanity", f"```text\n{format_sanity(report)}\n```"))
     return blocks
 
 
@@ -333,16 +416,17 @@ def compute(section: Section, cache: ResultCache | None = None, log=None) -> lis
         result, was_cached = run_cached(section.kind, sweep.spec, cache)
         computed.append(result)
         all_cached = all_cached and was_cached
+    blocks = section_blocks(section, computed) + extra_blocks(section, cache)
     if log:
         how = "loaded from the result cache" if all_cached else "computed"
         log(f"{section.name}: {how} in {time.perf_counter() - started:.1f} s")
-    return section_blocks(section, computed)
+    return blocks
 
 
 def check_page(text: str, expected: dict[str, list[Block]], out: Path) -> int:
     """Number of blocks compared; CausalPrefError naming the first block that differs."""
     _, found = parse_page(text)
-    known = {s.name for s in SECTIONS}
+    known = {s.name for s in SECTIONS} | set(REAL_SECTION_NAMES)
     compared = 0
     for blocks in expected.values():
         for block in blocks:
@@ -385,11 +469,12 @@ def run_report(
     written_by = written_by_line(command, _commit(), datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
     kept = parse_page(path.read_text(encoding="utf-8"))[0] if path.is_file() else {}
     parts = []
-    for section in SECTIONS:
-        if section.name in expected:
-            parts.append(render_section(section, expected[section.name], written_by))
-        elif section.name in kept:  # a full section written earlier: keep it, with its own header
-            parts.append(kept[section.name])
+    present = {section.name: section for section in all_sections()}
+    for name in [s.name for s in SECTIONS] + list(REAL_SECTION_NAMES):
+        if name in expected:
+            parts.append(render_section(present[name], expected[name], written_by))
+        elif name in kept:  # a section written earlier (--full, or data absent here): keep it as written
+            parts.append(kept[name])
     text = PREAMBLE + "\n" + "\n".join(parts)
     write_atomic(path, lambda handle: handle.write(text.encode("utf-8")))
     return f"{path}: wrote {len(parts)} sections ({seconds:.1f} s)"
