@@ -152,7 +152,8 @@ def run_sweep(spec, progress: Progress | None = None, sequential: bool = False) 
                 key = {"model": model_name, "rho": float(rho), "seed": int(seed)}
                 common = {
                     "experiment": spec.kind,
-                    "world": spec.world.name,
+                    # a data file's world says its mapping and preference rule: runs differ by them
+                    "world": getattr(spec.world, "description", spec.world.name),
                     **key,
                     "architecture": name,
                     "weighting": spec.weighting,
