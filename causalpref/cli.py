@@ -12,7 +12,6 @@ import sys
 import time
 import warnings
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 
@@ -23,21 +22,8 @@ from causalpref.data.measures import MEASURES
 from causalpref.data.worlds.real import RealDataWorld
 from causalpref.data.worlds.synthetic import LABEL_MODES, SCALES
 from causalpref.errors import CausalPrefError
-from causalpref.io import check_output_path, write_csv_atomic
 from causalpref.models import architecture_names, param_names
-from causalpref.run.cache import ResultCache, format_info
-from causalpref.run.cached import run_cached
-from causalpref.run.report import (
-    achieved_consistency_lines,
-    achieved_rho_lines,
-    baselines_table,
-    exp1_table,
-    exp2_baselines,
-    exp2_tables,
-    weights_lines,
-)
 from causalpref.run.specs import Exp1Spec, Exp2Spec, sizes_for_data
-from causalpref.train.weighting import weighting_names
 
 DATA_KIND_NAMES = tuple(DATA_KINDS)
 MEASURE_NAMES = tuple(MEASURES)
@@ -95,6 +81,8 @@ def _add_common(
     experiment: str,
     default_models: list[str],
 ) -> None:
+    from causalpref.train.weighting import weighting_names
+
     models = architecture_names(with_objective=experiment == "exp2")
     weightings = weighting_names(experiment)
     parser.add_argument(
@@ -512,6 +500,10 @@ def _check_options(args) -> None:
 
 
 def spec_from_args(args, spec_class, world_options: dict, size_names: tuple[str, ...]):
+    if getattr(args, "out", None):  # before any data is read
+        from causalpref.io import check_output_path
+
+        check_output_path(args.out)
     _check_options(args)
     spec = spec_class.paper_size() if args.paper_size else spec_class()
     if args.seeds < 1:
@@ -609,6 +601,11 @@ def _prepare_real(args, experiment: str, spec, embed: bool = True) -> bool:
 
 
 def _run(args, kind, spec, sections) -> int:
+    from causalpref.io import check_output_path, write_csv_atomic
+    from causalpref.run.cache import ResultCache
+    from causalpref.run.cached import run_cached
+    from causalpref.run.report import weights_lines
+
     if args.out:
         check_output_path(args.out)
     started = time.perf_counter()
@@ -629,11 +626,15 @@ def _run(args, kind, spec, sections) -> int:
 
 
 def run_exp1_command(args) -> int:
+    from causalpref.run.report import achieved_rho_lines, baselines_table, exp1_table
+
     spec = spec_from_args(args, Exp1Spec, {"scale": "scale", "a": "a"}, ("train", "val", "id", "ood"))
     return _run(args, "exp1", spec, (exp1_table, baselines_table, achieved_rho_lines))
 
 
 def run_exp2_command(args) -> int:
+    from causalpref.run.report import achieved_consistency_lines, exp2_baselines, exp2_tables
+
     spec = spec_from_args(
         args, Exp2Spec, {"conflict": "conflict", "type_specificity": "type_specificity"}, ("train", "val", "test")
     )
@@ -707,6 +708,8 @@ def run_sanity_command(args) -> int:
     """Print the sanity report of each training rho given (the table with --out: all rhos)."""
     import pandas as pd
 
+    from causalpref.io import check_output_path, write_csv_atomic
+    from causalpref.run.cache import ResultCache
     from causalpref.run.sanity import format_sanity, run_sanity_checks
 
     if args.experiment == "exp1":
@@ -734,6 +737,8 @@ def run_sanity_command(args) -> int:
 
 
 def run_cache_command(args) -> int:
+    from causalpref.run.cache import ResultCache, format_info
+
     cache = ResultCache()
     if args.action == "info":
         print(format_info(cache.info()))

@@ -10,18 +10,19 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import torch
 
 from causalpref.errors import CausalPrefError
 
 CHANCE = 0.5  # pairwise accuracy of a coin flip (as a share; 50 % on the pages)
 
 
-def pairwise_accuracies(margin, label) -> torch.Tensor:
-    """Accuracy along the last axis: (n,) -> a scalar, (K, n) -> one per model.
+def pairwise_accuracies(margin, label):
+    """Accuracy along the last axis: (n,) -> a scalar, (K, n) -> one per model (a torch tensor).
 
     Computed in the margin's float precision (float32 in training, float64 for reports), so
     the trainers' checkpoint choice and the reported numbers each stay exactly as computed."""
+    import torch  # here, not above: the statistics below are numpy only
+
     margin = torch.as_tensor(margin)
     if not margin.is_floating_point():
         margin = margin.double()

@@ -348,3 +348,14 @@ def test_diagnose_on_a_data_file_says_it_is_too_small_before_embedding(tmp_path,
     err = capsys.readouterr().err
     assert "embedding" not in err
     assert "too few for splits of any size" in err.splitlines()[-1]
+
+
+def test_help_loads_neither_torch_nor_pandas():
+    """--help must answer at once: the parser is built from registries that need no torch."""
+    code = (
+        "import sys; from causalpref.cli import build_parser; "
+        "p = build_parser(); p.parse_args(['exp1', '--rho', '0.3']); "
+        "print(sorted(m for m in ('torch', 'pandas', 'transformers', 'datasets') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -500,7 +500,7 @@ def read_records(path: str | os.PathLike, max_rows: int | None = None) -> Record
     ):
         raise CausalPrefError(f"max_rows must be a positive integer or None, got {max_rows!r}")
     records = _read_source(path, max_rows)
-    columns = getattr(path, "columns", None)
+    columns = path.columns if isinstance(path, DataSource) else None
     if not columns:
         return records
     # a column mapping (--columns): every loader reads the mapped names
@@ -523,7 +523,7 @@ def _read_source(path, max_rows: int | None) -> Records:
     from causalpref.data import hf
 
     source = os.fspath(path)
-    split = getattr(path, "split", None)
+    split = path.split if isinstance(path, DataSource) else None
     given = Path(source).expanduser()
     if given.is_dir() and hf.is_saved_dataset(given):
         return hf.read_saved(given, split, max_rows)
@@ -1399,8 +1399,10 @@ def recognise_file(path: str | os.PathLike, display_name: str | None = None) -> 
 def _recognise(path, display_name) -> tuple[str, str]:
     from causalpref.data.trl import recognise
 
-    with read_records(path, max_rows=1) as records:
-        first = next(iter(records))
+    with read_records(path) as records:
+        first = next(iter(records), None)  # the first row a column mapping keeps
+    if first is None:
+        raise CausalPrefError(f"{os.fspath(path)}: no rows left after the --columns mapping dropped them all")
     found = recognise(first.data)
     if found is not None:
         return found
@@ -1461,6 +1463,9 @@ def _load_guessed(path, kind, display_name, **kw) -> TextPairs:
     shape = ""
     if kind is None:
         kind, shape = recognise_file(path, display_name)
+    dropped = getattr(path, "dropped", None)
+    if dropped is not None:
+        dropped.clear()  # counted afresh by this reading (recognising read some rows already)
     try:
         pairs = _load_dataset(path, kind, display_name, **kw)
     except CausalPrefError as error:
@@ -1470,7 +1475,6 @@ def _load_guessed(path, kind, display_name, **kw) -> TextPairs:
             f"{error} (the file was read as {shape}, guessed from its fields; name another kind with "
             "--world KIND, or map its fields with --columns)"
         ) from None
-    dropped = getattr(path, "dropped", None)
     changes = {}
     if dropped:
         changes["skipped"] = {**pairs.skipped, **dict(dropped)}

@@ -96,10 +96,10 @@ def sample_with_consistency(prompt_type, objective, n: int, rho: float, seed, av
         if want > cell.size:
             lo, hi = feasible_consistency_range(t, c, n, free)
             kind = "consistent" if cell_t == cell_c else "inconsistent"
+            feasible = f"feasible range is [{lo:.3f}, {hi:.3f}]" if lo <= hi else f"no rate is feasible with n={n}"
             raise CausalPrefError(
                 f"consistency rate {rho:g} is infeasible for this pool with n={n}: it needs {want} "
-                f"{kind} pairs with t={cell_t}, c={cell_c} but only {cell.size} are available; "
-                f"feasible range is [{lo:.3f}, {hi:.3f}]"
+                f"{kind} pairs with t={cell_t}, c={cell_c} but only {cell.size} are available; {feasible}"
             )
         chosen.append(rng.choice(cell, size=want, replace=False))
     indices = np.sort(np.concatenate(chosen)).astype(np.int64)

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from causalpref.draw.consistency import consistency_counts, draw_objective_splits
+from causalpref.draw.consistency import _prompt_parts, consistency_counts, draw_objective_splits
 from causalpref.draw.correlation import CorrelationSplits, draw_correlation_splits, sample_with_target_rho
 from causalpref.draw.groups import group_split
 from causalpref.errors import CausalPrefError
@@ -93,7 +93,7 @@ def draw_exp2_splits(pool, spec_seed: int, rho: float, sizes):
     except CausalPrefError:
         if pool.prompt_type is None or pool.objective is None:
             raise
-        check = check_exp2_sizes(pool.prompt_type, pool.objective, sizes, (rho,))
+        check = check_exp2_sizes(pool.prompt_type, pool.objective, sizes, (rho,), pool.group, (spec_seed,))
         if check.fits:
             raise
         raise CausalPrefError(check.too_few(f"at ρ = {rho:g}")) from None
@@ -182,19 +182,32 @@ def check_exp1_sizes(d1, d2, group, sizes, rhos, seeds, shares=None) -> SizeChec
     return SizeCheck(int(discordant.size), sizes, largest, len(np.unique(group)))
 
 
-def check_exp2_sizes(prompt_type, objective, sizes, rhos) -> SizeCheck:
+def check_exp2_sizes(prompt_type, objective, sizes, rhos, group=None, seeds=(0,)) -> SizeCheck:
     """Whether Experiment 2's splits (`draw_exp2_splits`) can have `sizes` at every rho: each
-    (prompt type, objective) cell holds the pairs that train, val and the two test sets take."""
-    have = Counter(zip(np.asarray(prompt_type).tolist(), np.asarray(objective).tolist()))
+    (prompt type, objective) cell holds the pairs that train, val and the two test sets take
+    — within each split's own prompt groups when prompts have several pairs (`group`; the
+    groups are divided as the draw divides them, per rho and seed)."""
+    t, c = np.asarray(prompt_type), np.asarray(objective)
+
+    def room(mask):
+        return Counter(zip(t[mask].tolist(), c[mask].tolist()))
+
+    everything = room(np.ones(t.size, bool))
 
     def fits(s):
+        plans = {"train": (s.train, None), "val": (s.val, None), "test": (s.test, (1.0, 0.0))}
         for rho in rhos:
-            need: Counter = Counter()
-            for n, target in ((s.train, rho), (s.val, rho), (s.test, 1.0), (s.test, 0.0)):
-                need.update(consistency_counts(n, target))
-            if any(k > have[cell] for cell, k in need.items()):
-                return False
+            for seed in seeds:
+                parts = _prompt_parts(group, t.size, s.as_dict(), cell_seed(seed, rho))
+                rooms = {"all": everything} if parts is None else {k: room(m) for k, m in parts.items()}
+                need = {k: Counter() for k in rooms}
+                for split, (n, targets) in plans.items():
+                    where = "all" if parts is None else split
+                    for target in targets or (rho,):
+                        need[where].update(consistency_counts(n, target))
+                if any(k > rooms[where][cell] for where in need for cell, k in need[where].items()):
+                    return False
         return True
 
     # every split draws from the same four cells: what fits is the asked sizes in proportion
-    return SizeCheck(len(np.asarray(objective)), sizes, _scaled_down(sizes, fits, least=2))
+    return SizeCheck(int(t.size), sizes, _scaled_down(sizes, fits, least=2))

@@ -4,18 +4,12 @@ Importing this package registers the paper's three architectures, in this order:
 Base, Multihead, Adversarial. See registry.py for what an entry holds.
 """
 
-from causalpref.models.adversarial import (
-    AdversarialParams,
-    AdversarialReward,
-    build_adversarial,
-    discriminator_accuracy,
-)
-from causalpref.models.base import BaseParams, BaseReward, RewardModel, build_base
 from causalpref.models.config import ModelConfig
-from causalpref.models.multihead import MultiheadParams, MultiheadReward, build_multihead
+from causalpref.models.params import AdversarialParams, BaseParams, MultiheadParams
 from causalpref.models.registry import (
     ARCHITECTURES,
     Architecture,
+    Lazy,
     architecture,
     architecture_names,
     build_model,
@@ -25,6 +19,27 @@ from causalpref.models.registry import (
     unregister,
 )
 
+# The torch modules load when a model is first built or named (see __getattr__ below).
+_TORCH_NAMES = {
+    "AdversarialReward": "causalpref.models.adversarial",
+    "build_adversarial": "causalpref.models.adversarial",
+    "discriminator_accuracy": "causalpref.models.adversarial",
+    "BaseReward": "causalpref.models.base",
+    "RewardModel": "causalpref.models.base",
+    "build_base": "causalpref.models.base",
+    "MultiheadReward": "causalpref.models.multihead",
+    "build_multihead": "causalpref.models.multihead",
+}
+
+
+def __getattr__(name):
+    if name in _TORCH_NAMES:
+        import importlib
+
+        return getattr(importlib.import_module(_TORCH_NAMES[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 register(
     Architecture(
         name="base",
@@ -33,7 +48,7 @@ register(
         colour="#1f77b4",
         markdown_colour="blue",
         params=BaseParams,
-        build=build_base,
+        build=Lazy("causalpref.models.base", "build_base"),
         needs_objective=False,
         description="[embedding, c] -> 3-layer GELU MLP -> reward; reads c as one more input",
     )
@@ -46,7 +61,7 @@ register(
         colour="#2ca02c",
         markdown_colour="green",
         params=MultiheadParams,
-        build=build_multihead,
+        build=Lazy("causalpref.models.multihead", "build_multihead"),
         needs_objective=True,
         description="embedding -> shared MLP g -> z_hat -> one head f_c per objective",
     )
@@ -59,10 +74,10 @@ register(
         colour="#e6b800",
         markdown_colour="orange",
         params=AdversarialParams,
-        build=build_adversarial,
+        build=Lazy("causalpref.models.adversarial", "build_adversarial"),
         needs_objective=True,
         description="Multihead + a discriminator that must not read c from z_hat (gradient reversal, lambda)",
-        readouts={"discriminator": discriminator_accuracy},
+        readouts={"discriminator": Lazy("causalpref.models.adversarial", "discriminator_accuracy")},
     )
 )
 

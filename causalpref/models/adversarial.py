@@ -4,25 +4,13 @@ g, f, max over h of L_BTL - lambda * L_BCE). With lambda = 0 it is exactly Multi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 from torch.nn import functional as F
 
 from causalpref.models.config import ModelConfig
 from causalpref.models.layers import ReverseGradient, both_sides, head
 from causalpref.models.multihead import MultiheadReward
-from causalpref.validate import finite_number, non_negative_int
-
-
-@dataclass(frozen=True)
-class AdversarialParams:
-    head_hidden: int = 32  # hidden width of each head and of the discriminator; 0 = linear (paper: 512)
-    adversary_lambda: float = 1.0  # gradient-reversal strength (paper: 1.0)
-
-    def __post_init__(self):
-        non_negative_int(self.head_hidden, "adversarial head_hidden")
-        finite_number(self.adversary_lambda, "adversary lambda", low=0.0)
+from causalpref.models.params import AdversarialParams
 
 
 class AdversarialReward(MultiheadReward):

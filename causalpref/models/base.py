@@ -6,14 +6,13 @@ model does. The Bradley-Terry-Luce probability that a beats b is sigmoid(r(a) - 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 from torch import nn
 
 from causalpref.errors import CausalPrefError
 from causalpref.models.config import ModelConfig
 from causalpref.models.layers import Linear, both_sides, mlp
+from causalpref.models.params import BaseParams
 
 
 class RewardModel(nn.Module):
@@ -32,9 +31,6 @@ class RewardModel(nn.Module):
         return reward[..., :n] - reward[..., n:], None
 
 
-@dataclass(frozen=True)
-class BaseParams:
-    """Base has no parameters of its own."""
 
 
 class BaseReward(RewardModel):

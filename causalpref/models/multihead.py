@@ -3,8 +3,6 @@ turns it into the reward under c."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 from torch import nn
 
@@ -12,17 +10,7 @@ from causalpref.errors import CausalPrefError
 from causalpref.models.base import RewardModel
 from causalpref.models.config import ModelConfig
 from causalpref.models.layers import head, mlp
-from causalpref.validate import non_negative_int
-
-
-@dataclass(frozen=True)
-class MultiheadParams:
-    # Hidden width of each objective head; 0 = linear. The paper's "1-layer MLP with hidden
-    # 512"; the interactive default is smaller for speed (paper_size() sets 512).
-    head_hidden: int = 32
-
-    def __post_init__(self):
-        non_negative_int(self.head_hidden, "multihead head_hidden")
+from causalpref.models.params import MultiheadParams
 
 
 class MultiheadReward(RewardModel):

@@ -8,16 +8,27 @@ Adding an architecture is one class plus one `register(Architecture(...))` call.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
-
-import torch
 
 from causalpref.errors import CausalPrefError
 from causalpref.models.config import ModelConfig
 
 # (model, emb_a, emb_b, objective) -> a number read off the trained model, on tensors of one pair set
-Readout = Callable[[torch.nn.Module, torch.Tensor, torch.Tensor, torch.Tensor | None], float]
+Readout = Callable[..., float]
+
+
+@dataclass(frozen=True)
+class Lazy:
+    """A function named by module and name, imported on first call: an entry can name its torch
+    builder without importing torch, so listing architectures stays instant."""
+
+    module: str
+    name: str
+
+    def __call__(self, *args, **kwargs):
+        return getattr(importlib.import_module(self.module), self.name)(*args, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -29,7 +40,7 @@ class Architecture:
     markdown_colour: str  # the nearest of Streamlit's markdown colours (blue, green, orange, ...)
     params: type  # a frozen dataclass of this architecture's own parameters, all with defaults
     # (d_in, shared config, params, uses_objective) -> model; uses_objective says whether pairs carry c
-    build: Callable[[int, ModelConfig, Any, bool], torch.nn.Module]
+    build: Callable[[int, ModelConfig, Any, bool], Any]  # returns a torch module
     needs_objective: bool  # True: it routes by the objective c, so it only runs where pairs carry c
     description: str = ""
     # extra numbers read off a trained model, written as results rows "<name>_train" / "<name>_val"
@@ -85,6 +96,8 @@ def check_params(name: str, params) -> None:
 
 def build_model(name: str, d_in: int, config: ModelConfig, seed: int = 0, params=None, uses_objective: bool = False):
     """Build with seeded initial weights, leaving torch's global generator untouched."""
+    import torch
+
     arch = architecture(name)
     params = arch.params() if params is None else params
     check_params(name, params)

@@ -22,8 +22,6 @@ import numpy as np
 
 from causalpref.data.pairs import PairSet
 from causalpref.errors import CausalPrefError
-from causalpref.eval.diagnostics import reweighting_target_balanced
-from causalpref.eval.propensity import cross_fitted_propensity, inverse_propensity_weights
 
 
 @dataclass(frozen=True)
@@ -76,6 +74,8 @@ def apply_weighting(name: str, train: PairSet, seed: int) -> tuple[PairSet, Weig
 def balanced_quadrants(train: PairSet, seed: int) -> Weights:
     if train.factor_diffs is None or train.factor_diffs.shape[1] < 2:
         raise CausalPrefError("balanced weights need two causal factor differences per pair (Experiment 1)")
+    from causalpref.eval.diagnostics import reweighting_target_balanced  # pandas: loaded when weighing
+
     balanced = reweighting_target_balanced(train.factor_diffs[:, 0], train.factor_diffs[:, 1])
     # With only one of the two disagreeing quadrants present, or none, the weights cannot add
     # disagreeing pairs that are not there.
@@ -86,6 +86,8 @@ def balanced_quadrants(train: PairSet, seed: int) -> Weights:
 def inverse_propensity(train: PairSet, seed: int) -> Weights:
     if train.objective is None:
         raise CausalPrefError("inverse-propensity weights need the objective c of every pair (Experiment 2)")
+    from causalpref.eval.propensity import cross_fitted_propensity, inverse_propensity_weights
+
     p = cross_fitted_propensity(train.emb_a, train.objective, seed=seed)
     weights, ess = inverse_propensity_weights(p, train.objective)
     return Weights(weights, ess / len(train))

@@ -130,7 +130,9 @@ class RealDataWorld:
     def _text(self):
         from causalpref.data.loaders import load_dataset
 
-        options = data_kind(self.kind).loader_options(self._loader_factors())
+        options = data_kind(self.kind).loader_options(self.factors)  # counts measured factors too
+        if "factors" in options:
+            options["factors"] = list(self._loader_factors())
         text = load_dataset(self.source, kind=self.kind, **options)
         measured = [f for f in self.factors if f not in text.factor_names and self.kind == "responses"]
         if measured:  # a response table may name measured factors among its factor columns
