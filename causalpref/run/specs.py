@@ -16,7 +16,7 @@ from causalpref.data.worlds import CorrelatedFactorsWorld, UserObjectivesWorld
 from causalpref.errors import CausalPrefError
 from causalpref.models import ModelConfig, architecture, architecture_names, param_names
 from causalpref.models.registry import check_params
-from causalpref.train.loop import TrainConfig
+from causalpref.train.config import TrainConfig
 from causalpref.train.weighting import NONE, weighting, weighting_names
 
 # The Correlation-shift slider's grid: the interactive sweep trains every value of it.
