@@ -336,3 +336,30 @@ def test_embed_accepts_a_column_mapping(flat, capsys, monkeypatch):
 def test_embed_with_a_malformed_mapping_is_one_line(flat, capsys, no_embedding):
     assert main(["embed", "--data", str(flat[0]), "--columns", "label=pref:1=z"]) == 2
     assert_names(one_error_line(capsys), "--columns", "'z' is not a meaning of 'label'")
+
+
+# ------------------------------------------------------------ 7. the rule travels with the results
+
+
+def test_results_csv_names_the_data_its_mapping_and_the_preference_rule(length_pairs, tmp_path, capsys, monkeypatch):
+    """Runs with different rules must not be indistinguishable in the CSV (a = 0.25 vs 1 once were)."""
+    import pandas as pd
+
+    path, rows = length_pairs
+    rng = np.random.default_rng(0)
+
+    def fake_vectors(world, progress=None):  # a real training run on stand-in vectors: no encoder
+        n = len(world.text)
+        return rng.normal(size=(n, 8)).astype(np.float32), rng.normal(size=(n, 8)).astype(np.float32)
+
+    monkeypatch.setattr(real, "embed_pairs", fake_vectors)
+    out = tmp_path / "results.csv"
+    argv = ["exp1", "--data", str(path), "--factors", "length_words", "--seeds", "1", "--rho", "0.3", "--epochs", "1"]
+    argv += ["--n-train", "20", "--n-val", "4", "--n-id", "10", "--n-ood", "5", "--split-shares", "0.5", "0.1", "0.4"]
+    argv += ["--device", "cpu", "--no-cache", "--out", str(out)]
+    assert main(argv) == 0
+    world = set(pd.read_csv(out)["world"])
+    assert len(world) == 1
+    (text,) = world
+    assert_names(text, "pairs.csv", "the file's label", "length (words)")
+    assert "true preference = the file's label" in capsys.readouterr().out  # printed after the tables too

@@ -2,7 +2,13 @@ import numpy as np
 import pytest
 
 from causalpref.data.pairs import PairSet
-from causalpref.eval.metrics import mean_margin, non_dominant_factor, pairwise_accuracy, spurious_accuracy
+from causalpref.eval.metrics import (
+    mean_margin,
+    non_dominant_factor,
+    pairwise_accuracy,
+    prompt_type_accuracy,
+    spurious_accuracy,
+)
 
 
 def test_accuracy_counts_sign_agreement_and_half_for_ties():
@@ -32,3 +38,17 @@ def test_spurious_baseline_ranks_by_one_factor():
     assert spurious_accuracy(pairs, "i") == pytest.approx((0 + 1 + 1) / 3)
     assert non_dominant_factor(("t", "i"), 0.25) == "t"
     assert non_dominant_factor(("t", "i"), 0.75) == "i"
+
+
+def test_reads_prompt_type_baseline_from_the_label_under_the_other_objective():
+    """Real pairs have no factors: a mapped label_other column says what t's objective prefers."""
+    n = 8
+    label = np.array([1, 0, 1, 0, 1, 0, 1, 0], dtype=np.float32)
+    other = np.array([1, 0, 0, 1, 1, 1, 0, 0], dtype=np.float32)  # agrees with label on 0, 1, 4, 7
+    t = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    c = np.array([0, 0, 1, 1, 0, 0, 1, 1])  # consistent: 0, 1, 6, 7; inconsistent: 2, 3, 4, 5
+    emb = np.zeros((n, 2), dtype=np.float32)
+    pairs = PairSet(emb, emb, label, objective=c, prompt_type=t, counterfactual_label=other)
+    # consistent pairs read their own label (4 right); inconsistent read the other one: 4 agrees, 2, 3, 5 do not
+    assert prompt_type_accuracy(pairs) == pytest.approx(5 / 8)
+    assert prompt_type_accuracy(PairSet(emb, emb, label, objective=c, prompt_type=t)) is None

@@ -95,6 +95,8 @@ class RealDataWorld:
             from causalpref.data.measures import measure_label
 
             measure_label(self.measure)  # an unknown name fails here, before any reading
+            if self.a is None:  # the label is factor 1 and the whole preference; the measure is spurious
+                object.__setattr__(self, "a", 1.0)
             if self.has_factors:
                 raise CausalPrefError(
                     f"{self.path}: a measured factor ({self.measure}) is for labelled pairs; {self.kind} data "
