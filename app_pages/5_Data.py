@@ -2,6 +2,11 @@
 
 A thin description of the UI; the summaries, checks and the world come from
 causalpref.ui.views.data.
+
+A typed path (the file field, the model folder, or either arriving in a shared link's URL)
+is read only inside the data roots ($CAUSALPREF_DATA_DIR; default: the working directory and
+the examples' folder) and every path refused gets one message (causalpref.data_roots).
+An upload is the visitor's own bytes and is not checked against them.
 """
 
 import os
@@ -46,13 +51,17 @@ def _guess(path: str, name: str | None = None) -> str | None:
 
 
 def _on_path_change() -> None:
-    guessed = _guess(st.session_state.get("path", "").strip())
+    try:  # nothing outside the data roots is opened, not even to guess its kind
+        path = dv.path_in_roots(st.session_state.get("path", ""))
+    except CausalPrefError:
+        return
+    guessed = _guess(str(path))
     if guessed:
         st.session_state["kind"] = guessed
 
 
 def _examples() -> dict[str, tuple[str, str, str]]:
-    return example_options(dv.example_datasets(dv.shared_data_root()))
+    return example_options(dv.examples_in_roots(dv.example_datasets(dv.shared_data_root())))
 
 
 def _on_example_change() -> None:
@@ -61,8 +70,10 @@ def _on_example_change() -> None:
         _, st.session_state["kind"], st.session_state["path"] = found
 
 
-def _choose_file() -> tuple[str, str]:
-    """(path, display name) of the chosen file; ('', '') when none."""
+def _choose_file() -> tuple[str, str, str]:
+    """(path, display name, '') of the chosen file; ('', '', '') when none; ('', '', why) when
+    the typed path is refused (outside the data roots, missing, ...: one message for all,
+    shown under the field)."""
     left, right = st.columns(2)
     examples = _examples()
     example = NO_EXAMPLE
@@ -74,6 +85,8 @@ def _choose_file() -> tuple[str, str]:
             labels={NO_EXAMPLE: "—", **{key: label for key, (label, _, _) in examples.items()}},
             on_change=_on_example_change,
         )
+    elif dv.example_datasets(dv.shared_data_root()):
+        left.caption("The example data sets in ../shared/data lie outside the data folders.")
     else:
         left.caption("No example data sets here (the folder ../shared/data beside the repository is absent).")
     path = appkit.control(
@@ -84,6 +97,7 @@ def _choose_file() -> tuple[str, str]:
         on_change=_on_path_change,
         placeholder="/path/to/data.jsonl.gz",
     ).strip()
+    left.caption(dv.roots_caption())
     upload = right.file_uploader("…or upload a file", type=list(dv.UPLOAD_SUFFIXES), key="upload")
     if upload is not None:
         saved = str(dv.save_upload(upload.getvalue(), upload.name, default_cache_root()))
@@ -93,13 +107,15 @@ def _choose_file() -> tuple[str, str]:
             if guessed:
                 st.session_state["kind"] = guessed
         right.caption("The upload is used instead of the path; clear it to use the path.")
-        return saved, upload.name
+        return saved, upload.name, ""
     st.session_state.pop("_upload", None)
     if not path:
-        return "", ""
-    if not Path(path).expanduser().is_file():
-        raise CausalPrefError(f"data file {path} does not exist (give a local path; nothing is downloaded)")
-    return str(Path(path).expanduser().resolve()), Path(path).name
+        return "", "", ""
+    try:
+        return str(dv.path_in_roots(path)), Path(path).name, ""
+    except CausalPrefError as refused:  # one message for every path refused; nothing was read
+        left.error(str(refused))  # under the field it is about
+        return "", "", str(refused)
 
 
 def _stop_embedding() -> None:
@@ -135,7 +151,7 @@ def _embed(world, name: str) -> bool:
 
 
 def render() -> None:
-    path, name = _choose_file()
+    path, name, refused = _choose_file()
     left, right = st.columns(2)
     kind = appkit.control(S["kind"], left, default=(_guess(path, name) if path else None) or KINDS[0])
     factors: tuple[str, ...] = ()
@@ -144,6 +160,9 @@ def render() -> None:
         factors = tuple(f.strip() for f in raw.split(",") if f.strip())
     with st.expander("Encoder (optional)"):
         model_dir = appkit.control(S["model_dir"]).strip()
+        st.caption("A model folder is read only inside the data folders, as a data file is.")
+    if refused:  # said under the path field; the controls below stay usable
+        return
     if not path:
         st.info("Choose a data file: an example, a local path or an upload.")
         return
@@ -164,6 +183,8 @@ def render() -> None:
     fits, verdict = _verdict(kind, path, stamp, factors, name)
     (st.caption if fits else st.warning)(verdict)
 
+    if model_dir:  # typed or from the URL: checked against the data roots like the file
+        model_dir = str(dv.model_dir_in_roots(model_dir))
     world = dv.world_from_choice(kind, path, model_dir or None, factors, name=name)
     embedded = st.session_state.setdefault("_embedded", set())
     if world not in embedded:

@@ -70,6 +70,10 @@ def _free_port() -> int:
 def server(tmp_path_factory):
     port = _free_port()
     env = {**os.environ, "CAUSALPREF_CACHE_DIR": str(tmp_path_factory.mktemp("browser-cache"))}
+    # the Data page reads typed paths only inside its data roots: the tests' temporary files
+    # (every tmp_path lies under the base folder), then the defaults (this folder, the examples)
+    roots = (tmp_path_factory.getbasetemp(), ROOT, ROOT.parent / "shared" / "data")
+    env["CAUSALPREF_DATA_DIR"] = os.pathsep.join(str(folder) for folder in roots)
     started = time.perf_counter()
     process = subprocess.Popen(
         [

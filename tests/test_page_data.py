@@ -2,9 +2,11 @@
 
 import gzip
 import json
+import os
 import re
 from pathlib import Path
 
+import pytest
 from apptest_helpers import tiny_truthfulqa
 from streamlit.testing.v1 import AppTest
 
@@ -14,6 +16,17 @@ from causalpref.ui.views import data as dv
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
 PAGE = "app_pages/5_Data.py"
+
+
+@pytest.fixture(autouse=True)
+def default_roots(monkeypatch):
+    """The data roots as a plain start leaves them (the working directory and the examples),
+    whatever the shell running the tests set; a test that types a path sets its own."""
+    monkeypatch.delenv("CAUSALPREF_DATA_DIR", raising=False)
+
+
+def in_roots(monkeypatch, *folders) -> None:
+    monkeypatch.setenv("CAUSALPREF_DATA_DIR", os.pathsep.join(str(f) for f in folders))
 
 
 def data_page() -> AppTest:
@@ -34,7 +47,115 @@ def test_missing_path_is_a_plain_error():
     at = data_page()
     at.text_input(key="path").set_value("/nowhere/missing.jsonl").run()
     assert not at.exception
-    assert any("does not exist" in e.value for e in at.error)
+    (error,) = at.error
+    assert error.value.startswith("no data file at that path inside the data folders")
+
+
+def typed(path, url: bool = False) -> AppTest:
+    """The Data page after a path is typed into its field (or arrives in the URL)."""
+    if url:
+        at = AppTest.from_file(APP, default_timeout=120).run()
+        at.switch_page(PAGE)
+        at.query_params["path"] = str(path)
+        at.run()
+    else:
+        at = data_page()
+        at.text_input(key="path").set_value(str(path)).run()
+    assert not at.exception
+    return at
+
+
+def only_error(at) -> str:
+    (error,) = at.error
+    assert not at.subheader and not at.dataframe  # nothing of the file was shown
+    return error.value
+
+
+def test_a_path_outside_the_data_roots_reads_nothing_and_says_what_a_missing_one_says(tmp_path, monkeypatch):
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    root.mkdir()
+    outside.mkdir()
+    in_roots(monkeypatch, root)
+    # a readable data file outside, whose kind would be guessed as "pairs" if it were opened
+    (outside / "prefs.jsonl").write_text(
+        json.dumps({"prompt": "p", "response_a": "a", "response_b": "b", "label": 1, "objective": "helpful"}) + "\n"
+    )
+    (outside / "notes.txt").write_text("not data\n")
+    missing = only_error(typed(root / "missing.jsonl"))
+    for path in (
+        outside / "prefs.jsonl",
+        outside / "notes.txt",  # an unknown file type outside: no "unsupported type" hint
+        outside,  # a folder
+        outside / "absent.jsonl",
+        "/etc/hostname",
+        "/etc/passwd",
+    ):
+        at = typed(path)
+        assert only_error(at) == missing, path
+        assert at.selectbox(key="kind").value == "truthfulqa"  # not opened, not even to guess its kind ("pairs")
+    assert missing.startswith("no data file at that path inside the data folders")
+    assert str(root) in missing and "CAUSALPREF_DATA_DIR" in missing
+
+
+def test_a_symlink_inside_a_root_to_a_file_outside_is_refused(tmp_path, monkeypatch):
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    root.mkdir()
+    outside.mkdir()
+    in_roots(monkeypatch, root)
+    tiny_truthfulqa(outside / "tiny_tqa.jsonl")
+    (root / "linked.jsonl").symlink_to(outside / "tiny_tqa.jsonl")
+    assert only_error(typed(root / "linked.jsonl")) == only_error(typed(root / "missing.jsonl"))
+
+
+def test_a_link_with_a_path_outside_the_roots_in_its_url_reads_nothing(tmp_path, monkeypatch):
+    in_roots(monkeypatch, tmp_path / "root")
+    (tmp_path / "root").mkdir()
+    missing = only_error(typed(tmp_path / "root" / "missing.jsonl", url=True))
+    for path in ("/etc/passwd", tiny_truthfulqa(tmp_path / "tiny_tqa.jsonl")):
+        at = typed(path, url=True)
+        assert only_error(at) == missing
+        assert "real_world" not in at.session_state
+
+
+def test_a_file_inside_a_root_set_by_the_environment_loads_and_the_caption_says_so(tmp_path, monkeypatch):
+    root = tmp_path / "prefs"
+    root.mkdir()
+    in_roots(monkeypatch, root, tmp_path / "more")
+    tiny_truthfulqa(root / "tiny_tqa.jsonl")
+    at = data_page()
+    (caption,) = [c.value for c in at.caption if "CAUSALPREF_DATA_DIR" in c.value]
+    assert f"{root}, {tmp_path / 'more'}" in caption  # the folders readable, as given
+    at.text_input(key="path").set_value("tiny_tqa.jsonl").run()  # relative: from the first folder
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.subheader[0].value == "tiny_tqa.jsonl"
+    assert at.markdown[1].value.startswith("50 pairs over 5 questions")
+
+
+def test_the_caption_names_the_default_roots():
+    at = data_page()
+    (caption,) = [c.value for c in at.caption if "CAUSALPREF_DATA_DIR" in c.value]
+    assert str(Path.cwd()) in caption and "working directory" in caption and len(caption) < 240
+
+
+def test_a_model_folder_outside_the_roots_is_refused_alike(tmp_path, monkeypatch):
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    for folder in (root, outside / "model"):
+        folder.mkdir(parents=True)
+    (outside / "model" / "config.json").write_text("{}")
+    in_roots(monkeypatch, root)
+    tiny_truthfulqa(root / "tiny_tqa.jsonl")
+    messages = set()
+    for model in (outside / "model", outside / "absent", root / "tiny_tqa.jsonl", "/etc"):
+        at = AppTest.from_file(APP, default_timeout=120).run()
+        at.switch_page(PAGE)
+        at.query_params["path"] = str(root / "tiny_tqa.jsonl")
+        at.query_params["model_dir"] = str(model)  # a shared link with a model folder
+        at.run()
+        assert not at.exception
+        (error,) = at.error
+        messages.add(error.value)
+        assert "real_world" not in at.session_state
+    assert len(messages) == 1 and next(iter(messages)).startswith("no model folder at that path inside")
 
 
 def embed_and_use(at) -> AppTest:
@@ -52,7 +173,8 @@ def embed_and_use(at) -> AppTest:
     return at
 
 
-def test_summary_embed_and_use_in_correlation_shift(tmp_path):
+def test_summary_embed_and_use_in_correlation_shift(tmp_path, monkeypatch):
+    in_roots(monkeypatch, tmp_path)
     path = tiny_truthfulqa(tmp_path / "tiny_tqa.jsonl")
     at = data_page()
     at.text_input(key="path").set_value(str(path)).run()
@@ -65,9 +187,10 @@ def test_summary_embed_and_use_in_correlation_shift(tmp_path):
     assert at.selectbox(key="world").options == ["Synthetic (embedded)", "Data: tiny_tqa.jsonl"]
 
 
-def test_use_in_works_for_a_file_given_by_path_in_the_url(tmp_path):
+def test_use_in_works_for_a_file_given_by_path_in_the_url(tmp_path, monkeypatch):
     """Issue 13 item 1: with the path bound to the URL, "Use in…" (st.switch_page) raised
     "Cannot clear query parameters - the following are bound to widgets: 'path'"."""
+    in_roots(monkeypatch, tmp_path)
     path = tiny_truthfulqa(tmp_path / "tiny_tqa.jsonl")
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.switch_page(PAGE)
@@ -185,6 +308,7 @@ def test_embedding_shows_its_progress_and_stops_cleanly(tmp_path, monkeypatch):
         raise StopException()
 
     monkeypatch.setattr(dv, "embed", interrupted)
+    in_roots(monkeypatch, tmp_path)
     path = tiny_truthfulqa(tmp_path / "tiny_tqa.jsonl")
     at = data_page()
     at.text_input(key="path").set_value(str(path)).run()
@@ -200,7 +324,8 @@ def test_embedding_shows_its_progress_and_stops_cleanly(tmp_path, monkeypatch):
     assert not at.session_state["_embedded"]
 
 
-def test_the_first_screen_holds_controls_headline_and_action(tmp_path):
+def test_the_first_screen_holds_controls_headline_and_action(tmp_path, monkeypatch):
+    in_roots(monkeypatch, tmp_path)
     path = tiny_truthfulqa(tmp_path / "tiny_tqa.jsonl")
     at = data_page()
     at.text_input(key="path").set_value(str(path)).run()

@@ -1,6 +1,7 @@
 """causalpref.ui.views.data: examples, summaries, uploads, target pages — no streamlit."""
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -240,3 +241,123 @@ def test_size_verdict_for_factor_data(tmp_path):
         "Big enough for Correlation shift, which draws 2,000 training, 500 validation, 2,000 ID and 2,000 OOD "
         "pairs at each ρ.",
     )
+
+
+# ---------------------------------------------------------------- data roots: typed paths stay inside them
+
+
+@pytest.fixture
+def rooted(tmp_path, monkeypatch):
+    """Two data roots set through CAUSALPREF_DATA_DIR, and a folder outside them."""
+    first, second, outside = tmp_path / "first", tmp_path / "second", tmp_path / "outside"
+    for folder in (first, second, outside):
+        folder.mkdir()
+    monkeypatch.setenv("CAUSALPREF_DATA_DIR", os.pathsep.join([str(first), f"  {second}  ", ""]))
+    return first, second, outside
+
+
+def refused_message(text, **kw) -> str:
+    with pytest.raises(CausalPrefError) as caught:
+        dv.path_in_roots(text, **kw)
+    return str(caught.value)
+
+
+def test_data_roots_come_from_the_environment_or_default_to_the_cwd_and_examples(tmp_path, monkeypatch):
+    monkeypatch.delenv("CAUSALPREF_DATA_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    roots = dv.data_roots()
+    assert roots.paths == (tmp_path.resolve(), dv.shared_data_root().resolve()) and not roots.from_env
+    monkeypatch.setenv("CAUSALPREF_DATA_DIR", "")  # empty: as unset
+    assert dv.data_roots().paths == roots.paths
+    monkeypatch.setenv("CAUSALPREF_DATA_DIR", os.pathsep.join(["/srv/a", "/srv/b"]))
+    roots = dv.data_roots()
+    assert roots.given == ("/srv/a", "/srv/b") and roots.from_env
+    caption = dv.roots_caption(roots)
+    assert "/srv/a, /srv/b" in caption and "CAUSALPREF_DATA_DIR" in caption
+
+
+def test_a_file_inside_a_root_is_resolved(rooted, monkeypatch):
+    first, second, _ = rooted
+    (first / "a.jsonl").write_text("{}\n")
+    (second / "sub").mkdir()
+    (second / "sub" / "b.csv").write_text("x\n")
+    assert dv.path_in_roots(str(first / "a.jsonl")) == (first / "a.jsonl").resolve()
+    assert dv.path_in_roots(f"  {second / 'sub' / 'b.csv'} ") == (second / "sub" / "b.csv").resolve()
+    assert dv.path_in_roots("a.jsonl") == (first / "a.jsonl").resolve()  # relative: from the first root
+    assert dv.path_in_roots("../second/sub/b.csv") == (second / "sub" / "b.csv").resolve()  # lands in a root
+    (first / "inner.jsonl").symlink_to(second / "sub" / "b.csv")  # a link between roots is fine
+    assert dv.path_in_roots(str(first / "inner.jsonl")) == (second / "sub" / "b.csv").resolve()
+    monkeypatch.setenv("HOME", str(first))
+    assert dv.path_in_roots("~/a.jsonl") == (first / "a.jsonl").resolve()
+
+
+def test_every_path_refused_gets_one_message_that_names_none_of_them(rooted, monkeypatch):
+    first, _, outside = rooted
+    (outside / "real.jsonl").write_text("{}\n")
+    (outside / "notes.txt").write_text("secret\n")
+    (first / "folder").mkdir()
+    (first / "link.jsonl").symlink_to(outside / "real.jsonl")  # inside a root, pointing out of it
+    (first / "out").symlink_to(outside, target_is_directory=True)
+    monkeypatch.setenv("HOME", str(outside))
+    refused = [
+        str(outside / "real.jsonl"),  # exists, outside
+        str(outside / "notes.txt"),  # exists, unknown type, outside
+        str(outside / "missing.jsonl"),  # missing, outside
+        str(first / "missing.jsonl"),  # missing, inside
+        str(outside),  # a folder outside
+        str(first / "folder"),  # a folder inside
+        str(first / "link.jsonl"),  # a symlink out of a root
+        str(first / "out" / "real.jsonl"),  # through a linked folder
+        str(first / ".." / "outside" / "real.jsonl"),  # climbing out
+        "../outside/real.jsonl",  # relative, climbing out
+        "~/real.jsonl",  # home is outside
+        "/etc/hostname",
+        "/etc/passwd",
+        "/nowhere/missing.jsonl",
+        "bad\x00name.jsonl",
+        "",
+    ]
+    messages = {text: refused_message(text) for text in refused}
+    assert len(set(messages.values())) == 1, messages
+    (message,) = set(messages.values())
+    assert message.startswith("no data file at that path inside the data folders (")
+    assert "CAUSALPREF_DATA_DIR" in message
+    for word in ("real.jsonl", "notes", "missing", "hostname", "exist", "folder/"):
+        assert word not in message
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
+def test_an_unreadable_file_inside_a_root_is_refused_alike(rooted):
+    first, _, outside = rooted
+    locked = first / "locked.jsonl"
+    locked.write_text("{}\n")
+    locked.chmod(0)
+    try:
+        assert refused_message(str(locked)) == refused_message(str(outside / "missing.jsonl"))
+    finally:
+        locked.chmod(0o600)
+
+
+def test_a_model_folder_is_checked_against_the_same_roots(rooted):
+    first, _, outside = rooted
+    for folder in (first / "model", outside / "model"):
+        folder.mkdir()
+        (folder / "config.json").write_text("{}")
+    (first / "file").write_text("x")
+    assert dv.model_dir_in_roots(str(first / "model")) == (first / "model").resolve()
+    messages = set()
+    for text in (outside / "model", outside / "absent", first / "file", first / "absent", "/etc"):
+        with pytest.raises(CausalPrefError) as caught:
+            dv.model_dir_in_roots(str(text))
+        messages.add(str(caught.value))
+    assert len(messages) == 1 and next(iter(messages)).startswith("no model folder at that path")
+
+
+def test_examples_are_offered_only_inside_the_roots(tmp_path, monkeypatch):
+    (tmp_path / "truthfulqa").mkdir()
+    (tmp_path / "truthfulqa" / "truthfulqa_dual_labels.jsonl.gz").write_bytes(b"x")
+    found = dv.example_datasets(tmp_path)
+    monkeypatch.setenv("CAUSALPREF_DATA_DIR", str(tmp_path))
+    assert dv.examples_in_roots(found) == found
+    monkeypatch.setenv("CAUSALPREF_DATA_DIR", str(tmp_path / "elsewhere"))
+    assert dv.examples_in_roots(found) == {}

@@ -2,6 +2,9 @@
 
 - `example_datasets(root)`: the development data sets under a shared data folder (empty when
   the folder is absent), label -> (kind, path);
+- `data_roots()`, `path_in_roots(text)`, `model_dir_in_roots(text)`: the folders a typed path
+  may be read from ($CAUSALPREF_DATA_DIR, default the working directory and the examples'
+  folder) and the typed file or model folder checked against them (causalpref.data_roots);
 - `describe(text_pairs)`: the loader's summary as a two-column table and one plain reading;
 - `problem(text_pairs, kind)`: why a loaded file cannot feed its experiment (None when it can);
 - `world_from_choice(kind, path, model_dir, factors)`: the `RealDataWorld` the experiment pages use;
@@ -27,6 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from causalpref import data_roots as roots_mod
 from causalpref.data.kinds import data_kind
 from causalpref.data.loaders import SUFFIXES, load_dataset, named_in_errors
 from causalpref.data.worlds.real import FACTOR_KINDS, OBJECTIVE_KINDS, RealDataWorld
@@ -64,7 +68,37 @@ EXAMPLES = {
 
 def shared_data_root() -> Path:
     """Where the development data sets live: ../shared/data beside the repository."""
-    return Path(__file__).resolve().parents[3].parent / "shared" / "data"
+    return roots_mod.bundled_examples_root()
+
+
+def data_roots() -> roots_mod.DataRoots:
+    """The folders a typed path may be read from: $CAUSALPREF_DATA_DIR (folders separated by
+    os.pathsep), or else the working directory and the example data sets' folder."""
+    return roots_mod.data_roots(defaults=(Path.cwd(), shared_data_root()))
+
+
+def path_in_roots(text: str, roots: roots_mod.DataRoots | None = None) -> Path:
+    """The resolved data file a typed path names inside the data roots; one message for every
+    path refused (outside, missing, a folder, a symlink out of a root), so it tells nothing
+    about what exists outside them. A relative path starts from the first root."""
+    return roots_mod.resolve_in_roots(text, data_roots() if roots is None else roots)
+
+
+def model_dir_in_roots(text: str, roots: roots_mod.DataRoots | None = None) -> Path:
+    """The resolved model folder a typed path names inside the data roots (refused as `path_in_roots`)."""
+    roots = data_roots() if roots is None else roots
+    return roots_mod.resolve_in_roots(text, roots, folder=True, what="model folder")
+
+
+def roots_caption(roots: roots_mod.DataRoots | None = None) -> str:
+    """The line under the path field: the folders readable and how to change them."""
+    return roots_mod.roots_caption(data_roots() if roots is None else roots)
+
+
+def examples_in_roots(examples: dict, roots: roots_mod.DataRoots | None = None) -> dict:
+    """The example data sets (label -> (kind, path)) that lie inside the data roots."""
+    roots = data_roots() if roots is None else roots
+    return {label: (kind, path) for label, (kind, path) in examples.items() if roots.contains(path)}
 
 
 def example_datasets(root: str | os.PathLike | None) -> dict[str, tuple[str, str]]:
@@ -324,6 +358,11 @@ __all__ = [
     "world_label",
     "world_of",
     "shared_data_root",
+    "data_roots",
+    "path_in_roots",
+    "model_dir_in_roots",
+    "roots_caption",
+    "examples_in_roots",
     "load_text",
     "embed",
     "page_settings",
