@@ -348,6 +348,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="write nothing: fail with exit 2 unless the file's tables match a fresh run",
     )
     report.add_argument("--full", action="store_true", help="also the slower sections (minutes on a CPU)")
+    report.add_argument(
+        "--section", metavar="NAME", help="compute only this section (e.g. hh-length) and keep the others as written"
+    )
     cache = sub.add_parser(
         "cache",
         help="show or clear the result cache",
@@ -751,7 +754,7 @@ def run_report_command(args) -> int:
     """Write docs/results.md (or check it with --check): see run/docs_tables.py."""
     from causalpref.run.docs_tables import run_report
 
-    print(run_report(args.out, check=args.check, full=args.full))
+    print(run_report(args.out, check=args.check, full=args.full, only=args.section))
     return 0
 
 

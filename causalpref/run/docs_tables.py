@@ -446,15 +446,27 @@ def check_page(text: str, expected: dict[str, list[Block]], out: Path) -> int:
 
 
 def run_report(
-    out: str = DEFAULT_OUT, check: bool = False, full: bool = False, cache: ResultCache | None = None, log=None
+    out: str = DEFAULT_OUT,
+    check: bool = False,
+    full: bool = False,
+    cache: ResultCache | None = None,
+    log=None,
+    only: str | None = None,
 ) -> str:
-    """Write (or, with check, compare) the results page; returns a one-line summary."""
+    """Write (or, with check, compare) the results page; returns a one-line summary. `only`:
+    compute that one section (cheap or full) and keep every other as written."""
     path = Path(out)
     _check_out(path, must_exist=check)
     log = log or (lambda message: print(message, file=sys.stderr, flush=True))
     cache = cache if cache is not None else ResultCache()
     started = time.perf_counter()
     chosen = sections(full)
+    if only is not None:
+        named = {s.name: s for s in all_sections()}
+        if only not in named:
+            absent = " (its data is not here)" if only in REAL_SECTION_NAMES else ""
+            raise CausalPrefError(f"--section {only!r}: no such section{absent}; sections: {list(named)}")
+        chosen = (named[only],)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # see the module docstring
     try:
@@ -465,7 +477,7 @@ def run_report(
     if check:
         n = check_page(path.read_text(encoding="utf-8"), expected, path)
         return f"{path}: all {n} tables of {len(chosen)} sections are current ({seconds:.1f} s)"
-    command = f"{PROG} report" + (" --full" if full else "")
+    command = f"{PROG} report" + (" --full" if full else "") + (f" --section {only}" if only else "")
     written_by = written_by_line(command, _commit(), datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
     kept = parse_page(path.read_text(encoding="utf-8"))[0] if path.is_file() else {}
     parts = []
