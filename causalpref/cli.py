@@ -196,7 +196,9 @@ def _add_common(
         metavar=("TRAIN", "VAL", "TEST"),
         help="exp1: shares of the prompt groups for training, validation and the tests (default 0.6 0.1 0.3)",
     )
-    real.add_argument("--tol", type=float, help="exp1: how close a drawn set's rho must be to the target (default 0.02)")
+    real.add_argument(
+        "--tol", type=float, help="exp1: how close a drawn set's rho must be to the target (default 0.02)"
+    )
     real.add_argument(
         "--dry-run",
         action="store_true",
@@ -322,7 +324,9 @@ def build_parser() -> argparse.ArgumentParser:
         "transformers model and keep the vectors in the embedding cache.",
     )
     embed.add_argument("--data", required=True, metavar="PATH", help="local data file")
-    embed.add_argument("--kind", choices=DATA_KIND_NAMES, help="what the file holds (default: recognised from its fields)")
+    embed.add_argument(
+        "--kind", choices=DATA_KIND_NAMES, help="what the file holds (default: recognised from its fields)"
+    )
     embed.add_argument("--columns", nargs="+", metavar="FIELD=COLUMN", help="map the file's columns (see exp1 --help)")
     embed.add_argument("--download", action="store_true", help="allow reading a Hugging Face hub name")
     embed.add_argument("--model", metavar="DIR", help="local model directory (default: packaged all-MiniLM-L6-v2)")

@@ -123,7 +123,9 @@ def test_splits_too_large_for_the_data_say_what_fits(truthfulqa_file, relabeled_
     d1, d2 = pool.factor_diffs.T
     largest = check_exp1_sizes(d1, d2, pool.group, SplitSizes(), (0.3,), (0,)).largest
     assert sizes_text(largest) in message and largest.train > 100
-    assert message.endswith("set smaller sizes (--n-train --n-val --n-id --n-ood) or other group shares (--split-shares TRAIN VAL TEST)")
+    assert message.endswith(
+        "set smaller sizes (--n-train --n-val --n-id --n-ood) or other group shares (--split-shares TRAIN VAL TEST)"
+    )
     # Experiment 2: what the message says fits, draws
     pool = RealDataWorld.from_path("relabeled-hh", relabeled_file).pool()
     with pytest.raises(CausalPrefError, match=r"^cannot draw 2,000 training, .* the data has 400 pairs, enough"):

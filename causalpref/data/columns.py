@@ -108,7 +108,7 @@ class ColumnMap:
 
         `where(field)` names the line and field in errors."""
         out = dict(data)
-        for target, source, _ in self.entries:
+        for target, _, _ in self.entries:
             out.pop(target, None)  # the mapped column replaces a same-named one
         for target, source, values in self.entries:
             if source not in data:

@@ -263,7 +263,9 @@ def load_ratings(path, seed: int = 0, *, max_pairs_per_prompt: int | None = None
             found = next((f for f in names if row.has(f)), None)
             if found is None:
                 present = ", ".join(map(repr, row.data)) or "none"
-                raise row.fail(names[0], f"missing; expected {what} in one of {list(names)} (fields present: {present})")
+                raise row.fail(
+                    names[0], f"missing; expected {what} in one of {list(names)} (fields present: {present})"
+                )
             fields[what] = found
         return fields[what]
 
@@ -275,6 +277,10 @@ def load_ratings(path, seed: int = 0, *, max_pairs_per_prompt: int | None = None
     )
     response, rating = fields.get("the response", "response"), fields.get("a rating", "rating")
     return _prompt_pairs(
-        prompts, seed, cap, skipped, os.fspath(path), f"a rating table, one row per response (prompt, {response}, {rating})"
+        prompts,
+        seed,
+        cap,
+        skipped,
+        os.fspath(path),
+        f"a rating table, one row per response (prompt, {response}, {rating})",
     )
-

@@ -31,8 +31,6 @@ class RewardModel(nn.Module):
         return reward[..., :n] - reward[..., n:], None
 
 
-
-
 class BaseReward(RewardModel):
     """embedding [+ objective] -> MLP -> latent -> linear -> reward."""
 

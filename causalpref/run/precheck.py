@@ -14,8 +14,8 @@ from collections import Counter
 import numpy as np
 
 from causalpref.data.worlds.real import RealDataWorld, TextPool
-from causalpref.draw.correlation import feasible_rho_range
 from causalpref.draw.consistency import feasible_consistency_range
+from causalpref.draw.correlation import feasible_rho_range
 from causalpref.draw.groups import group_split
 from causalpref.draw.splits import cell_seed, draw_exp1_splits, draw_exp2_splits, drawing_of, sizes_text
 from causalpref.errors import CausalPrefError
@@ -39,7 +39,9 @@ def check_before_embedding(experiment: str, spec) -> TextPool:
     """Draw every cell of the spec on the text pool; a CausalPrefError names what cannot be drawn."""
     pool = spec.world.text_pool()
     if experiment == "exp2":
-        missing = [name for name, value in (("objective", pool.objective), ("prompt_type", pool.prompt_type)) if value is None]
+        missing = [
+            name for name, value in (("objective", pool.objective), ("prompt_type", pool.prompt_type)) if value is None
+        ]
         if missing:
             raise CausalPrefError(
                 f"{spec.world.path}: Experiment 2 needs an objective and a prompt type per pair, and this "
@@ -83,7 +85,9 @@ def dry_run_report(experiment: str, spec, pool: TextPool) -> str:
             kind = "consistent" if t == c else "inconsistent"
             lines.append(f"  t = {words[t]}, c = {words[c]} ({kind}): {count:,}")
         lo, hi = feasible_consistency_range(pool.prompt_type, pool.objective, spec.sizes.train)
-        lines.append(f"feasible consistency rate for {spec.sizes.train:,} training pairs (whole pool): [{lo:.2f}, {hi:.2f}]")
+        lines.append(
+            f"feasible consistency rate for {spec.sizes.train:,} training pairs (whole pool): [{lo:.2f}, {hi:.2f}]"
+        )
     rhos = " ".join(f"{r:g}" for r in spec.rhos)
     lines.append(f"every cell (rho {rhos} × {len(spec.seeds)} seeds) draws: checked")
     return "\n".join(lines)

@@ -116,7 +116,9 @@ class RealDataWorld:
         else:
             where = str(local.resolve())
             fingerprint = file_fingerprint(where)
-        world = cls(kind=kind, path=where, fingerprint=fingerprint, split=split, name=f"{kind}:{Path(text).name}", **options)
+        world = cls(
+            kind=kind, path=where, fingerprint=fingerprint, split=split, name=f"{kind}:{Path(text).name}", **options
+        )
         return world
 
     @property
@@ -344,7 +346,6 @@ class RealPool(TextPool):
         texts = TextPool.build(world)  # every check that needs no vectors, first
         emb_a, emb_b = embed_pairs(world, progress)
         return cls(**{f.name: getattr(texts, f.name) for f in fields(TextPool)}, emb_a=emb_a, emb_b=emb_b)
-
 
     def pairs(self, indices: np.ndarray, name: str = "pairs") -> PairSet:
         indices = np.asarray(indices, dtype=np.int64)
