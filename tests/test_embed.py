@@ -221,6 +221,11 @@ def test_bad_model_directories_and_settings(tmp_path, monkeypatch):
     (tmp_path / "broken" / "config.json").write_text("{not json")
     with pytest.raises(CausalPrefError, match="broken"):
         Encoder(tmp_path / "broken")
+    from transformers import BertConfig
+
+    BertConfig().save_pretrained(tmp_path / "no-weights")
+    with pytest.raises(CausalPrefError, match="no-weights has no weight files"):
+        Encoder(tmp_path / "no-weights")
     with pytest.raises(CausalPrefError, match="pooling"):
         Encoder(pooling="max")
     with pytest.raises(CausalPrefError, match="max_length 4096 exceeds"):
@@ -239,6 +244,134 @@ def test_fingerprint_is_the_weights_and_settings(minilm, tmp_path):
     assert len(minilm.fingerprint) == 64 and minilm.fingerprint == Encoder(batch_size=7).fingerprint
     assert Encoder(max_length=128).fingerprint != minilm.fingerprint
     assert text_key("a\n\nb") == hashlib.sha256(b"a\n\nb").hexdigest()
+
+
+# ---------------------------------------------------------------- lazy loading
+
+# The first 4 dimensions of the MiniLM vectors of PROMPTS/RESPONSES as the encoder gave them
+# when it still loaded its weights in the constructor: lazy loading changed no vector.
+EAGER_VECTORS = np.array(
+    [
+        [0.1206656, 0.0449371, 0.0281062, -0.0236748],
+        [0.0168998, 0.0157166, 0.0063218, -0.0227482],
+        [-0.05147, -0.0389587, -0.0222675, -0.0242957],
+        [-0.008215, 0.0381268, 0.0575934, -0.0274371],
+        [-0.0374131, -0.0944229, 0.0261295, 0.0340125],
+    ],
+    dtype=np.float32,
+)
+
+
+def fingerprint_recipe(folder, settings):
+    """The fingerprint as documented (weights + config/tokenizer files, settings, format version)."""
+    from causalpref.data import embed
+
+    files = embed.weight_files(folder) + [folder / n for n in embed.SIDE_FILES if (folder / n).is_file()]
+    payload = {
+        "files": [[f.name, f.stat().st_size, hashlib.sha256(f.read_bytes()).hexdigest()] for f in files],
+        "settings": settings,
+        "format_version": embed.FORMAT_VERSION,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def test_the_lazy_encoder_gives_the_same_vectors_and_fingerprint(minilm):
+    lazy = Encoder(batch_size=2)
+    assert not lazy.model_loaded
+    assert lazy.dim == 384 and lazy.pooling == "mean" and lazy.normalize
+    settings = {"pooling": "mean", "max_length": 256, "normalize": True}
+    assert lazy.fingerprint == fingerprint_recipe(default_model_dir(), settings) == minilm.fingerprint
+    assert lazy.encode([], []).shape == (0, 384)
+    assert not lazy.model_loaded  # fingerprint, dim and an empty encode load nothing
+    vectors = lazy.encode(PROMPTS, RESPONSES)
+    assert lazy.model_loaded
+    np.testing.assert_allclose(vectors[:, :4], EAGER_VECTORS, atol=1e-5)
+    np.testing.assert_allclose(vectors, minilm.encode(PROMPTS, RESPONSES), atol=1e-6)
+
+
+def test_a_fully_cached_embed_never_loads_the_model(tmp_path, monkeypatch):
+    import transformers
+
+    from causalpref.data import embed
+
+    monkeypatch.setattr(embed, "_FILE_DIGESTS", {})  # as in a fresh process
+    warm = Encoder()
+    cache = EmbeddingCache(warm.fingerprint, warm.dim, root=tmp_path)
+    first = embed_with_cache(warm, PROMPTS, RESPONSES, cache)  # the warm-up: embeds and stores
+    assert warm.model_loaded
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("the model was loaded")
+
+    def no_weight_reading(path):
+        assert not str(path).endswith(embed.WEIGHT_SUFFIXES), f"{path} was hashed again"
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+
+    monkeypatch.setattr(transformers.AutoModel, "from_pretrained", refuse)
+    monkeypatch.setattr(embed, "_hash_file", no_weight_reading)
+    monkeypatch.setattr(embed, "_FILE_DIGESTS", {})  # a new process: the weights' digest comes from disk
+    cold = Encoder()
+    again = embed_with_cache(cold, PROMPTS[::-1], RESPONSES[::-1], EmbeddingCache(cold.fingerprint, cold.dim, tmp_path))
+    assert not cold.model_loaded
+    np.testing.assert_array_equal(again, first[::-1])
+    # a text not cached does need the model: then (and only then) it is loaded
+    with pytest.raises(CausalPrefError, match="cannot load the model.*the model was loaded"):
+        embed_with_cache(cold, ["A new question?"], ["A new answer."], cache)
+
+
+def test_weight_digests_are_remembered_across_processes(tmp_path, monkeypatch):
+    from causalpref.data import embed
+
+    big = tmp_path / "model.safetensors"
+    big.write_bytes(bytes(range(256)) * 8192)  # 2 MiB
+    small = tmp_path / "config.json"
+    small.write_text("{}")
+    expected = hashlib.sha256(big.read_bytes()).hexdigest()
+    monkeypatch.setattr(embed, "_FILE_DIGESTS", {})
+    assert file_sha256(big) == expected and file_sha256(small) == hashlib.sha256(b"{}").hexdigest()
+    memo = json.loads(embed.digest_memo_path().read_text())["files"]
+    assert list(memo) == [str(big.resolve())]  # only large files are remembered on disk
+    hashed = []
+    real = embed._hash_file
+    monkeypatch.setattr(embed, "_hash_file", lambda path: hashed.append(path.name) or real(path))
+    monkeypatch.setattr(embed, "_FILE_DIGESTS", {})
+    assert file_sha256(big) == expected and hashed == []
+    with open(big, "r+b") as handle:  # changed in place, same size
+        handle.write(b"\xff")
+    monkeypatch.setattr(embed, "_FILE_DIGESTS", {})
+    assert file_sha256(big) == hashlib.sha256(big.read_bytes()).hexdigest() != expected
+    assert hashed == ["model.safetensors"]
+    embed.digest_memo_path().write_text("{damaged")  # a damaged memo is only a missed shortcut
+    monkeypatch.setattr(embed, "_FILE_DIGESTS", {})
+    assert file_sha256(big) == hashlib.sha256(big.read_bytes()).hexdigest()
+
+
+def test_two_threads_load_the_model_once(monkeypatch):
+    import threading
+
+    import transformers
+
+    loads = []
+    real = transformers.AutoModel.from_pretrained
+
+    def counting(*args, **kwargs):
+        loads.append(args)
+        time.sleep(0.2)  # let the other thread arrive while this one loads
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(transformers.AutoModel, "from_pretrained", counting)
+    enc = Encoder()
+    results = [None, None]
+
+    def work(i):
+        results[i] = enc.encode(PROMPTS[i : i + 2], RESPONSES[i : i + 2])
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(loads) == 1 and all(r is not None and r.shape == (2, 384) for r in results)
 
 
 # ---------------------------------------------------------------- the embedding cache

@@ -37,6 +37,15 @@ that does not fit in memory fails early), embedded in batches with as little pad
 possible, and put back in input order. On CUDA with dtype="auto" the weights are loaded in
 bf16 (fp16 where bf16 is unsupported) and run under autocast; on the CPU (and MPS) in fp32.
 Everything runs under `torch.inference_mode()`. Output: float32 numpy (n, d).
+`benchmarks/embed_speed.py` measures this against the bare transformers model (see
+docs/performance.md).
+
+Loading. `Encoder(...)` reads the config and the tokenizer only; the weights (and the
+modelling code transformers imports for them) are loaded by the first encode that has a
+text to embed (`Encoder.model`, `Encoder.model_loaded`). `fingerprint` hashes files without
+loading anything, and the sha256 of a large file is remembered across processes (keyed by
+path, size, mtime, ctime and inode, in `<cache root>/embeddings/file-sha256.json`), so a
+fully cached embed never loads the model and does not read the weights.
 """
 
 from __future__ import annotations
@@ -45,8 +54,10 @@ import hashlib
 import inspect
 import json
 import os
+import tempfile
 import threading
 from functools import cached_property
+from itertools import chain
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -219,21 +230,89 @@ def _sentence_transformers_normalizes(path: Path) -> bool:
 
 _FILE_DIGESTS: dict[tuple[str, int, int], str] = {}
 _FILE_DIGESTS_LOCK = threading.Lock()
+DIGEST_MEMO = "file-sha256.json"  # in <cache root>/embeddings/: digests of large files, across processes
+_MEMO_MIN_BYTES = 1 << 20  # smaller files are hashed each time (it costs less than reading the memo)
+_MEMO_MAX_FILES = 256
+_HEX64 = frozenset("0123456789abcdef")
+
+
+def _hash_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(_HASH_CHUNK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def digest_memo_path() -> Path:
+    """Where file_sha256 keeps the digests of large files: beside the embedding cache."""
+    from causalpref.run.cache import default_cache_root
+
+    return default_cache_root() / "embeddings" / DIGEST_MEMO
+
+
+def _stat_key(stat: os.stat_result) -> list[int]:
+    # ctime cannot be set from user space: any write to the file (or a copy over it) changes it
+    return [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
+
+
+def _read_digest_memo(memo: Path) -> dict:
+    try:
+        data = json.loads(memo.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    files = data.get("files") if isinstance(data, dict) and data.get("format") == 1 else None
+    return files if isinstance(files, dict) else {}
+
+
+def _remembered_digest(memo: Path, name: str, key: list[int]) -> str | None:
+    entry = _read_digest_memo(memo).get(name)
+    if isinstance(entry, list) and len(entry) == 5 and entry[:4] == key:
+        value = entry[4]
+        if isinstance(value, str) and len(value) == 64 and set(value) <= _HEX64:
+            return value
+    return None
+
+
+def _remember_digest(memo: Path, name: str, key: list[int], value: str) -> None:
+    """Add one digest to the memo file (atomically replaced); a memo that cannot be written is skipped."""
+    files = _read_digest_memo(memo)
+    files.pop(name, None)
+    files[name] = key + [value]
+    files = {n: v for n, v in files.items() if os.path.exists(n)}  # forget files that are gone
+    files = dict(list(files.items())[-_MEMO_MAX_FILES:])
+    text = json.dumps({"format": 1, "files": files}, indent=0)
+    tmp = None
+    try:
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{memo.name}.", suffix=".tmp", dir=memo.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, memo)
+    except OSError:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
 
 
 def file_sha256(path: str | os.PathLike) -> str:
-    """sha256 of a file, streamed in 8 MiB chunks; remembered per (path, size, mtime) in this process."""
+    """sha256 of a file, streamed in 8 MiB chunks.
+
+    Remembered per (path, size, mtime) in this process, and for files of 1 MiB or more (model
+    weights) also across processes, in `digest_memo_path()`, per (path, size, mtime, ctime,
+    inode): a model's fingerprint then costs a few stat calls instead of reading gigabytes."""
     path = Path(path).resolve()
     stat = path.stat()
     memo = (str(path), stat.st_size, stat.st_mtime_ns)
     with _FILE_DIGESTS_LOCK:
         if memo in _FILE_DIGESTS:
             return _FILE_DIGESTS[memo]
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(_HASH_CHUNK):
-            digest.update(block)
-    value = digest.hexdigest()
+    persist = stat.st_size >= _MEMO_MIN_BYTES
+    memo_file, key = (digest_memo_path(), _stat_key(stat)) if persist else (None, None)
+    value = _remembered_digest(memo_file, str(path), key) if persist else None
+    if value is None:
+        value = _hash_file(path)
+        if persist and _stat_key(path.stat()) == key:  # unchanged while it was read
+            _remember_digest(memo_file, str(path), key, value)
     with _FILE_DIGESTS_LOCK:
         _FILE_DIGESTS[memo] = value
     return value
@@ -302,7 +381,7 @@ class Encoder:
         normalize: bool | None = None,
     ):
         import torch
-        from transformers import AutoConfig, AutoModel, AutoTokenizer
+        from transformers import AutoConfig, AutoTokenizer
 
         from causalpref.device import resolve_device
 
@@ -325,6 +404,9 @@ class Encoder:
             config = AutoConfig.from_pretrained(where, local_files_only=True)
         except Exception as exc:  # noqa: BLE001 - any failure means the folder is not usable
             raise CausalPrefError(f"cannot read the model config in {where}: {_one_line(exc)}") from None
+        if not weight_files(self.model_dir):
+            raise CausalPrefError(f"model directory {where} has no weight files (*.safetensors or *.bin)")
+        self.config = config
         self.is_decoder = is_decoder_config(config)
         self.pooling = ("last" if self.is_decoder else "mean") if pooling == "auto" else pooling
         self.normalize = _sentence_transformers_normalizes(self.model_dir) if normalize is None else normalize
@@ -332,12 +414,10 @@ class Encoder:
             self.tokenizer = AutoTokenizer.from_pretrained(where, local_files_only=True)
         except Exception as exc:  # noqa: BLE001
             raise CausalPrefError(f"cannot load a tokenizer from {where}: {_one_line(exc)}") from None
-        try:
-            model = AutoModel.from_pretrained(where, local_files_only=True, dtype=self.dtype)
-        except Exception as exc:  # noqa: BLE001
-            raise CausalPrefError(f"cannot load the model in {where}: {_one_line(exc)}") from None
-        self.model = model.to(self.device).eval()
-        self.config = self.model.config
+        # The weights are loaded by the first encode (`model`), not here: a fully cached
+        # embed needs only the config, the tokenizer and the fingerprint.
+        self._model = None
+        self._model_lock = threading.Lock()
 
         limit = getattr(self.config, "max_position_embeddings", None)
         tok_limit = getattr(self.tokenizer, "model_max_length", None)
@@ -359,12 +439,39 @@ class Encoder:
         if pad is None:
             pad = self.tokenizer.eos_token_id
         self._pad_id = int(pad) if pad is not None else 0  # masked out, so any id will do
-        params = inspect.signature(self.model.forward).parameters
+        self._torch = torch
+
+    # ------------------------------------------------------------ the model, loaded lazily
+
+    @property
+    def model_loaded(self) -> bool:
+        """Whether the weights are in memory (they are loaded by the first real encode)."""
+        return self._model is not None
+
+    @property
+    def model(self):
+        """The transformers model on `device`, in eval mode; loaded on first use."""
+        if self._model is None:
+            with self._model_lock:  # two threads encoding at once load it once
+                if self._model is None:
+                    self._load_model()
+        return self._model
+
+    def _load_model(self) -> None:
+        from transformers import AutoModel
+
+        where = str(self.model_dir)
+        try:
+            model = AutoModel.from_pretrained(where, local_files_only=True, dtype=self.dtype)
+        except Exception as exc:  # noqa: BLE001
+            raise CausalPrefError(f"cannot load the model in {where}: {_one_line(exc)}") from None
+        model = model.to(self.device).eval()
+        params = inspect.signature(model.forward).parameters
         self._takes = {name for name in ("token_type_ids", "position_ids", "use_cache") if name in params}
         self._token_types = "token_type_ids" in self._takes and "token_type_ids" in getattr(
             self.tokenizer, "model_input_names", ()
         )
-        self._torch = torch
+        self._model = model  # last: another thread sees the model only with _takes set
 
     # ------------------------------------------------------------ description
 
@@ -437,12 +544,16 @@ class Encoder:
         if not texts:
             return []
         ids = self.tokenizer(
-            list(texts), add_special_tokens=not self.uses_chat_template, truncation=False, verbose=False
+            list(texts),
+            add_special_tokens=not self.uses_chat_template,
+            truncation=False,
+            return_attention_mask=False,
+            return_token_type_ids=False,
+            verbose=False,
         )["input_ids"]
         limit, out = self.max_length, []
         bos = getattr(self.tokenizer, "bos_token_id", None)
         for seq in ids:
-            seq = list(seq)
             if len(seq) > limit:
                 before, after = self._n_before, self._n_after
                 if self.uses_chat_template and bos is not None and seq[0] == bos:
@@ -456,38 +567,40 @@ class Encoder:
 
     def _batch_inputs(self, seqs: list[list[int]]) -> dict:
         torch = self._torch
-        n, width = len(seqs), max(len(s) for s in seqs)
+        lengths = np.fromiter(map(len, seqs), dtype=np.int64, count=len(seqs))
+        width = int(lengths.max())
         if self.device.type == "cuda":  # tensor cores like multiples of 8
             rounded = -(-width // 8) * 8
             width = min(rounded, max(width, self.max_positions or rounded))
-        ids = np.full((n, width), self._pad_id, dtype=np.int64)
-        mask = np.zeros((n, width), dtype=np.int64)
-        left = self.padding_side == "left"
-        for i, seq in enumerate(seqs):
-            if left:
-                ids[i, width - len(seq) :] = seq
-                mask[i, width - len(seq) :] = 1
-            else:
-                ids[i, : len(seq)] = seq
-                mask[i, : len(seq)] = 1
-        batch = {"input_ids": torch.from_numpy(ids), "attention_mask": torch.from_numpy(mask)}
+        positions = np.arange(width)
+        if self.padding_side == "left":
+            keep = positions >= (width - lengths)[:, None]
+        else:
+            keep = positions < lengths[:, None]
+        ids = np.full((len(seqs), width), self._pad_id, dtype=np.int64)
+        # boolean assignment fills row by row, left to right: each row gets its sequence in order
+        ids[keep] = np.fromiter(chain.from_iterable(seqs), dtype=np.int64, count=int(lengths.sum()))
+        mask = torch.from_numpy(keep.astype(np.int64))
+        batch = {"input_ids": torch.from_numpy(ids), "attention_mask": mask}
         if self._token_types:
             batch["token_type_ids"] = torch.zeros_like(batch["input_ids"])
-        if left and "position_ids" in self._takes:  # real tokens at positions 0.. whatever the padding
-            batch["position_ids"] = (batch["attention_mask"].cumsum(1) - 1).clamp(min=0)
+        if self.padding_side == "left" and "position_ids" in self._takes:  # real tokens at 0.. whatever the padding
+            batch["position_ids"] = (mask.cumsum(1) - 1).clamp(min=0)
+        if self.device.type == "cpu":
+            return batch
         non_blocking = self.device.type == "cuda"
         return {k: v.to(self.device, non_blocking=non_blocking) for k, v in batch.items()}
 
-    def _forward(self, batch: dict):
+    def _forward(self, model, batch: dict):
         torch = self._torch
         kwargs = dict(batch)
         if "use_cache" in self._takes:
             kwargs["use_cache"] = False
         if self._autocast:
             with torch.autocast(device_type=self.device.type, dtype=self.dtype):
-                out = self.model(**kwargs)
+                out = model(**kwargs)
         else:
-            out = self.model(**kwargs)
+            out = model(**kwargs)
         hidden = getattr(out, "last_hidden_state", None)
         if hidden is None:
             hidden = out[0]
@@ -496,7 +609,8 @@ class Encoder:
     def encode_texts(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         """Embed already formatted texts (see `format`): float32 (n, dim), in input order.
 
-        progress(done, total) is called after each batch with the number of texts done."""
+        progress(done, total) is called after each batch with the number of texts done. The
+        model is loaded here, by the first call that has a text to embed."""
         torch = self._torch
         texts = list(texts)
         total = len(texts)
@@ -504,19 +618,20 @@ class Encoder:
         if not total:
             return out
         seqs = self.tokenize(texts)
-        lengths = np.fromiter((len(s) for s in seqs), dtype=np.int64, count=total)
+        lengths = np.fromiter(map(len, seqs), dtype=np.int64, count=total)
         if not lengths.all():
             empty = int(np.flatnonzero(lengths == 0)[0])
             raise CausalPrefError(
                 f"text {empty} ({texts[empty][:60]!r}) becomes no tokens at all with the "
                 f"tokenizer of {self.model_dir}; there is nothing to embed"
             )
+        model = self.model
         order = np.argsort(-lengths, kind="stable")  # longest first
         done = 0
         with torch.inference_mode():
             for start in range(0, total, self.batch_size):
                 rows = order[start : start + self.batch_size]
-                vectors = self._forward(self._batch_inputs([seqs[i] for i in rows]))
+                vectors = self._forward(model, self._batch_inputs([seqs[i] for i in rows]))
                 out[rows] = vectors.to("cpu", torch.float32).numpy()
                 done += len(rows)
                 if progress is not None:

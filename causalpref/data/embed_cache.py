@@ -28,9 +28,11 @@ shards that others commit later (at each `get` and `put`, without a lock: an ind
 renamed into place only after its shard), so a `put` never stores a key another writer has
 already stored.
 
-Reading 100k 384-d vectors back (one or ~100 shards) takes about 0.1-0.2 s: JSON key lists
-of that size parse in ~25 ms, the checksums stream through the memory-mapped shards at
-~2 GB/s, and lookups go through a dict key -> row.
+Reading vectors back costs one JSON parse of the key lists, one sha256 pass over the
+memory-mapped shards and a dict lookup key -> row per text; `benchmarks/embed_speed.py`
+prints the time for 100k 384-d vectors on this machine. `embed_with_cache` embeds only the
+texts not found, so on fully cached texts the encoder's model is never loaded (`Encoder`
+loads its weights on the first real encode).
 """
 
 from __future__ import annotations
