@@ -515,10 +515,12 @@ def spec_from_args(args, spec_class, world_options: dict, size_names: tuple[str,
     spec = spec_class.paper_size() if args.paper_size else spec_class()
     if args.seeds < 1:
         raise CausalPrefError(f"--seeds must be at least 1, got {args.seeds}")
-    spec = replace(spec, sizes=sizes_for_data(spec_class.kind, args.world, spec.sizes))
+    world = _world_from_args(args, spec, world_options)
+    if not args.paper_size:  # a small bundled file starts from sizes it can supply
+        spec = replace(spec, sizes=sizes_for_data(spec_class.kind, getattr(world, "kind", "synthetic"), spec.sizes))
     spec = replace(
         spec,
-        world=_world_from_args(args, spec, world_options),
+        world=world,
         sizes=replace(spec.sizes, **_given(args, {f"n_{s}": s for s in size_names})),
         model=replace(spec.model, **_given(args, COMMON_MODEL)),
         train=replace(spec.train, **_given(args, COMMON_TRAIN)),

@@ -149,6 +149,20 @@ def test_exp2_dry_run_on_a_mapped_flat_file(flat, capsys, no_embedding):
         assert f"t = {WORDS[t]}, c = {WORDS[c]} ({kind}): {count:,}" in out
 
 
+def test_exp2_on_the_bundled_relabelled_file_starts_from_sizes_it_can_supply(capsys, no_embedding):
+    """`exp2 --data <relabelled HH-RLHF>` with no sizes given runs at the small-data sizes
+    (the lookup once keyed on --world, which is 'synthetic' when only --data is given)."""
+    from causalpref.run.specs import SMALL_DATA_SIZES
+    from causalpref.ui.views.data import shared_data_root
+
+    path = shared_data_root() / "relabeled-hh-rlhf" / "both" / "test.jsonl.gz"
+    if not path.is_file():
+        pytest.skip("../shared/data is absent")
+    assert main(["exp2", "--data", str(path), "--seeds", "3", "--dry-run"]) == 0
+    sizes = SMALL_DATA_SIZES[("exp2", "relabeled-hh")]
+    assert f"split sizes: {sizes.train:,} training, {sizes.val:,} validation" in capsys.readouterr().out
+
+
 # ------------------------------------------------------------------------- 2. exp1 dry run
 
 
