@@ -180,17 +180,43 @@ def control(c: Control, where=None, *, value: Any = _UNSET, **changes) -> Any:
     return result
 
 
-def world_choice(c: Control, kinds) -> tuple[str, dict | None]:
-    """An experiment page's World selector: the synthetic world, and the Data page's file when
-    it is of one of `kinds`. Returns (the choice, the Data page's world record or None)."""
+def world_choice(c: Control, experiment: str) -> tuple[str, dict | None]:
+    """An experiment page's World selector: the synthetic world, and the Data page's file when it
+    can feed `experiment` ('exp1', 'exp2'). Returns (the choice, the file's record or None).
+
+    The file comes from the URL when the URL names one (a shared or teacher link: its paths are
+    read only inside the data roots, as the Data page reads them), else from the session (the
+    Data page's "Use in"). While the file is the world, the URL carries it (not an upload: no
+    link carries its bytes), and so does a teacher link made on the page."""
+    params = {key: st.query_params.get_all(key) for key in dv.RECORD_PARAMS.values() if key in st.query_params}
     real = st.session_state.get("real_world")
-    data_label = dv.world_label(real, kinds)
+    refused = None
+    ours = {key: value if isinstance(value, list) else [value] for key, value in dv.record_params(real).items()}
+    if params and params != ours:  # a link to another file than the session's (which the Data page checked)
+        try:
+            linked = dv.record_from_params(params)
+        except CausalPrefError as error:
+            linked, refused = None, str(error)
+        if linked is not None and not dv.same_record(linked, real):
+            real = st.session_state["real_world"] = linked
+    data_label = dv.world_label(real, experiment)
     choice = control(
         c,
         options=(SYNTHETIC, DATA_WORLD) if data_label else (SYNTHETIC,),
         labels={**WORLD_LABELS, DATA_WORLD: data_label or WORLD_LABELS[DATA_WORLD]},
     )
-    return choice, real
+    carried = dv.record_params(real) if choice == DATA_WORLD and data_label else {}
+    for key in dv.RECORD_PARAMS.values():
+        if key in carried:
+            want = carried[key] if isinstance(carried[key], list) else [carried[key]]
+            if st.query_params.get_all(key) != want:
+                st.query_params[key] = carried[key]
+        elif key in st.query_params:
+            del st.query_params[key]
+    _frame()["carried"] = tuple(carried)
+    if refused:
+        st.error(refused)
+    return choice, real if data_label else None
 
 
 def row(state: State, widths: dict[str, float], **changes: dict) -> dict[str, Any]:
@@ -301,7 +327,8 @@ def _teacher_tools() -> None:
             format_func=state.hideable.get,
             key="teacher_hide",
         )
-        settings = {k: st.query_params.get_all(k) for k in state.keys() if k in st.query_params}
+        keys = (*state.keys(), *frame.get("carried", ()))  # the controls, and the data file a page carries
+        settings = {k: st.query_params.get_all(k) for k in keys if k in st.query_params}
         st.code(teacher_link(st.context.url or "", settings, pick), language=None, wrap_lines=True)
         st.caption(
             "The link opens this page at its current settings (settings at their default are left "

@@ -6,6 +6,7 @@ from pathlib import Path
 import streamlit as st
 
 import appkit
+from causalpref.errors import CausalPrefError
 from causalpref.run.specs import Exp1Spec
 from causalpref.ui.state import CORRELATION as S
 from causalpref.ui.state import REAL_RHOS, SYNTHETIC
@@ -24,7 +25,7 @@ appkit.page(
 
 
 def render():
-    world, real = appkit.world_choice(S["world"], dv.FACTOR_KINDS)
+    world, real = appkit.world_choice(S["world"], "exp1")
     if world != SYNTHETIC:
         return render_real(real)
     knobs = appkit.row(S, {"rho": 3, "scale": 1})
@@ -52,10 +53,55 @@ def train(spec, with_remedy: bool, size: str):
 
 
 def render_real(real):
-    rho = appkit.control(S["rho_real"])
+    """The Data page's file as the world: the preference rule first (factor data: which factor
+    decides, never assumed; labelled pairs: the factor measured from the text), then the sizes
+    and ρ the file can supply, every draw checked before anything is embedded or trained."""
+    base = Exp1Spec()
+    sizes, rhos, seeds = dv.page_settings(dv.CORRELATION_PAGE, real["kind"])
+    if dv.has_scores(real["kind"]):
+        fit_world = dv.world_of(real)
+        names = dv.factor_names(fit_world)
+        prefer = appkit.control(
+            S["prefer"],
+            labels={
+                dv.PREFER_FIRST: f"{names[0]} decides ({names[1]} is spurious)",
+                dv.PREFER_SECOND: f"{names[1]} decides ({names[0]} is spurious)",
+                dv.PREFER_WEIGHTS: "a weighting of the two",
+            },
+            horizontal=True,
+        )
+        weight = None
+        if prefer == dv.PREFER_WEIGHTS:
+            weight = appkit.control(S["a_real"], label=f"Weight a of {names[0]} (1 − a on {names[1]})")
+        rule = dv.preference_rule(prefer, names, weight) if prefer else None
+    else:
+        measure = appkit.control(S["measure"])
+        st.caption(dv.measure_caption(measure))
+        fit_world = dv.world_of(real, measure=measure)
+        rule = {"measure": measure}
+    try:
+        fit = dv.exp1_fit(fit_world, sizes, rhos, seeds)
+    except CausalPrefError as error:
+        fit, failed = None, str(error)
+    grid = fit.rhos if fit is not None else REAL_RHOS
+    rho = appkit.control(S["rho_real"], options=grid, default=0.0 if 0.0 in grid else grid[0])
     with_remedy = appkit.control(S["remedy"])
-    spec = replace(Exp1Spec(), world=dv.world_of(real), rhos=REAL_RHOS)
-    sweeps = train(spec, with_remedy, f"{real.get('name')}, 4 ρ × 3 seeds")
+    if rule is None:
+        st.info(
+            "Say which response is truly preferred on this data: choose the true preference above "
+            "(nothing trains until then)."
+        )
+        return
+    if fit is None:
+        st.error(failed)
+        return
+    for note in fit.notes:
+        st.caption(note)
+    world = dv.world_of(real, **rule)
+    spec = replace(base, world=world, rhos=fit.rhos, sizes=fit.sizes)
+    dv.precheck("exp1", spec)  # every draw, before embedding and training
+    st.caption(f"On {real.get('name')}: {world.rule}.")
+    sweeps = train(spec, with_remedy, f"{real.get('name')}, {len(fit.rhos)} ρ × {len(spec.seeds)} seeds")
     if sweeps is None:
         return
     sweep, remedy = sweeps

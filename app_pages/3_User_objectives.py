@@ -10,7 +10,6 @@ import streamlit as st
 
 import appkit
 from causalpref.run import propensity
-from causalpref.run.specs import sizes_for_data
 from causalpref.run.sweep import merge_sweeps
 from causalpref.ui.state import OBJECTIVES as S
 from causalpref.ui.state import SYNTHETIC
@@ -29,14 +28,30 @@ appkit.page(
 
 
 def on_world(spec, real):
-    """The spec on the synthetic world, or on the Data page's file with sizes that file can supply."""
+    """The spec on the synthetic world, or on the Data page's file with the sizes that file can
+    supply (every draw checked before anything is embedded or trained)."""
     if real is None:
         return spec
-    return replace(spec, world=dv.world_of(real), sizes=sizes_for_data("exp2", real["kind"], spec.sizes))
+    world = dv.world_of(real)
+    sizes, _, _ = dv.page_settings(dv.OBJECTIVES_PAGE, real["kind"])
+    fit = dv.exp2_fit(world, sizes, spec.rhos, spec.seeds)
+    spec = replace(spec, world=world, sizes=fit.sizes)
+    dv.precheck("exp2", spec)
+    return spec
+
+
+def fit_notes(spec, real) -> None:
+    """Why the file's splits are smaller than the page's usual ones, when they are."""
+    if real is None:
+        return
+    st.caption(f"On {real.get('name')}: {spec.world.rule}.")
+    sizes, _, _ = dv.page_settings(dv.OBJECTIVES_PAGE, real["kind"])
+    for note in dv.exp2_fit(spec.world, sizes, spec.rhos, spec.seeds).notes:
+        st.caption(note)
 
 
 def render() -> None:
-    choice, real = appkit.world_choice(S["world"], dv.OBJECTIVE_KINDS)
+    choice, real = appkit.world_choice(S["world"], "exp2")
     # the registries' variants at render time: an architecture registered after import appears too
     arch = {"options": ov.architectures(), "default": list(ov.DEFAULT_ARCHITECTURES)}
     models = appkit.peek(S["arch"], **arch)
@@ -46,10 +61,11 @@ def render() -> None:
         st.info("Choose at least one architecture to compare.")
         return
 
+    real = None if choice == SYNTHETIC else real
     specs = [  # one sweep per architecture: adding one trains only it
-        on_world(ov.objectives_spec(lam, model), None if choice == SYNTHETIC else real)
-        for model in ov.chosen_models(models)
+        on_world(ov.objectives_spec(lam, model), real) for model in ov.chosen_models(models)
     ]
+    fit_notes(specs[-1], real)
     found = appkit.sweeps(
         [("exp2", spec, ov.spec_description([spec])) for spec in specs],
         ov.spec_description(specs),
@@ -125,7 +141,7 @@ def render() -> None:
             st.plotly_chart(reliance.figure, key="reliance")
             appkit.reading(reliance.reading)
     with tabs[6]:
-        appkit.sanity_checks("exp2", on_world(ov.sanity_spec(lam, models), None if choice == SYNTHETIC else real), rho)
+        appkit.sanity_checks("exp2", on_world(ov.sanity_spec(lam, models), real), rho)
 
     lam_part = f"_lambda{lam:g}" if ov.uses_lambda(view.models) else ""
     appkit.download_csv(view.results, f"exp2_results{lam_part}.csv")

@@ -1,73 +1,68 @@
-"""Data: choose a real preference data file, look at it, embed it, run an experiment on it.
+"""Data: choose a real preference data file, see how it is read, map its columns, embed it,
+run an experiment on it.
 
-A thin description of the UI; the summaries, checks and the world come from
-causalpref.ui.views.data.
+A thin description of the UI; how the file is read, its mapping, summaries, checks and the
+world come from causalpref.ui.views.data.
 
-A typed path (the file field, the model folder, or either arriving in a shared link's URL)
-is read only inside the data roots ($CAUSALPREF_DATA_DIR; default: the working directory and
-the examples' folder) and every path refused gets one message (causalpref.data_roots).
+A typed path (the file or folder field, the model folder, or either arriving in a shared link's
+URL) is read only inside the data roots ($CAUSALPREF_DATA_DIR; default: the working directory
+and the examples' folder) and every path refused gets one message (causalpref.data_roots).
 An upload is the visitor's own bytes and is not checked against them.
 """
-
-import os
-from pathlib import Path
 
 import streamlit as st
 
 import appkit
+from causalpref.data.columns import TARGETS, VALUE_TARGETS
 from causalpref.data.kinds import data_kind
-from causalpref.data.loaders import guess_kind
 from causalpref.errors import CausalPrefError
 from causalpref.run.cache import default_cache_root
 from causalpref.ui.state import DATA as S
-from causalpref.ui.state import DATA_KINDS as KINDS
 from causalpref.ui.state import DATA_WORLD, NO_EXAMPLE, example_options
 from causalpref.ui.views import data as dv
 
 appkit.page(
     "Data",
-    "Run the experiments on your own preference data: choose a file, embed it with a local encoder "
-    "(cached on disk), then use it in *Correlation shift* or *User objectives*. Nothing is downloaded.",
+    "Run the experiments on your own preference data: choose a file or a folder, see how it is read "
+    "(map its columns if needed), embed it locally (cached on disk), then use it in *Correlation "
+    "shift* or *User objectives*. Nothing is downloaded.",
     S,
 )
 
 
 @st.cache_resource(max_entries=8, show_spinner="Reading the file…")
-def _load(kind: str, path: str, stamp: tuple, factors: tuple, name: str):
-    return dv.load_text(kind, path, factors, name)
+def _load(kind: str, path: str, stamp, factors: tuple, name: str, columns: tuple):
+    return dv.load_text(kind, path, factors, name, columns)
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
-def _verdict(kind: str, path: str, stamp: tuple, factors: tuple, name: str) -> tuple[bool, str]:
-    return dv.size_verdict(_load(kind, path, stamp, factors, name), kind)  # a second on a large file
+@st.cache_data(max_entries=8, show_spinner="Counting what each page can draw…")
+def _verdicts(record: dict, stamp, pages: tuple) -> list:
+    return dv.size_verdicts(record, pages)  # a few seconds on a large file: every cell is drawn
 
 
-def _guess(path: str, name: str | None = None) -> str | None:
-    try:
-        kind = guess_kind(path, name)
-    except (CausalPrefError, OSError):
-        return None
-    return kind if kind in KINDS else None
-
-
-def _on_path_change() -> None:
-    try:  # nothing outside the data roots is opened, not even to guess its kind
-        path = dv.path_in_roots(st.session_state.get("path", ""))
-    except CausalPrefError:
-        return
-    guessed = _guess(str(path))
-    if guessed:
-        st.session_state["kind"] = guessed
+@st.cache_data(max_entries=16, show_spinner=False)
+def _columns(path: str, stamp, name: str) -> tuple[str, ...]:
+    return dv.file_columns(path, name=name)
 
 
 def _examples() -> dict[str, tuple[str, str, str]]:
     return example_options(dv.examples_in_roots(dv.example_datasets(dv.shared_data_root())))
 
 
+def _forget_mapping() -> None:
+    """Another file: the last file's column mapping does not apply to it."""
+    for key in (*dv.MAP_KEYS.values(), *dv.VALUES_KEYS.values()):
+        st.session_state.pop(key, None)
+        if key in st.query_params:
+            del st.query_params[key]
+
+
 def _on_example_change() -> None:
     found = _examples().get(st.session_state.get("example"))
     if found:
-        _, st.session_state["kind"], st.session_state["path"] = found
+        st.session_state["path"] = found[2]
+        st.session_state["kind"] = dv.RECOGNISED
+    _forget_mapping()
 
 
 def _choose_file() -> tuple[str, str, str]:
@@ -92,43 +87,67 @@ def _choose_file() -> tuple[str, str, str]:
     path = appkit.control(
         S["path"],
         left,
-        label=f"Local data file ({dv.SUFFIX_TEXT})",
+        label=f"Local data file or folder of files ({dv.SUFFIX_TEXT})",
         default=examples[example][2] if example in examples else "",
-        on_change=_on_path_change,
         placeholder="/path/to/data.jsonl.gz",
+        on_change=_forget_mapping,
     ).strip()
     left.caption(dv.roots_caption())
     upload = right.file_uploader("…or upload a file", type=list(dv.UPLOAD_SUFFIXES), key="upload")
     if upload is not None:
         saved = str(dv.save_upload(upload.getvalue(), upload.name, default_cache_root()))
-        if st.session_state.get("_upload") != saved:  # a new upload: its kind is guessed, as a path's is
-            st.session_state["_upload"] = saved
-            guessed = _guess(saved, upload.name)
-            if guessed:
-                st.session_state["kind"] = guessed
         right.caption("The upload is used instead of the path; clear it to use the path.")
         return saved, upload.name, ""
-    st.session_state.pop("_upload", None)
     if not path:
         return "", "", ""
     try:
-        return str(dv.path_in_roots(path)), Path(path).name, ""
+        found = dv.path_in_roots(path)
+        return str(found), found.name, ""
     except CausalPrefError as refused:  # one message for every path refused; nothing was read
         left.error(str(refused))  # under the field it is about
         return "", "", str(refused)
+
+
+def _mapping_form(columns: tuple[str, ...], expanded: bool):
+    """The column-mapping form in an expander: (the mapping as items, the expander) or (None,
+    the expander) when the form describes no valid mapping (its one-line error is shown under it)."""
+    box = st.expander("Column mapping: read fields that have other names", expanded=expanded)
+    with box:
+        st.caption(
+            f"The file's fields: {', '.join(columns) or 'none'}. Choose the column that holds each field the "
+            "loaders read (leave the others at —); a value map says what a column's values mean."
+        )
+        chosen, values = {}, {}
+        targets = list(TARGETS)
+        for start in range(0, len(targets), 3):  # rows of three fields, each with its value map under it
+            for cell, target in zip(st.columns(3), targets[start : start + 3]):
+                chosen[target] = appkit.control(S[dv.MAP_KEYS[target]], cell, options=(dv.NO_COLUMN, *columns))
+                if target in VALUE_TARGETS:
+                    values[target] = appkit.control(
+                        S[dv.VALUES_KEYS[target]], cell, placeholder=dv.VALUE_EXAMPLES.get(target, "")
+                    )
+        try:
+            mapping = dv.mapping_from_form(chosen, values)
+        except CausalPrefError as bad:
+            st.error(str(bad))
+            return None, box
+        if mapping:
+            st.caption("Mapping: " + " ".join(dv.mapping_items(mapping)))
+    return dv.mapping_items(mapping), box
 
 
 def _stop_embedding() -> None:
     st.session_state["_embed_stopped"] = True
 
 
-def _embed(world, name: str) -> bool:
-    """Embed with a bar and a Stop button; False while the file is not embedded (not asked, or stopped)."""
+def _embed(world, name: str):
+    """Embed with a bar and a Stop button; (pairs, dimension) once embedded, None while not (not
+    asked, or stopped)."""
     if st.session_state.pop("_embed_stopped", False):
         st.info(dv.stopped_text(st.session_state.get("_embed_at")))
     if not st.button("Embed", type="primary", key="embed"):
         st.caption("Embeds each distinct prompt and response once; a file embedded before loads at once.")
-        return False
+        return None
     slot = st.empty()
     with slot.container():
         # Stop reruns the page, which interrupts the embedding at its next bar update
@@ -142,36 +161,65 @@ def _embed(world, name: str) -> bool:
         bar.progress(fraction, text=text)
 
     try:
-        dv.embed(world, name, progress=show)
+        shape = dv.embed(world, name, progress=show)
     except Exception:
         slot.empty()  # a failure leaves no bar behind (a Stop's rerun redraws the page anyway)
         raise
     slot.empty()
-    return True
+    return shape
 
 
 def render() -> None:
     path, name, refused = _choose_file()
     left, right = st.columns(2)
-    kind = appkit.control(S["kind"], left, default=(_guess(path, name) if path else None) or KINDS[0])
-    factors: tuple[str, ...] = ()
-    if data_kind(kind).factors_needed:
-        raw = appkit.control(S["factors"], right)
-        factors = tuple(f.strip() for f in raw.split(",") if f.strip())
+    chosen_kind = appkit.control(S["kind"], left, options=dv.kind_options())  # the registry's, now
     with st.expander("Encoder (optional)"):
         model_dir = appkit.control(S["model_dir"]).strip()
         st.caption("A model folder is read only inside the data folders, as a data file is.")
     if refused:  # said under the path field; the controls below stay usable
         return
     if not path:
-        st.info("Choose a data file: an example, a local path or an upload.")
+        st.info("Choose a data file: an example, a local path (a file or a folder of files) or an upload.")
         return
 
-    stat = os.stat(path)
-    stamp = (stat.st_mtime_ns, stat.st_size)
-    text = _load(kind, path, stamp, factors, name)
+    stamp = dv.file_stamp(path)
     st.subheader(name)
-    st.markdown(dv.headline(text, kind))
+    head = st.container()  # what the file was read as: above the form that changes it
+    fields = _columns(path, stamp, name)
+    mapped = any(appkit.peek(S[key], options=(dv.NO_COLUMN, *fields)) for key in dv.MAP_KEYS.values())
+    try:  # a file whose fields show no known shape opens the form
+        dv.recognise(dv.RECOGNISED, path)
+        plain = True
+    except CausalPrefError:
+        plain = False
+    columns, box = _mapping_form(fields, expanded=mapped or not plain)
+    if columns is None:  # the form's error is under it
+        return
+    with box:
+        st.markdown("**First rows as mapped**")
+        try:
+            st.dataframe(dv.preview(path, columns, name=name), hide_index=True)
+        except CausalPrefError as bad:  # a value the mapping does not name, a missing column
+            st.error(dv.page_words(str(bad)))
+            return
+    with head:
+        try:
+            kind = dv.recognise(chosen_kind, path, columns, name)
+        except CausalPrefError as unknown:
+            st.error(dv.page_words(str(unknown)))
+            return
+        factors: tuple[str, ...] = ()
+        if data_kind(kind).factors_needed:
+            raw = appkit.control(S["factors"], right)
+            factors = tuple(f.strip() for f in raw.split(",") if f.strip())
+        try:
+            text = _load(chosen_kind, path, stamp, factors, name, columns)
+        except CausalPrefError as bad:
+            st.error(dv.page_words(str(bad)))
+            return
+        st.markdown(dv.headline(text, kind))
+        st.markdown(dv.read_as(text, kind))
+        st.caption(dv.kept_text(text))
     with st.expander("Summary table"):
         table, reading = dv.describe(text)
         st.dataframe(table, hide_index=True)
@@ -180,26 +228,40 @@ def render() -> None:
     if issue:
         st.error(issue)
         return
-    fits, verdict = _verdict(kind, path, stamp, factors, name)
-    (st.caption if fits else st.warning)(verdict)
-
+    note = dv.objectives_note(text)
+    if note:
+        st.info(note)
     if model_dir:  # typed or from the URL: checked against the data roots like the file
         model_dir = str(dv.model_dir_in_roots(model_dir))
-    world = dv.world_from_choice(kind, path, model_dir or None, factors, name=name)
-    embedded = st.session_state.setdefault("_embedded", set())
-    if world not in embedded:
-        if not _embed(world, name):
-            return
-        embedded.add(world)
-    pool = world.pool()
-    st.success(f"Embedded: {len(pool):,} pairs, {pool.emb_a.shape[1]}-dimensional vectors.")
+    targets = dv.pages_for(kind, text)
+    record = dv.choice_params(
+        kind,
+        path,
+        model_dir or None,
+        factors,
+        name=name,
+        columns=columns,
+        upload=st.session_state.get("upload") is not None,
+        objectives=dv.OBJECTIVES_PAGE in targets,
+    )
+    for fits, verdict in _verdicts(record, stamp, targets):
+        (st.caption if fits else st.warning)(verdict)
 
-    target = dv.target_page(kind)
-    if st.button(f"Use in {dv.PAGE_TITLES[target]}", type="primary", key="use"):
-        params = dv.choice_params(kind, path, model_dir or None, factors, name=name)
-        st.session_state["real_world"] = params
-        st.session_state["world"] = DATA_WORLD
-        appkit.switch_page(target, {"world": DATA_WORLD})
+    world = dv.world_of(record)
+    embedded = st.session_state.setdefault("_embedded", {})
+    if world not in embedded:
+        shape = _embed(world, name)
+        if shape is None:
+            return
+        embedded[world] = shape
+    pairs, dim = embedded[world]
+    st.success(f"Embedded: {pairs:,} pairs, {dim}-dimensional vectors.")
+
+    for column, target in zip(st.columns(len(targets)), targets):
+        if column.button(f"Use in {dv.PAGE_TITLES[target]}", type="primary", key=f"use_{target}"):
+            st.session_state["real_world"] = record
+            st.session_state["world"] = DATA_WORLD
+            appkit.switch_page(target, {"world": DATA_WORLD, **dv.record_params(record)})
 
 
 appkit.guard(render)

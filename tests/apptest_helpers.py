@@ -66,3 +66,82 @@ def widget(at, control):
     """The AppTest element that draws this Control, or None when the page did not draw it."""
     found = [w for w in getattr(at, ACCESSORS[control.kind]) if w.key == control.key]
     return found[0] if found else None
+
+
+def flat_pairs(path, prompts=40, per=5, seed=0, drop_every=0):
+    """A labelled pair table with names no loader knows (question, out1, out2, winner: 1 = out1
+    preferred, 2 = out2, 0 = no preference, for a value map to drop; goal h/s and ptype
+    helpful/harmless: the objective and the prompt type), as CSV: `prompts` prompts with `per`
+    pairs each, drawn from 5 answers of different lengths per prompt (at most 5 texts per
+    prompt to embed). `drop_every`: every n-th row gets winner 0."""
+    import csv
+
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for p in range(prompts):
+        lengths = rng.choice(np.arange(1, 15), 5, replace=False)
+        answers = [" ".join(["word"] * int(k)) + f" answer {p}.{k}" for k in lengths]
+        for _ in range(per):
+            i, j = rng.choice(5, 2, replace=False)
+            n = len(rows) + 1
+            winner = "0" if drop_every and n % drop_every == 0 else str(int(rng.integers(1, 3)))
+            rows.append(
+                {
+                    "question": f"Question {p}?",
+                    "out1": answers[i],
+                    "out2": answers[j],
+                    "winner": winner,
+                    "goal": "hs"[int(rng.integers(0, 2))],
+                    "ptype": ("helpful", "harmless")[p % 2],
+                }
+            )
+    with open(path, "w", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+FLAT_MAPPING = ("prompt=question", "response_a=out1", "response_b=out2", "label=winner:1=a,2=b,0=drop")
+FLAT_OBJECTIVES = FLAT_MAPPING + ("objective=goal:h=helpful,s=harmless", "prompt_type=ptype")
+
+
+def trl_conversational(path, n=6):
+    """TRL preference data, explicit prompt, conversational: {prompt, chosen, rejected} as
+    lists of {role, content} messages (JSONL)."""
+    import json
+
+    rows = [
+        {
+            "prompt": [{"role": "user", "content": f"What is {i} plus {i}?"}],
+            "chosen": [{"role": "assistant", "content": f"It is {2 * i}."}],
+            "rejected": [{"role": "assistant", "content": f"It is {2 * i + 1}, I think, but I am not sure."}],
+        }
+        for i in range(n)
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def factor_table(path, questions=30, answers=5, seed=0):
+    """A TruthfulQA dual-label file: `questions` questions with `answers` answers each, the two
+    labels drawn independently (every question gives both agreeing and disagreeing pairs)."""
+    import json
+
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    rows = [
+        {
+            "question": f"Question {q}?",
+            "answer": f"Answer {k} to question {q}.",
+            "truthful": int(rng.integers(0, 2)),
+            "informative": int(rng.integers(0, 2)),
+        }
+        for q in range(questions)
+        for k in range(answers)
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path

@@ -4,7 +4,9 @@ Opens every page (the sidebar says Home, there is no Deploy button), moves the r
 Correlation shift with the keyboard and sees the OOD accuracy change; opens a teacher link with
 hidden controls (no hole where they were, nothing for the student to undo) and follows the
 sidebar to another page with the link still in force; embeds a tiny file on the Data page and
-uses it on Correlation shift; walks lesson 3 (predict, reveal, follow the link to the full
+uses it on Correlation shift (where nothing trains until the true preference is said); maps the
+columns of a flat CSV with the Data page's form, embeds it and trains on it on Correlation shift
+with a factor measured from the text; walks lesson 3 (predict, reveal, follow the link to the full
 page) and lesson 4 (chosen with the lesson radio, revealed, its link followed, then the browser's
 Back returns to lesson 4); opens every page 800 px wide, saves a screenshot of each
 (test-output/browser/w800_<page>.png) and measures that no metric label or value is cut and that
@@ -28,7 +30,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
-from apptest_helpers import tiny_truthfulqa
+from apptest_helpers import flat_pairs, tiny_truthfulqa
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "test-output" / "browser"
@@ -427,13 +429,86 @@ def test_the_data_page_embeds_a_file_and_uses_it_on_correlation_shift(server, br
     page.wait_for_function(
         "() => document.querySelector('.st-key-world input')?.value === 'Data: tiny_tqa.jsonl'", timeout=120_000
     )
-    page.get_by_text("cannot draw").first.wait_for(timeout=300_000)  # once the first training draws its pairs
+    page.get_by_text("Say which response is truly preferred").wait_for(timeout=120_000)  # nothing trains yet
+    _settle(page)
+    assert page.locator('[data-testid="stMetricValue"]').count() == 0
+    page.locator(".st-key-prefer label", has_text="truthful decides").click()  # the true preference, said
+    page.get_by_text("cannot draw").first.wait_for(timeout=300_000)  # once the fit draws the file's pairs
     _settle(page)
     page.screenshot(path=str(OUT / "data_used_on_correlation_shift.png"), full_page=True)
     assert page.locator('[data-testid="stException"]').count() == 0
-    assert "world=data" in _query(page) and "path=" not in _query(page)
+    query = _query(page)
+    assert "world=data" in query and "prefer=first" in query and "path=" not in query
+    assert f"data={path}" in query  # the file travels in the URL: a link reproduces the world
     assert page.get_by_text("Something went wrong").count() == 0
     assert page.get_by_text("cannot draw").count() >= 1  # 50 pairs are too few: said plainly
+
+
+def _choose(page, key: str, option: str) -> None:
+    """Pick an option of the selectbox with this key, as a reader does (open it, click the option)."""
+    box = page.locator(f".st-key-{key} input")
+    for _ in range(3):  # a rerun may redraw the box while it opens: open it again
+        box.click()
+        choice = page.get_by_role("option", name=option, exact=True)
+        try:
+            choice.wait_for(timeout=5_000)
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+            _settle(page)
+            continue
+        choice.click()
+        _settle(page)
+        return
+    page.screenshot(path=str(OUT / f"choose_{key}_failed.png"), full_page=True)
+    pytest.fail(f"the selectbox {key} offers no option {option!r}")
+
+
+def test_the_data_page_maps_a_flat_file_and_trains_on_it_with_a_measured_factor(server, browser, tmp_path):
+    """A CSV whose columns no loader knows: mapped with the form (a column per field, a value
+    map for the label), previewed and counted, embedded, then trained on in Correlation shift
+    with length as the measured factor; the mapping travels with the file in the URL."""
+    url, _ = server
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = flat_pairs(tmp_path / "flat.csv", prompts=40, per=5, drop_every=25)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{url}/{PAGES['data']}")
+    page.locator(".st-key-path input").wait_for(timeout=60_000)
+    _settle(page)
+    page.locator(".st-key-path input").fill(str(path))
+    page.keyboard.press("Enter")
+    page.get_by_text("cannot tell the shape of the data").wait_for(timeout=60_000)  # the form is open
+    _settle(page)
+    for key, column in (("prompt", "question"), ("response_a", "out1"), ("response_b", "out2"), ("label", "winner")):
+        _choose(page, f"map_{key}", column)
+    page.locator(".st-key-values_label input").fill("1=a,2=b,0=drop")
+    page.keyboard.press("Enter")
+    page.get_by_text("Read as: a pair table").wait_for(timeout=60_000)
+    _settle(page)
+    page.screenshot(path=str(OUT / "data_mapped.png"), full_page=True)
+    assert page.locator('[data-testid="stAlertContentError"]').count() == 0
+    assert page.get_by_text("Kept 192 pairs; left out: 8 rows with winner = '0'").count() == 1
+    assert page.get_by_text("First rows as mapped").count() == 1
+    query = _query(page)
+    assert "map_prompt=question" in query and "values_label=1=a,2=b,0=drop" in query  # a link reproduces the form
+    page.get_by_role("button", name="Embed").click()
+    use = page.get_by_role("button", name="Use in Correlation shift")
+    use.wait_for(timeout=180_000)
+    _settle(page)
+    use.click()
+    page.wait_for_url(re.compile(r"/Correlation_shift\?"), timeout=60_000)
+    page.wait_for_function(
+        "() => document.querySelector('.st-key-world input')?.value === 'Data: flat.csv'", timeout=120_000
+    )
+    page.get_by_text("d1 = preferred").wait_for(timeout=60_000)
+    page.locator('[data-testid="stMetric"]', has_text="OOD accuracy").wait_for(timeout=400_000)  # trained
+    _settle(page)
+    page.screenshot(path=str(OUT / "data_mapped_trained.png"), full_page=True)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.locator('[data-testid="stAlertContentError"]').count() == 0
+    assert page.get_by_text("On flat.csv: true preference = the file's label").count() == 1
+    assert page.get_by_text("paper (reference)").count() == 0
+    query = _query(page)
+    assert "world=data" in query and "data_columns=label=winner:1=a,2=b,0=drop" in query
 
 
 def test_lesson3_open_predict_reveal_and_follow_the_link(server, browser):

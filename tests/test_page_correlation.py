@@ -7,6 +7,8 @@ import pytest
 from streamlit.proto.Metric_pb2 import Metric as MetricProto
 from streamlit.testing.v1 import AppTest
 
+from causalpref.run.specs import Exp1Spec
+
 PAGE = str(Path(__file__).resolve().parents[1] / "app_pages" / "2_Correlation_shift.py")
 
 
@@ -127,3 +129,113 @@ def test_sanity_checks_run_on_demand_and_the_placebo_sits_at_chance(app):
     assert set(table["verdict"]) - {"reference"} == {"as expected"}
     readings = [c.value for c in at.caption if c.value.startswith(("Placebo", "Random feature", "Half data"))]
     assert len(readings) == 3 and "as expected" in readings[0]
+
+
+# ---------------------------------------------------------------- the Data page's file as the world
+
+
+@pytest.fixture
+def trained(monkeypatch):
+    """The Experiment-1 sweeps actually trained (not loaded from the cache)."""
+    from causalpref.run import cached as runs
+
+    calls = []
+    real = runs.run_sweep
+
+    def counting(spec, progress=None, **kw):
+        calls.append(spec)
+        return real(spec, progress=progress, **kw)
+
+    monkeypatch.setattr(runs, "run_sweep", counting)
+    return calls
+
+
+def on_data(app, record) -> AppTest:
+    app.session_state["real_world"] = record
+    app.query_params["world"] = "data"
+    return app.run()
+
+
+def captions(at) -> str:
+    return " ".join(c.value for c in at.caption)
+
+
+def clean(at):
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_a_labelled_pair_file_trains_with_the_measured_factor_and_says_its_rule(app, tmp_path, trained):
+    from apptest_helpers import FLAT_MAPPING, flat_pairs
+
+    from causalpref.data.columns import ColumnMap
+    from causalpref.ui.views import data as dv
+
+    flat = flat_pairs(tmp_path / "flat.csv", prompts=40, per=5)
+    at = on_data(app, dv.choice_params("pairs", flat, columns=FLAT_MAPPING))
+    clean(at)
+    assert at.selectbox(key="measure").value == "length_words" and not [r for r in at.radio if r.key == "prefer"]
+    text = captions(at)
+    assert "d1 = preferred" in text and "d2 = length (words) of a − length (words) of b" in text
+    assert "preferred response is the shorter one" in text
+    assert "On flat.csv: true preference = the file's label (factor 1, 'preferred'); factor 2 = length (words)" in text
+    (spec,) = trained
+    assert spec.world.measure == "length_words" and spec.world.a == 1.0
+    assert spec.world.columns == ColumnMap.parse(list(FLAT_MAPPING))  # the mapping reached the world
+    assert 0.9 not in spec.rhos and spec.sizes.train < 2000  # fitted to what the file can supply
+    assert at.select_slider(key="rho_real").options == [f"{r:g}" for r in spec.rhos]
+    assert "out of this file's reach" in text and "each ρ trains on" in text
+    assert 0 <= metric(at, "OOD accuracy") <= 100
+    assert "paper (reference)" not in text  # the paper's numbers stand beside its own world only
+    at.selectbox(key="measure").set_value("length_chars").run()
+    clean(at)
+    assert trained[-1].world.measure == "length_chars" and "factor 2 = length (characters)" in captions(at)
+
+
+def test_factor_data_trains_nothing_until_the_true_preference_is_said(app, tmp_path, trained):
+    from apptest_helpers import factor_table
+
+    from causalpref.ui.views import data as dv
+
+    at = on_data(app, dv.choice_params("truthfulqa", factor_table(tmp_path / "tqa.jsonl", 30, 5)))
+    clean(at)
+    assert at.radio(key="prefer").value is None and not trained and not at.metric
+    assert any("Say which response is truly preferred" in i.value for i in at.info)
+    assert at.radio(key="prefer").options == [
+        "truthful decides (informative is spurious)",
+        "informative decides (truthful is spurious)",
+        "a weighting of the two",
+    ]
+    at.radio(key="prefer").set_value("weights").run()
+    clean(at)
+    assert at.slider(key="a_real").value == 0.5 and at.query_params["prefer"] == "weights"
+    at.slider(key="a_real").set_value(0.3).run()
+    clean(at)
+    assert trained and {s.world.a for s in trained} <= {0.5, 0.3}
+    assert trained[-1].world.a == 0.3 and trained[-1].world.factors == ("truthful", "informative")
+    assert "true reward = 0.3·truthful + 0.7·informative" in captions(at)
+    at.radio(key="prefer").set_value("second").run()
+    clean(at)
+    assert trained[-1].world.a == 1.0 and trained[-1].world.factors == ("informative", "truthful")
+    assert "true preference = informative (weight 1); truthful is spurious (weight 0)" in captions(at)
+    assert "paper (reference)" not in captions(at)
+
+
+def test_every_draw_is_checked_before_anything_is_embedded_or_trained(app, tmp_path, trained, monkeypatch):
+    """Should a fit promise more than the file holds, the engine's check stops the page with its
+    message before the first text is embedded."""
+    from apptest_helpers import FLAT_MAPPING, flat_pairs
+
+    from causalpref.data.worlds import real
+    from causalpref.ui.views import data as dv
+
+    embedded = []
+    monkeypatch.setattr(real, "embed_pairs", lambda *a, **k: embedded.append(a))
+    promised = dv.Fit(Exp1Spec().sizes, (0.0, 0.3), Exp1Spec().sizes, (0.0, 0.3))
+    monkeypatch.setattr(dv, "exp1_fit", lambda *a, **k: promised)
+    flat = flat_pairs(tmp_path / "flat.csv", prompts=10, per=3)
+    at = on_data(app, dv.choice_params("pairs", flat, columns=FLAT_MAPPING))
+    assert not at.exception
+    (error,) = at.error
+    assert error.value.startswith("cannot draw 2,000 training") and "30 pairs over 10 questions" in error.value
+    assert not trained and not embedded

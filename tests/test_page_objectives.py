@@ -164,3 +164,39 @@ def test_reweighted_remedy_trains_alone_and_reads_against_base(trainings):
     assert not at.warning  # prompts at random: overlap is fine
     assert metrics(at, "IPW effective sample size")[0] > ipw_high + 30
     assert metrics(at, "c-AUC from the text")[0] < 0.6
+
+
+# ---------------------------------------------------------------- the Data page's file as the world
+
+
+def test_a_mapped_pair_file_reaches_the_world_with_sizes_it_can_supply(tmp_path, monkeypatch):
+    from apptest_helpers import FLAT_MAPPING, FLAT_OBJECTIVES, flat_pairs
+
+    import appkit
+    from causalpref.data.columns import ColumnMap
+    from causalpref.ui.views import data as dv
+
+    specs = []
+    monkeypatch.setattr(appkit, "sweeps", lambda jobs, *a, **k: specs.extend(s for _, s, _ in jobs))
+    flat = flat_pairs(tmp_path / "flat.csv", prompts=40, per=2)
+    at = app()
+    at.session_state["real_world"] = dv.choice_params("pairs", flat, columns=FLAT_OBJECTIVES, objectives=True)
+    at.query_params["world"] = "data"
+    at.run()
+    assert_clean(at)
+    assert at.selectbox(key="world").value == "data" and len(specs) == 3  # one sweep per architecture
+    assert all(s.world.columns == ColumnMap.parse(list(FLAT_OBJECTIVES)) for s in specs)
+    assert all(s.sizes == specs[0].sizes and s.sizes.train < 2000 for s in specs)
+    captions = " ".join(c.value for c in at.caption)
+    assert "On flat.csv: true preference = the file's label" in captions and "each ρ trains on" in captions
+    # a file without a prompt type fails before anything is embedded or trained, naming what to map
+    specs.clear()
+    lacking = app()
+    lacking.session_state["real_world"] = dv.choice_params(
+        "pairs", flat, columns=FLAT_MAPPING + ("objective=goal:h=helpful,s=harmless",)
+    )
+    lacking.query_params["world"] = "data"
+    lacking.run()
+    assert not lacking.exception and not specs
+    (error,) = lacking.error
+    assert "no prompt_type" in error.value and "column mapping" in error.value and "--" not in error.value

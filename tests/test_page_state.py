@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from apptest_helpers import tiny_truthfulqa, widget
+from apptest_helpers import FLAT_MAPPING, flat_pairs, tiny_truthfulqa, widget
 from streamlit.testing.v1 import AppTest
 
 import appkit
@@ -112,6 +112,7 @@ def test_links_leave_out_controls_at_their_default_as_the_pages_url_does():
 def world(tmp_path, monkeypatch):
     """A tiny data file, an example folder holding it, a data world in the session, no training."""
     monkeypatch.setattr(appkit, "sweep", lambda *args, **kwargs: None)
+    monkeypatch.setenv("CAUSALPREF_DATA_DIR", str(tmp_path))  # the Data page reads the files below
     tqa = tiny_truthfulqa(tmp_path / "tiny_tqa.jsonl")
     examples = tmp_path / "shared"
     (examples / "truthfulqa").mkdir(parents=True)
@@ -120,16 +121,38 @@ def world(tmp_path, monkeypatch):
     monkeypatch.setattr(dv, "shared_data_root", lambda: examples)
     factor_world = dv.choice_params("truthfulqa", tqa)
     objective_world = dv.choice_params("pairs", tmp_path / "pairs.csv")
-    return {"tqa": str(tqa), "dir": str(tmp_path), "factor_world": factor_world, "objective_world": objective_world}
+    flat = flat_pairs(tmp_path / "flat.csv", prompts=4, per=2)
+    pairs_world = dv.choice_params("pairs", flat, columns=FLAT_MAPPING)
+    return {
+        "tqa": str(tqa),
+        "flat": str(flat),
+        "dir": str(tmp_path),
+        "factor_world": factor_world,
+        "objective_world": objective_world,
+        "pairs_world": pairs_world,
+    }
+
+
+# a column of the flat file (tests/apptest_helpers.flat_pairs) and a value map, per mapped field
+MAPPED = {
+    "label": ("winner", "1=a,2=b,0=drop"),
+    "label_other": ("winner", "1=a,2=b"),
+    "objective": ("goal", "h=helpful,s=harmless"),
+    "prompt_type": ("ptype", "helpful=helpful,harmless=harmless"),
+}
 
 
 def case(page: str, key: str, w: dict) -> tuple[dict, dict, object]:
     """(session state, other URL parameters, the value to set) that make the page draw the control
     with a value other than its default."""
     factor, objective = {"real_world": w["factor_world"]}, {"real_world": w["objective_world"]}
+    labelled = {"real_world": w["pairs_world"]}
     special = {
         ("Correlation_shift", "world"): (factor, {}, "data"),
         ("Correlation_shift", "rho_real"): (factor, {"world": "data"}, 0.6),
+        ("Correlation_shift", "prefer"): (factor, {"world": "data"}, "second"),
+        ("Correlation_shift", "a_real"): (factor, {"world": "data", "prefer": "weights"}, 1.0),
+        ("Correlation_shift", "measure"): (labelled, {"world": "data"}, "formatting"),
         ("User_objectives", "world"): (objective, {}, "data"),
         ("Latent_overlap", "factor_a"): ({}, {}, "tone"),
         ("Latent_overlap", "factor_b"): ({}, {}, "length"),
@@ -143,6 +166,12 @@ def case(page: str, key: str, w: dict) -> tuple[dict, dict, object]:
     }
     if (page, key) in special:
         return special[(page, key)]
+    if page == "Data" and key.startswith(dv.MAP_PREFIX):  # the mapping form: a column of the flat file
+        return {}, {"path": w["flat"]}, "out1"
+    if page == "Data" and key.startswith(dv.VALUES_PREFIX):  # a value map, with its field's column
+        target = key.removeprefix(dv.VALUES_PREFIX)
+        column, values = MAPPED[target]
+        return {}, {"path": w["flat"], dv.MAP_KEYS[target]: column}, values
     c = TABLES[page][key]
     if c.kind == "multiselect":
         return {}, {}, [c.options[-1]]

@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, Mapping
 
+from causalpref.data.columns import TARGETS, VALUE_TARGETS
+from causalpref.data.measures import MEASURES, measure_label
 from causalpref.data.worlds.synthetic import SCALES
 from causalpref.errors import CausalPrefError
 from causalpref.run.specs import INTERACTIVE_RHOS
@@ -256,6 +258,12 @@ class State:
 # --------------------------------------------------------------------------- the tables
 
 SYNTHETIC, DATA_WORLD = "synthetic", "data"
+PREFER_OPTIONS = (dv.PREFER_FIRST, dv.PREFER_SECOND, dv.PREFER_WEIGHTS)
+PREFER_LABELS = {
+    dv.PREFER_FIRST: "factor 1 decides",
+    dv.PREFER_SECOND: "factor 2 decides",
+    dv.PREFER_WEIGHTS: "a weighting of the two",
+}
 WORLD_LABELS = {SYNTHETIC: "Synthetic (embedded)", DATA_WORLD: "Data (the file chosen on the Data page)"}
 SCALE_LABELS = oview.SCALE_LABELS
 REAL_RHOS = (0.0, 0.3, 0.6, 0.9)
@@ -354,7 +362,37 @@ CORRELATION = State(
             options=REAL_RHOS,
             labels=_g,
             name="ρ on the data",
-            help="On a data file the sweep trains these four values of ρ.",
+            help="On a data file the sweep trains these values of ρ (those out of the file's reach are replaced).",
+        ),
+        Control(
+            "prefer",
+            "radio",
+            "True preference",
+            default=None,
+            options=PREFER_OPTIONS,
+            labels=PREFER_LABELS,
+            help="Which response people truly prefer on this factor data: one factor decides (the other is "
+            "spurious), or a weighting of the two. Nothing trains until it is said.",
+        ),
+        Control(
+            "a_real",
+            "slider",
+            "Weight a of factor 1 (1 − a on factor 2)",
+            default=0.5,
+            range=(0.0, 1.0, 0.05),
+            name="Weight a",
+            help="The true reward is a·factor 1 + (1 − a)·factor 2; the higher one wins.",
+        ),
+        Control(
+            "measure",
+            "selectbox",
+            "Factor measured from the text",
+            default="length_words",
+            options=tuple(MEASURES),
+            labels=measure_label,
+            name="Measured factor",
+            help="Labelled pairs: the file's label is the preference (d1); this factor, measured from each "
+            "response's text, is the spurious one (d2).",
         ),
         Control(
             "remedy",
@@ -445,7 +483,42 @@ def example_options(examples: Mapping[str, tuple[str, str]]) -> dict[str, tuple[
     return out
 
 
-DATA_KINDS = dv.REAL_KINDS + ("hh-rlhf",)
+DATA_KINDS = dv.kind_options()  # as registered at import; the Data page gives the registry's at render time
+
+
+def _mapping_controls() -> tuple[Control, ...]:
+    """The Data page's column-mapping form: for each field the loaders read, the file's column
+    that holds it (options given at render time: the file's columns), and for the fields whose
+    values mean something, a value map."""
+    out = []
+    for target, what in TARGETS.items():
+        out.append(
+            Control(
+                dv.MAP_KEYS[target],
+                "selectbox",
+                target,
+                default=dv.NO_COLUMN,
+                options=(dv.NO_COLUMN,),
+                labels={dv.NO_COLUMN: "—"},
+                hideable=False,
+                help=f"The file's column that holds {what}.",
+            )
+        )
+        if target in VALUE_TARGETS:
+            meanings = sorted(set(VALUE_TARGETS[target]) - {"0", "1", "true", "false", "good", "bad"})
+            out.append(
+                Control(
+                    dv.VALUES_KEYS[target],
+                    "text",
+                    f"values of {target}",
+                    default="",
+                    hideable=False,
+                    help=f"Optional: what the column's values mean, e.g. 1={meanings[0]},2={meanings[-1]},0=drop "
+                    f"({'/'.join(meanings)}, 0/1, or drop: the row is left out and counted).",
+                )
+            )
+    return tuple(out)
+
 
 DATA = State(
     (
@@ -457,20 +530,26 @@ DATA = State(
             options=(NO_EXAMPLE,),
             labels={NO_EXAMPLE: "—"},
             hideable=False,
-            help="Picking one fills in the path and the kind below.",
+            help="Picking one fills in the path below.",
         ),
         Control(
-            "path", "text", "Local data file (.jsonl, .jsonl.gz, .json, .csv, .parquet)", default="", hideable=False
+            "path",
+            "text",
+            "Local data file or folder of files (.jsonl, .jsonl.gz, .json, .csv, .parquet)",
+            default="",
+            hideable=False,
         ),
         Control(
             "kind",
             "selectbox",
             "Kind of data",
-            default=DATA_KINDS[0],
+            default=dv.RECOGNISED,
             options=DATA_KINDS,
+            labels=dv.kind_label,
             hideable=False,
-            help="truthfulqa, ultrafeedback, responses: factor data (Experiment 1); relabeled-hh, pairs: objective "
-            "data (Experiment 2); hh-rlhf: summary only.",
+            help="Recognised from the fields of the first record; choose a kind to read the file otherwise. "
+            "Factor scores (truthfulqa, ultrafeedback, responses) and labelled pairs both feed Correlation "
+            "shift; pairs with an objective and a prompt type feed User objectives too.",
         ),
         Control(
             "model_dir",
@@ -486,6 +565,7 @@ DATA = State(
             default="truthful, informative",
             hideable=False,
         ),
+        *_mapping_controls(),
     )
 )
 
