@@ -149,18 +149,28 @@ def test_exp2_dry_run_on_a_mapped_flat_file(flat, capsys, no_embedding):
         assert f"t = {WORDS[t]}, c = {WORDS[c]} ({kind}): {count:,}" in out
 
 
-def test_exp2_on_the_bundled_relabelled_file_starts_from_sizes_it_can_supply(capsys, no_embedding):
-    """`exp2 --data <relabelled HH-RLHF>` with no sizes given runs at the small-data sizes
-    (the lookup once keyed on --world, which is 'synthetic' when only --data is given)."""
+@pytest.mark.parametrize(
+    "experiment, kind, data, extra",
+    [
+        ("exp2", "relabeled-hh", "relabeled-hh-rlhf/both/test.jsonl.gz", ["--seeds", "3"]),
+        ("exp1", "hh-rlhf", "hh-rlhf", ["--factors", "length_words", "--rho", "0", "0.3", "0.6", "0.8"]),
+    ],
+)
+def test_a_bundled_file_starts_from_sizes_it_can_supply(experiment, kind, data, extra, capsys, no_embedding):
+    """`exp1|exp2 --data <bundled file>` with no sizes given runs at its small-data sizes and
+    every cell draws (the lookup once keyed on --world, 'synthetic' when only --data is given;
+    the exp1 line is the README's length-bias example)."""
     from causalpref.run.specs import SMALL_DATA_SIZES
     from causalpref.ui.views.data import shared_data_root
 
-    path = shared_data_root() / "relabeled-hh-rlhf" / "both" / "test.jsonl.gz"
-    if not path.is_file():
+    path = shared_data_root() / data
+    if not path.exists():
         pytest.skip("../shared/data is absent")
-    assert main(["exp2", "--data", str(path), "--seeds", "3", "--dry-run"]) == 0
-    sizes = SMALL_DATA_SIZES[("exp2", "relabeled-hh")]
-    assert f"split sizes: {sizes.train:,} training, {sizes.val:,} validation" in capsys.readouterr().out
+    assert main([experiment, "--data", str(path), *extra, "--dry-run"]) == 0
+    sizes = SMALL_DATA_SIZES[(experiment, kind)]
+    out = capsys.readouterr().out
+    assert f"split sizes: {sizes.train:,} training, {sizes.val:,} validation" in out
+    assert "draws: checked" in out
 
 
 # ------------------------------------------------------------------------- 2. exp1 dry run

@@ -190,6 +190,22 @@ def test_overlap_report_mentions_every_measure():
         assert needle in text
 
 
+def test_overlap_report_calls_a_remedy_with_nothing_to_up_weight_no_effect():
+    """rho = 1: no training pair has disagreeing factors; the balanced weights keep ~100 % of
+    the ESS, which must not read as a remedy that works."""
+    rng = np.random.default_rng(6)
+    d = rng.normal(size=500)
+    t = rng.normal(size=(400, 2))
+    text = D.overlap_report(d, d, t[:, 0], t[:, 1])
+    line = next(x for x in text.splitlines() if "quadrant-balanced" in x)
+    assert "no effect" in line and "ESS share" not in line
+    z = rng.multivariate_normal([0, 0], [[1, 0.5], [0.5, 1]], size=500)
+    line = next(
+        x for x in D.overlap_report(z[:, 0], z[:, 1], t[:, 0], t[:, 1]).splitlines() if "quadrant-balanced" in x
+    )
+    assert "ESS share" in line and "no effect" not in line
+
+
 # --------------------------------------------------------------------------- bad input
 
 GOOD = [0.1, -0.5, 1.0]

@@ -401,11 +401,17 @@ def overlap_report(train_d1, train_d2, test_d1, test_d2) -> str:
         f" -> {level(1 - unsupported, 0.99, 0.9)}: test pairs in cells with no training pair;"
         f" no reweighting reaches them"
     )
-    lines.append(
-        f"  remedy (quadrant-balanced weights): ESS share {balanced.ess_share:.1%}"
-        + (f", empty quadrants {', '.join(balanced.empty_quadrants)}" if balanced.empty_quadrants else "")
-        + " -> share of the training data a reweighting to equal quadrants keeps"
-    )
+    if {"Q2", "Q4"} <= set(balanced.empty_quadrants):  # its high ESS would read as a success
+        lines.append(
+            "  remedy (quadrant-balanced weights): no effect -> the training set has no pair whose"
+            " factors disagree (Q2 and Q4 empty), so there is nothing to up-weight"
+        )
+    else:
+        lines.append(
+            f"  remedy (quadrant-balanced weights): ESS share {balanced.ess_share:.1%}"
+            + (f", empty quadrants {', '.join(balanced.empty_quadrants)}" if balanced.empty_quadrants else "")
+            + " -> share of the training data a reweighting to equal quadrants keeps"
+        )
     lines.append("  standardised mean differences (test - train) / pooled SD; |SMD| > 0.1 is flagged:")
     lines.append(f"    {'factor':<7} {'train':>8} {'test':>8} {'pooled sd':>10} {'smd':>8}")
     for row in smd.itertuples(index=False):

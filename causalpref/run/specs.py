@@ -208,7 +208,11 @@ SPEC_TYPES = {spec.kind: spec for spec in (Exp1Spec, Exp2Spec)}
 # by (experiment, data kind): the interactive defaults ask for more pairs than they hold.
 # Relabelled HH-RLHF (4,043 pairs) split by prompt supplies at most ~857/214/257 over
 # rho 0..1 and seeds 0-9; these leave room (tests/test_views_data.py checks the file).
-SMALL_DATA_SIZES = {("exp2", "relabeled-hh"): Exp2Sizes(train=800, val=200, test=250)}
+# HH-RLHF (4,666 pairs) split 60/10/30 by question: ~430 disagreeing test pairs at rho 0-0.8.
+SMALL_DATA_SIZES = {
+    ("exp2", "relabeled-hh"): Exp2Sizes(train=800, val=200, test=250),
+    ("exp1", "hh-rlhf"): SplitSizes(train=1000, val=200, id=400, ood=400),
+}
 
 
 def sizes_for_data(experiment: str, data_kind: str, default):
