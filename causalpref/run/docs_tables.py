@@ -22,6 +22,7 @@ threads fighting over the cores made the report several times slower.
 
 from __future__ import annotations
 
+import importlib
 import re
 import subprocess
 import sys
@@ -68,6 +69,36 @@ class Section:
     @property
     def kind(self) -> str:
         return self.sweeps[0].spec.kind
+
+
+@dataclass(frozen=True)
+class CustomSection:
+    """A section that computes its own blocks (an intervention sweep, the adversary's game):
+    `build(cache)` runs or loads what it needs through the result cache and returns its
+    blocks, named "<name>/<table>". Its module (CUSTOM_SECTION_MODULES) lists it."""
+
+    name: str
+    title: str
+    reading: str  # what to look at, in words (computed readings go in a block)
+    build: Callable[[ResultCache], list["Block"]]
+    full: bool = True
+
+
+# Modules with custom sections: each has SECTION_NAMES (every section it may write, in page
+# order, kept as written where its data is absent) and sections() (those that can run here).
+CUSTOM_SECTION_MODULES: tuple[str, ...] = ()
+
+
+def _custom_modules():
+    return [importlib.import_module(name) for name in CUSTOM_SECTION_MODULES]
+
+
+def custom_sections() -> tuple[CustomSection, ...]:
+    return tuple(section for module in _custom_modules() for section in module.sections())
+
+
+def custom_section_names() -> tuple[str, ...]:
+    return tuple(name for module in _custom_modules() for name in module.SECTION_NAMES)
 
 
 # (block name, table) per experiment: the report.py functions a section shows, in order.
@@ -214,8 +245,13 @@ def sections(full: bool = False) -> tuple[Section, ...]:
     return tuple(s for s in all_sections() if full or not s.full)
 
 
-def all_sections() -> tuple[Section, ...]:
-    return SECTIONS + real_sections()
+def all_sections() -> tuple[Section | CustomSection, ...]:
+    return SECTIONS + real_sections() + custom_sections()
+
+
+def section_order() -> list[str]:
+    """Every section name the page may hold, in page order."""
+    return [s.name for s in SECTIONS] + list(REAL_SECTION_NAMES) + list(custom_section_names())
 
 
 REAL_SECTION_NAMES = ("hh-length",)  # kept in the page even where their data is absent
@@ -411,6 +447,11 @@ def _check_out(path: Path, must_exist: bool) -> None:
 def compute(section: Section, cache: ResultCache | None = None, log=None) -> list[Block]:
     """Run (or load) the section's sweeps and render its blocks."""
     started = time.perf_counter()
+    if isinstance(section, CustomSection):
+        blocks = section.build(cache if cache is not None else ResultCache())
+        if log:
+            log(f"{section.name}: done in {time.perf_counter() - started:.1f} s")
+        return blocks
     computed, all_cached = [], True
     for sweep in section.sweeps:
         result, was_cached = run_cached(section.kind, sweep.spec, cache)
@@ -426,7 +467,7 @@ def compute(section: Section, cache: ResultCache | None = None, log=None) -> lis
 def check_page(text: str, expected: dict[str, list[Block]], out: Path) -> int:
     """Number of blocks compared; CausalPrefError naming the first block that differs."""
     _, found = parse_page(text)
-    known = {s.name for s in SECTIONS} | set(REAL_SECTION_NAMES)
+    known = set(section_order())
     compared = 0
     for blocks in expected.values():
         for block in blocks:
@@ -464,7 +505,7 @@ def run_report(
     if only is not None:
         named = {s.name: s for s in all_sections()}
         if only not in named:
-            absent = " (its data is not here)" if only in REAL_SECTION_NAMES else ""
+            absent = " (its data is not here)" if only in section_order() else ""
             raise CausalPrefError(f"--section {only!r}: no such section{absent}; sections: {list(named)}")
         chosen = (named[only],)
     threads = torch.get_num_threads()
@@ -482,7 +523,7 @@ def run_report(
     kept = parse_page(path.read_text(encoding="utf-8"))[0] if path.is_file() else {}
     parts = []
     present = {section.name: section for section in all_sections()}
-    for name in [s.name for s in SECTIONS] + list(REAL_SECTION_NAMES):
+    for name in section_order():
         if name in expected:
             parts.append(render_section(present[name], expected[name], written_by))
         elif name in kept:  # a section written earlier (--full, or data absent here): keep it as written
