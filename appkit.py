@@ -39,6 +39,7 @@ from causalpref.run.progress import (
 from causalpref.run.sanity import CHECK_ORDER, run_sanity_checks
 from causalpref.ui import pages, style
 from causalpref.ui.links import HIDE_PARAM, TEACHER_PARAM, hidden_keys, teacher_flag, teacher_link
+from causalpref.ui.safe import visitor_text
 from causalpref.ui.state import DATA_WORLD, MISSING, SYNTHETIC, WORLD_LABELS, Control, State, canonical_params
 from causalpref.ui.views import data as dv
 
@@ -215,7 +216,7 @@ def world_choice(c: Control, experiment: str) -> tuple[str, dict | None]:
             del st.query_params[key]
     _frame()["carried"] = tuple(carried)
     if refused:
-        st.error(refused)
+        st.error(visitor_text(refused))
     return choice, real if data_label else None
 
 
@@ -280,17 +281,28 @@ def guard(render) -> None:
     try:
         render()
     except CausalPrefError as error:
-        st.error(str(error))
+        st.error(visitor_text(error))
         return
     except Exception as error:  # noqa: BLE001 - the page must stay readable whatever happens
         log.exception("page failed")
         st.error(
-            f"Something went wrong ({type(error).__name__}: {error}). The details are in the "
+            f"Something went wrong ({type(error).__name__}). The details are in the "
             "server log; please report it with the page's URL."
         )
         return
     _forget_unshown()
+    _ignored_params()
     _teacher_tools()
+
+
+def _ignored_params() -> None:
+    """A link's parameters that are no setting of this page are left alone and named, as text."""
+    frame = _frame()
+    known = {HIDE_PARAM, TEACHER_PARAM, *dv.RECORD_PARAMS.values(), *frame.get("carried", ())}
+    known.update(frame["state"].keys() if frame["state"] is not None else ())
+    ignored = [key for key in st.query_params.keys() if key not in known]
+    if ignored:
+        st.caption(f"Ignored in the link (no setting of this page): {visitor_text(', '.join(ignored))}.")
 
 
 def _forget_unshown() -> None:
@@ -317,7 +329,7 @@ def _teacher_tools() -> None:
             )
         if frame["unknown"]:
             st.caption(
-                f"The link asks to hide {', '.join(frame['unknown'])}, which this page does not have; "
+                f"The link asks to hide {visitor_text(', '.join(frame['unknown']))}, which this page does not have; "
                 f"its controls are {', '.join(state.hideable)}."
             )
         pick = st.multiselect(
@@ -398,7 +410,7 @@ def _train(missing, what: str, cache: ResultCache, memo: dict, prepare=None) -> 
             if reason is None:
                 st.info(f"Training of {what} was stopped.")
             else:
-                st.error(f"Training of {what} failed: {reason}")
+                st.error(visitor_text(f"Training of {what} failed: {reason}"))
             again = st.button("Train again", key=f"train-{group}")
         if not again:
             return

@@ -8,6 +8,7 @@ import streamlit as st
 import appkit
 from causalpref.errors import CausalPrefError
 from causalpref.run.specs import Exp1Spec
+from causalpref.ui.safe import visitor_text
 from causalpref.ui.state import CORRELATION as S
 from causalpref.ui.state import REAL_RHOS, SYNTHETIC
 from causalpref.ui.views import data as dv
@@ -93,14 +94,14 @@ def render_real(real):
         )
         return
     if fit is None:
-        st.error(failed)
+        st.error(visitor_text(failed))
         return
     for note in fit.notes:
-        st.caption(note)
+        st.caption(visitor_text(note))
     world = dv.world_of(real, **rule)
     spec = replace(base, world=world, rhos=fit.rhos, sizes=fit.sizes)
     dv.precheck("exp1", spec)  # every draw, before embedding and training
-    st.caption(f"On {real.get('name')}: {world.rule}.")
+    st.caption(visitor_text(f"On {real.get('name')}: {world.rule}."))
     sweeps = train(spec, with_remedy, f"{real.get('name')}, {len(fit.rhos)} ρ × {len(spec.seeds)} seeds")
     if sweeps is None:
         return

@@ -11,6 +11,7 @@ import streamlit as st
 import appkit
 from causalpref.run import propensity
 from causalpref.run.sweep import merge_sweeps
+from causalpref.ui.safe import visitor_text
 from causalpref.ui.state import OBJECTIVES as S
 from causalpref.ui.state import SYNTHETIC
 from causalpref.ui.views import data as dv
@@ -44,10 +45,10 @@ def fit_notes(spec, real) -> None:
     """Why the file's splits are smaller than the page's usual ones, when they are."""
     if real is None:
         return
-    st.caption(f"On {real.get('name')}: {spec.world.rule}.")
+    st.caption(visitor_text(f"On {real.get('name')}: {spec.world.rule}."))
     sizes, _, _ = dv.page_settings(dv.OBJECTIVES_PAGE, real["kind"])
     for note in dv.exp2_fit(spec.world, sizes, spec.rhos, spec.seeds).notes:
-        st.caption(note)
+        st.caption(visitor_text(note))
 
 
 def render() -> None:

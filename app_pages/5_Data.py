@@ -17,6 +17,7 @@ from causalpref.data.columns import TARGETS, VALUE_TARGETS
 from causalpref.data.kinds import data_kind
 from causalpref.errors import CausalPrefError
 from causalpref.run.cache import default_cache_root
+from causalpref.ui.safe import visitor_text
 from causalpref.ui.state import DATA as S
 from causalpref.ui.state import DATA_WORLD, NO_EXAMPLE, example_options
 from causalpref.ui.views import data as dv
@@ -114,7 +115,7 @@ def _mapping_form(columns: tuple[str, ...], expanded: bool):
     box = st.expander("Column mapping: read fields that have other names", expanded=expanded)
     with box:
         st.caption(
-            f"The file's fields: {', '.join(columns) or 'none'}. Choose the column that holds each field the "
+            f"The file's fields: {visitor_text(', '.join(columns)) or 'none'}. Choose the column that holds each field the "
             "loaders read (leave the others at —); a value map says what a column's values mean."
         )
         chosen, values = {}, {}
@@ -129,10 +130,10 @@ def _mapping_form(columns: tuple[str, ...], expanded: bool):
         try:
             mapping = dv.mapping_from_form(chosen, values)
         except CausalPrefError as bad:
-            st.error(str(bad))
+            st.error(visitor_text(bad))
             return None, box
         if mapping:
-            st.caption("Mapping: " + " ".join(dv.mapping_items(mapping)))
+            st.caption("Mapping: " + visitor_text(" ".join(dv.mapping_items(mapping))))
     return dv.mapping_items(mapping), box
 
 
@@ -183,7 +184,7 @@ def render() -> None:
         return
 
     stamp = dv.file_stamp(path)
-    st.subheader(name)
+    st.subheader(visitor_text(name))
     head = st.container()  # what the file was read as: above the form that changes it
     fields = _columns(path, stamp, name)
     mapped = any(appkit.peek(S[key], options=(dv.NO_COLUMN, *fields)) for key in dv.MAP_KEYS.values())
@@ -200,13 +201,13 @@ def render() -> None:
         try:
             st.dataframe(dv.preview(path, columns, name=name), hide_index=True)
         except CausalPrefError as bad:  # a value the mapping does not name, a missing column
-            st.error(dv.page_words(str(bad)))
+            st.error(visitor_text(dv.page_words(str(bad))))
             return
     with head:
         try:
             kind = dv.recognise(chosen_kind, path, columns, name)
         except CausalPrefError as unknown:
-            st.error(dv.page_words(str(unknown)))
+            st.error(visitor_text(dv.page_words(str(unknown))))
             return
         factors: tuple[str, ...] = ()
         if data_kind(kind).factors_needed:
@@ -215,22 +216,22 @@ def render() -> None:
         try:
             text = _load(chosen_kind, path, stamp, factors, name, columns)
         except CausalPrefError as bad:
-            st.error(dv.page_words(str(bad)))
+            st.error(visitor_text(dv.page_words(str(bad))))
             return
         st.markdown(dv.headline(text, kind))
-        st.markdown(dv.read_as(text, kind))
-        st.caption(dv.kept_text(text))
+        st.markdown(visitor_text(dv.read_as(text, kind)))
+        st.caption(visitor_text(dv.kept_text(text)))
     with st.expander("Summary table"):
         table, reading = dv.describe(text)
         st.dataframe(table, hide_index=True)
         appkit.reading(reading)
     issue = dv.problem(text, kind)
     if issue:
-        st.error(issue)
+        st.error(visitor_text(issue))
         return
     note = dv.objectives_note(text)
     if note:
-        st.info(note)
+        st.info(visitor_text(note))
     if model_dir:  # typed or from the URL: checked against the data roots like the file
         model_dir = str(dv.model_dir_in_roots(model_dir))
     targets = dv.pages_for(kind, text)

@@ -1,8 +1,10 @@
 """Small readers of AppTest pages and test-size specs shared by the page and lesson tests."""
 
+import re
 from dataclasses import replace
 
-from causalpref.run.specs import Exp2Sizes
+from causalpref.interventions.spec import default_spec as _intervention_spec
+from causalpref.run.specs import Exp2Sizes, SplitSizes
 from causalpref.ui.views.objectives import objectives_spec as _objectives_spec  # the real one, before patching
 
 
@@ -16,6 +18,11 @@ def percent(at, label):
     return float(metric(at, label).rstrip("%"))
 
 
+def shown(value: str) -> str:
+    """An element's text as the reader sees it: visitor text is Markdown-escaped (ui/safe.py)."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", value)
+
+
 def clean(at):
     """No exception and no st.error on the page."""
     return not at.exception and not at.error
@@ -27,6 +34,25 @@ def tiny_objectives_spec(lam, models):
     return replace(
         _objectives_spec(lam, models), rhos=(0.5, 0.9, 1.0), seeds=(0,), sizes=Exp2Sizes(train=300, val=100, test=200)
     )
+
+
+def tiny_interventions_spec(experiment, rho):
+    """views.interventions.page_spec at a test size (two seeds, budgets 0/50/200, a few hundred
+    pairs: about 4 s); tests monkeypatch it in so that the page's and lesson 6's sweeps train in
+    seconds."""
+    sizes = SplitSizes(train=300, val=100, id=200, ood=200) if experiment == "exp1" else Exp2Sizes(300, 100, 200)
+    return _intervention_spec(experiment, rho=float(rho), seeds=(0, 1), sizes=sizes, budgets=(0, 50, 200))
+
+
+def run_need(need):
+    """The sweep of a lesson's SweepNeed, as the page gets it through appkit (cached)."""
+    if need.kind == "interventions":
+        from causalpref.interventions.run import run_interventions_cached
+
+        return run_interventions_cached(need.spec)[0]
+    from causalpref.run.cached import run_cached
+
+    return run_cached(need.kind, need.spec)[0]
 
 
 def tiny_truthfulqa(path):

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+from apptest_helpers import shown
 from streamlit.proto.Metric_pb2 import Metric as MetricProto
 from streamlit.testing.v1 import AppTest
 
@@ -237,5 +238,7 @@ def test_every_draw_is_checked_before_anything_is_embedded_or_trained(app, tmp_p
     at = on_data(app, dv.choice_params("pairs", flat, columns=FLAT_MAPPING))
     assert not at.exception
     (error,) = at.error
-    assert error.value.startswith("cannot draw 2,000 training") and "30 pairs over 10 questions" in error.value
+    assert shown(error.value).startswith("cannot draw 2,000 training") and "30 pairs over 10 questions" in shown(
+        error.value
+    )
     assert not trained and not embedded

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from apptest_helpers import FLAT_OBJECTIVES, flat_pairs, tiny_truthfulqa, trl_conversational
+from apptest_helpers import FLAT_OBJECTIVES, flat_pairs, shown, tiny_truthfulqa, trl_conversational
 from streamlit.testing.v1 import AppTest
 
 import appkit
@@ -42,7 +42,7 @@ def test_renders_without_a_file():
     at = data_page()
     assert not at.exception and not at.error
     assert at.title[0].value == "Data"
-    assert any("Choose a data file" in i.value for i in at.info)
+    assert any("Choose a data file" in shown(i.value) for i in at.info)
 
 
 def test_missing_path_is_a_plain_error():
@@ -50,7 +50,7 @@ def test_missing_path_is_a_plain_error():
     at.text_input(key="path").set_value("/nowhere/missing.jsonl").run()
     assert not at.exception
     (error,) = at.error
-    assert error.value.startswith("no data file at that path inside the data folders")
+    assert shown(error.value).startswith("no data file at that path inside the data folders")
 
 
 def typed(path, url: bool = False) -> AppTest:
@@ -70,7 +70,7 @@ def typed(path, url: bool = False) -> AppTest:
 def only_error(at) -> str:
     (error,) = at.error
     assert not at.subheader and not at.dataframe  # nothing of the file was shown
-    return error.value
+    return shown(error.value)
 
 
 def test_a_path_outside_the_data_roots_reads_nothing_and_says_what_a_missing_one_says(tmp_path, monkeypatch):
@@ -94,7 +94,9 @@ def test_a_path_outside_the_data_roots_reads_nothing_and_says_what_a_missing_one
     ):
         at = typed(path)
         assert only_error(at) == missing, path
-        assert not any(m.value.startswith("Read as") for m in at.markdown)  # not opened, not even to read its shape
+        assert not any(
+            shown(m.value).startswith("Read as") for m in at.markdown
+        )  # not opened, not even to read its shape
     assert missing.startswith("no data file at that path inside the data folders")
     assert str(root) in missing and "CAUSALPREF_DATA_DIR" in missing
 
@@ -125,21 +127,21 @@ def test_a_file_inside_a_root_set_by_the_environment_loads_and_the_caption_says_
     in_roots(monkeypatch, root, tmp_path / "more")
     tiny_truthfulqa(root / "tiny_tqa.jsonl")
     at = data_page()
-    (caption,) = [c.value for c in at.caption if "CAUSALPREF_DATA_DIR" in c.value]
+    (caption,) = [shown(c.value) for c in at.caption if "CAUSALPREF_DATA_DIR" in shown(c.value)]
     assert f"{root}, {tmp_path / 'more'}" in caption  # the folders readable, as given
     at.text_input(key="path").set_value("tiny_tqa.jsonl").run()  # relative: from the first folder
-    assert not at.exception and not at.error, [e.value for e in at.error]
-    assert at.subheader[0].value == "tiny_tqa.jsonl"
-    assert at.markdown[1].value.startswith("50 pairs over 5 questions")
+    assert not at.exception and not at.error, [shown(e.value) for e in at.error]
+    assert shown(at.subheader[0].value) == "tiny_tqa.jsonl"
+    assert shown(at.markdown[1].value).startswith("50 pairs over 5 questions")
     assert (
-        at.markdown[2].value
+        shown(at.markdown[2].value)
         == "Read as: TruthfulQA with two labels per answer (question, answer, truthful, informative)"
     )
 
 
 def test_the_caption_names_the_default_roots():
     at = data_page()
-    (caption,) = [c.value for c in at.caption if "CAUSALPREF_DATA_DIR" in c.value]
+    (caption,) = [shown(c.value) for c in at.caption if "CAUSALPREF_DATA_DIR" in shown(c.value)]
     assert str(Path.cwd()) in caption and "working directory" in caption and len(caption) < 240
 
 
@@ -159,7 +161,7 @@ def test_a_model_folder_outside_the_roots_is_refused_alike(tmp_path, monkeypatch
         at.run()
         assert not at.exception
         (error,) = at.error
-        messages.add(error.value)
+        messages.add(shown(error.value))
         assert "real_world" not in at.session_state
     assert len(messages) == 1 and next(iter(messages)).startswith("no model folder at that path inside")
 
@@ -167,11 +169,11 @@ def test_a_model_folder_outside_the_roots_is_refused_alike(tmp_path, monkeypatch
 def embed_and_use(at, path=None) -> AppTest:
     at.button(key="embed").click().run()
     assert not at.exception and not at.error
-    assert any("Embedded: 50 pairs, 384-dimensional" in s.value for s in at.success)
+    assert any("Embedded: 50 pairs, 384-dimensional" in shown(s.value) for s in at.success)
     assert at.session_state["_embedded"]
     assert [b.label for b in at.button if b.key.startswith("use_")] == ["Use in Correlation shift"]  # factor data
     at.button(key="use_Correlation_shift").click().run()
-    assert not at.exception, [e.value for e in at.exception]
+    assert not at.exception, [shown(e.value) for e in at.exception]
     assert at.session_state["real_world"]["kind"] == "truthfulqa"
     # now on Correlation shift, with the data world chosen (the tiny file is too small to train on)
     assert at.title[0].value == "Correlation shift"
@@ -181,7 +183,7 @@ def embed_and_use(at, path=None) -> AppTest:
         assert at.query_params["data"] == str(path) and at.query_params["data_kind"] == "truthfulqa"
     # factor data: nothing trains until the true preference is said
     assert at.radio(key="prefer").value is None
-    assert any("Say which response is truly preferred" in i.value for i in at.info)
+    assert any("Say which response is truly preferred" in shown(i.value) for i in at.info)
     assert not at.error
     return at
 
@@ -246,8 +248,8 @@ def test_experiment_pages_offer_the_data_world_of_their_family(tmp_path):
         "a weighting of the two",
     ]
     # 50 pairs are too few to train on: plainly said, with what the file holds
-    assert any("cannot draw" in e.value and "50 pairs over 5 questions" in e.value for e in at.error)
-    assert not any("uploads" in e.value for e in at.error)
+    assert any("cannot draw" in shown(e.value) and "50 pairs over 5 questions" in shown(e.value) for e in at.error)
+    assert not any("uploads" in shown(e.value) for e in at.error)
     assert "data" not in at.query_params  # no link carries an upload
     objectives = AppTest.from_file(str(ROOT / "app_pages" / "3_User_objectives.py"), default_timeout=120)
     objectives.session_state["real_world"] = params  # factor data: not offered to Experiment 2
@@ -270,19 +272,19 @@ def test_a_link_to_an_experiment_page_with_a_data_file_reproduces_its_world(tmp_
     at = AppTest.from_file(str(ROOT / "app_pages" / "3_User_objectives.py"), default_timeout=120)
     at.query_params.update({"world": "data", "arch": "base", "teacher": "1", **dv.record_params(record)})
     at.run()
-    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert not at.exception and not at.error, [shown(e.value) for e in at.error]
     assert at.selectbox(key="world").value == "data"
     assert at.session_state["real_world"]["columns"] == FLAT_OBJECTIVES
     (spec,) = specs
     assert spec.world.columns == ColumnMap.parse(list(FLAT_OBJECTIVES))  # the mapping reached the world
-    link = next(c.value for c in at.sidebar.code)
+    link = next(shown(c.value) for c in at.sidebar.code)
     assert "data=" in link and "data_columns=prompt%3Dquestion" in link and "world=data" in link
     outside = AppTest.from_file(str(ROOT / "app_pages" / "3_User_objectives.py"), default_timeout=120)
     outside.query_params.update({"world": "data", "arch": "", **dv.record_params(record), "data": "/etc/passwd"})
     outside.run()
     assert not outside.exception
     (error,) = outside.error
-    assert error.value.startswith("no data file at that path inside the data folders")
+    assert shown(error.value).startswith("no data file at that path inside the data folders")
     assert outside.selectbox(key="world").options == ["Synthetic (embedded)"]
 
 
@@ -316,12 +318,14 @@ def test_an_upload_gets_its_shape_read_and_its_size_judged():
     at = data_page()
     assert at.selectbox(key="kind").value == dv.RECOGNISED  # the default, before any file
     at.file_uploader(key="upload").upload("my_prefs.jsonl", pair_rows()).run()
-    assert not at.exception and not at.error, [e.value for e in at.error]
-    assert at.markdown[2].value == "Read as: a pair table (prompt, response_a, response_b, label)"  # as for a path
-    assert at.subheader[0].value == "my_prefs.jsonl"
+    assert not at.exception and not at.error, [shown(e.value) for e in at.error]
+    assert (
+        shown(at.markdown[2].value) == "Read as: a pair table (prompt, response_a, response_b, label)"
+    )  # as for a path
+    assert shown(at.subheader[0].value) == "my_prefs.jsonl"
     exp1, exp2 = at.warning  # 6 pairs: told before anything is embedded, one line per page it feeds
-    assert exp1.value.startswith("Too small for Correlation shift") and "6 pairs" in exp1.value
-    assert exp2.value.startswith("Too small for User objectives") and "6 pairs" in exp2.value
+    assert shown(exp1.value).startswith("Too small for Correlation shift") and "6 pairs" in shown(exp1.value)
+    assert shown(exp2.value).startswith("Too small for User objectives") and "6 pairs" in shown(exp2.value)
 
 
 def test_errors_about_an_upload_name_the_users_file():
@@ -329,8 +333,8 @@ def test_errors_about_an_upload_name_the_users_file():
     at.file_uploader(key="upload").upload("my_prefs.jsonl", pair_rows(bad_line=3)).run()
     assert not at.exception
     (error,) = at.error
-    assert error.value.startswith("my_prefs.jsonl, line 3, field 'label'"), error.value
-    assert "uploads" not in error.value and "cache" not in error.value
+    assert shown(error.value).startswith("my_prefs.jsonl, line 3, field 'label'"), shown(error.value)
+    assert "uploads" not in shown(error.value) and "cache" not in shown(error.value)
     assert not any("uploads" in text for text in all_text(at))  # the saved copy is never shown
 
 
@@ -342,8 +346,8 @@ def test_the_uploader_takes_exactly_what_the_loaders_read():
         assert suffix.removesuffix(".gz") in label
     rows = [json.loads(line) for line in pair_rows().decode().splitlines()]
     at.file_uploader(key="upload").upload("my_prefs.json", json.dumps(rows).encode()).run()  # a JSON list
-    assert not at.exception and not at.error, [e.value for e in at.error]
-    assert at.markdown[2].value.startswith("Read as: a pair table")
+    assert not at.exception and not at.error, [shown(e.value) for e in at.error]
+    assert shown(at.markdown[2].value).startswith("Read as: a pair table")
 
 
 def test_embedding_shows_its_progress_and_stops_cleanly(tmp_path, monkeypatch):
@@ -365,7 +369,7 @@ def test_embedding_shows_its_progress_and_stops_cleanly(tmp_path, monkeypatch):
     assert "Embedding 4 / 10 texts" in bar.proto.text
     at.button(key="stop_embed").click().run()
     assert not at.exception and not at.error
-    assert any("Embedding stopped at 4 of 10 texts" in i.value for i in at.info)
+    assert any("Embedding stopped at 4 of 10 texts" in shown(i.value) for i in at.info)
     assert not at.success and not at.get("progress")  # not embedded; the bar is gone
     assert at.button(key="embed").label == "Embed"  # and it can resume
     assert not at.session_state["_embedded"]
@@ -376,8 +380,8 @@ def test_the_first_screen_holds_controls_headline_and_action(tmp_path, monkeypat
     path = tiny_truthfulqa(tmp_path / "tiny_tqa.jsonl")
     at = data_page()
     at.text_input(key="path").set_value(str(path)).run()
-    assert at.markdown[1].value.startswith("50 pairs over 5 questions")  # the headline, under the file's name
-    assert at.markdown[2].value.startswith("Read as: TruthfulQA")  # and how it was read
+    assert shown(at.markdown[1].value).startswith("50 pairs over 5 questions")  # the headline, under the file's name
+    assert shown(at.markdown[2].value).startswith("Read as: TruthfulQA")  # and how it was read
     (details,) = [e for e in at.expander if e.label == "Summary table"]
     assert details.dataframe  # the table lives in the expander
     assert at.button(key="embed")
@@ -390,18 +394,18 @@ def test_the_first_screen_holds_controls_headline_and_action(tmp_path, monkeypat
 
 
 def markdown_text(at) -> list[str]:
-    return [m.value for m in at.markdown]
+    return [shown(m.value) for m in at.markdown]
 
 
 def test_a_trl_preference_file_shows_the_shape_it_is_read_as_before_embedding(tmp_path, monkeypatch):
     in_roots(monkeypatch, tmp_path)
     path = trl_conversational(tmp_path / "trl.jsonl")
     at = typed(path)
-    assert not at.error, [e.value for e in at.error]
+    assert not at.error, [shown(e.value) for e in at.error]
     assert "Read as: TRL preference data, explicit prompt, conversational (prompt, chosen, rejected)" in (
         markdown_text(at)
     )
-    assert any(c.value.startswith("Kept 6 pairs; nothing left out") for c in at.caption)
+    assert any(shown(c.value).startswith("Kept 6 pairs; nothing left out") for c in at.caption)
     assert at.button(key="embed") and not at.success  # shown before anything is embedded
     preview = at.dataframe[0].value  # the first rows, unmapped: the fields as they are
     assert (
@@ -428,15 +432,17 @@ def test_a_flat_file_is_mapped_with_the_form_previewed_and_counted(tmp_path, mon
     path = flat_pairs(tmp_path / "flat.csv", prompts=6, per=2, drop_every=3)
     at = typed(path)
     (error,) = at.error  # no known shape: said in one line, and the form is open
-    assert "cannot tell the shape of the data from its fields" in error.value and "column mapping" in error.value
-    assert "--" not in error.value
+    assert "cannot tell the shape of the data from its fields" in shown(error.value) and "column mapping" in shown(
+        error.value
+    )
+    assert "--" not in shown(error.value)
     (form,) = [e for e in at.expander if e.label.startswith("Column mapping")]
     assert form.proto.expanded
     assert at.selectbox(key="map_prompt").options == ["—", "question", "out1", "out2", "winner", "goal", "ptype"]
     at = map_columns(at, FLAT_FORM, {"label": "1=a,2=b,0=drop"})
-    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert not at.exception and not at.error, [shown(e.value) for e in at.error]
     assert "Read as: a pair table (prompt, response_a, response_b, label)" in markdown_text(at)
-    kept = next(c.value for c in at.caption if c.value.startswith("Kept "))
+    kept = next(shown(c.value) for c in at.caption if shown(c.value).startswith("Kept "))
     assert kept == "Kept 8 pairs; left out: 4 rows with winner = '0' (dropped by the column mapping)."
     preview = at.dataframe[0].value
     rows = [line.split(",") for line in path.read_text().splitlines()[1:] if line.split(",")[3] != "0"]
@@ -448,20 +454,22 @@ def test_a_flat_file_is_mapped_with_the_form_previewed_and_counted(tmp_path, mon
     # only one of objective and prompt type: the page says which is missing and how to map it
     at = map_columns(at, {"objective": "goal"}, {"objective": "h=helpful,s=harmless"})
     (note,) = at.info
-    assert "an objective per pair but no prompt type" in note.value and "prompt_type" in note.value
+    assert "an objective per pair but no prompt type" in shown(note.value) and "prompt_type" in shown(note.value)
     # a bad value map: one line under the form, nothing else of the file
     at.text_input(key="values_label").set_value("1=a,2=maybe").run()
     assert not at.exception
     (error,) = at.error
-    assert error.value.startswith("column mapping 'label=winner:1=a,2=maybe': 'maybe' is not a meaning of 'label'")
+    assert shown(error.value).startswith(
+        "column mapping 'label=winner:1=a,2=maybe': 'maybe' is not a meaning of 'label'"
+    )
     assert not any(m.startswith("Read as") for m in markdown_text(at))
     # a value the map does not name: the engine's line, naming the row
     at.text_input(key="values_label").set_value("1=a,2=b").run()
     (error,) = at.error
-    assert "line 4, field 'winner': value '0' is not in the column mapping for 'label'" in error.value
+    assert "line 4, field 'winner': value '0' is not in the column mapping for 'label'" in shown(error.value)
     # another file: the last one's mapping does not follow it
     at.text_input(key="path").set_value(str(trl_conversational(tmp_path / "trl.jsonl"))).run()
-    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert not at.exception and not at.error, [shown(e.value) for e in at.error]
     assert at.selectbox(key="map_label").value == "" and at.text_input(key="values_label").value == ""
     assert not any(key.startswith(("map_", "values_")) for key in at.query_params)
     assert "Read as: TRL preference data, explicit prompt, conversational (prompt, chosen, rejected)" in (
@@ -477,7 +485,7 @@ def test_a_link_to_the_data_page_with_a_mapping_reproduces_it(tmp_path, monkeypa
     at.switch_page(PAGE)
     at.query_params.update({"path": str(path), **dv.mapping_params(mapping)})
     at.run()
-    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert not at.exception and not at.error, [shown(e.value) for e in at.error]
     assert at.selectbox(key="map_response_b").value == "out2" and at.text_input(key="values_label").value == "1=a,2=b"
     assert "Read as: a pair table (prompt, response_a, response_b, label)" in markdown_text(at)
 
@@ -491,9 +499,9 @@ def test_a_mapped_file_is_used_in_user_objectives_with_its_mapping(tmp_path, mon
         {**FLAT_FORM, "objective": "goal", "prompt_type": "ptype"},
         {"label": "1=a,2=b", "objective": "h=helpful,s=harmless"},
     )
-    assert not at.error and not at.info, [e.value for e in (*at.error, *at.info)]
+    assert not at.error and not at.info, [shown(e.value) for e in (*at.error, *at.info)]
     at.button(key="embed").click().run()
-    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert not at.exception and not at.error, [shown(e.value) for e in at.error]
     assert [b.label for b in at.button if b.key.startswith("use_")] == [
         "Use in Correlation shift",
         "Use in User objectives",
@@ -501,7 +509,7 @@ def test_a_mapped_file_is_used_in_user_objectives_with_its_mapping(tmp_path, mon
     specs = []
     monkeypatch.setattr(appkit, "sweeps", lambda jobs, *a, **k: specs.extend(s for _, s, _ in jobs))
     at.button(key="use_User_objectives").click().run()
-    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert not at.exception and not at.error, [shown(e.value) for e in at.error]
     assert at.title[0].value == "User objectives" and at.selectbox(key="world").value == "data"
     assert at.query_params["data_columns"] == list(dv.mapping_items(at.session_state["real_world"]["columns"]))
     assert specs and all(
@@ -513,7 +521,7 @@ def test_a_mapped_file_is_used_in_user_objectives_with_its_mapping(tmp_path, mon
         for s in specs
     )
     assert specs[0].sizes.train < 2000  # fitted to the file
-    assert any(c.value.startswith("On flat.csv: true preference = the file's label") for c in at.caption)
+    assert any(shown(c.value).startswith("On flat.csv: true preference = the file's label") for c in at.caption)
 
 
 def test_a_folder_of_files_inside_the_roots_is_read_as_one(tmp_path, monkeypatch):
@@ -522,6 +530,6 @@ def test_a_folder_of_files_inside_the_roots_is_read_as_one(tmp_path, monkeypatch
         (tmp_path / "hh" / part).mkdir(parents=True)
         trl_conversational(tmp_path / "hh" / part / "test.jsonl", n=3)
     at = typed(tmp_path / "hh")
-    assert not at.error, [e.value for e in at.error]
-    assert at.subheader[0].value == "hh"
+    assert not at.error, [shown(e.value) for e in at.error]
+    assert shown(at.subheader[0].value) == "hh"
     assert any(m.startswith("Read as: TRL preference data") and m.endswith("2 files") for m in markdown_text(at))
