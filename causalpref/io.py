@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -16,7 +17,8 @@ def write_atomic(path: Path, write) -> None:
 
     Readers see the old file or the new one, never a part; on any failure the temporary
     file is removed and the old file stays."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # the writer's pid in the name: a file left by a killed writer is known as an orphan
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             write(handle)
@@ -26,6 +28,39 @@ def write_atomic(path: Path, write) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+ORPHAN_AGE_SECONDS = 3600  # a temporary file without a writer's pid this old is left over
+
+
+def remove_orphan_temporaries(folder: Path) -> int:
+    """Remove write_atomic's temporary files in `folder` whose writer is gone (its pid is not
+    running, or, for names without a pid, the file is older than an hour); returns how many."""
+    removed = 0
+    for path in Path(folder).glob(".*.tmp"):
+        parts = path.name.split(".")
+        pid = int(parts[-3]) if len(parts) >= 4 and parts[-3].isdigit() else None
+        try:
+            if pid is not None:
+                if pid == os.getpid() or _running(pid):
+                    continue
+            elif time.time() - path.stat().st_mtime < ORPHAN_AGE_SECONDS:
+                continue
+            path.unlink()
+            removed += 1
+        except OSError:
+            continue
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def fsync_dir(folder: Path) -> None:

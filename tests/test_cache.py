@@ -596,3 +596,28 @@ def test_cache_module_never_unpickles(tmp_path, monkeypatch):
     cache.load(key_of(10))
     cache.info()
     assert seen and all(flag is False for flag in seen)
+
+
+def test_a_killed_writers_temporary_file_is_removed_by_the_next_write_and_a_live_ones_kept(tmp_path):
+    cache = ResultCache(tmp_path)
+    key = spec_key("exp1", {"i": 0})
+    folder = cache.path_for(key).parent
+    folder.mkdir(parents=True)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    orphan = folder / f".{key}.npz.{int(dead.stdout)}.abc.tmp"  # its writer has exited
+    live = folder / f".{key}.npz.{os.getppid()}.def.tmp"  # a running process's write in flight
+    old = folder / f".{key}.npz.x1.tmp"  # no pid in the name, an hour old
+    for path in (orphan, live, old):
+        path.write_bytes(b"half")
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    cache.store(key, result_table(5), {"kind": "exp1"})
+    assert not orphan.exists() and not old.exists() and live.exists()
+
+
+def test_cache_clear_removes_saved_uploads(tmp_path):
+    cache = ResultCache(tmp_path)
+    (tmp_path / "uploads").mkdir()
+    (tmp_path / "uploads" / "0123.jsonl").write_bytes(b"{}")
+    get_or_compute(cache, "exp1", {"i": 0}, lambda: result_table(10))
+    assert cache.clear() == 2
+    assert not list((tmp_path / "uploads").iterdir())

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from causalpref.errors import CausalPrefError
-from causalpref.io import fsync_dir, write_atomic
+from causalpref.io import fsync_dir, remove_orphan_temporaries, write_atomic
 
 ENV_VAR = "CAUSALPREF_CACHE_DIR"
 FORMAT = 1
@@ -55,7 +55,14 @@ _OBJECT_KINDS = (
 
 # Modules that only present results (pages' views, figures, lessons, text, links, the CLI's
 # argument parsing) never change a number a sweep computes: editing them keeps the cache.
-PRESENTATION_ONLY = ("ui/", "run/report.py", "run/docs_tables.py", "cli.py")
+PRESENTATION_ONLY = (
+    "ui/",
+    "run/report.py",
+    "run/docs_tables.py",
+    "cli.py",
+    "interventions/summary.py",
+    "interventions/report.py",
+)
 
 
 def _hash_sources(package_dir: Path) -> str:
@@ -365,6 +372,7 @@ class ResultCache:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, lambda handle: np.savez(handle, allow_pickle=False, **arrays))
         fsync_dir(path.parent)
+        remove_orphan_temporaries(path.parent)  # what a killed writer left beside it
         return path
 
     def _files(self, pattern: str) -> list[Path]:
@@ -394,11 +402,13 @@ class ResultCache:
         return info
 
     def clear(self) -> int:
-        """Remove every result entry and stray temporary file; the rest of the root stays.
+        """Remove every result entry, stray temporary file and saved upload; the rest of the root
+        stays.
 
         Meant for when nothing is writing: a write in flight loses its temporary file and fails."""
         removed = 0
-        for path in self._files("*.npz") + self._files(".*.tmp"):
+        uploads = sorted((self.root / "uploads").glob("*")) if (self.root / "uploads").is_dir() else []
+        for path in self._files("*.npz") + self._files(".*.tmp") + uploads:
             try:
                 path.unlink()
                 removed += 1

@@ -14,8 +14,10 @@ from dataclasses import replace
 from causalpref.device import resolve_device
 from causalpref.errors import CausalPrefError
 from causalpref.run.cache import ResultCache, canonical_spec, spec_key, warn_unwritable
+from causalpref.run.flight import single_flight
 from causalpref.run.specs import SPEC_TYPES
 from causalpref.run.sweep import Sweep, detail_tables, run_sweep
+from causalpref.run.threads import training_threads
 
 
 def _keys(kind: str, spec) -> dict[str, str]:
@@ -43,18 +45,31 @@ def run_cached(kind: str, spec, cache: ResultCache | None = None, progress=None)
     if not isinstance(spec, SPEC_TYPES[kind]):
         raise CausalPrefError(f"{kind} needs a {SPEC_TYPES[kind].__name__}, got {type(spec).__name__}")
     cache = cache if cache is not None else ResultCache()
-    cached = load_cached(kind, spec, cache)
-    if cached is not None:
-        return cached, True
-    sweep = run_sweep(spec, progress=progress)
-    if cache.enabled:
-        tables = {"results": sweep.results, **sweep.details}
-        meta = {"kind": kind, "spec": canonical_spec(spec)}
-        try:
-            for table, key in _keys(kind, spec).items():
-                cache.store(key, tables[table], {**meta, "table": table})
-        except OSError as error:
-            warn_unwritable(cache.root, error)
-        except CausalPrefError as error:
-            warnings.warn(f"result cache: could not store the {kind} sweep: {error}", stacklevel=2)
-    return sweep, False
+    if not cache.enabled:
+        with training_threads():
+            return run_sweep(spec, progress=progress), False
+
+    def compute(relay) -> Sweep:
+        with training_threads(cache.root):
+            sweep = run_sweep(spec, progress=relay)
+        store_sweep(kind, spec, sweep, cache)
+        return sweep
+
+    # one computation per spec across sessions and processes; the others load its result
+    sweep, computed = single_flight(
+        cache.root, _keys(kind, spec)["results"], lambda: load_cached(kind, spec, cache), compute, progress
+    )
+    return sweep, not computed
+
+
+def store_sweep(kind: str, spec, sweep: Sweep, cache: ResultCache) -> None:
+    """Every table of the sweep into the cache; a cache that cannot be written is warned about."""
+    tables = {"results": sweep.results, **sweep.details}
+    meta = {"kind": kind, "spec": canonical_spec(spec)}
+    try:
+        for table, key in _keys(kind, spec).items():
+            cache.store(key, tables[table], {**meta, "table": table})
+    except OSError as error:
+        warn_unwritable(cache.root, error)
+    except CausalPrefError as error:
+        warnings.warn(f"result cache: could not store the {kind} sweep: {error}", stacklevel=2)
