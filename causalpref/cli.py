@@ -512,6 +512,12 @@ def spec_from_args(args, spec_class, world_options: dict, size_names: tuple[str,
 
         check_output_path(args.out)
     _check_options(args)
+    repeated = sorted({r for r in args.rho if list(args.rho).count(r) > 1})
+    if repeated:
+        print(
+            f"note: --rho {' '.join(f'{r:g}' for r in repeated)} given more than once; each rho is trained and reported once",
+            file=sys.stderr,
+        )
     spec = spec_class.paper_size() if args.paper_size else spec_class()
     if args.seeds < 1:
         raise CausalPrefError(f"--seeds must be at least 1, got {args.seeds}")
@@ -752,7 +758,7 @@ def run_cache_command(args) -> int:
     if args.action == "info":
         print(format_info(cache.info()))
     else:
-        print(f"removed {cache.clear()} file(s) from {cache.results_dir}")
+        print(f"removed {cache.clear()} file(s) from {cache.results_dir} and {cache.root / 'uploads'}")
     return 0
 
 

@@ -15,6 +15,7 @@ from causalpref.device import resolve_device
 from causalpref.errors import CausalPrefError
 from causalpref.run.cache import ResultCache, canonical_spec, spec_key, warn_unwritable
 from causalpref.run.flight import single_flight
+from causalpref.run.memory import check_sweep_memory
 from causalpref.run.specs import SPEC_TYPES
 from causalpref.run.sweep import Sweep, detail_tables, run_sweep
 from causalpref.run.threads import training_threads
@@ -44,6 +45,7 @@ def run_cached(kind: str, spec, cache: ResultCache | None = None, progress=None)
         raise CausalPrefError(f"unknown experiment {kind!r}; choose from {list(SPEC_TYPES)}")
     if not isinstance(spec, SPEC_TYPES[kind]):
         raise CausalPrefError(f"{kind} needs a {SPEC_TYPES[kind].__name__}, got {type(spec).__name__}")
+    check_sweep_memory(spec)  # before anything is drawn or allocated
     cache = cache if cache is not None else ResultCache()
     if not cache.enabled:
         with training_threads():

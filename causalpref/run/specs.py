@@ -87,6 +87,9 @@ class _SpecChecks:
             raise CausalPrefError(f"check must be one of {list(CHECKS)}, got {self.check!r}")
         if not self.rhos:
             raise CausalPrefError("at least one rho is needed")
+        # a value given twice would train and report the same cells twice: each counts once
+        object.__setattr__(self, "rhos", tuple(dict.fromkeys(self.rhos)))
+        object.__setattr__(self, "seeds", tuple(dict.fromkeys(self.seeds)))
         if not self.seeds:
             raise CausalPrefError("at least one seed is needed")
         for seed in self.seeds:
