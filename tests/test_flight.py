@@ -134,3 +134,24 @@ def test_jobs_of_other_live_processes_count(tmp_path):
     finally:
         sleeper.kill()
         sleeper.wait()
+
+
+def test_a_running_job_gives_up_cores_when_another_process_starts_training(tmp_path):
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    folder = tmp_path / "flights"
+    folder.mkdir()
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        with threads.training_threads(tmp_path):
+            assert torch.get_num_threads() == 2  # alone
+            (folder / "x.progress.json").write_text(f'{{"pid": {other.pid}, "done": 0, "total": 1, "message": ""}}')
+            threads.refresh(tmp_path, every=0)
+            assert torch.get_num_threads() == 1  # shared with the other process's job
+            other.kill()
+            other.wait()
+            threads.refresh(tmp_path, every=0)
+            assert torch.get_num_threads() == 2  # alone again
+    finally:
+        other.kill()
+        torch.set_num_threads(before)

@@ -18,6 +18,7 @@ from causalpref.run.flight import single_flight
 from causalpref.run.memory import check_sweep_memory
 from causalpref.run.specs import SPEC_TYPES
 from causalpref.run.sweep import Sweep, detail_tables, run_sweep
+from causalpref.run.threads import refresh as refresh_threads
 from causalpref.run.threads import training_threads
 
 
@@ -52,8 +53,12 @@ def run_cached(kind: str, spec, cache: ResultCache | None = None, progress=None)
             return run_sweep(spec, progress=progress), False
 
     def compute(relay) -> Sweep:
+        def progress_and_threads(done, total, message):
+            refresh_threads(cache.root)
+            relay(done, total, message)
+
         with training_threads(cache.root):
-            sweep = run_sweep(spec, progress=relay)
+            sweep = run_sweep(spec, progress=progress_and_threads)
         store_sweep(kind, spec, sweep, cache)
         return sweep
 

@@ -61,6 +61,18 @@ def _relayed(path: Path, progress: Progress | None) -> None:
     progress(float(record["done"]), int(record["total"]), f"{record['message']} ({WAITING})")
 
 
+TRAINING_LOG = "CAUSALPREF_TRAINING_LOG"  # a file: one JSON line per computation (benchmarks count them)
+
+
+def _log_computation(key: str, started: float) -> None:
+    path = os.environ.get(TRAINING_LOG)
+    if not path:
+        return
+    record = {"key": key, "pid": os.getpid(), "started": started, "seconds": round(time.time() - started, 3)}
+    with open(path, "a", encoding="utf-8") as handle:  # one short append per line: atomic on POSIX
+        handle.write(json.dumps(record) + "\n")
+
+
 def single_flight(
     root: Path,
     key: str,
@@ -93,7 +105,10 @@ def single_flight(
             found = load()  # the last holder may have finished while this one waited
             if found is not None:
                 return found, False
-            return compute(_Relay(progress_path, progress)), True
+            started = time.time()
+            result = compute(_Relay(progress_path, progress))
+            _log_computation(key, started)
+            return result, True
         finally:
             progress_path.unlink(missing_ok=True)
             lock.release()

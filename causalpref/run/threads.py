@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -55,6 +56,22 @@ def threads_for(jobs: int, cores: int) -> int:
 
 def _apply(root: Path | None) -> None:
     torch.set_num_threads(threads_for(_running_here + jobs_elsewhere(root), _ceiling))
+
+
+_last_refresh = 0.0
+
+
+def refresh(root: Path | None, every: float = 1.0) -> None:
+    """Re-apply the policy while a job runs (called from its progress): a job that started
+    alone gives up cores when others start, and takes them back when they end."""
+    global _last_refresh
+    now = time.monotonic()
+    if now - _last_refresh < every:
+        return
+    with _lock:
+        _last_refresh = now
+        if _running_here:
+            _apply(root)
 
 
 @contextmanager
