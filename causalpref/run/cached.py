@@ -14,6 +14,7 @@ from dataclasses import replace
 from causalpref.device import resolve_device
 from causalpref.errors import CausalPrefError
 from causalpref.run.cache import ResultCache, canonical_spec, spec_key, warn_unwritable
+from causalpref.run.chunks import ChunkStore
 from causalpref.run.flight import single_flight
 from causalpref.run.memory import check_sweep_memory
 from causalpref.run.specs import SPEC_TYPES
@@ -57,9 +58,11 @@ def run_cached(kind: str, spec, cache: ResultCache | None = None, progress=None)
             refresh_threads(cache.root)
             relay(done, total, message)
 
+        chunks = ChunkStore(cache.root, _keys(kind, spec)["results"])
         with training_threads(cache.root):
-            sweep = run_sweep(spec, progress=progress_and_threads)
+            sweep = run_sweep(spec, progress=progress_and_threads, chunks=chunks)
         store_sweep(kind, spec, sweep, cache)
+        chunks.clear()  # the whole sweep is stored: its chunks are no longer needed
         return sweep
 
     # one computation per spec across sessions and processes; the others load its result

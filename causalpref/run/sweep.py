@@ -94,21 +94,25 @@ def merge_sweeps(sweeps) -> Sweep:
     )
 
 
+CPU_CHUNK_BYTES = 3 * 2**30
+
+
 def cells_per_chunk(spec, device) -> int:
     """How many (rho, seed) cells to hold and train at once: bounded by a memory budget.
 
     A cell's pairs take (pairs x 2 x d x 4) bytes; CPUs get 3 GiB, a CUDA device half of
     its free memory. The paper's sizes on a CPU train a cell or two at a time."""
     cell_bytes = spec.sizes.total_pairs() * 2 * spec.world.dim * 4
-    budget = torch.cuda.mem_get_info(device)[0] // 2 if device.type == "cuda" else 3 * 2**30
+    budget = torch.cuda.mem_get_info(device)[0] // 2 if device.type == "cuda" else CPU_CHUNK_BYTES
     return max(1, int(budget // max(cell_bytes, 1)))
 
 
-def run_sweep(spec, progress: Progress | None = None, sequential: bool = False) -> Sweep:
+def run_sweep(spec, progress: Progress | None = None, sequential: bool = False, chunks=None) -> Sweep:
     """Train and evaluate every (rho, seed, model) of `spec`.
 
     `sequential` trains one model after another with the plain loop instead of stacking
-    them (the benchmarks' baseline)."""
+    them (the benchmarks' baseline). `chunks` (a run/chunks.py ChunkStore) keeps each finished
+    chunk and supplies the ones an earlier, interrupted run of the same sweep finished."""
     device = resolve_device(spec.device)
     experiment = EXPERIMENTS[spec.kind](spec, device)
     cells = [(rho, seed) for rho in spec.rhos for seed in spec.seeds]
@@ -117,8 +121,15 @@ def run_sweep(spec, progress: Progress | None = None, sequential: bool = False) 
     details: dict[str, dict[tuple[int, int], list[dict]]] = {t: {} for t in detail_tables(spec)[1:]}
     total, done = len(cells) * len(spec.models), 0
 
-    for first in range(0, len(cells), per_chunk):
+    for number, first in enumerate(range(0, len(cells), per_chunk)):
         chunk = list(enumerate(cells))[first : first + per_chunk]
+        kept = chunks.load(number, per_chunk) if chunks is not None else None
+        if kept is not None:  # finished by an earlier run that was stopped later
+            results.update(kept[0])
+            for table, rows in kept[1].items():
+                details[table].update(rows)
+            done += len(chunk) * len(spec.models)
+            continue
         data = []
         for _, (rho, seed) in chunk:
             data.append(apply_check(experiment.draw(rho, seed), spec.check, cell_seed(seed, rho)))
@@ -180,6 +191,15 @@ def run_sweep(spec, progress: Progress | None = None, sequential: bool = False) 
             if progress is not None:
                 rho_text = ", ".join(sorted({f"{rho:g}" for _, (rho, _) in chunk}))
                 progress(done, total, f"{model_name}: rho {rho_text} ({len(chunk)} models at once)")
+
+        if chunks is not None:
+            mine = {(i, m) for i, _ in chunk for m in range(len(spec.models))}
+            chunks.store(
+                number,
+                per_chunk,
+                {k: results[k] for k in mine},
+                {t: {k: by[k] for k in mine if k in by} for t, by in details.items()},
+            )
 
     def in_order(by_key):
         return [row for key in sorted(by_key) for row in by_key[key]]
