@@ -20,7 +20,7 @@ def percent(at, label):
 
 def shown(value: str) -> str:
     """An element's text as the reader sees it: visitor text is Markdown-escaped (ui/safe.py)."""
-    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", value)
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", value).replace("\u2060", "")
 
 
 def clean(at):

@@ -11,7 +11,7 @@ import pytest
 from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
-from causalpref.ui.safe import brief, plain, visitor_text
+from causalpref.ui.safe import JOINER, brief, plain, visitor_text
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -45,7 +45,7 @@ def test_plain_text_renders_as_itself(text):
     shown = plain(text)
     assert renders_literally(shown)
     assert "<script>" not in RENDER.render(shown) and "\n" not in shown
-    assert " ".join(text.split()) in shown.replace("\\", "")  # every character is still there
+    assert " ".join(text.split()) in shown.replace("\\", "").replace(JOINER, "")  # every character is still there
 
 
 def test_unescaped_injections_would_render_so_the_check_can_fail():
@@ -165,3 +165,30 @@ def streamlit_server(tmp_path_factory):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_in_a_real_browser_a_crafted_link_renders_as_text_and_fetches_nothing(streamlit_server):
+    import shutil
+    from urllib.parse import quote, urlparse
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    if not chromium:
+        assert not os.environ.get("CI"), "CI must have chromium (.ci/run installs it)"
+        pytest.skip("needs Debian's chromium")
+    host, port = streamlit_server
+    hide = quote(INJECTIONS[0] + "," + INJECTIONS[1] + "," + INJECTIONS[2])
+    fetched = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
+        page = browser.new_page()
+        page.on("request", lambda r: fetched.append(r.url) if "evil" in (urlparse(r.url).hostname or "") else None)
+        for path in ("Latent_overlap", "Analytic_toy"):
+            page.goto(f"http://{host}:{port}/{path}?a.b=1&teacher=1&hide={hide}")
+            page.get_by_text("Ignored in the link").wait_for(timeout=60_000)
+            assert page.locator('[data-testid="stException"]').count() == 0
+            body = page.inner_text("body").replace(JOINER, "")
+            assert "a.b" in body and "![pixel](http://evil.example/p.png)" in body  # shown, as typed
+            assert page.locator('img[src*="evil"], a[href*="evil"]').count() == 0
+        browser.close()
+    assert fetched == []
