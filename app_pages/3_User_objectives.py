@@ -161,6 +161,9 @@ def show_adversary(view) -> None:
     )
     st.caption(f"chance 50 % · reading the prompt type: ρ = {100 * d.rho:.0f} %")
     appkit.reading(d.reading)
+    if view.game is not None:  # the game through training, at this ρ and λ
+        st.plotly_chart(view.game.figure, key="game")
+        appkit.reading(view.game.reading)
 
 
 def show_objective_overlap(spec, rho) -> None:

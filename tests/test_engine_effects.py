@@ -146,7 +146,7 @@ def test_adversarial_training_leaves_the_discriminator_worse_at_reading_c():
                 d_in=8,
                 seed=seed,
                 config=ModelConfig(hidden=32, latent=8, n_layers=2),
-                params=AdversarialParams(head_hidden=16, adversary_lambda=lam),
+                params=AdversarialParams(head_hidden=16, adversary_lambda=lam, disc_steps=1),  # the paper's game
                 uses_objective=True,
             )
             result = train_reward_model(model, train, val, config, seed, CPU)

@@ -42,10 +42,10 @@ def trainings(monkeypatch):
     calls = []
     real = runs.run_sweep
 
-    def counting(spec, progress=None):
+    def counting(spec, progress=None, **kwargs):  # kwargs: e.g. the resumable chunks
         if spec.kind == "exp2":
             calls.append(spec)
-        return real(spec, progress=progress)
+        return real(spec, progress=progress, **kwargs)
 
     monkeypatch.setattr(runs, "run_sweep", counting)
     return calls
@@ -81,7 +81,8 @@ def test_renders_with_numbers_baselines_paper_and_download(trainings):
     assert "chance 50 %" in captions and "reads the prompt type" in captions
     assert "Base ranks" in captions and "near 50 % means z_hat carries no information" in captions
     assert len(metrics(at, "Discriminator")) == 1
-    assert len(at.get("plotly_chart")) == 5
+    assert [c.key for c in at.get("plotly_chart")].count("game") == 1  # the adversarial game's trace
+    assert len(at.get("plotly_chart")) == 6
     assert "Base departs most on" in captions  # spurious-reliance bars
     assert any(b.label.startswith("Run the sanity checks") for b in at.button)
     assert at.warning[0].value.startswith("Poor overlap")  # ρ = 0.9: the prompt gives c away
@@ -125,6 +126,7 @@ def test_architectures_and_lambda_rerun(trainings):
     assert [(s.models, s.params_of("adversarial").adversary_lambda) for s in trainings] == [(("adversarial",), 0.0)]
     assert adversary.query_params["lam"] == "0"
     assert len(metrics(adversary, "Discriminator")) == 1 and len(metrics(adversary, "Inconsistent")) == 1
+    assert any("fresh probe" in c.value for c in adversary.caption)  # the game's reading
     at.multiselect(key="arch").set_value([]).run()
     assert_clean(at)
     assert any("at least one architecture" in i.value for i in at.info)
@@ -170,7 +172,7 @@ def test_reweighted_remedy_trains_alone_and_reads_against_base(trainings):
 
 
 def test_a_mapped_pair_file_reaches_the_world_with_sizes_it_can_supply(tmp_path, monkeypatch):
-    from apptest_helpers import FLAT_MAPPING, FLAT_OBJECTIVES, flat_pairs
+    from apptest_helpers import FLAT_MAPPING, FLAT_OBJECTIVES, flat_pairs, shown
 
     import appkit
     from causalpref.data.columns import ColumnMap
@@ -187,7 +189,7 @@ def test_a_mapped_pair_file_reaches_the_world_with_sizes_it_can_supply(tmp_path,
     assert at.selectbox(key="world").value == "data" and len(specs) == 3  # one sweep per architecture
     assert all(s.world.columns == ColumnMap.parse(list(FLAT_OBJECTIVES)) for s in specs)
     assert all(s.sizes == specs[0].sizes and s.sizes.train < 2000 for s in specs)
-    captions = " ".join(c.value for c in at.caption)
+    captions = shown(" ".join(c.value for c in at.caption))
     assert "On flat.csv: true preference = the file's label" in captions and "each ρ trains on" in captions
     # a file without a prompt type fails before anything is embedded or trained, naming what to map
     specs.clear()
@@ -199,4 +201,5 @@ def test_a_mapped_pair_file_reaches_the_world_with_sizes_it_can_supply(tmp_path,
     lacking.run()
     assert not lacking.exception and not specs
     (error,) = lacking.error
-    assert "no prompt_type" in error.value and "column mapping" in error.value and "--" not in error.value
+    message = shown(error.value)
+    assert "no prompt_type" in message and "column mapping" in message and "--" not in message

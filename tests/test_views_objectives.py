@@ -103,6 +103,20 @@ def test_discriminator_only_with_the_adversarial_model(sweep):
     assert "coincide" in ov.objectives_view(sweep, 0.5, ["adversarial"]).discriminator.reading
 
 
+def test_the_game_trace_and_whether_the_adversary_won(sweep):
+    assert ov.objectives_view(sweep, 1.0, ["base", "multihead"]).game is None
+    game = ov.objectives_view(sweep, 1.0, ["multihead", "adversarial"]).game
+    disc = mean_pct(sweep.results, "adversarial", 1.0, "discriminator_val")
+    probe = mean_pct(sweep.results, "adversarial", 1.0, "probe_val")
+    assert f"{disc:.1f} %" in game.reading and f"{probe:.1f} %" in game.reading
+    verdict = "adversary won" if abs(disc - 50) <= ov.WON_WITHIN else ("overshot" if disc < 50 else "discriminator won")
+    assert verdict in game.reading
+    names = {trace.name for trace in game.figure.data}
+    assert {"discriminator accuracy [%]", "gradient from BTL", "gradient from the adversary"} <= names
+    steps = len(sweep.details["game"].query("seed == 0 and rho == 1.0"))
+    assert len(game.figure.data[0].x) == steps  # one point per training step
+
+
 def test_latent_figure_has_one_trace_group_per_model(sweep):
     for models in (ALL, ("multihead",), ("base", "adversarial")):
         view = ov.objectives_view(sweep, 1.0, models)

@@ -114,3 +114,32 @@ def factor_rows(model, pairs: PairSet, device, margin: np.ndarray | None = None)
         }
         for j, (name, c) in enumerate(zip(frame["factor"], frame["correlation"]))
     ]
+
+
+def probe_accuracy(model, emb_a, emb_b, objective, max_rows: int = 2000, steps: int = 200) -> float:
+    """How well a fresh probe reads c from z_hat: a small MLP (hidden 32) fitted on one half of
+    the responses and scored on the other, both ways (cross-fitted), on up to `max_rows`.
+
+    The co-trained discriminator only says what *it* reads; a fresh probe says what is left in
+    z_hat for anyone to read (an adversary can win against its discriminator and leave c in)."""
+    with torch.no_grad():
+        model.eval()
+        z = model.latent(torch.cat([emb_a, emb_b])[:max_rows]).float().cpu()
+        c = torch.cat([objective, objective])[:max_rows].float().cpu()
+        z = (z - z.mean(0)) / z.std(0).clamp_min(1e-6)
+    folds = torch.randperm(len(c), generator=torch.Generator().manual_seed(0)) % 2
+    hits = 0
+    for fold in (0, 1):
+        fit, score = folds != fold, folds == fold
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(fold)
+            probe = torch.nn.Sequential(torch.nn.Linear(z.shape[1], 32), torch.nn.GELU(), torch.nn.Linear(32, 1))
+        optimiser = torch.optim.Adam(probe.parameters(), lr=1e-2)
+        for _ in range(steps):
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(probe(z[fit]).squeeze(-1), c[fit])
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+        with torch.no_grad():
+            hits += int(((probe(z[score]).squeeze(-1) > 0).float() == c[score]).sum())
+    return hits / len(c)

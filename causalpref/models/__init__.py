@@ -1,11 +1,12 @@
 """Reward-model architectures and their registry.
 
 Importing this package registers the paper's three architectures, in this order:
-Base, Multihead, Adversarial. See registry.py for what an entry holds.
+Base, Multihead, Adversarial; then Decorrelated, this lab's own (Multihead with z_hat made
+independent of c by an HSIC penalty, no adversary). See registry.py for what an entry holds.
 """
 
 from causalpref.models.config import ModelConfig
-from causalpref.models.params import AdversarialParams, BaseParams, MultiheadParams
+from causalpref.models.params import AdversarialParams, BaseParams, DecorrelatedParams, MultiheadParams
 from causalpref.models.registry import (
     ARCHITECTURES,
     Architecture,
@@ -28,6 +29,8 @@ _TORCH_NAMES = {
     "RewardModel": "causalpref.models.base",
     "build_base": "causalpref.models.base",
     "MultiheadReward": "causalpref.models.multihead",
+    "DecorrelatedReward": "causalpref.models.decorrelated",
+    "build_decorrelated": "causalpref.models.decorrelated",
     "build_multihead": "causalpref.models.multihead",
 }
 
@@ -77,7 +80,26 @@ register(
         build=Lazy("causalpref.models.adversarial", "build_adversarial"),
         needs_objective=True,
         description="Multihead + a discriminator that must not read c from z_hat (gradient reversal, lambda)",
-        readouts={"discriminator": Lazy("causalpref.models.adversarial", "discriminator_accuracy")},
+        # beside the discriminator, a fresh probe: what is left in z_hat for anyone to read
+        readouts={
+            "discriminator": Lazy("causalpref.models.adversarial", "discriminator_accuracy"),
+            "probe": Lazy("causalpref.eval.inspect", "probe_accuracy"),
+        },
+        plays_game=True,
+    )
+)
+register(
+    Architecture(
+        name="decorrelated",
+        label="Decorrelated",
+        short="Decor",
+        colour="#e377c2",
+        markdown_colour="violet",
+        params=DecorrelatedParams,
+        build=Lazy("causalpref.models.decorrelated", "build_decorrelated"),
+        needs_objective=True,
+        description="Multihead + an HSIC penalty making z_hat independent of c (no adversary)",
+        readouts={"probe": Lazy("causalpref.eval.inspect", "probe_accuracy")},
     )
 )
 
@@ -88,6 +110,8 @@ __all__ = [
     "Architecture",
     "BaseParams",
     "BaseReward",
+    "DecorrelatedParams",
+    "DecorrelatedReward",
     "ModelConfig",
     "MultiheadParams",
     "MultiheadReward",

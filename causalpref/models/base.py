@@ -22,7 +22,13 @@ class RewardModel(nn.Module):
       stacked models);
     - latent(emb, objective) -> z_hat, the representation before the head(s);
     - pair_terms(emb_a, emb_b, objective) -> (margin r(a) - r(b), auxiliary loss or None).
+
+    `plays_game` True: the trainer plays train/game.py's adversarial game with it (it then
+    has an `encoder`, a `discriminator`, `discriminator_logits`, `encoder_adversary_loss`,
+    `rewards_from_latent` and `params`) instead of minimising one loss.
     """
+
+    plays_game = False
 
     def pair_terms(self, emb_a, emb_b, objective):
         # Both sides go through the network as one batch: half the calls, larger matmuls.

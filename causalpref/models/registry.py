@@ -45,6 +45,8 @@ class Architecture:
     description: str = ""
     # extra numbers read off a trained model, written as results rows "<name>_train" / "<name>_val"
     readouts: dict[str, Readout] = field(default_factory=dict)
+    # True: trained by train/game.py's adversarial game, whose per-step trace is a detail table 'game'
+    plays_game: bool = False
 
     def __post_init__(self):
         if not dataclasses.is_dataclass(self.params):

@@ -10,6 +10,7 @@ from causalpref.draw.splits import draw_exp2_splits
 from causalpref.errors import CausalPrefError
 from causalpref.eval.inspect import factor_rows, latent_rows
 from causalpref.eval.metrics import prompt_type_accuracy
+from causalpref.models import architecture
 from causalpref.run.cells import Cell
 from causalpref.run.specs import Exp2Spec
 
@@ -31,7 +32,9 @@ class UserObjectives:
 
     @staticmethod
     def detail_tables(spec) -> tuple[str, ...]:
-        return ("latent", "factors")
+        # 'game': the adversarial game's per-step trace (train/game.py), when a model plays one
+        game = ("game",) if any(architecture(name).plays_game for name in spec.models) else ()
+        return ("latent", "factors") + game
 
     def draw(self, rho: float, seed: int) -> Cell:
         splits = draw_exp2_splits(self.pool, seed, rho, self.spec.sizes)

@@ -27,6 +27,7 @@ class TrainResult:
     model: nn.Module  # weights of the best-validation epoch, on the CPU
     best_epoch: int  # 1-based
     history: list[dict] = field(default_factory=list)  # per epoch: train_loss, val_accuracy
+    trace: list[dict] = field(default_factory=list)  # an adversarial game's steps (train/game.py)
 
 
 class PairTensors:
@@ -84,9 +85,13 @@ def train_reward_model(
     """
     if train.dim != val.dim:
         raise CausalPrefError(f"train and val embeddings differ in dimension: {train.dim} vs {val.dim}")
+    from causalpref.train.game import Game  # game.py uses this module's loss and optimiser
+
     model = model.to(device)
     tr, va = PairTensors(train, device), PairTensors(val, device)
-    optimiser = make_adam(model.parameters(), config.lr, device)
+    steps_per_epoch = -(-len(tr) // config.batch_size)
+    game = Game(model, config.lr, device, config.epochs * steps_per_epoch, stacked=False) if model.plays_game else None
+    optimiser = None if game is not None else make_adam(model.parameters(), config.lr, device)
     order_rng = torch.Generator().manual_seed(seed)  # batch order: CPU generator, any device
     best = TrainResult(model=model, best_epoch=0)
     best_accuracy, best_state = -1.0, None
@@ -96,9 +101,14 @@ def train_reward_model(
         loss_sum = torch.zeros((), device=device)  # summed on device: no sync per step
         for start in range(0, len(tr), config.batch_size):
             idx = order[start : start + config.batch_size]
+            weight = None if tr.weight is None else tr.weight[idx]
+            if game is not None:
+                loss = game.step(tr.emb_a[idx], tr.emb_b[idx], tr.label[idx], tr.objective_at(idx), weight)
+                loss_sum += loss * idx.numel()  # the BTL loss: the game's other terms are in its trace
+                continue
             margin, auxiliary = model.pair_terms(tr.emb_a[idx], tr.emb_b[idx], tr.objective_at(idx))
-            loss = btl_loss(margin, tr.label[idx], None if tr.weight is None else tr.weight[idx])
-            if auxiliary is not None:  # the adversary's loss (gradient-reversed into g)
+            loss = btl_loss(margin, tr.label[idx], weight)
+            if auxiliary is not None:  # e.g. the decorrelation penalty
                 loss = loss + auxiliary
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
@@ -114,4 +124,6 @@ def train_reward_model(
             break
     model.load_state_dict(best_state)
     best.model = model.cpu()
+    if game is not None:
+        best.trace = game.trace(steps_per_epoch)[0]
     return best

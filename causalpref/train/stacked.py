@@ -19,6 +19,7 @@ from torch import nn
 from causalpref.data.pairs import PairSet
 from causalpref.errors import CausalPrefError
 from causalpref.stats import pairwise_accuracies
+from causalpref.train.game import Game
 from causalpref.train.loop import TrainConfig, TrainResult, btl_loss, make_adam, train_reward_model
 
 
@@ -159,7 +160,11 @@ def _train_chunk(models, trains, vals, config, seeds, device, on_epoch) -> list[
         loss = btl_loss(margin, label, weight)
         return loss if auxiliary is None else loss + auxiliary.float()
 
-    optimiser = make_adam(params.values(), config.lr, device)
+    steps_per_epoch = -(-len(train) // config.batch_size)
+    game = (
+        Game(stacked, config.lr, device, config.epochs * steps_per_epoch, stacked=True) if stacked.plays_game else None
+    )
+    optimiser = None if game is not None else make_adam(params.values(), config.lr, device)
     generators = [torch.Generator().manual_seed(int(s)) for s in seeds]
     rows = torch.arange(k, device=device)[:, None]
     best_accuracy = torch.full((k,), -1.0, device=device)
@@ -174,14 +179,17 @@ def _train_chunk(models, trains, vals, config, seeds, device, on_epoch) -> list[
             for start in range(0, len(train), config.batch_size):
                 idx = order[:, start : start + config.batch_size]
                 objective = None if train.objective is None else train.objective[rows, idx]
-                with _precision_context(config.precision, device):
-                    weight = None if train.weight is None else train.weight[rows, idx]
-                    losses = batched_loss(
-                        train.emb_a[rows, idx], train.emb_b[rows, idx], train.label[rows, idx], objective, weight
-                    )
-                optimiser.zero_grad(set_to_none=True)
-                losses.sum().backward()  # each model's parameters only see their own loss
-                optimiser.step()
+                weight = None if train.weight is None else train.weight[rows, idx]
+                batch = (train.emb_a[rows, idx], train.emb_b[rows, idx], train.label[rows, idx], objective, weight)
+                if game is not None:  # the adversarial game: its own optimisers and steps
+                    with _precision_context(config.precision, device):
+                        losses = game.step(*batch)
+                else:
+                    with _precision_context(config.precision, device):
+                        losses = batched_loss(*batch)
+                    optimiser.zero_grad(set_to_none=True)
+                    losses.sum().backward()  # each model's parameters only see their own loss
+                    optimiser.step()
                 loss_sum += losses.detach() * idx.shape[1]
             with _precision_context(config.precision, device):
                 stacked.eval()
@@ -201,10 +209,11 @@ def _train_chunk(models, trains, vals, config, seeds, device, on_epoch) -> list[
             if on_epoch is not None and on_epoch(epoch, records):
                 break
 
+    traces = game.trace(steps_per_epoch) if game is not None else [[] for _ in models]
     results = []
     for i, model in enumerate(models):
         state = {name: value[i].detach().cpu().clone() for name, value in best_params.items()}
         model = model.cpu()
         model.load_state_dict(state)
-        results.append(TrainResult(model=model, best_epoch=int(best_epoch[i]), history=histories[i]))
+        results.append(TrainResult(model=model, best_epoch=int(best_epoch[i]), history=histories[i], trace=traces[i]))
     return results

@@ -530,3 +530,57 @@ def latent_figure(latent_frame, models) -> go.Figure:
 
 
 __all__ += ["exp2_figure", "latent_figure", "overfitting_figure"]
+
+
+GAME_NEEDS = ("model", "rho", "seed", "step", "disc_accuracy", "btl_loss", "grad_btl", "grad_adversary")
+
+
+def game_figure(game_frame, rho, model: str = "adversarial", smooth: int = 10) -> go.Figure:
+    """The adversarial game through training at one ρ (mean over seeds, a running mean over
+    `smooth` steps): top, the discriminator's accuracy on each training batch beside chance
+    and ρ, and the BTL loss; bottom, the L2 norm of the encoder's gradient from each term."""
+    if not isinstance(game_frame, pd.DataFrame):
+        raise CausalPrefError(f"game_figure: expected a pandas DataFrame, got {type(game_frame).__name__}")
+    missing = [c for c in GAME_NEEDS if c not in game_frame.columns]
+    if missing:
+        raise CausalPrefError(f"game_figure: the game frame lacks the column(s) {missing}")
+    rows = game_frame[(game_frame["model"] == model) & np.isclose(game_frame["rho"].astype(float), float(rho))]
+    if rows.empty:
+        raise CausalPrefError(f"game_figure: no game trace of {model} at ρ = {rho:g}")
+    from plotly.subplots import make_subplots
+
+    mean = rows.groupby("step").mean(numeric_only=True).rolling(smooth, min_periods=1).mean()
+    fig = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.1,
+        subplot_titles=("Discriminator accuracy on the batch and BTL loss", "Encoder gradient norm per term"),
+    )
+    colour = model_colour(model)
+    fig.add_trace(
+        go.Scatter(
+            x=mean.index, y=100 * mean["disc_accuracy"], name="discriminator accuracy [%]", line=dict(color=colour)
+        ),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(
+        go.Scatter(x=mean.index, y=100 * mean["btl_loss"], name="BTL loss × 100", line=dict(color="#555", dash="dot")),
+        row=1,
+        col=1,
+    )
+    fig.add_hline(y=50, line=dict(color="#999", dash="dash"), annotation_text="chance", row=1, col=1)
+    fig.add_hline(y=100 * float(rho), line=dict(color="#999", dash="dot"), annotation_text="ρ", row=1, col=1)
+    for column, name, dash in (("grad_btl", "from BTL", "solid"), ("grad_adversary", "from the adversary", "dash")):
+        fig.add_trace(
+            go.Scatter(x=mean.index, y=mean[column], name=f"gradient {name}", line=dict(color=colour, dash=dash)),
+            row=2,
+            col=1,
+        )
+    fig.update_xaxes(title_text="training step", row=2, col=1)
+    fig.update_layout(template="plotly_white", height=560, title=f"The adversarial game at ρ = {float(rho):g}")
+    return fig
+
+
+__all__ += ["game_figure"]

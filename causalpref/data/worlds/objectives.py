@@ -48,6 +48,13 @@ class UserObjectivesWorld:
     # shared mixing for both types, 1 = unrelated mixings.
     type_specificity: float = 0.7
     type_strength: float = 3.0  # how plainly the embedding shows the prompt type
+    # How much the prompt type entangles with the qualities: the type's own direction in the
+    # embedding also carries entanglement * (helpfulness + harmlessness) / sqrt(2), with the
+    # type's sign. A quality then shows along a direction that differs by prompt type
+    # (w_q + e w_t on red-team, w_q - e w_t on helpful prompts), so a latent fitted to one
+    # type's pairs carries the type, the mechanism the paper's adversary argument relies on.
+    # 0 = off (the default world, unchanged).
+    entanglement: float = 0.0
     dim: int = 32
     mixing_hidden: int = 64
     nuisance_strength: float = 2.5
@@ -58,11 +65,17 @@ class UserObjectivesWorld:
     seed: int = 0
     name: str = field(default="synthetic-objectives", compare=False)
     can_probe = False
+    can_isolate = False  # no generator of one-factor counterfactual pairs
+    has_counterfactual_label = True  # the pool keeps every pair's label under the other objective
 
     def __post_init__(self):
         require(0.0 <= self.conflict < 1.0, f"conflict must be in [0, 1), got {self.conflict}")
         require(0.0 <= self.type_specificity <= 1.0, f"type_specificity must be in [0, 1], got {self.type_specificity}")
         require(self.type_strength >= 0, f"type_strength must be >= 0, got {self.type_strength}")
+        require(
+            self.entanglement >= 0 and np.isfinite(self.entanglement),
+            f"entanglement must be a finite number >= 0, got {self.entanglement}",
+        )
         require(self.dim >= 2, f"dim must be at least 2, got {self.dim}")
         require(self.noise >= 0 and np.isfinite(self.noise), f"noise must be >= 0, got {self.noise}")
         require(self.nuisance_strength >= 0, f"nuisance_strength must be >= 0, got {self.nuisance_strength}")
@@ -91,6 +104,9 @@ class UserObjectivesWorld:
         scaled = z.copy()
         scaled[:, 2:] *= self.nuisance_strength
         type_signal = (2.0 * prompt_type - 1.0)[:, None] * self.type_strength
+        if self.entanglement > 0:  # the qualities ride on the type's direction, with its sign
+            quality = (z[:, 0] + z[:, 1])[:, None] / np.sqrt(2.0)
+            type_signal = type_signal + (2.0 * prompt_type - 1.0)[:, None] * self.entanglement * quality
         u = np.concatenate([scaled, type_signal, topic], axis=1)
         shared, helpful_type, red_team_type = (apply_mixing(u, m) for m in self._mixings)
         specific = np.where((prompt_type == 0)[:, None], helpful_type, red_team_type)

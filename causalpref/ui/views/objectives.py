@@ -174,6 +174,12 @@ class DiscriminatorView:
     reading: str
 
 
+@dataclass(frozen=True)
+class GameView:
+    figure: go.Figure  # the game's trace at the chosen ρ (plots.game_figure)
+    reading: str  # whether the adversary won: discriminator and fresh probe against chance
+
+
 @dataclass
 class ObjectivesView:
     rho: float
@@ -196,6 +202,7 @@ class ObjectivesView:
     results: pd.DataFrame  # the download: every ρ, the chosen models
     remedy_reading: str | None = None  # the reweighted model against Base, with its ESS
     cell_table: pd.DataFrame | None = None  # test accuracy [%] per (t, c) cell: model x cell
+    game: GameView | None = None  # the adversarial game's trace, when a chosen model plays one
 
     def model(self, name: str) -> ModelView:
         for view in self.per_model:
@@ -381,6 +388,45 @@ def _discriminator(results, rho) -> DiscriminatorView | None:
     )
 
 
+WON_WITHIN = 5.0  # points from chance within which the adversary beat its discriminator
+PROBE_CLEAN = 60.0  # a fresh probe at or below this [%] reads c from z_hat hardly better than chance
+
+
+def _game(sweep: Sweep, rho: float, models) -> GameView | None:
+    """The first chosen model's game trace at ρ, and whether its adversary won (z_hat free of c,
+    which is achievable: the heads get c as an input, so z_hat never needs it)."""
+    frame = sweep.details.get("game")
+    if frame is None or frame.empty:
+        return None
+    playing = [m for m in models if (frame["model"] == m).any()]
+    if not playing:
+        return None
+    model, results = playing[0], sweep.results
+    disc = 100 * _rows(results, rho, model, "discriminator_val")["accuracy"].astype(float)
+    probe = 100 * _rows(results, rho, model, "probe_val")["accuracy"].astype(float)
+    if disc.empty:
+        return None
+    d = float(disc.mean())
+    if abs(d - 50) <= WON_WITHIN:
+        verdict = f"the adversary won: its discriminator ends at {d:.1f} %, within {WON_WITHIN:g} points of chance"
+    elif d < 50:
+        verdict = (
+            f"the encoder overshot: its discriminator ends at {d:.1f} %, below chance, so z_hat still "
+            "tells c (read backwards)"
+        )
+    else:
+        verdict = f"the discriminator won: it reads c from z_hat at {d:.1f} % (chance 50 %)"
+    reading = f"{label(model)} at ρ = {rho:g}: {verdict} (± {float(disc.std(ddof=1)) if len(disc) > 1 else 0:.1f} over seeds)."
+    if not probe.empty:
+        p = float(probe.mean())
+        reading += f" A fresh probe fitted on z_hat reads c at {p:.1f} %: " + (
+            "c is gone from z_hat."
+            if p <= PROBE_CLEAN
+            else "c is still in z_hat; a discriminator near chance only means the encoder beat that one discriminator."
+        )
+    return GameView(figure=plots.game_figure(frame, rho, model), reading=reading)
+
+
 def centroid_separability(x: np.ndarray, y: np.ndarray, labels: np.ndarray) -> float:
     """Share [%] of points that lie nearer their own class mean than the other's in the (x, y)
     plane: 50 % = the two classes overlap, 100 % = they separate."""
@@ -544,4 +590,5 @@ def objectives_view(sweep: Sweep, rho: float, models, lam: float | None = None) 
         results=download,
         remedy_reading=_remedy_reading(sweep, per_model, rho),
         cell_table=_cell_table(results, rho, models),
+        game=_game(sweep, rho, models),
     )
