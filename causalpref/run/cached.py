@@ -1,9 +1,10 @@
 """Run an experiment through the result cache: computed once, then loaded.
 
 A sweep's tables (results and details) are stored under keys derived from the full spec,
-with the device type in place of 'auto' (a CUDA run and a CPU run may differ in the last
-float bits), and the code version (see cache.py): same spec + same code -> same numbers,
-read back from disk.
+with the device type its chunks run on in place of 'auto' (a CUDA run and a CPU run may
+differ in the last float bits; on Ray, the workers' device), and the code version (see
+cache.py): same spec + same code -> same numbers, read back from disk. The backend
+(run/backends.py: local or Ray) is not part of the key: both give the same rows.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from __future__ import annotations
 import warnings
 from dataclasses import replace
 
-from causalpref.device import resolve_device
 from causalpref.errors import CausalPrefError
+from causalpref.run import backends
 from causalpref.run.cache import ResultCache, canonical_spec, spec_key, warn_unwritable
 from causalpref.run.chunks import ChunkStore
 from causalpref.run.flight import single_flight
@@ -24,7 +25,7 @@ from causalpref.run.threads import training_threads
 
 
 def _keys(kind: str, spec) -> dict[str, str]:
-    keyed = replace(spec, device=resolve_device(spec.device).type)
+    keyed = replace(spec, device=backends.device_type(spec))
     return {table: spec_key(f"{kind}/{table}", keyed) for table in detail_tables(spec)}
 
 
@@ -41,17 +42,27 @@ def load_cached(kind: str, spec, cache: ResultCache) -> Sweep | None:
     return Sweep(results=frames.pop("results"), details=frames)
 
 
+def _execute(spec, progress, chunks=None) -> Sweep:
+    """The sweep on the chosen backend (run/backends.py); the local one is run_sweep itself."""
+    if backends.current().name != "local":
+        return backends.run(spec, progress=progress, chunks=chunks)
+    if chunks is None:
+        return run_sweep(spec, progress=progress)
+    return run_sweep(spec, progress=progress, chunks=chunks)
+
+
 def run_cached(kind: str, spec, cache: ResultCache | None = None, progress=None) -> tuple[Sweep, bool]:
     """(sweep, was_cached): load the sweep of `spec`, or run it and store every table."""
     if kind not in SPEC_TYPES:
         raise CausalPrefError(f"unknown experiment {kind!r}; choose from {list(SPEC_TYPES)}")
     if not isinstance(spec, SPEC_TYPES[kind]):
         raise CausalPrefError(f"{kind} needs a {SPEC_TYPES[kind].__name__}, got {type(spec).__name__}")
-    check_sweep_memory(spec)  # before anything is drawn or allocated
+    if backends.current().name == "local":  # a Ray task checks its worker's memory
+        check_sweep_memory(spec)  # before anything is drawn or allocated
     cache = cache if cache is not None else ResultCache()
     if not cache.enabled:
         with training_threads():
-            return run_sweep(spec, progress=progress), False
+            return _execute(spec, progress), False
 
     def compute(relay) -> Sweep:
         def progress_and_threads(done, total, message):
@@ -60,7 +71,7 @@ def run_cached(kind: str, spec, cache: ResultCache | None = None, progress=None)
 
         chunks = ChunkStore(cache.root, _keys(kind, spec)["results"])
         with training_threads(cache.root):
-            sweep = run_sweep(spec, progress=progress_and_threads, chunks=chunks)
+            sweep = _execute(spec, progress_and_threads, chunks)
         store_sweep(kind, spec, sweep, cache)
         chunks.clear()  # the whole sweep is stored: its chunks are no longer needed
         return sweep

@@ -65,7 +65,8 @@ class Sweep:
     the reward margin with each factor difference on the OOD / inconsistent test pairs;
     empty when the world names no factors) always; Experiment 1 adds 'implied' (a_hat) and,
     on worlds that can embed any (d1, d2), 'boundary'; Experiment 2 adds 'latent' (2-D PCA
-    of z_hat on test responses); a weighted spec adds 'weights' (their ESS share).
+    of z_hat on test responses) and, when a model plays the adversarial game, 'game' (its
+    per-step trace: discriminator accuracy and loss, BTL loss, encoder gradient norms); a weighted spec adds 'weights' (their ESS share).
     Every detail row carries model, rho and seed.
     """
 
@@ -107,6 +108,19 @@ def cells_per_chunk(spec, device) -> int:
     return max(1, int(budget // max(cell_bytes, 1)))
 
 
+def sweep_cells(spec) -> list[tuple[float, int]]:
+    """The (rho, seed) cells of a sweep, in the order rows come out."""
+    return [(rho, seed) for rho in spec.rhos for seed in spec.seeds]
+
+
+def chunk_count(spec, per_chunk: int) -> int:
+    """How many chunks a sweep of `spec` trains, `per_chunk` cells at a time."""
+    return -(-len(sweep_cells(spec)) // per_chunk)
+
+
+Rows = dict[tuple[int, int], list[dict]]
+
+
 def run_sweep(spec, progress: Progress | None = None, sequential: bool = False, chunks=None) -> Sweep:
     """Train and evaluate every (rho, seed, model) of `spec`.
 
@@ -115,91 +129,33 @@ def run_sweep(spec, progress: Progress | None = None, sequential: bool = False, 
     chunk and supplies the ones an earlier, interrupted run of the same sweep finished."""
     device = resolve_device(spec.device)
     experiment = EXPERIMENTS[spec.kind](spec, device)
-    cells = [(rho, seed) for rho in spec.rhos for seed in spec.seeds]
     per_chunk = 1 if sequential else cells_per_chunk(spec, device)
-    results: dict[tuple[int, int], list[dict]] = {}
-    details: dict[str, dict[tuple[int, int], list[dict]]] = {t: {} for t in detail_tables(spec)[1:]}
-    total, done = len(cells) * len(spec.models), 0
+    results: Rows = {}
+    details: dict[str, Rows] = {t: {} for t in detail_tables(spec)[1:]}
+    total, done = len(sweep_cells(spec)) * len(spec.models), 0
 
-    for number, first in enumerate(range(0, len(cells), per_chunk)):
-        chunk = list(enumerate(cells))[first : first + per_chunk]
+    for number in range(chunk_count(spec, per_chunk)):
         kept = chunks.load(number, per_chunk) if chunks is not None else None
-        if kept is not None:  # finished by an earlier run that was stopped later
-            results.update(kept[0])
-            for table, rows in kept[1].items():
-                details[table].update(rows)
-            done += len(chunk) * len(spec.models)
-            continue
-        data = []
-        for _, (rho, seed) in chunk:
-            data.append(apply_check(experiment.draw(rho, seed), spec.check, cell_seed(seed, rho)))
-            if progress is not None:  # drawing can take a while the first time (the pool is built)
-                progress(done, total, f"drawing the pairs of ρ = {rho:g}, seed {seed}")
-        seeds = [seed for _, (_, seed) in chunk]
-        for m, name in enumerate(spec.models):
-            model_name = variant_name(name, spec.weighting)
-            models = [
-                build_model(
-                    name, data[0].train.dim, spec.model, seed, spec.params_of(name), uses_objective=spec.uses_objective
-                )
-                for seed in seeds
-            ]
-            weighted = [apply_weighting(spec.weighting, cell.train, seed) for cell, seed in zip(data, seeds)]
-            trains = [train for train, _ in weighted]
-            trained = _train(
-                models,
-                trains,
-                [c.val for c in data],
-                spec,
-                seeds,
-                device,
-                sequential,
-                progress,
-                done,
-                total,
-                model_name,
-            )
-            for (i, (rho, seed)), cell, result, (_, weights) in zip(chunk, data, trained, weighted):
-                key = {"model": model_name, "rho": float(rho), "seed": int(seed)}
-                common = {
-                    "experiment": spec.kind,
-                    # a data file's world says its mapping and preference rule: runs differ by them
-                    "world": getattr(spec.world, "description", spec.world.name),
-                    **key,
-                    "architecture": name,
-                    "weighting": spec.weighting,
-                    "chance": CHANCE,
-                    "best_epoch": result.best_epoch,
-                }
-                margins = {}
-                results[i, m] = evaluate(
-                    result.model,
-                    cell,
-                    common,
-                    experiment.spurious,
-                    name,
-                    device,
-                    margins,
-                    by_cell=getattr(experiment, "by_cell", ()),
-                )
-                tables = {"history": result.history, **experiment.inspect(result.model, cell, margins)}
-                if weights is not None:
-                    tables["weights"] = [{"ess_share": weights.ess_share, "no_op": weights.no_op}]
-                for table, rows in tables.items():
-                    details[table][i, m] = [{**key, **row} for row in rows]
-            done += len(chunk)
-            if progress is not None:
-                rho_text = ", ".join(sorted({f"{rho:g}" for _, (rho, _) in chunk}))
-                progress(done, total, f"{model_name}: rho {rho_text} ({len(chunk)} models at once)")
+        if kept is None:
+            kept = run_chunk(spec, number, per_chunk, device, experiment, sequential, progress, done, total)
+            if chunks is not None:
+                chunks.store(number, per_chunk, *kept)
+        # else: finished by an earlier run that was stopped later
+        results.update(kept[0])
+        for table, rows in kept[1].items():
+            details[table].update(rows)
+        done += len(chunk_of(spec, number, per_chunk)) * len(spec.models)
+    return assemble_sweep(results, details)
 
-        if chunks is not None:
-            mine = {(i, m) for i, _ in chunk for m in range(len(spec.models))}
-            chunks.store(
-                number,
-                per_chunk,
-                {k: results[k] for k in mine},
-                {t: {k: by[k] for k in mine if k in by} for t, by in details.items()},
-            )
+
+def chunk_of(spec, number: int, per_chunk: int) -> list[tuple[int, tuple[float, int]]]:
+    """Chunk `number`'s cells as (cell index, (rho, seed))."""
+    first = number * per_chunk
+    return list(enumerate(sweep_cells(spec)))[first : first + per_chunk]
+
+
+def assemble_sweep(results: Rows, details: dict[str, Rows]) -> Sweep:
+    """The sweep's tables from every chunk's rows, in (rho, seed, model) order."""
 
     def in_order(by_key):
         return [row for key in sorted(by_key) for row in by_key[key]]
@@ -208,6 +164,91 @@ def run_sweep(spec, progress: Progress | None = None, sequential: bool = False, 
     if frames["factors"].empty:  # a world without factors: keep the columns
         frames["factors"] = pd.DataFrame(columns=FACTOR_COLUMNS)
     return Sweep(results=pd.DataFrame(in_order(results), columns=RESULT_COLUMNS), details=frames)
+
+
+def run_chunk(
+    spec,
+    number: int,
+    per_chunk: int,
+    device,
+    experiment=None,
+    sequential: bool = False,
+    progress: Progress | None = None,
+    done: float = 0,
+    total: int = 0,
+) -> tuple[Rows, dict[str, Rows]]:
+    """Train chunk `number` of the sweep (its cells together, one stack per architecture) and
+    return its rows: results and detail tables keyed by (cell index, model index). The same
+    function runs in-process and on a Ray worker (run/ray_backend.py): same chunk, same rows."""
+    experiment = experiment if experiment is not None else EXPERIMENTS[spec.kind](spec, device)
+    chunk = chunk_of(spec, number, per_chunk)
+    total = total or len(sweep_cells(spec)) * len(spec.models)
+    results: Rows = {}
+    details: dict[str, Rows] = {t: {} for t in detail_tables(spec)[1:]}
+    data = []
+    for _, (rho, seed) in chunk:
+        data.append(apply_check(experiment.draw(rho, seed), spec.check, cell_seed(seed, rho)))
+        if progress is not None:  # drawing can take a while the first time (the pool is built)
+            progress(done, total, f"drawing the pairs of ρ = {rho:g}, seed {seed}")
+    seeds = [seed for _, (_, seed) in chunk]
+    for m, name in enumerate(spec.models):
+        model_name = variant_name(name, spec.weighting)
+        models = [
+            build_model(
+                name, data[0].train.dim, spec.model, seed, spec.params_of(name), uses_objective=spec.uses_objective
+            )
+            for seed in seeds
+        ]
+        weighted = [apply_weighting(spec.weighting, cell.train, seed) for cell, seed in zip(data, seeds)]
+        trains = [train for train, _ in weighted]
+        trained = _train(
+            models,
+            trains,
+            [c.val for c in data],
+            spec,
+            seeds,
+            device,
+            sequential,
+            progress,
+            done,
+            total,
+            model_name,
+        )
+        for (i, (rho, seed)), cell, result, (_, weights) in zip(chunk, data, trained, weighted):
+            key = {"model": model_name, "rho": float(rho), "seed": int(seed)}
+            common = {
+                "experiment": spec.kind,
+                # a data file's world says its mapping and preference rule: runs differ by them
+                "world": getattr(spec.world, "description", spec.world.name),
+                **key,
+                "architecture": name,
+                "weighting": spec.weighting,
+                "chance": CHANCE,
+                "best_epoch": result.best_epoch,
+            }
+            margins = {}
+            results[i, m] = evaluate(
+                result.model,
+                cell,
+                common,
+                experiment.spurious,
+                name,
+                device,
+                margins,
+                by_cell=getattr(experiment, "by_cell", ()),
+            )
+            tables = {"history": result.history, **experiment.inspect(result.model, cell, margins)}
+            if result.trace:  # an adversarial game's per-step trace
+                tables["game"] = result.trace
+            if weights is not None:
+                tables["weights"] = [{"ess_share": weights.ess_share, "no_op": weights.no_op}]
+            for table, rows in tables.items():
+                details[table][i, m] = [{**key, **row} for row in rows]
+        done += len(chunk)
+        if progress is not None:
+            rho_text = ", ".join(sorted({f"{rho:g}" for _, (rho, _) in chunk}))
+            progress(done, total, f"{model_name}: rho {rho_text} ({len(chunk)} models at once)")
+    return results, details
 
 
 def _train(models, trains, vals, spec, seeds, device, sequential, progress, done, total, name):

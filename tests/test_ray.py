@@ -1,0 +1,287 @@
+"""The Ray backend (run/ray_backend.py) gives the local backend's tables, byte for byte.
+
+One local Ray with 2 CPUs (bound to 127.0.0.1) serves the first tests, then a two-node
+cluster on loopback (Ray's own `ray.cluster_utils.Cluster` harness) the last ones: each is
+started once. Ray is in requirements.txt, so these run in CI, never skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import ray
+
+from causalpref.cli import main
+from causalpref.errors import CausalPrefError
+from causalpref.models import ModelConfig
+from causalpref.run import backends, ray_backend
+from causalpref.run import sweep as sweep_module
+from causalpref.run.cache import ResultCache
+from causalpref.run.cached import load_cached, run_cached
+from causalpref.run.chunks import ChunkStore
+from causalpref.run.specs import Exp1Spec, Exp2Sizes, Exp2Spec, SplitSizes
+from causalpref.run.sweep import run_sweep
+from causalpref.train.loop import TrainConfig
+
+SIZES = SplitSizes(train=300, val=100, id=200, ood=200)
+ONE_CELL = SIZES.total_pairs() * 2 * 32 * 4  # bytes of one cell's pairs at the default d = 32
+
+
+def csv_text(sweep) -> dict[str, str]:
+    tables = {"results": sweep.results, **sweep.details}
+    return {name: frame.to_csv(index=False) for name, frame in tables.items()}
+
+
+def small_exp1(**changes) -> Exp1Spec:
+    return replace(Exp1Spec(rhos=(0.3, 0.9), seeds=(0, 1), sizes=SIZES, device="cpu"), **changes)
+
+
+class Rays:
+    """One Ray at a time in this process: a local one, then a two-node loopback cluster."""
+
+    def __init__(self):
+        self.cluster = None
+        self.mode = None
+
+    def local(self):
+        if self.mode != "local":
+            self.stop()
+            ray_backend.connect(backends.Choice("ray"), num_cpus=2)
+            self.mode = "local"
+        return backends.choose("ray")
+
+    def two_nodes(self):
+        if self.mode != "cluster":
+            from ray.cluster_utils import Cluster
+
+            self.stop()
+            self.cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
+            self.cluster.add_node(num_cpus=1)
+            self.cluster.wait_for_nodes()
+            self.mode = "cluster"
+        return backends.choose("ray", self.cluster.address)
+
+    def stop(self):
+        ray_backend.shutdown()
+        if ray.is_initialized():
+            ray.shutdown()
+        if self.cluster is not None:
+            self.cluster.shutdown()
+            self.cluster = None
+        self.mode = None
+
+
+@pytest.fixture(scope="module")
+def rays():
+    manager = Rays()
+    yield manager
+    manager.stop()
+    backends.reset()
+
+
+@pytest.fixture(autouse=True)
+def forget_the_choice():
+    """A test's --backend (main() keeps it for the process) does not leak into the next test."""
+    yield
+    backends.reset()
+
+
+@pytest.fixture
+def local_choice():
+    yield backends.choose("local")
+
+
+def _chunk_processes() -> list[int]:
+    """Worker processes running a chunk now (Ray titles them ray::chunk_task)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            title = (entry / "cmdline").read_bytes().split(b"\0")[0]
+        except OSError:
+            continue
+        if title.startswith(b"ray::chunk_task"):
+            found.append(int(entry.name))
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# bad input: one line, quickly, before any Ray is started here
+
+
+def test_an_unreachable_address_is_one_line_within_seconds(capsys):
+    started = time.perf_counter()
+    code = main(["exp1", "--seeds", "1", "--backend", "ray", "--address", "127.0.0.1:9", "--no-cache"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and time.perf_counter() - started < 10
+    assert len(err) == 1 and err[0].startswith("error: cannot reach Ray at 127.0.0.1:9"), err
+
+
+def test_an_address_alone_means_ray_and_local_with_an_address_is_refused(monkeypatch, capsys):
+    monkeypatch.setenv(backends.ADDRESS_ENV, "10.0.0.1:6379")
+    assert backends.current() == backends.Choice("ray", "10.0.0.1:6379")
+    assert main(["exp1", "--backend", "local", "--address", "127.0.0.1:9"]) == 2
+    assert "--address 127.0.0.1:9 is for --backend ray" in capsys.readouterr().err
+    monkeypatch.setenv(backends.BACKEND_ENV, "dask")
+    monkeypatch.delenv(backends.ADDRESS_ENV)
+    with pytest.raises(CausalPrefError, match="CAUSALPREF_BACKEND must be one of"):
+        backends.current()
+
+
+def test_ray_missing_names_the_install_step(monkeypatch, capsys):
+    monkeypatch.setitem(__import__("sys").modules, "ray", None)  # import ray -> ImportError
+    assert main(["exp1", "--seeds", "1", "--backend", "ray"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --backend ray needs Ray") and "pip install ray==2.60.0" in err
+
+
+# ---------------------------------------------------------------------------------------------
+# a local Ray with 2 CPUs
+
+
+def test_interactive_exp1_sweep_on_ray_is_byte_identical_and_shares_the_cache(rays, tmp_path, local_choice):
+    spec = Exp1Spec(device="cpu")  # the interactive default: one chunk
+    local_cache = ResultCache(tmp_path / "local")
+    local, _ = run_cached("exp1", spec, local_cache)
+    rays.local()
+    on_ray, was_cached = run_cached("exp1", spec, ResultCache(tmp_path / "ray"))
+    assert not was_cached and csv_text(on_ray) == csv_text(local)
+    assert [chunk["device"] for chunk in ray_backend.last_run()] == ["cpu"]
+    # the cache written by one backend is read by the other: same keys
+    assert csv_text(load_cached("exp1", spec, local_cache)) == csv_text(local)
+    backends.choose("local")
+    assert csv_text(load_cached("exp1", spec, ResultCache(tmp_path / "ray"))) == csv_text(local)
+
+
+def test_small_exp2_sweep_in_several_chunks_on_ray_is_byte_identical(rays, monkeypatch, local_choice):
+    spec = Exp2Spec(
+        rhos=(0.6, 1.0),
+        seeds=(0, 1),
+        sizes=Exp2Sizes(train=300, val=100, test=200),
+        model=ModelConfig(hidden=32, latent=16),
+        train=TrainConfig(lr=1e-3, epochs=3, batch_size=64),
+        device="cpu",
+    )  # base, multihead and adversarial (its game trace too)
+    two_cells = 2 * spec.sizes.total_pairs() * 2 * spec.world.dim * 4
+    monkeypatch.setattr(sweep_module, "CPU_CHUNK_BYTES", two_cells)
+    local = run_sweep(spec)
+    on_ray = ray_backend.run_sweep_on_ray(spec, choice=rays.local())
+    assert len(ray_backend.last_run()) == 2
+    assert set(on_ray.details) == set(local.details) and "game" in local.details
+    assert csv_text(on_ray) == csv_text(local)
+
+
+def test_resume_works_across_backends(rays, tmp_path, monkeypatch, local_choice):
+    """Chunks finished by a stopped local run are not trained again on Ray, and vice versa."""
+    monkeypatch.setattr(sweep_module, "CPU_CHUNK_BYTES", ONE_CELL)
+    spec = small_exp1()
+    whole = run_sweep(spec)
+    store = ChunkStore(tmp_path, "sweep")
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_one_chunk(done, total, message):
+        if done >= len(spec.models):
+            raise Stop
+
+    with pytest.raises(Stop):
+        run_sweep(spec, progress=stop_after_one_chunk, chunks=store)
+    resumed = ray_backend.run_sweep_on_ray(spec, chunks=store, choice=rays.local())
+    assert sorted(chunk["chunk"] for chunk in ray_backend.last_run()) == [1, 2, 3]
+    assert csv_text(resumed) == csv_text(whole)
+    backends.choose("local")
+    assert csv_text(run_sweep(spec, chunks=store)) == csv_text(whole)  # every chunk stored now
+
+
+def test_a_stopped_sweep_cancels_its_ray_tasks(rays, monkeypatch, local_choice):
+    monkeypatch.setattr(sweep_module, "CPU_CHUNK_BYTES", ONE_CELL)
+    spec = small_exp1(train=TrainConfig(lr=1e-3, epochs=40, batch_size=32), seeds=(0, 1, 2))
+
+    def stop(done, total, message):
+        if _chunk_processes():  # a chunk is training: stop now
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        ray_backend.run_sweep_on_ray(spec, progress=stop, choice=rays.local())
+    deadline = time.monotonic() + 20
+    while _chunk_processes() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _chunk_processes() == [], "cancelled tasks still running"
+    assert len(ray_backend.last_run()) < 6
+
+
+def test_a_worker_killed_mid_sweep_is_retried_and_the_csv_is_the_same(rays, monkeypatch, local_choice):
+    monkeypatch.setattr(sweep_module, "CPU_CHUNK_BYTES", ONE_CELL)
+    spec = small_exp1(train=TrainConfig(lr=1e-3, epochs=15, batch_size=32))
+    local = run_sweep(spec)
+    killed = []
+
+    def killer():
+        deadline = time.monotonic() + 60
+        while not killed and time.monotonic() < deadline:
+            running = _chunk_processes()
+            if running:
+                time.sleep(0.3)  # mid-task
+                try:
+                    os.kill(running[0], signal.SIGKILL)
+                    killed.append(running[0])
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=killer)
+    thread.start()
+    on_ray = ray_backend.run_sweep_on_ray(spec, choice=rays.local())
+    thread.join()
+    assert killed, "no worker was killed"
+    assert csv_text(on_ray) == csv_text(local)
+
+
+def test_a_worker_error_comes_back_as_its_one_line_cause(rays, capsys, local_choice):
+    rays.local()
+    code = main(["exp1", "--seeds", "1", "--rho", "0.9", "--n-train", "100000", "--no-cache", "--backend", "ray"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and err[0].startswith("error: "), err
+    assert "Traceback" not in err[0] and "RayTaskError" not in err[0]
+
+
+def test_cuda_on_a_cluster_without_gpus_is_a_clear_message(rays, capsys, local_choice):
+    rays.local()
+    if ray.cluster_resources().get("GPU"):
+        pytest.skip("this Ray has a GPU")
+    assert main(["exp1", "--seeds", "1", "--device", "cuda", "--backend", "ray", "--no-cache"]) == 2
+    err = capsys.readouterr().err
+    assert "--device cuda: the Ray cluster at this machine has no GPUs" in err
+
+
+def test_cli_verbose_says_where_each_chunk_ran(rays, capsys, tmp_path, local_choice):
+    rays.local()
+    out = tmp_path / "ray.csv"
+    assert main(["exp1", "--seeds", "1", "--rho", "0.9", "--backend", "ray", "--verbose", "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "backend: Ray at this machine: 2 CPUs" in err
+    assert "chunk 1/1 ran on node 127.0.0.1" in err and ", cpu, " in err
+
+
+# ---------------------------------------------------------------------------------------------
+# two nodes on loopback
+
+
+def test_a_two_node_cluster_shares_the_chunks_and_gives_the_same_csv(rays, monkeypatch, local_choice):
+    monkeypatch.setattr(sweep_module, "CPU_CHUNK_BYTES", ONE_CELL)
+    spec = small_exp1(train=TrainConfig(lr=1e-3, epochs=6, batch_size=32))
+    local = run_sweep(spec)
+    choice = rays.two_nodes()
+    assert ray_backend.describe(choice).endswith("2 CPUs, 0 GPUs, 2 nodes")
+    on_ray = ray_backend.run_sweep_on_ray(spec, choice=choice)
+    nodes = {chunk["node"] for chunk in ray_backend.last_run()}
+    assert len(ray_backend.last_run()) == 4 and len(nodes) == 2, ray_backend.last_run()
+    assert csv_text(on_ray) == csv_text(local)
