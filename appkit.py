@@ -25,6 +25,8 @@ import streamlit as st
 
 from causalpref.device import describe_device, resolve_device
 from causalpref.errors import CausalPrefError
+from causalpref.interventions.run import load_cached as load_interventions
+from causalpref.interventions.run import run_interventions_cached
 from causalpref.run.cache import ResultCache, spec_key
 from causalpref.run.cached import load_cached, run_cached
 from causalpref.run.progress import (
@@ -42,6 +44,7 @@ from causalpref.ui.links import HIDE_PARAM, TEACHER_PARAM, hidden_keys, teacher_
 from causalpref.ui.safe import visitor_text
 from causalpref.ui.state import DATA_WORLD, MISSING, SYNTHETIC, WORLD_LABELS, Control, State, canonical_params
 from causalpref.ui.views import data as dv
+from causalpref.ui.views.interventions import training_size
 
 log = logging.getLogger("causalpref.app")
 
@@ -366,7 +369,7 @@ def sweeps(jobs, what: str, prepare=None):
     keys = [spec_key(kind, spec) for kind, spec, _ in jobs]
     for key, (kind, spec, _) in zip(keys, jobs):
         if key not in memo:
-            found = load_cached(kind, spec, cache)
+            found = _load(kind, spec, cache)
             if found is not None:
                 memo[key] = found
     missing = [(key, job) for key, job in zip(keys, jobs) if key not in memo]
@@ -384,7 +387,7 @@ def sweeps(jobs, what: str, prepare=None):
 def training_estimate(jobs) -> str | None:
     """'54 models, about 9 s on this machine' for the jobs not yet trained; None if all are."""
     cache = ResultCache()
-    missing = [(kind, spec) for kind, spec, _ in jobs if load_cached(kind, spec, cache) is None]
+    missing = [(kind, spec) for kind, spec, _ in jobs if _load(kind, spec, cache) is None]
     if not missing:
         return None
     seconds, models = _plan(missing, cache)
@@ -393,8 +396,39 @@ def training_estimate(jobs) -> str | None:
 
 def _plan(missing, cache: ResultCache) -> tuple[list[float], list[int]]:
     speeds = SpeedLog(cache.root)
-    seconds = [estimate_seconds(kind, spec, speeds, resolve_device(spec.device).type) for kind, spec in missing]
-    return seconds, [model_count(spec) for _, spec in missing]
+    sized = [_sizing(kind, spec) for kind, spec in missing]
+    seconds = [
+        factor * estimate_seconds(plain, base, speeds, resolve_device(base.device).type)
+        for plain, base, _, factor in sized
+    ]
+    return seconds, [models for _, _, models, _ in sized]
+
+
+# An intervention sweep (causalpref.interventions) goes through the same bar, cache and Stop
+# button as the plain sweeps: its work is a multiple of its base spec's, its speed measured and
+# logged apart (it stacks more models at once than a plain sweep).
+INTERVENTIONS = "interventions"
+
+
+def _load(kind: str, spec, cache: ResultCache):
+    if kind == INTERVENTIONS:
+        return load_interventions(spec, cache)
+    return load_cached(kind, spec, cache)
+
+
+def _run(kind: str, spec, cache: ResultCache, progress):
+    if kind == INTERVENTIONS:
+        return run_interventions_cached(spec, cache, progress=progress)
+    return run_cached(kind, spec, cache, progress=progress)
+
+
+def _sizing(kind: str, spec) -> tuple[str, Any, int, float]:
+    """(the name its speed is logged under, the plain spec its work is counted on, models
+    trained, work as a multiple of that spec's)."""
+    if kind == INTERVENTIONS:
+        models, factor = training_size(spec)
+        return f"{INTERVENTIONS}-{spec.experiment}", spec.base, models, factor
+    return kind, spec, model_count(spec), 1.0
 
 
 def _train(missing, what: str, cache: ResultCache, memo: dict, prepare=None) -> None:
@@ -432,9 +466,14 @@ def _train(missing, what: str, cache: ResultCache, memo: dict, prepare=None) -> 
                 bar.progress(tracker.fraction, text=f"{part} — {message} · {tracker.text()}")
 
             started = time.perf_counter()
-            memo[key], _ = run_cached(kind, spec, cache, progress=progress)
+            memo[key], _ = _run(kind, spec, cache, progress)
+            plain, base, _, factor = _sizing(kind, spec)
             speeds.record(
-                resolve_device(spec.device).type, kind, spec.models, work_units(spec), time.perf_counter() - started
+                resolve_device(base.device).type,
+                plain,
+                base.models,
+                factor * work_units(base),
+                time.perf_counter() - started,
             )
             offset += estimate
         if prepare is not None:

@@ -28,7 +28,7 @@ def render():
     with learn:
         st.subheader("Learn it step by step")
         appkit.page_link(
-            "Lessons", "Lessons", help="Five short lessons: predict first, then see what the models do, then why."
+            "Lessons", "Lessons", help="Six short lessons: predict first, then see what the models do, then why."
         )
         appkit.page_link(
             "Assumptions",
@@ -54,6 +54,11 @@ def render():
         )
         appkit.page_link(
             "Analytic_toy", "Analytic toy", help="The closed-form picture: why high ρ leaves few informative pairs."
+        )
+        appkit.page_link(
+            "Interventions",
+            "Interventions",
+            help="You can buy B more labels: which ones buy back accuracy where the data do not reach?",
         )
         appkit.page_link(
             "Data",

@@ -1,4 +1,4 @@
-"""Lessons: five short guided tours of the paper, each built on the lab's own pages.
+"""Lessons: six short guided tours of the paper, each built on the lab's own pages.
 
 The text lives in causalpref/ui/lessons/text/*.md (causalpref.ui.lessons reads it); every number in a reveal is
 computed by the engine when the reader asks for it.
@@ -13,7 +13,7 @@ from causalpref.ui.state import LESSONS as S
 
 appkit.page(
     "Lessons",
-    "Five short lessons on why a reward model can learn the wrong thing from preference data, in "
+    "Six short lessons on why a reward model can learn the wrong thing from preference data, in "
     "order. Predict first, then reveal: the engine computes the result as you read, and each lesson "
     "ends with a link to the full page at its settings.",
     S,

@@ -222,6 +222,25 @@ def _add_short_exp1_options(parser: argparse.ArgumentParser) -> None:
         parser.add_argument(f"--n-{name}", type=int)
 
 
+def _add_backend(parser: argparse.ArgumentParser) -> None:
+    """Where the sweep's chunks train (run/backends.py): in this process or on Ray."""
+    from causalpref.run.backends import ADDRESS_ENV, BACKEND_ENV, BACKENDS
+
+    group = parser.add_argument_group("backend (where the models train)")
+    group.add_argument(
+        "--backend",
+        choices=tuple(BACKENDS),
+        help=f"local: in this process (default); ray: one Ray task per chunk, same CSV (also ${BACKEND_ENV})",
+    )
+    group.add_argument(
+        "--address",
+        metavar="ADDR",
+        help="the Ray cluster: auto (one already running here), HOST:PORT or ray://HOST:PORT; none: a new "
+        f"local Ray on 127.0.0.1 (also ${ADDRESS_ENV}; implies --backend ray)",
+    )
+    group.add_argument("--verbose", action="store_true", help="say where each chunk ran (node, device)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m causalpref",
@@ -239,6 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_common(exp1, [0.0, 0.3, 0.6, 0.9], 3, "exp1", ["base"])
+    _add_backend(exp1)
     world = exp1.add_argument_group("correlated-factors world")
     world.add_argument("--scale", choices=SCALES, help="factor scores: likert 1..5 (default), continuous, binary 0/1")
     world.add_argument("--a", type=float, help="true reward a*z1 + (1-a)*z2 (default 0.25)")
@@ -256,12 +276,15 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_common(exp2, [0.5, 0.6, 0.7, 0.8, 0.9, 1.0], 5, "exp2", list(Exp2Spec.models))
+    _add_backend(exp2)
     exp2.add_argument(
         "--lambda",
         dest="adversary_lambda",
         type=float,
+        nargs="+",
         metavar="LAMBDA",
-        help="gradient-reversal strength of the adversarial model (default 1.0)",
+        help="the adversary's weight in the adversarial model (default 1.0); several values: a lambda "
+        "curve (0 = Multihead exactly), one sweep per value and a table of accuracies per lambda",
     )
     exp2.add_argument("--head-hidden", type=int, help="hidden width of each head and the discriminator (0 = linear)")
     world = exp2.add_argument_group("user-objectives world")
@@ -272,6 +295,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--type-specificity",
         type=float,
         help="0 = qualities look alike in both prompt types, 1 = unrelated (default 0.7)",
+    )
+    world.add_argument(
+        "--entanglement",
+        type=float,
+        help="how much the qualities ride on the prompt type's direction, with its sign (default 0 = off)",
+    )
+    world.add_argument(
+        "--type-strength", type=float, help="how plainly the embedding shows the prompt type (default 3)"
     )
     sizes = exp2.add_argument_group("split sizes (pairs)")
     for name, what in (
@@ -308,15 +339,58 @@ def build_parser() -> argparse.ArgumentParser:
     which = sanity.add_subparsers(dest="experiment", required=True, metavar="EXPERIMENT")
     s1 = which.add_parser("exp1", help="correlated factors")
     _add_common(s1, [0.9], 3, "exp1", ["base"])
+    _add_backend(s1)
     _add_short_exp1_options(s1)
     s2 = which.add_parser("exp2", help="user objectives")
     _add_common(s2, [0.9], 3, "exp2", list(Exp2Spec.models))
+    _add_backend(s2)
     s2.add_argument("--lambda", dest="adversary_lambda", type=float, metavar="LAMBDA")
     s2.add_argument("--head-hidden", type=int)
     s2.add_argument("--conflict", type=float)
     s2.add_argument("--type-specificity", type=float)
     for name in ("train", "val", "test"):
         s2.add_argument(f"--n-{name}", type=int)
+    interventions = sub.add_parser(
+        "interventions",
+        help="which extra labels buy back OOD accuracy: strategies x label budgets",
+        description="Draw a base training set at one rho, add B extra labelled pairs by each strategy "
+        "(the same base set, test sets and initial weights for every strategy of a seed) and print the "
+        "OOD (exp1) or inconsistent (exp2) accuracy per strategy and budget with its seed spread, the "
+        "paired difference against observational with its standard error, the labels needed to recover "
+        "half of the loss, and a one-line reading. Runs go through the result cache.",
+    )
+    which = interventions.add_subparsers(dest="experiment", required=True, metavar="EXPERIMENT")
+    i1 = which.add_parser("exp1", help="correlated factors: observational, uniform, targeted, isolated, active")
+    _add_common(i1, [0.9], 3, "exp1", ["base"])
+    _add_short_exp1_options(i1)
+    i2 = which.add_parser("exp2", help="user objectives: observational, randomised, counterfactual, active")
+    _add_common(i2, [0.9], 3, "exp2", ["base"])
+    i2.add_argument("--lambda", dest="adversary_lambda", type=float, metavar="LAMBDA")
+    i2.add_argument("--head-hidden", type=int)
+    i2.add_argument("--conflict", type=float)
+    i2.add_argument("--type-specificity", type=float)
+    for name in ("train", "val", "test"):
+        i2.add_argument(f"--n-{name}", type=int)
+    for parser_ in (i1, i2):
+        lab = parser_.add_argument_group("interventions")
+        lab.add_argument(
+            "--budget",
+            type=int,
+            nargs="+",
+            default=[0, 50, 100, 200, 500, 1000],
+            metavar="B",
+            help="extra labels per strategy (0, the base set alone, is always included; default: 0 50 100 200 500 1000)",
+        )
+        lab.add_argument(
+            "--strategies",
+            nargs="+",
+            metavar="NAME",
+            help="strategies to compare (default: every one the world allows; see docs/cli.md)",
+        )
+        lab.add_argument("--rounds", type=int, default=4, help="active: rounds of queries, retraining between them")
+        lab.add_argument(
+            "--isolated-share", type=float, default=0.5, help="isolated: share of pairs changing the first factor"
+        )
     embed = sub.add_parser(
         "embed",
         help="pre-compute the embeddings of a real data file",
@@ -355,6 +429,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--section", metavar="NAME", help="compute only this section (e.g. hh-length) and keep the others as written"
     )
+    _add_backend(report)
     cache = sub.add_parser(
         "cache",
         help="show or clear the result cache",
@@ -647,13 +722,51 @@ def run_exp1_command(args) -> int:
     return _run(args, "exp1", spec, (exp1_table, baselines_table, achieved_rho_lines))
 
 
+EXP2_WORLD = {
+    "conflict": "conflict",
+    "type_specificity": "type_specificity",
+    "entanglement": "entanglement",
+    "type_strength": "type_strength",
+}
+
+
 def run_exp2_command(args) -> int:
     from causalpref.run.report import achieved_consistency_lines, exp2_baselines, exp2_tables
 
-    spec = spec_from_args(
-        args, Exp2Spec, {"conflict": "conflict", "type_specificity": "type_specificity"}, ("train", "val", "test")
-    )
+    lambdas = args.adversary_lambda or []
+    args.adversary_lambda = lambdas[0] if len(lambdas) == 1 else None
+    spec = spec_from_args(args, Exp2Spec, EXP2_WORLD, ("train", "val", "test"))
+    if len(lambdas) > 1:
+        return _run_lambda_curve(args, spec, lambdas)
     return _run(args, "exp2", spec, (exp2_tables, exp2_baselines, achieved_consistency_lines))
+
+
+def _run_lambda_curve(args, spec, lambdas) -> int:
+    """exp2 --lambda L1 L2 ...: the adversarial model once per lambda, a table per lambda."""
+    import pandas as pd
+
+    from causalpref.io import write_csv_atomic
+    from causalpref.run.adversary import lambda_curve_text
+    from causalpref.run.cache import ResultCache
+    from causalpref.run.cached import run_cached
+
+    if "adversarial" not in spec.models:
+        raise CausalPrefError("a lambda curve (--lambda with several values) needs --models ... adversarial")
+    started, frames = time.perf_counter(), []
+    for lam in lambdas:
+        sweep, _ = run_cached(
+            "exp2",
+            spec.with_params("adversarial", adversary_lambda=lam),
+            ResultCache(enabled=not args.no_cache),
+            progress=_progress,
+        )
+        frames.append(sweep.results.assign(adversary_lambda=lam))
+    results = pd.concat(frames, ignore_index=True)
+    print(lambda_curve_text(results))
+    print(f"\n{len(lambdas)} sweeps in {time.perf_counter() - started:.1f} s")
+    if args.out:
+        print(f"results written to {write_csv_atomic(results, args.out)}")
+    return 0
 
 
 def run_embed_command(args) -> int:
@@ -751,6 +864,57 @@ def run_sanity_command(args) -> int:
     return 0
 
 
+def intervention_spec_from_args(args):
+    """The InterventionSpec an `interventions exp1|exp2` command line asks for."""
+    from causalpref.interventions.spec import InterventionSpec
+    from causalpref.interventions.strategies import availability
+
+    if args.experiment == "exp1":
+        base = spec_from_args(args, Exp1Spec, {"scale": "scale", "a": "a"}, ("train", "val", "id", "ood"))
+    else:
+        base = spec_from_args(
+            args, Exp2Spec, {"conflict": "conflict", "type_specificity": "type_specificity"}, ("train", "val", "test")
+        )
+    if len(base.rhos) != 1:
+        raise CausalPrefError(f"--rho: an intervention sweep has one training rho, got {list(base.rhos)}")
+    strategies = args.strategies or [name for name, why in availability(base).items() if why is None]
+    return InterventionSpec(
+        base=base,
+        budgets=tuple(args.budget),
+        strategies=tuple(strategies),
+        rounds=args.rounds,
+        isolated_share=args.isolated_share,
+    )
+
+
+def run_interventions_command(args) -> int:
+    """Print the intervention sweep's tables (and write its tidy CSV with --out)."""
+    from causalpref.interventions.plan import check
+    from causalpref.interventions.run import run_interventions_cached
+    from causalpref.interventions.summary import format_report
+    from causalpref.io import check_output_path, write_csv_atomic
+    from causalpref.run.cache import ResultCache
+
+    spec = intervention_spec_from_args(args)
+    base = spec.base
+    if args.out:
+        check_output_path(args.out)
+    started = time.perf_counter()
+    check(spec)  # budgets and strategies, before anything is embedded or trained
+    if not _prepare_real(args, args.experiment, base):
+        return 0
+    sweep, was_cached = run_interventions_cached(spec, ResultCache(enabled=not args.no_cache), progress=_progress)
+    results = sweep.results
+    print(format_report(results))
+    how = "loaded from the result cache" if was_cached else "trained"
+    print(f"\n{spec.experiment} interventions at rho {spec.rho:g} {how} in {time.perf_counter() - started:.1f} s")
+    if isinstance(base.world, RealDataWorld):
+        print(base.world.rule)
+    if args.out:
+        print(f"results written to {write_csv_atomic(results, args.out)}")
+    return 0
+
+
 def run_cache_command(args) -> int:
     from causalpref.run.cache import ResultCache, format_info
 
@@ -777,6 +941,7 @@ COMMANDS = {
     "embed": run_embed_command,
     "diagnose": run_diagnose_command,
     "sanity": run_sanity_command,
+    "interventions": run_interventions_command,
     "report": run_report_command,
 }
 
@@ -785,12 +950,30 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
     print(f"warning: {message}", file=sys.stderr)
 
 
+def _choose_backend(args) -> None:
+    """The backend of a command that trains (options, else the environment), connected before
+    any long work starts: an unreachable address or a missing Ray is one line, at once."""
+    from causalpref.run import backends
+
+    if not hasattr(args, "backend"):
+        backends.reset()
+        return
+    choice = backends.choose(args.backend, args.address, args.verbose)
+    if choice.name == "ray":
+        from causalpref.run import ray_backend
+
+        ray_backend.connect(choice)
+        if choice.verbose:
+            print(f"backend: {ray_backend.describe(choice)}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     with warnings.catch_warnings():
         warnings.showwarning = _one_line_warning  # the library's warnings as one line each, not two
         try:
+            _choose_backend(args)
             return COMMANDS[args.command](args)
         except CausalPrefError as error:
             print(f"error: {error}", file=sys.stderr)

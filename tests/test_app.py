@@ -33,7 +33,7 @@ def test_home_renders_with_device_badge_diagrams_and_page_links():
         "User objectives (Experiment 2)",
         "Analytic toy",
     }
-    assert {link.proto.page for link in at.get("page_link")} == set(OLD_PATHS)
+    assert {link.proto.page for link in at.get("page_link")} == set(OLD_PATHS) | {"Interventions"}
 
 
 def test_the_navigation_is_the_table_of_pages_with_home_titled_home():

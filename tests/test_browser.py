@@ -8,7 +8,8 @@ uses it on Correlation shift (where nothing trains until the true preference is 
 columns of a flat CSV with the Data page's form, embeds it and trains on it on Correlation shift
 with a factor measured from the text; walks lesson 3 (predict, reveal, follow the link to the full
 page) and lesson 4 (chosen with the lesson radio, revealed, its link followed, then the browser's
-Back returns to lesson 4); opens every page 800 px wide, saves a screenshot of each
+Back returns to lesson 4); walks Interventions once (trains, moves the budget with the keyboard,
+switches a strategy off: the cards and the URL follow, nothing retrains); opens every page 800 px wide, saves a screenshot of each
 (test-output/browser/w800_<page>.png) and measures that no metric label or value is cut and that
 the sidebar does not squeeze the page. Screenshots and timings go to test-output/browser/. Skipped
 (with the reason) where chromium or playwright is missing, except under CI, where .ci/run installs
@@ -41,6 +42,7 @@ PAGES = {
     "correlation_shift": "Correlation_shift",
     "user_objectives": "User_objectives",
     "analytic_toy": "Analytic_toy",
+    "interventions": "Interventions",
     "data": "Data",
     "lessons": "Lessons",
     "assumptions": "Assumptions",
@@ -260,7 +262,7 @@ def test_every_page_renders_and_the_rho_slider_moves_ood_accuracy(server, browse
     for name, path in PAGES.items():
         page.goto(f"{url}/{path}")
         begun = time.perf_counter()
-        if name in ("correlation_shift", "user_objectives"):  # first visit trains the sweep
+        if name in ("correlation_shift", "user_objectives", "interventions"):  # first visit trains the sweep
             page.wait_for_selector('[data-testid="stMetricValue"]', timeout=600_000)
             timings[f"{name}_first_visit_s"] = round(time.perf_counter() - begun, 2)
         _settle(page)
@@ -306,7 +308,7 @@ def test_every_page_at_800px_keeps_metrics_whole_and_the_sidebar_out_of_the_way(
     for name, address in visits:
         page.goto(address)
         page.wait_for_selector("h1", timeout=120_000)  # a fresh server's first page takes a while
-        if name in ("correlation_shift", "user_objectives"):  # a first visit trains (cached when run after the above)
+        if name in ("correlation_shift", "user_objectives", "interventions"):  # a first visit trains (or is cached)
             page.wait_for_selector('[data-testid="stMetricValue"]', timeout=600_000)
         _settle(page, timeout_ms=600_000)
         if name == "lesson3_revealed":
@@ -600,3 +602,36 @@ def test_lesson4_then_its_link_then_back_returns_to_lesson4(server, browser):
     assert shown.startswith("4. "), f"Back from the lesson's link shows {shown!r}, not lesson 4 (URL {page.url})"
     assert "lesson=4" in _query(page), page.url
     assert page.locator('.st-key-lesson input[type="radio"]').nth(3).is_checked()
+
+
+def test_interventions_trains_once_then_the_budget_and_the_toggles_only_choose_what_is_shown(server, browser):
+    url, _ = server
+    OUT.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{url}/{PAGES['interventions']}")
+    best = page.locator('[data-testid="stMetric"]', has_text="Best at 200 labels")
+    best.wait_for(timeout=600_000)  # the first visit trains every strategy, budget and seed at ρ = 0.9
+    _settle(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.locator('[data-testid="stAlertContentError"]').count() == 0
+    assert page.get_by_text("Observational, 200 labels").count() == 1
+    assert page.locator('[data-testid="stPlotlyChart"]').count() >= 2  # the curves, where the labels went
+    page.screenshot(path=str(OUT / "interventions-1-trained.png"), full_page=True)
+
+    budget = page.locator('.st-key-budget input[type="range"]')
+    budget.focus()
+    begun = time.perf_counter()
+    page.keyboard.press("ArrowLeft")  # 200 -> 100 labels: read from the same sweep
+    page.locator('[data-testid="stMetric"]', has_text="Best at 100 labels").wait_for(timeout=30_000)
+    moved = round(time.perf_counter() - begun, 2)
+    _settle(page)
+    assert "budget=100" in _query(page)
+    assert page.locator('[data-testid="stProgress"]').count() == 0  # nothing trained again
+
+    page.locator(".st-key-observational label").first.click()  # switch observational off
+    page.wait_for_function("() => location.search.includes('observational=false')", timeout=30_000)
+    _settle(page)
+    assert page.get_by_text("Observational, 100 labels").count() == 0
+    assert page.locator('[data-testid="stMetric"]', has_text="Best at 100 labels").count() >= 1
+    page.screenshot(path=str(OUT / "interventions-2-budget-and-toggle.png"), full_page=True)
+    (OUT / "interventions_timings.json").write_text(json.dumps({"cached_budget_move_in_browser_s": moved}, indent=2))

@@ -9,14 +9,14 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from apptest_helpers import tiny_objectives_spec
+from apptest_helpers import run_need, tiny_interventions_spec, tiny_objectives_spec
 
 from causalpref.data.worlds import CorrelatedFactorsWorld
 from causalpref.errors import CausalPrefError
-from causalpref.run.cached import run_cached
 from causalpref.run.specs import Exp1Spec, SplitSizes
 from causalpref.ui import lessons as lx
 from causalpref.ui.lessons import compute
+from causalpref.ui.views import interventions as iv
 from causalpref.ui.views import objectives as ov
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,11 +43,12 @@ def tiny(monkeypatch, shared_cache):
     """The lessons' sweeps at a small size, cached for the whole module."""
     monkeypatch.setattr(compute, "page_spec", tiny_correlation_spec)
     monkeypatch.setattr(ov, "objectives_spec", tiny_objectives_spec)
+    monkeypatch.setattr(iv, "page_spec", tiny_interventions_spec)
     monkeypatch.setenv("CAUSALPREF_CACHE_DIR", str(shared_cache))
 
 
 def sweeps(lesson):
-    return [run_cached(need.kind, need.spec)[0] for need in lx.sweeps_for(lesson)]
+    return [run_need(need) for need in lx.sweeps_for(lesson)]
 
 
 def by_number(n):
@@ -57,11 +58,18 @@ def by_number(n):
 # --------------------------------------------------------------------------- the shipped lessons
 
 
-def test_the_five_lessons_load_in_order_with_predictions_and_links():
+def test_the_six_lessons_load_in_order_with_predictions_and_links():
     book = lx.load_lessons()
-    assert [lesson.number for lesson in book] == [1, 2, 3, 4, 5]
-    assert [lesson.computation.name for lesson in book] == ["pairs", "overlap", "correlation", "objectives", "remedies"]
-    assert [lesson.kind for lesson in book] == ["choice", "slider", "slider", "choice", "choice"]
+    assert [lesson.number for lesson in book] == [1, 2, 3, 4, 5, 6]
+    assert [lesson.computation.name for lesson in book] == [
+        "pairs",
+        "overlap",
+        "correlation",
+        "objectives",
+        "remedies",
+        "interventions",
+    ]
+    assert [lesson.kind for lesson in book] == ["choice", "slider", "slider", "choice", "choice", "choice"]
     pages = lx.page_files()
     for lesson in book:
         assert lesson.links, lesson.title
@@ -77,7 +85,7 @@ def test_questions_reveal_nothing_before_the_engine_runs():
             lesson.text("Reveal")
 
 
-@pytest.mark.parametrize("number", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("number", [1, 2, 3, 4, 5, 6])
 def test_every_placeholder_is_filled_from_the_engine(tiny, number):
     lesson = by_number(number)
     guess = lesson.slider.start if lesson.slider else lesson.options[0].id
@@ -141,6 +149,38 @@ def test_lesson5_reads_every_architecture_and_the_rho1_limit(tiny):
     numbers = shown.outcome.numbers
     best = max(numbers[f"{m}_top"] for m in compute.REMEDIES_MODELS)
     assert (shown.outcome.choices["rescuer"] == "none") == (best - 50 < ov.CLOSE_POINTS)
+
+
+def test_lesson6_answer_is_the_engines_winner_at_the_budget(tiny):
+    lesson = by_number(6)
+    data = sweeps(lesson)
+    spec = iv.page_spec("exp1", 0.9)
+    curves = iv.summary.curves(data[0].results, "ood")
+    at_budget = curves[(curves["budget"] == 200) & curves["strategy"].isin(spec.strategies)].set_index("strategy")
+    winner = at_budget["mean"].idxmax()
+    shown = lx.reveal(lesson, data, winner)
+    assert shown.verdict.hit and shown.outcome.choices["winner"] == winner
+    assert f"ranks {at_budget.loc[winner, 'mean']:.1f}% of the OOD pairs" in shown.reveal
+    for name in spec.strategies:  # every strategy's number at the budget, as the engine gives it
+        assert shown.outcome.text[name] == f"{at_budget.loc[name, 'mean']:.1f}%"
+    assert [name for name, _ in shown.tables] == ["cost"] and len(shown.tables[0][1]) == len(spec.strategies)
+
+
+def test_lesson6_reveal_changes_when_the_engine_does(tiny, monkeypatch):
+    lesson = by_number(6)
+    data = sweeps(lesson)
+    before = lx.reveal(lesson, data, "uniform")
+    real = compute.iv.summary.curves
+
+    def fake(results, split):  # an engine in which uniform pairs were worth far more
+        frame = real(results, split)
+        chosen = (frame["strategy"] == "uniform") & (frame["budget"] == 200)
+        return frame.assign(mean=frame["mean"].where(~chosen, 97.5))
+
+    monkeypatch.setattr(compute.iv.summary, "curves", fake)
+    after = lx.reveal(lesson, data, "uniform")
+    assert after.verdict.hit and after.outcome.choices["winner"] == "uniform"
+    assert "Uniform ranks 97.5% of the OOD pairs" in after.reveal and "97.5%" not in before.reveal
 
 
 # --------------------------------------------------------------------------- verdicts

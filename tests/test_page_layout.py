@@ -122,7 +122,7 @@ def test_home_shows_the_links_and_the_first_diagram_and_tabs_the_rest():
     at = open_page("0_Home.py")
     kinds = [(k, f) for k, _, f in placed(at) if k == "graphviz_chart"]
     assert kinds == [("graphviz_chart", False)] + [("graphviz_chart", True)] * 3
-    assert len(shown(at, "page_link")) == 7
+    assert len(shown(at, "page_link")) == 8
 
 
 def test_assumptions_show_what_each_asks_and_fold_how_it_breaks():

@@ -11,13 +11,13 @@ from pathlib import Path
 from urllib.parse import parse_qsl
 
 import pytest
-from apptest_helpers import tiny_objectives_spec
+from apptest_helpers import run_need, tiny_interventions_spec, tiny_objectives_spec
 from streamlit.testing.v1 import AppTest
 
-from causalpref.run.cached import run_cached
 from causalpref.ui import lessons as lx
 from causalpref.ui.lessons import compute
 from causalpref.ui.state import canonical_params
+from causalpref.ui.views import interventions as iv
 from causalpref.ui.views import objectives as ov
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,6 +35,7 @@ def shared_cache(tmp_path_factory):
 def setup(monkeypatch, shared_cache):
     monkeypatch.setenv("CAUSALPREF_CACHE_DIR", str(shared_cache))
     monkeypatch.setattr(ov, "objectives_spec", tiny_objectives_spec)
+    monkeypatch.setattr(iv, "page_spec", tiny_interventions_spec)
 
 
 def open_page(page, **params):
@@ -75,7 +76,7 @@ def predict_and_reveal(at, lesson_, guess=None):
 
 def engine_reveal(lesson_, guess):
     """What the engine gives for this lesson, from the sweeps the page cached."""
-    return lx.reveal(lesson_, [run_cached(n.kind, n.spec)[0] for n in lx.sweeps_for(lesson_)], guess)
+    return lx.reveal(lesson_, [run_need(n) for n in lx.sweeps_for(lesson_)], guess)
 
 
 def links(at):
@@ -93,7 +94,7 @@ def expected_links(lesson_):
     return out
 
 
-@pytest.mark.parametrize("number", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("number", [1, 2, 3, 4, 5, 6])
 def test_every_lesson_renders_and_hides_the_answer_until_predicted(number):
     at = open_page(LESSONS, lesson=str(number))
     expected = lesson(number)
@@ -124,7 +125,7 @@ def test_a_reveal_that_trains_says_how_long_before_it_starts_and_not_once_traine
     assert not any(c.value.startswith("The first reveal") for c in at.caption)  # cached: instant now
 
 
-@pytest.mark.parametrize("number", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("number", [1, 2, 3, 4, 5, 6])
 def test_the_reveal_shows_the_engines_numbers_and_links_to_the_full_page(number):
     at = open_page(LESSONS, lesson=str(number))
     expected = lesson(number)
@@ -216,6 +217,22 @@ def test_objective_lessons_link_to_user_objectives_on_the_same_sweeps(number, mo
     assert at.select_slider(key="rho").value == lesson(number).settings["rho" if number == 4 else "top"]
     assert at.multiselect(key="arch").value == models
     assert set(at.session_state["_sweeps"]) == trained
+
+
+def test_lesson6_link_opens_interventions_on_the_same_sweep():
+    at = open_page(LESSONS, lesson="6")
+    shown = engine_reveal(lesson(6), predict_and_reveal(at, lesson(6), "targeted"))
+    trained = set(at.session_state["_sweeps"])
+    link = lesson(6).links[0]
+    at.switch_page(link.file)
+    at.query_params.clear()
+    at.query_params.update(link.params)
+    at.run()
+    assert not at.exception and not at.error
+    assert at.select_slider(key="rho").value == 0.9 and at.select_slider(key="budget").value == 200
+    assert set(at.session_state["_sweeps"]) == trained  # the page found the lesson's sweep
+    best = next(m for m in at.metric if m.label.startswith("Best at 200 labels"))
+    assert best.label.endswith(shown.outcome.text["winner"]) and best.value == shown.outcome.text["winner_acc"]
 
 
 def test_a_teacher_link_can_pin_the_lesson():

@@ -11,6 +11,7 @@ from apptest_helpers import FLAT_MAPPING, flat_pairs, tiny_truthfulqa, widget
 from streamlit.testing.v1 import AppTest
 
 import appkit
+from causalpref.interventions.strategies import strategy_names
 from causalpref.ui import pages
 from causalpref.ui.state import MISSING, OBJECTIVES, OVERLAP, TABLES, TOY, Control, canonical_params
 from causalpref.ui.views import data as dv
@@ -166,6 +167,8 @@ def case(page: str, key: str, w: dict) -> tuple[dict, dict, object]:
     }
     if (page, key) in special:
         return special[(page, key)]
+    if page == "Interventions" and key in set(strategy_names("exp2")) - set(strategy_names("exp1")):
+        return {}, {"experiment": "exp2"}, False  # a strategy of Experiment 2 only: drawn there
     if page == "Data" and key.startswith(dv.MAP_PREFIX):  # the mapping form: a column of the flat file
         return {}, {"path": w["flat"]}, "out1"
     if page == "Data" and key.startswith(dv.VALUES_PREFIX):  # a value map, with its field's column

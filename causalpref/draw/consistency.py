@@ -166,3 +166,9 @@ def _prompt_parts(group, n_pairs: int, sizes: dict[str, int], seed) -> dict[str,
         return None
     shares = {"train": sizes["train"], "val": sizes["val"], "test": 2 * sizes["test"]}
     return group_split(group, shares, np.random.SeedSequence(seed).spawn(5)[4])
+
+
+def prompt_parts(group, n_pairs: int, sizes: dict[str, int], seed) -> dict[str, np.ndarray] | None:
+    """The prompt parts `draw_objective_splits` draws each split from (None: no prompt has
+    several pairs); the interventions lab adds extra pairs from the training part only."""
+    return _prompt_parts(group, n_pairs, sizes, seed)

@@ -62,6 +62,8 @@ PRESENTATION_ONLY = (
     "cli.py",
     "interventions/summary.py",
     "interventions/report.py",
+    "run/adversary.py",  # the adversary's measurements: specs (keyed by content) and summaries
+    "run/adversary_report.py",
 )
 
 

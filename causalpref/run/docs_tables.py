@@ -86,7 +86,7 @@ class CustomSection:
 
 # Modules with custom sections: each has SECTION_NAMES (every section it may write, in page
 # order, kept as written where its data is absent) and sections() (those that can run here).
-CUSTOM_SECTION_MODULES: tuple[str, ...] = ()
+CUSTOM_SECTION_MODULES: tuple[str, ...] = ("causalpref.interventions.report", "causalpref.run.adversary_report")
 
 
 def _custom_modules():

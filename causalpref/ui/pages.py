@@ -37,6 +37,7 @@ PAGES: tuple[Page, ...] = (
     ),
     Page("User_objectives", "User objectives", "app_pages/3_User_objectives.py", ":material/group:", "Lab"),
     Page("Analytic_toy", "Analytic toy", "app_pages/4_Analytic_toy.py", ":material/functions:", "Lab"),
+    Page("Interventions", "Interventions", "app_pages/8_Interventions.py", ":material/add_task:", "Lab"),
     Page("Data", "Data", "app_pages/5_Data.py", ":material/dataset:", "Lab"),
 )
 

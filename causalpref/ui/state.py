@@ -25,6 +25,7 @@ from causalpref.data.worlds.synthetic import SCALES
 from causalpref.errors import CausalPrefError
 from causalpref.run.specs import INTERACTIVE_RHOS
 from causalpref.ui.views import data as dv
+from causalpref.ui.views import interventions as iv
 from causalpref.ui.views import objectives as ov
 from causalpref.ui.views import overlap as oview
 
@@ -42,6 +43,7 @@ __all__ = [
     "TOY",
     "DATA",
     "LESSONS",
+    "INTERVENTIONS",
 ]
 
 KINDS = ("slider", "select_slider", "selectbox", "multiselect", "radio", "toggle", "number", "text")
@@ -571,7 +573,7 @@ DATA = State(
 
 LESSONS = State(
     (
-        Control("lesson", "radio", "Lesson", default=1, options=(1, 2, 3, 4, 5)),
+        Control("lesson", "radio", "Lesson", default=1, options=(1, 2, 3, 4, 5, 6)),
         Control(
             "guess",
             "slider",
@@ -585,6 +587,60 @@ LESSONS = State(
     )
 )
 
+
+def _strategy_toggles() -> tuple[Control, ...]:
+    """One toggle per intervention strategy of either experiment (the registry's), on by default."""
+    return tuple(
+        Control(
+            name,
+            "toggle",
+            label,
+            default=True,
+            name=f"Strategy: {label}",
+            help=description,
+        )
+        for name, label, description in iv.strategy_controls()
+    )
+
+
+INTERVENTIONS = State(
+    (
+        Control(
+            "experiment",
+            "radio",
+            "Experiment",
+            default="exp1",
+            options=iv.EXPERIMENTS,
+            labels=iv.EXPERIMENT_LABELS,
+            help="Correlated factors: truthfulness and instruction-following rise together in training "
+            "(Experiment 1). User objectives: the prompt type goes with the labeller's objective (Experiment 2).",
+        ),
+        Control(
+            "rho",
+            "select_slider",
+            "ρ of the base training set",
+            default=iv.DEFAULT_RHO,
+            options=iv.RHO_OPTIONS["exp1"],
+            labels=_g,
+            name="ρ",
+            help="Experiment 1: the correlation of d1 and d2 in the base training set. Experiment 2: the "
+            "consistency rate P(t = c). Every ρ trains once (all strategies, budgets and seeds) and is cached.",
+        ),
+        Control(
+            "budget",
+            "select_slider",
+            "Extra labels you can buy (budget B)",
+            default=iv.DEFAULT_BUDGET,
+            options=iv.BUDGET_OPTIONS,
+            labels=_g,
+            name="Budget",
+            help="The budget at which the cards, the reading and the picture of where the labels went are "
+            "shown; the curves show every budget.",
+        ),
+        *_strategy_toggles(),
+    )
+)
+
 # page key (causalpref.ui.pages) -> its table
 TABLES: dict[str, State] = {
     "Latent_overlap": OVERLAP,
@@ -593,6 +649,7 @@ TABLES: dict[str, State] = {
     "Analytic_toy": TOY,
     "Data": DATA,
     "Lessons": LESSONS,
+    "Interventions": INTERVENTIONS,
 }
 
 

@@ -36,6 +36,8 @@ class World(Protocol):
     name: str
     dim: int  # embedding dimension
     can_probe: bool  # True when it can embed any (d1, d2) difference: a decision boundary can be drawn
+    can_isolate: bool  # True when it can make pairs that differ in one causal factor only (isolated_pairs)
+    has_counterfactual_label: bool  # True when every pair also has its label under the other objective
 
     def pool(self) -> Pool: ...
 

@@ -77,6 +77,7 @@ class RealDataWorld:
     tol: float = 0.02  # Experiment 1: how close a drawn set's rho must come to its target
     name: str = field(default="real", compare=False)
     can_probe = False  # real text cannot be made to order: no decision-boundary probe
+    can_isolate = False  # nor can a pair that differs in one factor only
 
     def __post_init__(self):
         if self.kind not in DATA_KINDS:
@@ -120,6 +121,11 @@ class RealDataWorld:
             kind=kind, path=where, fingerprint=fingerprint, split=split, name=f"{kind}:{Path(text).name}", **options
         )
         return world
+
+    @property
+    def has_counterfactual_label(self) -> bool:
+        """Whether the file maps a label under the other objective (label_other) for its pairs."""
+        return self.text.label_other is not None
 
     @property
     def has_factors(self) -> bool:
@@ -267,6 +273,17 @@ def _pool_of(world: RealDataWorld, progress) -> "RealPool":
     if world not in _POOLS:
         _POOLS[world] = RealPool.build(world, progress)
     return _POOLS[world]
+
+
+def has_pool(world: RealDataWorld) -> bool:
+    """Whether this process holds the pool of `world` (built or adopted)."""
+    return world in _POOLS
+
+
+def adopt_pool(pool: "RealPool") -> None:
+    """Use a pool built elsewhere as its world's pool: a Ray worker receives the driver's
+    (run/ray_backend.py) instead of reading the file and loading the encoder again."""
+    _POOLS[pool.world] = pool
 
 
 @dataclass(frozen=True, eq=False)

@@ -57,6 +57,8 @@ class CorrelatedFactorsWorld:
     seed: int = 0  # fixes the mixing and the pool
     name: str = field(default="synthetic", compare=False)
     can_probe = True  # probe_pairs embeds any (d1, d2): the pages draw its decision boundary
+    can_isolate = True  # isolated_pairs makes pairs that differ in one causal factor only
+    has_counterfactual_label = False  # one label per pair: no objective to relabel under
 
     def __post_init__(self):
         self.validate()
@@ -159,6 +161,38 @@ class CorrelatedFactorsWorld:
             factor_names=self.all_factor_names,
             true_margin=margin,
             name="probe",
+        )
+
+    def isolated_pairs(self, n: int, seed: int, share: float = 0.5) -> PairSet:
+        """n pairs that differ in exactly one causal factor: the same prompt and nuisance factors
+        on both sides, one causal factor redrawn to a different value. round(n * share) change
+        the first factor, the rest the second. This is the intervention a generator allows and
+        data collection does not. Noise ids lie beyond any pool's and the probe's, per seed."""
+        n_first = int(round(n * share))
+        rng = np.random.default_rng([self.seed, 3, seed])
+        n_nuis = len(self.nuisance_names)
+        z_b = np.concatenate([self._draw_causal(rng, n), rng.normal(size=(n, n_nuis))], axis=1)
+        changed = np.where(np.arange(n) < n_first, 0, 1)
+        rng.shuffle(changed)
+        z_a = z_b.copy()
+        rows = np.arange(n)
+        new = self._draw_causal(rng, n)[rows, changed]
+        same = new == z_b[rows, changed]
+        while same.any():  # a discrete scale may redraw the same value: draw again until it differs
+            new[same] = self._draw_causal(rng, int(same.sum()))[:, 0]
+            same = new == z_b[rows, changed]
+        z_a[rows, changed] = new
+        z_prompt = rng.normal(size=(n, self.n_prompt_factors))
+        ids = np.uint64(2**44) + np.uint64(seed % 2**32) * np.uint64(2**21) + 2 * np.arange(n, dtype=np.uint64)
+        margin = self.true_reward(z_a) - self.true_reward(z_b)
+        return PairSet(
+            emb_a=self.embed(z_a, z_prompt, ids),
+            emb_b=self.embed(z_b, z_prompt, ids + np.uint64(1)),
+            label=self._labels(margin, rng),
+            factor_diffs=z_a - z_b,
+            factor_names=self.all_factor_names,
+            true_margin=margin,
+            name="isolated",
         )
 
     def _labels(self, margin: np.ndarray, rng: np.random.Generator) -> np.ndarray:

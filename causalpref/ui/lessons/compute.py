@@ -5,7 +5,8 @@ which settings it takes (parsed and checked), which sweeps it needs (the page tr
 loads them through `appkit.sweep`, the tests through `runs.run_cached`), and which values,
 numbers, choice answers, figures and tables it hands back. Every number comes from the
 existing engine: `views.correlation.correlation_view`, `views.overlap.overlap_view`,
-`views.toy.spread_view`, `views.objectives.objectives_view`, `train.btl_loss`. The sweeps
+`views.toy.spread_view`, `views.objectives.objectives_view`, `train.btl_loss`,
+`views.interventions.interventions_view`. The sweeps
 are those the full pages train at the same settings, so a lesson's "open the full page"
 link finds them in the cache.
 """
@@ -29,6 +30,7 @@ from causalpref.run.sweep import Sweep, merge_sweeps
 from causalpref.stats import CHANCE
 from causalpref.train.loop import btl_loss
 from causalpref.ui.format import percent
+from causalpref.ui.views import interventions as iv
 from causalpref.ui.views import objectives as ov
 from causalpref.ui.views.correlation import correlation_view, page_spec
 from causalpref.ui.views.overlap import RHO_OPTIONS as OVERLAP_RHOS
@@ -527,4 +529,97 @@ REMEDIES = Computation(
 )
 
 
-COMPUTATIONS: dict[str, Computation] = {c.name: c for c in (PAIRS, OVERLAP, CORRELATION, OBJECTIVES, REMEDIES)}
+# --------------------------------------------------------------------------- lesson 6: interventions
+
+INTERVENTION_STRATEGIES = iv.strategy_names("exp1")  # the lesson's options: Experiment 1's strategies
+
+
+def _interventions_need(s: dict) -> list[SweepNeed]:
+    """The Interventions page's sweep at ρ (all strategies, budgets and seeds), so that the
+    lesson's link finds it in the cache."""
+    spec = iv.page_spec("exp1", s["rho"])
+    return [SweepNeed("interventions", spec, iv.describe(spec))]
+
+
+def _run_interventions(s: dict, sweeps: list[Sweep]) -> Outcome:
+    rho, budget = s["rho"], s["budget"]
+    spec = iv.page_spec("exp1", rho)
+    view = iv.interventions_view(sweeps[0], spec, budget, spec.strategies)
+    curves, paired, half = view.numbers, view.paired, view.half
+    winner = iv.best_at(curves, spec.strategies, budget)
+    if winner is None:
+        raise CausalPrefError(f"the intervention sweep has no results at {budget} labels")
+    row = curves[(curves["strategy"] == winner) & (curves["budget"] == budget)].iloc[0]
+    (base_label, base, _), (_, reweighting, _), (_, rho0, _) = view.references
+    if winner == iv.OBSERVATIONAL:
+        versus = "No intervention beat observational: more of the same was the best buy here."
+    else:
+        diff, se = iv.paired_at(paired, winner, budget)
+        clear = "a clear difference" if se > 0 and abs(diff) > iv.CLEAR_SE * se else "within two standard errors"
+        versus = f"Against observational, on the same base sets and seeds: {iv.points(diff, se)} ({clear})."
+    need = half.loc[half["strategy"] == winner, "labels"]
+    need = float(need.iloc[0]) if len(need) else float("nan")
+    at_budget = {}
+    for name in INTERVENTION_STRATEGIES:
+        found = curves[(curves["strategy"] == name) & (curves["budget"] == budget)]["mean"]
+        at_budget[name] = float(found.iloc[0]) if len(found) else float("nan")
+    winner_label = view.labels[winner]
+    return Outcome(
+        text={
+            "winner": winner_label,
+            "winner_acc": _in_percent(float(row["mean"])),
+            "winner_sd": _points(float(row["sd"])),
+            "seeds": f"{int(row['n'])}",
+            "versus": versus,
+            **{name: _in_percent(value) for name, value in at_budget.items()},
+            "base": _in_percent(base),
+            "reweighting": _in_percent(reweighting),
+            "rho0": _in_percent(rho0),
+            "chance": _in_percent(100 * CHANCE),
+            "half": f"{need:,.0f} labels"
+            if math.isfinite(need)
+            else f"more than the {max(spec.budgets):,} labels tried (not reached)",
+            "reading": view.reading,
+        },
+        numbers={**at_budget, "base": base, "rho0": rho0, "winner_acc": float(row["mean"])},
+        choices={"winner": winner},
+        figures={"curves": view.curves, "positivity": iv.where_labels_went(sweeps[0], spec, view, winner)},
+        tables={"cost": view.table},
+    )
+
+
+INTERVENTIONS = Computation(
+    name="interventions",
+    description="views.interventions.interventions_view of the Interventions page's Experiment-1 sweep at ρ "
+    "(every strategy, budget and seed): the winner at the budget, each strategy's accuracy there, the "
+    "paired difference against observational, the references and the labels to recover half the loss",
+    settings={
+        "rho": _one_of(iv.RHO_OPTIONS["exp1"]),
+        "budget": _one_of(tuple(b for b in iv.BUDGET_OPTIONS if b > 0)),
+    },
+    values=(
+        "winner",
+        "winner_acc",
+        "winner_sd",
+        "seeds",
+        "versus",
+        *INTERVENTION_STRATEGIES,
+        "base",
+        "reweighting",
+        "rho0",
+        "chance",
+        "half",
+        "reading",
+    ),
+    numbers=(*INTERVENTION_STRATEGIES, "base", "rho0", "winner_acc"),
+    outcomes={"winner": INTERVENTION_STRATEGIES},
+    figures=("curves", "positivity"),
+    tables=("cost",),
+    needs=_interventions_need,
+    run=_run_interventions,
+)
+
+
+COMPUTATIONS: dict[str, Computation] = {
+    c.name: c for c in (PAIRS, OVERLAP, CORRELATION, OBJECTIVES, REMEDIES, INTERVENTIONS)
+}
