@@ -249,6 +249,37 @@ def test_cache_round_trip(tmp_path):
         pd.testing.assert_frame_equal(first.details[name], again.details[name], check_dtype=False)
 
 
+def test_two_sessions_asking_for_one_uncached_intervention_sweep_train_it_once(tmp_path, monkeypatch):
+    import threading
+
+    from causalpref.interventions import run as runs
+
+    calls, real = [], runs.run_interventions
+
+    def counting(spec, progress=None, **kwargs):
+        calls.append(spec)
+        return real(spec, progress=progress, **kwargs)
+
+    monkeypatch.setattr(runs, "run_interventions", counting)
+    spec, cache, got = exp1_spec(strategies=("observational",), budgets=(0, 20)), ResultCache(tmp_path), []
+    sessions = [threading.Thread(target=lambda: got.append(run_interventions_cached(spec, cache))) for _ in range(2)]
+    for session in sessions:
+        session.start()
+    for session in sessions:
+        session.join(timeout=300)
+    assert len(calls) == 1 and sorted(cached for _, cached in got) == [False, True]
+    pd.testing.assert_frame_equal(got[0][0].results, got[1][0].results, check_dtype=False)
+
+
+def test_a_sweep_that_cannot_fit_in_memory_is_refused_before_anything_is_drawn():
+    from causalpref.interventions.run import check_intervention_memory
+
+    spec = exp1_spec()
+    with pytest.raises(CausalPrefError, match=r"needs about .* GB of memory"):
+        check_intervention_memory(spec, available=1_000_000)
+    check_intervention_memory(spec, available=10**12)  # the default size fits a machine like this
+
+
 def test_ragged_stack_trains_each_model_as_it_trains_alone():
     spec = exp1_spec()
     _, plan = plan_of(spec)

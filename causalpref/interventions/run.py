@@ -31,7 +31,10 @@ from causalpref.interventions.strategies import REFERENCES, REMEDY, REWEIGHTING,
 from causalpref.models import build_model
 from causalpref.run.cache import ResultCache, canonical_spec, spec_key, warn_unwritable
 from causalpref.run.cells import Cell
+from causalpref.run.flight import single_flight
 from causalpref.run.sweep import EXPERIMENTS, RESULT_COLUMNS, Progress, Sweep, evaluate
+from causalpref.run.threads import refresh as refresh_threads
+from causalpref.run.threads import training_threads
 from causalpref.stats import CHANCE
 from causalpref.train.loop import reward_margins, train_reward_model
 from causalpref.train.ragged import train_ragged
@@ -319,25 +322,51 @@ def load_cached(spec: InterventionSpec, cache: ResultCache) -> Sweep | None:
     return Sweep(results=frames.pop("results"), details=frames)
 
 
+def check_intervention_memory(spec: InterventionSpec, available: int | None = None) -> None:
+    """One line before anything is drawn when the sweep's models and pairs will not fit: every
+    strategy x budget x seed trains at once, each on the base set and its largest budget."""
+    from causalpref.run.memory import check_memory
+    from causalpref.run.progress import _dim
+
+    models = len(spec.strategies) * len(spec.budgets) * len(spec.base.seeds) * len(spec.base.models)
+    check_memory(spec.base, _dim(spec.base.world), max(1, models), available)
+
+
 def run_interventions_cached(
     spec: InterventionSpec, cache: ResultCache | None = None, progress: Progress | None = None
 ) -> tuple[Sweep, bool]:
-    """(sweep, was_cached): load the sweep of `spec`, or run it and store every table."""
+    """(sweep, was_cached): load the sweep of `spec`, or run it and store every table. Asked for
+    by several sessions (or the app and a CLI run on one cache), it trains once (run/flight.py)."""
     if not isinstance(spec, InterventionSpec):
         raise CausalPrefError(f"run_interventions_cached needs an InterventionSpec, got {type(spec).__name__}")
+    check_intervention_memory(spec)
     cache = cache if cache is not None else ResultCache()
-    cached = load_cached(spec, cache)
-    if cached is not None:
-        return cached, True
-    sweep = run_interventions(spec, progress=progress)
-    if cache.enabled:
-        tables = {"results": sweep.results, **sweep.details}
-        meta = {"kind": "interventions", "spec": canonical_spec(spec)}
-        try:
-            for table, key in _keys(spec).items():
-                cache.store(key, tables[table], {**meta, "table": table})
-        except OSError as error:
-            warn_unwritable(cache.root, error)
-        except CausalPrefError as error:
-            warnings.warn(f"result cache: could not store the intervention sweep: {error}", stacklevel=2)
-    return sweep, False
+    if not cache.enabled:
+        with training_threads():
+            return run_interventions(spec, progress=progress), False
+
+    def compute(relay) -> Sweep:
+        def progress_and_threads(done, total, message):
+            refresh_threads(cache.root)
+            relay(done, total, message)
+
+        with training_threads(cache.root):
+            sweep = run_interventions(spec, progress=progress_and_threads)
+        _store(spec, sweep, cache)
+        return sweep
+
+    key = _keys(spec)["results"]
+    sweep, computed = single_flight(cache.root, key, lambda: load_cached(spec, cache), compute, progress)
+    return sweep, not computed
+
+
+def _store(spec: InterventionSpec, sweep: Sweep, cache: ResultCache) -> None:
+    tables = {"results": sweep.results, **sweep.details}
+    meta = {"kind": "interventions", "spec": canonical_spec(spec)}
+    try:
+        for table, key in _keys(spec).items():
+            cache.store(key, tables[table], {**meta, "table": table})
+    except OSError as error:
+        warn_unwritable(cache.root, error)
+    except CausalPrefError as error:
+        warnings.warn(f"result cache: could not store the intervention sweep: {error}", stacklevel=2)
