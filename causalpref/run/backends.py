@@ -8,8 +8,8 @@ cache key) and its `run`.
 
 The choice comes from the command line (`--backend`, `--address`; see cli.py `choose`) or the
 environment: CAUSALPREF_BACKEND (local or ray) and CAUSALPREF_RAY_ADDRESS (auto, HOST:PORT or
-ray://HOST:PORT; set alone it means ray). No address: ray starts a Ray on this machine,
-bound to 127.0.0.1.
+ray://HOST:PORT; set alone it means ray). No address: ray starts a Ray on this machine (Ray
+2.60 binds the machine's network address, with its token authentication on).
 """
 
 from __future__ import annotations

@@ -86,8 +86,10 @@ def _check_reachable(address: str) -> None:
 
 def connect(choice, num_cpus: int | None = None):
     """Ray, connected as `choice` says: a Ray already running in this process (a test's or an
-    earlier call's), the cluster at choice.address, or a new local Ray bound to 127.0.0.1 with
-    `num_cpus` (default: every core)."""
+    earlier call's), the cluster at choice.address, or a new local Ray on this machine with
+    `num_cpus` (default: every core). Ray 2.60 binds a local Ray to the machine's network
+    address even when asked for 127.0.0.1 (services.resolve_ip_for_localhost), so none is
+    asked for; its token authentication (on by default) keeps other users' jobs out."""
     ray = import_ray()
     address = choice.address
     if address not in (None, "auto"):
@@ -100,7 +102,6 @@ def connect(choice, num_cpus: int | None = None):
     pythonpath = os.pathsep.join(filter(None, [str(PACKAGE_DIR.parent), os.environ.get("PYTHONPATH", "")]))
     if address is None:
         kwargs.update(
-            _node_ip_address="127.0.0.1",  # a plain ray.init() binds the machine's network address
             include_dashboard=False,
             num_cpus=num_cpus,
             runtime_env={"env_vars": {"PYTHONPATH": pythonpath}},
@@ -114,7 +115,7 @@ def connect(choice, num_cpus: int | None = None):
     try:
         ray.init(address=address, **kwargs)
     except Exception as error:  # noqa: BLE001 - Ray's many connection errors, as one line
-        where = address or "a new local Ray (127.0.0.1)"
+        where = address or "a new local Ray on this machine"
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         if type(error).__name__ == "AuthenticationError":
             first += " (token authentication: put the cluster's token in ~/.ray/auth_token or RAY_AUTH_TOKEN)"
@@ -144,7 +145,7 @@ def resources(choice) -> dict[str, float]:
 
 
 def describe(choice) -> str:
-    """'Ray at 127.0.0.1 (new local Ray): 2 CPUs, 0 GPUs, 1 node'."""
+    """'Ray at this machine: 2 CPUs, 0 GPUs, 1 node' (or 'Ray at HOST:PORT: ...')."""
     ray = connect(choice)
     res = ray.cluster_resources()
     nodes = sum(1 for node in ray.nodes() if node.get("Alive"))
