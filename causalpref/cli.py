@@ -236,7 +236,7 @@ def _add_backend(parser: argparse.ArgumentParser) -> None:
         "--address",
         metavar="ADDR",
         help="the Ray cluster: auto (one already running here), HOST:PORT or ray://HOST:PORT; none: a new "
-        f"local Ray on 127.0.0.1 (also ${ADDRESS_ENV}; implies --backend ray)",
+        f"local Ray on this machine (also ${ADDRESS_ENV}; implies --backend ray)",
     )
     group.add_argument("--verbose", action="store_true", help="say where each chunk ran (node, device)")
 
@@ -406,6 +406,7 @@ def build_parser() -> argparse.ArgumentParser:
     embed.add_argument("--model", metavar="DIR", help="local model directory (default: packaged all-MiniLM-L6-v2)")
     embed.add_argument("--max-length", type=int, default=256, help="tokens per text (default 256)")
     embed.add_argument("--factors", nargs="+", metavar="NAME", help="factor columns (--kind responses)")
+    _add_backend(embed)
     report = sub.add_parser(
         "report",
         help="write docs/results.md: named sweeps and their tables",
@@ -667,6 +668,17 @@ def _progress(done: float, total: int, message: str) -> None:
         _printed.update(done=max(_printed["done"], done if finished else _printed["done"]), at=now)
 
 
+def _embed_backend() -> dict:
+    """embed_pairs' `embed` for the chosen backend: {} in this process, Ray Data on Ray."""
+    from causalpref.run import backends
+
+    if backends.current().name != "ray":
+        return {}
+    from causalpref.run.ray_embed import embed_on_ray
+
+    return {"embed": embed_on_ray}
+
+
 def _prepare_real(args, experiment: str, spec, embed: bool = True) -> bool:
     """For a data file: say what it was read as and the preference rule, run every check that
     needs no vectors, and (with --dry-run) print the counts and stop. True: go on to embed."""
@@ -686,6 +698,10 @@ def _prepare_real(args, experiment: str, spec, embed: bool = True) -> bool:
     print(description, file=sys.stderr)
     if embed:  # embedding can take minutes: with a progress bar, never silently
         print(f"embedding {spec.world.path} (cached under cache/embeddings) ...", file=sys.stderr)
+        if _embed_backend():  # on Ray: fill the embedding cache there; the pool then reads it
+            from causalpref.data.worlds.real import embed_pairs
+
+            embed_pairs(spec.world, progress=tqdm_progress("embedding"), **_embed_backend())
         spec.world.pool(progress=tqdm_progress("embedding"))
     return True
 
@@ -792,7 +808,7 @@ def run_embed_command(args) -> int:
     )
     print(describe_data(world), file=sys.stderr)
     started = time.perf_counter()
-    emb_a, _ = embed_pairs(world, progress=tqdm_progress("embedding"))
+    emb_a, _ = embed_pairs(world, progress=tqdm_progress("embedding"), **_embed_backend())
     print(
         f"{len(emb_a)} pairs of {world.path} embedded ({emb_a.shape[1]}-d) in "
         f"{time.perf_counter() - started:.1f} s; cached under cache/embeddings"

@@ -1,8 +1,7 @@
 """The Ray backend (run/ray_backend.py) gives the local backend's tables, byte for byte.
 
-One local Ray with 2 CPUs (bound to 127.0.0.1) serves the first tests, then a two-node
-cluster on loopback (Ray's own `ray.cluster_utils.Cluster` harness) the last ones: each is
-started once. Ray is in requirements.txt, so these run in CI, never skipped.
+One local Ray with 2 CPUs serves the first tests, then a two-node cluster on this machine
+(Ray's own `ray.cluster_utils.Cluster` harness) the last ones: each is started once. Ray is in requirements.txt, so these run in CI, never skipped.
 """
 
 from __future__ import annotations
@@ -14,6 +13,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 import ray
 
@@ -43,7 +43,7 @@ def small_exp1(**changes) -> Exp1Spec:
 
 
 class Rays:
-    """One Ray at a time in this process: a local one, then a two-node loopback cluster."""
+    """One Ray at a time in this process: a local one, then a two-node cluster on this machine."""
 
     def __init__(self):
         self.cluster = None
@@ -189,7 +189,9 @@ def test_resume_works_across_backends(rays, tmp_path, monkeypatch, local_choice)
         pass
 
     def stop_after_one_chunk(done, total, message):
-        if done >= len(spec.models):
+        # the last epoch's fractional progress reaches len(models) before chunk 0 is stored:
+        # stop once it is on disk, not by the count
+        if store.load(0, 1) is not None:
             raise Stop
 
     with pytest.raises(Stop):
@@ -249,8 +251,9 @@ def test_a_worker_error_comes_back_as_its_one_line_cause(rays, capsys, local_cho
     rays.local()
     code = main(["exp1", "--seeds", "1", "--rho", "0.9", "--n-train", "100000", "--no-cache", "--backend", "ray"])
     err = capsys.readouterr().err.strip().splitlines()
-    assert code == 2 and len(err) == 1 and err[0].startswith("error: "), err
-    assert "Traceback" not in err[0] and "RayTaskError" not in err[0]
+    errors = [line for line in err if line.startswith("error: ")]  # after the progress lines, one error
+    assert code == 2 and errors == [err[-1]] and "pool has only" in err[-1], err
+    assert not any("Traceback" in line or "RayTaskError" in line for line in err), err
 
 
 def test_cuda_on_a_cluster_without_gpus_is_a_clear_message(rays, capsys, local_choice):
@@ -268,11 +271,53 @@ def test_cli_verbose_says_where_each_chunk_ran(rays, capsys, tmp_path, local_cho
     assert main(["exp1", "--seeds", "1", "--rho", "0.9", "--backend", "ray", "--verbose", "--out", str(out)]) == 0
     err = capsys.readouterr().err
     assert "backend: Ray at this machine: 2 CPUs" in err
-    assert "chunk 1/1 ran on node 127.0.0.1" in err and ", cpu, " in err
+    node = ray.nodes()[0]["NodeManagerAddress"]  # Ray 2.60 binds the machine's address, not 127.0.0.1
+    assert f"chunk 1/1 ran on node {node}" in err and ", cpu, " in err
+
+
+def test_embed_on_ray_embeds_only_what_the_cache_lacks_and_matches_in_process(rays, tmp_path, monkeypatch, capsys):
+    """`embed --backend ray`: Ray Data over an actor pool, only the texts the cache lacks,
+    written by the driver; the vectors equal the in-process encoder's within 1e-6."""
+    from causalpref.data.embed import Encoder, text_key
+    from causalpref.data.embed_cache import EmbeddingCache, embed_with_cache
+
+    rows = [
+        ["What is the capital of France?", "Paris.", "Lyon, I think.", 1],
+        ["Do vaccines cause autism?", "No. Large studies find no link between vaccines and autism.", "Maybe.", 1],
+        ["hi", "Hello! How can I help?", "What do you want?", 1],
+        ["Is raw cookie dough safe?", "Not quite: raw flour and eggs can carry bacteria. " * 4, "Yes.", 1],
+    ]
+    data = tmp_path / "pairs.csv"
+    data.write_text(
+        "prompt,response_a,response_b,label\n" + "".join(",".join(f'"{v}"' for v in row) + "\n" for row in rows)
+    )
+    monkeypatch.setenv("CAUSALPREF_CACHE_DIR", str(tmp_path / "cache"))
+    encoder = Encoder()
+    prompts = [r[0] for r in rows] * 2
+    responses = [r[1] for r in rows] + [r[2] for r in rows]
+    expected = encoder.encode(prompts, responses)  # in process, every text in one call
+    cache = EmbeddingCache.for_encoder(encoder)
+    embed_with_cache(encoder, prompts[:3], responses[:3], cache)  # three already cached
+    rays.local()
+    sent = []
+    real_put = EmbeddingCache.put
+
+    def put(self, keys, vectors):  # the driver's writes (Ray's actors never open the cache)
+        sent.extend(keys)
+        return real_put(self, keys, vectors)
+
+    monkeypatch.setattr(EmbeddingCache, "put", put)
+    assert main(["embed", "--data", str(data), "--backend", "ray"]) == 0
+    assert "4 pairs of" in capsys.readouterr().out
+    keys = [text_key(t) for t in encoder.format_texts(prompts, responses)]
+    assert sorted(sent) == sorted(keys[3:])  # only the five missing, each once
+    found, vectors = EmbeddingCache.for_encoder(encoder).get(keys)
+    assert found.all()
+    assert np.abs(vectors - expected).max() <= 1e-6
 
 
 # ---------------------------------------------------------------------------------------------
-# two nodes on loopback
+# two nodes on this machine
 
 
 def test_a_two_node_cluster_shares_the_chunks_and_gives_the_same_csv(rays, monkeypatch, local_choice):

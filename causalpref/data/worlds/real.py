@@ -384,9 +384,11 @@ class RealPool(TextPool):
         )
 
 
-def embed_pairs(world: RealDataWorld, progress=None) -> tuple[np.ndarray, np.ndarray]:
+def embed_pairs(world: RealDataWorld, progress=None, embed=None) -> tuple[np.ndarray, np.ndarray]:
     """The embeddings of every pair's two responses (with their prompt), float32; each distinct
-    (prompt, response) is embedded once, and only what the embedding cache lacks."""
+    (prompt, response) is embedded once, and only what the embedding cache lacks. `embed` is
+    how (default: data/embed_cache.py `embed_with_cache`, in this process; `embed --backend
+    ray` passes run/ray_embed.py `embed_on_ray`, same arguments)."""
     from causalpref.data.embed import Encoder
     from causalpref.data.embed_cache import EmbeddingCache, embed_with_cache
 
@@ -398,6 +400,7 @@ def embed_pairs(world: RealDataWorld, progress=None) -> tuple[np.ndarray, np.nda
         inverse[i] = unique.setdefault(key, len(unique))
     prompts, responses = zip(*unique.keys())
     cache = EmbeddingCache(encoder.fingerprint, encoder.dim)
-    vectors = embed_with_cache(encoder, list(prompts), list(responses), cache, progress=progress)
+    embed = embed if embed is not None else embed_with_cache
+    vectors = embed(encoder, list(prompts), list(responses), cache, progress=progress)
     n = len(text)
     return vectors[inverse[:n]].astype(np.float32), vectors[inverse[n:]].astype(np.float32)
