@@ -29,10 +29,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+from doc_block import write_block
+
 ROOT = Path(__file__).resolve().parents[1]
 LINK = "Correlation_shift?rho=0.8"
 METRIC = "OOD accuracy"
-BLOCK_START, BLOCK_END = "<!-- classroom:start -->", "<!-- classroom:end -->"
 
 
 def _free_port() -> int:
@@ -155,17 +156,6 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def write_block(path: Path, text: str) -> None:
-    page = path.read_text(encoding="utf-8")
-    if BLOCK_START not in page or BLOCK_END not in page:
-        raise SystemExit(f"{path}: no {BLOCK_START} ... {BLOCK_END} block to replace")
-    head, rest = page.split(BLOCK_START, 1)
-    _, tail = rest.split(BLOCK_END, 1)
-    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    body = f"_Written by `python benchmarks/classroom.py --write {path.as_posix()}`, {stamp}, {os.cpu_count()} CPU cores._\n\n```text\n{text}\n```\n"
-    path.write_text(f"{head}{BLOCK_START}\n{body}{BLOCK_END}{tail}", encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sessions", type=int, nargs="+", default=[1, 8], help="N per round; N = 1 first")
@@ -190,7 +180,7 @@ def main() -> None:
     text = table(rows)
     print(text)
     if args.write:
-        write_block(args.write, text)
+        write_block(args.write, "classroom", text, f"python benchmarks/classroom.py --write {args.write.as_posix()}")
         print(f"wrote the table into {args.write}")
 
 

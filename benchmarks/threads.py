@@ -20,8 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from doc_block import write_block
+
 ROOT = Path(__file__).resolve().parents[1]
-BLOCK = ("<!-- threads:start -->", "<!-- threads:end -->")
 JOB = """
 import sys, torch
 from causalpref.run.specs import Exp1Spec
@@ -51,16 +52,6 @@ def run_jobs(mode: str, jobs: int) -> float:
         return time.perf_counter() - started
 
 
-def write_block(path: Path, text: str, command: str) -> None:
-    page = path.read_text(encoding="utf-8")
-    start, end = BLOCK
-    head, rest = page.split(start, 1)
-    _, tail = rest.split(end, 1)
-    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    body = f"_Written by `{command}`, {stamp}, {os.cpu_count()} CPU cores._\n\n```text\n{text}\n```\n"
-    path.write_text(f"{head}{start}\n{body}{end}{tail}", encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2, 4])
@@ -74,7 +65,7 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if args.write:
-        write_block(args.write, text, f"python benchmarks/threads.py --write {args.write.as_posix()}")
+        write_block(args.write, "threads", text, f"python benchmarks/threads.py --write {args.write.as_posix()}")
 
 
 if __name__ == "__main__":

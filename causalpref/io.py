@@ -42,7 +42,7 @@ def remove_orphan_temporaries(folder: Path) -> int:
         pid = int(parts[-3]) if len(parts) >= 4 and parts[-3].isdigit() else None
         try:
             if pid is not None:
-                if pid == os.getpid() or _running(pid):
+                if pid == os.getpid() or process_running(pid):
                     continue
             elif time.time() - path.stat().st_mtime < ORPHAN_AGE_SECONDS:
                 continue
@@ -53,7 +53,8 @@ def remove_orphan_temporaries(folder: Path) -> int:
     return removed
 
 
-def _running(pid: int) -> bool:
+def process_running(pid: int) -> bool:
+    """Is a process with this pid alive (one of another user's counts as alive)?"""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

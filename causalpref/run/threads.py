@@ -19,19 +19,11 @@ from pathlib import Path
 
 import torch
 
+from causalpref.io import process_running
+
 _lock = threading.Lock()
 _running_here = 0
 _ceiling = torch.get_num_threads()  # the threads set when the first job started (a caller may pin 1)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def jobs_elsewhere(root: Path | None) -> int:
@@ -45,7 +37,7 @@ def jobs_elsewhere(root: Path | None) -> int:
             pid = int(json.loads(path.read_text(encoding="utf-8"))["pid"])
         except (OSError, ValueError, KeyError, TypeError):
             continue
-        count += pid != os.getpid() and _alive(pid)
+        count += pid != os.getpid() and process_running(pid)
     return count
 
 
