@@ -66,6 +66,14 @@ def page(title: str, intro: str, state: State | None = None) -> None:
     st.set_page_config(page_title=f"causalpref · {title}", layout="wide", initial_sidebar_state="auto")
     st.html(style.style_tag())  # style-only: goes to the event container, no blank block
     st.sidebar.caption(f"Compute device: {describe_device(resolve_device('auto'))}")
+    from causalpref.run import backends  # where the page's sweeps train: beside the device badge
+
+    try:
+        choice = backends.current()
+        if choice.name != "local":  # e.g. CAUSALPREF_RAY_ADDRESS: 'Ray at HOST:PORT: 16 CPUs, 2 GPUs, 3 nodes'
+            st.sidebar.caption(visitor_text(f"Training backend: {backends.describe(choice)}"))
+    except CausalPrefError as error:  # an unreachable cluster: said here, and again by a sweep that needs it
+        st.sidebar.caption(visitor_text(f"Training backend: {error}"))
     if st.session_state.get(_PAGE) != title:  # arriving: the URL decides, not another page's widgets
         st.session_state[_PAGE] = title
         for c in state or ():

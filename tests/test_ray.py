@@ -316,6 +316,38 @@ def test_embed_on_ray_embeds_only_what_the_cache_lacks_and_matches_in_process(ra
     assert np.abs(vectors - expected).max() <= 1e-6
 
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_app_sidebar_shows_the_ray_backend_beside_the_device_badge(rays, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    rays.local()
+    backends.reset()  # the environment decides, as in the app's server
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    captions = [c.value for c in at.sidebar.caption]
+    assert not any("Training backend" in c for c in captions)  # local: the device badge alone
+    monkeypatch.setenv(backends.ADDRESS_ENV, "auto")  # the Ray this process runs on
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert not at.exception and not at.error
+    captions = [c.value.replace("\\", "") for c in at.sidebar.caption]
+    assert any(c.startswith("Compute device: ") for c in captions)
+    assert "Training backend: Ray at this machine: 2 CPUs, 0 GPUs, 1 node" in captions, captions
+
+
+def test_a_page_sweep_runs_on_the_cluster_named_by_the_environment(rays, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    rays.local()
+    backends.reset()  # the environment decides, as in the app's server
+    monkeypatch.setenv(backends.ADDRESS_ENV, "auto")
+    page = AppTest.from_file(str(ROOT / "app_pages" / "2_Correlation_shift.py"), default_timeout=180)
+    at = page.run()
+    assert not at.exception and not at.error
+    assert [chunk["device"] for chunk in ray_backend.last_run()] == ["cpu"]  # its one chunk, on Ray
+    assert 50 < float(next(m.value for m in at.metric if m.label == "ID accuracy").rstrip("%")) < 100
+
+
 # ---------------------------------------------------------------------------------------------
 # two nodes on this machine
 

@@ -95,7 +95,7 @@ def connect(choice, num_cpus: int | None = None):
     if address not in (None, "auto"):
         _check_reachable(address)  # before anything else: a wrong address is one line, at once
     if ray.is_initialized():
-        if not _state["ours"] or _state["address"] == address:
+        if not _state["ours"] or _state["address"] == address or _same_cluster(ray, address):
             return ray
         ray.shutdown()  # ours, to another address: reconnect
     kwargs = dict(logging_level=logging.WARNING, log_to_driver=True)
@@ -124,6 +124,17 @@ def connect(choice, num_cpus: int | None = None):
     return ray
 
 
+def _same_cluster(ray, address: str | None) -> bool:
+    """Whether `address` names the Ray this process already runs on: `auto` (one running on
+    this machine) for the local Ray started here, or that Ray's own HOST:PORT."""
+    if address == "auto":
+        return _state["address"] is None
+    try:
+        return address is not None and address == ray.get_runtime_context().gcs_address
+    except Exception:  # noqa: BLE001 - an older or odd Ray: reconnect instead
+        return False
+
+
 def last_run() -> list[dict]:
     """Where each chunk of this process's last Ray sweep ran: chunk, node, ip, host, device, seconds."""
     return list(_last_run)
@@ -149,7 +160,7 @@ def describe(choice) -> str:
     ray = connect(choice)
     res = ray.cluster_resources()
     nodes = sum(1 for node in ray.nodes() if node.get("Alive"))
-    where = choice.address or "this machine"
+    where = "this machine" if choice.address in (None, "auto") else choice.address
     return (
         f"Ray at {where}: {res.get('CPU', 0):g} CPUs, {res.get('GPU', 0):g} GPUs, "
         f"{nodes} node{'s' if nodes != 1 else ''}"
