@@ -89,7 +89,7 @@ def removable(n, seed):
 def test_where_c_is_removable_the_default_game_ends_with_the_discriminator_near_chance():
     """Band: every seed's discriminator within 50 +- 10 % on validation responses, and a fresh
     probe reads c far worse than from the embedding (where it reads it ~98 %)."""
-    discriminators, probes = [], []
+    discriminators, probes, traces = [], [], []
     for seed in (0, 1, 2):
         train, val = removable(1000, seed), removable(300, seed + 100)
         model = build_model("adversarial", 8, ModelConfig(32, 8, 2), seed, AdversarialParams(head_hidden=16), True)
@@ -98,9 +98,10 @@ def test_where_c_is_removable_the_default_game_ends_with_the_discriminator_near_
         tensors = [torch.as_tensor(x) for x in (val.emb_a, val.emb_b, val.objective)]
         discriminators.append(discriminator_accuracy(result.model, *tensors))
         probes.append(probe_accuracy(result.model, *tensors))
-        assert len(result.trace) == 20 * 16 and result.trace[-1]["grad_adversary"] > 0
-    assert all(abs(d - 0.5) <= 0.1 for d in discriminators), discriminators
+        traces.append(result.trace)
+    assert all(abs(d - 0.5) <= 0.1 for d in discriminators), discriminators  # the stated band
     assert np.mean(probes) < 0.75, probes
+    assert all(len(t) == 20 * 16 and t[-1]["grad_adversary"] > 0 for t in traces)
 
 
 def test_lambda_zero_game_sends_nothing_from_the_adversary():
