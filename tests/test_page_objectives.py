@@ -79,7 +79,7 @@ def test_renders_with_numbers_baselines_paper_and_download(trainings):
     for model in ("base", "multihead", "adversarial"):
         assert f"paper (reference): {paper.TABLE2[0.9][model][0]:.1f} %" in captions
     assert "chance 50 %" in captions and "reads the prompt type" in captions
-    assert "Base ranks" in captions and "near 50 % means z_hat carries no information" in captions
+    assert "Base ranks" in captions and "near 50 % means the encoder beat this discriminator" in captions
     assert len(metrics(at, "Discriminator")) == 1
     assert [c.key for c in at.get("plotly_chart")].count("game") == 1  # the adversarial game's trace
     assert len(at.get("plotly_chart")) == 6
@@ -126,7 +126,9 @@ def test_architectures_and_lambda_rerun(trainings):
     assert [(s.models, s.params_of("adversarial").adversary_lambda) for s in trainings] == [(("adversarial",), 0.0)]
     assert adversary.query_params["lam"] == "0"
     assert len(metrics(adversary, "Discriminator")) == 1 and len(metrics(adversary, "Inconsistent")) == 1
-    assert any("fresh probe" in c.value for c in adversary.caption)  # the game's reading
+    assert [c.key for c in adversary.get("plotly_chart")].count("game") == 1  # the trace at this λ
+    game = [c.value for c in adversary.caption if "fresh probe fitted on z_hat" in c.value]  # the game's reading
+    assert len(game) == 1 and "λ = 0" in game[0] and "did not play" in game[0]
     at.multiselect(key="arch").set_value([]).run()
     assert_clean(at)
     assert any("at least one architecture" in i.value for i in at.info)

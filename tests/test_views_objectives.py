@@ -109,8 +109,10 @@ def test_the_game_trace_and_whether_the_adversary_won(sweep):
     disc = mean_pct(sweep.results, "adversarial", 1.0, "discriminator_val")
     probe = mean_pct(sweep.results, "adversarial", 1.0, "probe_val")
     assert f"{disc:.1f} %" in game.reading and f"{probe:.1f} %" in game.reading
-    verdict = "adversary won" if abs(disc - 50) <= ov.WON_WITHIN else ("overshot" if disc < 50 else "discriminator won")
-    assert verdict in game.reading
+    verdict = "adversary won" if abs(disc - 50) <= ov.WON_WITHIN else ("overshot" if disc < 50 else "adversary lost")
+    assert verdict in game.reading and "ρ = 1, λ = 1:" in game.reading  # the λ it trained with
+    clean = "c is gone from z_hat" if probe <= ov.PROBE_CLEAN else "not that c is gone"
+    assert clean in game.reading  # the discriminator's verdict is not taken for c's removal
     names = {trace.name for trace in game.figure.data}
     assert {"discriminator accuracy [%]", "gradient from BTL", "gradient from the adversary"} <= names
     steps = len(sweep.details["game"].query("seed == 0 and rho == 1.0"))

@@ -355,7 +355,8 @@ def _overfitting(per_model, rho) -> tuple[pd.DataFrame, str]:
 
 
 DISCRIMINATOR_MEANING = (
-    "near 50 % means z_hat carries no information about the objective; near ρ means it encodes the prompt type"
+    "near 50 % means the encoder beat this discriminator (the game's fresh probe says whether c is gone "
+    "from z_hat); near ρ means z_hat encodes the prompt type"
 )
 
 
@@ -393,8 +394,11 @@ PROBE_CLEAN = 60.0  # a fresh probe at or below this [%] reads c from z_hat hard
 
 
 def _game(sweep: Sweep, rho: float, models) -> GameView | None:
-    """The first chosen model's game trace at ρ, and whether its adversary won (z_hat free of c,
-    which is achievable: the heads get c as an input, so z_hat never needs it)."""
+    """The first chosen model's game trace at ρ and λ, and whether its adversary won the game
+    (the encoder hid c from the co-trained discriminator) and whether c is gone from z_hat (a
+    fresh probe cannot read it either; achievable: the heads get c as an input, so z_hat never
+    needs it). The two differ: at the defaults the encoder often beats its discriminator while
+    a fresh probe still reads c."""
     frame = sweep.details.get("game")
     if frame is None or frame.empty:
         return None
@@ -407,22 +411,32 @@ def _game(sweep: Sweep, rho: float, models) -> GameView | None:
     if disc.empty:
         return None
     d = float(disc.mean())
-    if abs(d - 50) <= WON_WITHIN:
-        verdict = f"the adversary won: its discriminator ends at {d:.1f} %, within {WON_WITHIN:g} points of chance"
+    lam = float(frame[frame["model"] == model]["lambda"].max())  # the λ it trained with (DANN: its ramp's top)
+    if lam == 0:
+        verdict = (
+            f"λ = 0, so the adversary sends the encoder nothing (Multihead exactly) and did not play: "
+            f"its discriminator only watches and reads c at {d:.1f} %"
+        )
+    elif abs(d - 50) <= WON_WITHIN:
+        verdict = (
+            f"the adversary won its game (the encoder beat its discriminator): the discriminator ends at "
+            f"{d:.1f} %, within {WON_WITHIN:g} points of chance"
+        )
     elif d < 50:
         verdict = (
             f"the encoder overshot: its discriminator ends at {d:.1f} %, below chance, so z_hat still "
             "tells c (read backwards)"
         )
     else:
-        verdict = f"the discriminator won: it reads c from z_hat at {d:.1f} % (chance 50 %)"
-    reading = f"{label(model)} at ρ = {rho:g}: {verdict} (± {float(disc.std(ddof=1)) if len(disc) > 1 else 0:.1f} over seeds)."
+        verdict = f"the adversary lost, the discriminator won: it reads c from z_hat at {d:.1f} % (chance 50 %)"
+    reading = f"{label(model)} at ρ = {rho:g}, λ = {lam:g}: {verdict} (± {float(disc.std(ddof=1)) if len(disc) > 1 else 0:.1f} over seeds)."
     if not probe.empty:
         p = float(probe.mean())
         reading += f" A fresh probe fitted on z_hat reads c at {p:.1f} %: " + (
             "c is gone from z_hat."
             if p <= PROBE_CLEAN
-            else "c is still in z_hat; a discriminator near chance only means the encoder beat that one discriminator."
+            else "c is still in z_hat; a discriminator near chance only means the encoder beat that one "
+            "discriminator, not that c is gone."
         )
     return GameView(figure=plots.game_figure(frame, rho, model), reading=reading)
 
