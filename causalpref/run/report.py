@@ -110,13 +110,19 @@ def weights_lines(weights: pd.DataFrame | None) -> str:
     )
 
 
-def _exp2_layout(results: pd.DataFrame, splits: tuple[str, str], paper_table: dict, title: str) -> str:
-    """Table 2/3 layout: one row per rho, inconsistent then consistent per model."""
+def _exp2_layout(
+    results: pd.DataFrame, splits: tuple[str, str], paper_table: dict, title: str, readout: str = ""
+) -> str:
+    """Table 2/3 layout: one row per rho, inconsistent then consistent per model; then, for
+    each model with a discriminator, its accuracy reading c from z_hat on the `readout` split
+    ('disc'), so that every Adversarial number has it beside it."""
     models = variant_order(results["model"].unique())
     world = str(results["world"].iloc[0]) if len(results) else ""
+    with_disc = [m for m in models if readout and ((results.model == m) & (results.split == readout)).any()]
     header = ["rho", "source"] + [
         f"{variant_short(m)} {'inc' if 'inconsistent' in s else 'con'}" for s in splits for m in models
     ]
+    header += [f"{variant_short(m)} disc" for m in with_disc]
     shows = {m: paper.shows_reference("exp2", world, m) for m in models}
     rows = []
     for rho in sorted(results["rho"].unique()):
@@ -128,6 +134,10 @@ def _exp2_layout(results: pd.DataFrame, splits: tuple[str, str], paper_table: di
                 entry = paper_table.get(round(rho, 2), {}).get(model) if shows[model] else None
                 value = None if entry is None else entry[position]
                 theirs.append("—" if value is None else f"{value:.1f}")
+        for model in with_disc:
+            cell = results[(results.rho == rho) & (results.model == model) & (results.split == readout)]
+            ours.append(_cell(cell["accuracy"]))
+            theirs.append("—")
         rows += [ours, theirs] if any(shows.values()) else [ours]
     n_seeds = results["seed"].nunique()
     return f"{title}, mean ± std over {n_seeds} seed(s)\n" + _table(header, rows)
@@ -139,13 +149,15 @@ def exp2_tables(results: pd.DataFrame) -> str:
         results,
         ("inconsistent", "consistent"),
         paper.TABLE2,
-        "Experiment 2 — test accuracy [%] (inc: t != c, con: t = c)",
+        "Experiment 2 — test accuracy [%] (inc: t != c, con: t = c, disc: discriminator reads c, validation)",
+        readout="discriminator_val",
     )
     train = _exp2_layout(
         results,
         ("train_inconsistent", "train_consistent"),
         paper.TABLE3,
-        "Experiment 2 — training accuracy [%] at the selected checkpoint",
+        "Experiment 2 — training accuracy [%] at the selected checkpoint (disc: on training pairs)",
+        readout="discriminator_train",
     )
     world = str(results["world"].iloc[0]) if len(results) else ""
     note = (
@@ -170,16 +182,18 @@ def exp2_baselines(results: pd.DataFrame) -> str:
             ("chance", "chance"),
         ):
             rows.append([label, split] + [_cell(sub[sub.rho == r][column]) for r in rhos])
-    for split in ("discriminator_train", "discriminator_val"):
-        for model in variant_order(results[results.split == split]["model"].unique()):
-            sub = results[(results.split == split) & (results.model == model)]
-            rows.append(
-                [f"{model}: adversary reads c", split.split("_")[1]]
-                + [_cell(sub[sub.rho == r]["accuracy"]) for r in rhos]
-            )
+    for readout, what in (("discriminator", "adversary reads c"), ("probe", "fresh probe reads c")):
+        splits = (f"{readout}_train", f"{readout}_val")
+        for model in variant_order(results[results.split.isin(splits)]["model"].unique()):
+            for split in splits:
+                sub = results[(results.split == split) & (results.model == model)]
+                rows.append(
+                    [f"{model}: {what}", split.split("_")[1]] + [_cell(sub[sub.rho == r]["accuracy"]) for r in rhos]
+                )
     return (
         "Baselines [%] (same pairs). 'reads prompt type' ranks by the factor of objective t instead "
-        "of c;\nthe adversary's accuracy near 50 means z_hat carries no information on c.\n" + _table(header, rows)
+        "of c;\nthe adversary near 50 means the encoder beat its own discriminator; a fresh probe fitted "
+        "on z_hat says\nwhether c is gone from it (near 50) or still there.\n" + _table(header, rows)
     )
 
 
