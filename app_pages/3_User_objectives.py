@@ -10,6 +10,8 @@ import streamlit as st
 
 import appkit
 from causalpref.run import propensity
+from causalpref.run.cache import ResultCache
+from causalpref.run.cached import load_cached
 from causalpref.run.sweep import merge_sweeps
 from causalpref.ui.safe import visitor_text
 from causalpref.ui.state import OBJECTIVES as S
@@ -130,6 +132,7 @@ def render() -> None:
         appkit.reading(view.overfitting_reading)
     with tabs[3]:
         show_adversary(view)
+        show_lambda_curve(specs, view.models, rho)
     with tabs[4]:
         if view.latent_figure is not None:
             st.plotly_chart(view.latent_figure, key="latent")
@@ -164,6 +167,22 @@ def show_adversary(view) -> None:
     if view.game is not None:  # the game through training, at this ρ and λ
         st.plotly_chart(view.game.figure, key="game")
         appkit.reading(view.game.reading)
+
+
+def show_lambda_curve(specs, models, rho) -> None:
+    """The adversary's λ curve over the λ values already trained (read from the cache, never trained here)."""
+    model, by_lambda = ov.lambda_curve_specs(specs, models)
+    if model is None:
+        return
+    cache = ResultCache()
+    found = {lam: load_cached("exp2", spec, cache) for lam, spec in by_lambda.items()}
+    curve = ov.lambda_curve_view({lam: s for lam, s in found.items() if s is not None}, rho, model)
+    if curve is None:
+        st.caption("The λ curve appears here once two values of λ are trained: move the λ slider.")
+        return
+    st.plotly_chart(curve.figure, key="lambda-curve")
+    st.dataframe(curve.table, hide_index=True)
+    appkit.reading(curve.reading)
 
 
 def show_objective_overlap(spec, rho) -> None:

@@ -129,6 +129,9 @@ def test_architectures_and_lambda_rerun(trainings):
     assert [c.key for c in adversary.get("plotly_chart")].count("game") == 1  # the trace at this λ
     game = [c.value for c in adversary.caption if "fresh probe fitted on z_hat" in c.value]  # the game's reading
     assert len(game) == 1 and "λ = 0" in game[0] and "did not play" in game[0]
+    # λ = 1 and λ = 0 are trained now: the λ curve over them, read from the cache
+    assert [c.key for c in adversary.get("plotly_chart")].count("lambda-curve") == 1
+    assert any("λ values trained so far (0, 1)" in c.value for c in adversary.caption)
     at.multiselect(key="arch").set_value([]).run()
     assert_clean(at)
     assert any("at least one architecture" in i.value for i in at.info)

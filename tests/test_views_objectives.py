@@ -119,6 +119,27 @@ def test_the_game_trace_and_whether_the_adversary_won(sweep):
     assert len(game.figure.data[0].x) == steps  # one point per training step
 
 
+def test_the_lambda_curve_over_the_lambdas_trained(sweep):
+    from dataclasses import replace
+
+    from causalpref.run.adversary import best_lambda, lambda_curve_rows
+
+    zero = replace(sweep, results=sweep.results.assign(accuracy=sweep.results["accuracy"] * 0.5))
+    assert ov.lambda_curve_view({1.0: sweep}, 1.0, "adversarial") is None  # one point is no curve
+    curve = ov.lambda_curve_view({1.0: sweep, 0.0: zero}, 1.0, "adversarial")
+    assert list(curve.table["lambda"]) == [0.0, 1.0]
+    rows = lambda_curve_rows({0.0: zero.results, 1.0: sweep.results})
+    best, gain, cost = best_lambda(rows[rows["rho"] == 1.0], 1.0)
+    assert best == 1.0 and f"best λ on inconsistent pairs is 1, {gain:+.1f} points over λ = 0" in curve.reading
+    assert f"{cost:+.1f} points on consistent pairs" in curve.reading and "fresh probe" in curve.reading
+    names = {trace.name for trace in curve.figure.data}
+    assert {"inconsistent pairs", "consistent pairs", "discriminator reads c", "fresh probe reads c"} <= names
+    model, specs = ov.lambda_curve_specs([ov.objectives_spec(1.0, "adversarial")], ["adversarial"])
+    assert model == "adversarial" and sorted(specs) == sorted(ov.LAMBDA_OPTIONS)
+    assert specs[0.0].params_of("adversarial").adversary_lambda == 0.0
+    assert ov.lambda_curve_specs([ov.objectives_spec(1.0, "base")], ["base"]) == (None, {})
+
+
 def test_latent_figure_has_one_trace_group_per_model(sweep):
     for models in (ALL, ("multihead",), ("base", "adversarial")):
         view = ov.objectives_view(sweep, 1.0, models)

@@ -584,3 +584,45 @@ def game_figure(game_frame, rho, model: str = "adversarial", smooth: int = 10) -
 
 
 __all__ += ["game_figure"]
+
+
+LAMBDA_CURVE_LINES = (
+    ("inconsistent", "inconsistent pairs", "solid"),
+    ("consistent", "consistent pairs", "dot"),
+    ("disc", "discriminator reads c", "dash"),
+    ("probe", "fresh probe reads c", "dashdot"),
+)
+
+
+def lambda_curve_figure(table, rho, colour: str | None = None) -> go.Figure:
+    """The adversary's λ curve at one ρ: accuracies [%] (mean ± sd over seeds, as
+    run/adversary.lambda_curve_rows gives them) against λ, one point per λ trained."""
+    if not isinstance(table, pd.DataFrame):
+        raise CausalPrefError(f"lambda_curve_figure: expected a pandas DataFrame, got {type(table).__name__}")
+    rows = table[np.isclose(table["rho"].astype(float), float(rho))].sort_values("lambda")
+    if rows.empty:
+        raise CausalPrefError(f"lambda_curve_figure: no λ curve at ρ = {rho:g}")
+    colour = colour or model_colour("adversarial")
+    x = [f"{lam:g}" for lam in rows["lambda"]]
+    fig = go.Figure()
+    for column, name, dash in LAMBDA_CURVE_LINES:
+        if rows[column].isna().all():
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=rows[column],
+                error_y=dict(type="data", array=rows[f"{column}_sd"], visible=True),
+                name=name,
+                mode="lines+markers",
+                line=dict(color=colour if column in ("inconsistent", "consistent") else "#555", dash=dash),
+            )
+        )
+    fig.add_hline(y=50, line=dict(color="#999", dash="dash"), annotation_text="chance")
+    fig.update_xaxes(title_text="λ (0 = Multihead exactly)", type="category")
+    fig.update_yaxes(title_text="accuracy [%]")
+    fig.update_layout(template="plotly_white", height=420, title=f"The adversary's λ curve at ρ = {float(rho):g}")
+    return fig
+
+
+__all__ += ["lambda_curve_figure"]

@@ -441,6 +441,48 @@ def _game(sweep: Sweep, rho: float, models) -> GameView | None:
     return GameView(figure=plots.game_figure(frame, rho, model), reading=reading)
 
 
+@dataclass(frozen=True)
+class LambdaCurveView:
+    figure: go.Figure  # accuracies against λ at the chosen ρ (plots.lambda_curve_figure)
+    table: pd.DataFrame  # one row per λ trained: accuracies [%], mean and sd over seeds
+    reading: str  # the best λ on inconsistent pairs and what it costs on consistent ones
+
+
+def lambda_curve_specs(specs, models, lambdas=LAMBDA_OPTIONS) -> tuple[str | None, dict[float, Exp2Spec]]:
+    """(the first chosen variant with a λ, its page spec at each λ of `lambdas`); (None, {}) when
+    no chosen model has a λ. `specs` are the page's specs, one per chosen variant, in order."""
+    for model, spec in zip(chosen_models(models), specs):
+        names = [name for name, p in spec.params if hasattr(p, LAMBDA_FIELD)]
+        if uses_lambda([model]) and names:
+            return model, {float(v): spec.with_params(names[0], **{LAMBDA_FIELD: float(v)}) for v in lambdas}
+    return None, {}
+
+
+def lambda_curve_view(sweeps: dict[float, Sweep], rho: float, model: str) -> LambdaCurveView | None:
+    """The λ curve at ρ over the λ values trained so far ({λ: sweep}); None below two. The same
+    rows and best λ as `exp2 --lambda` prints (run/adversary.py)."""
+    from causalpref.run.adversary import best_lambda, lambda_curve_rows
+
+    if len(sweeps) < 2:
+        return None
+    table = lambda_curve_rows({lam: sweeps[lam].results for lam in sorted(sweeps)}, model)
+    table = table[np.isclose(table["rho"].astype(float), float(rho))].reset_index(drop=True)
+    if len(table) < 2:
+        return None
+    best, gain, cost = best_lambda(table, rho)
+    low = float(table["lambda"].min())
+    reference = "λ = 0 (Multihead exactly)" if low == 0 else f"the smallest λ trained, {low:g}"
+    at_best = table[table["lambda"] == best].iloc[0]
+    reading = (
+        f"{label(model)} at ρ = {rho:g}, over the λ values trained so far "
+        f"({', '.join(f'{v:g}' for v in table['lambda'])}): the best λ on inconsistent pairs is {best:g}, "
+        f"{gain:+.1f} points over {reference}, at {cost:+.1f} points on consistent pairs; there its "
+        f"discriminator reads c at {at_best['disc']:.1f} % and a fresh probe at {at_best['probe']:.1f} %. "
+        "Move the λ slider to add a point (each λ trains once, then stays cached)."
+    )
+    return LambdaCurveView(figure=plots.lambda_curve_figure(table, rho), table=table.round(1), reading=reading)
+
+
 def centroid_separability(x: np.ndarray, y: np.ndarray, labels: np.ndarray) -> float:
     """Share [%] of points that lie nearer their own class mean than the other's in the (x, y)
     plane: 50 % = the two classes overlap, 100 % = they separate."""
