@@ -178,7 +178,12 @@ def test_exp2_prints_tables_2_and_3_and_writes_csv(tmp_path, capsys):
     assert "Experiment 2 — test accuracy" in printed and "training accuracy [%] at the selected checkpoint" in printed
     assert "60.0" in printed and "68.4" in printed and "79.6" in printed  # the paper's Table 2/3 values
     assert "adversary reads c" in printed and "achieved P(t = c) = 1.0000" in printed
+    assert "fresh probe reads c" in printed
     frame = pd.read_csv(out)
+    disc = frame[(frame["model"] == "adversarial") & (frame["split"] == "discriminator_val") & (frame["rho"] == 1.0)]
+    header, row = [line for line in printed.splitlines() if line.startswith(("rho ", "1    ours"))][:2]  # test table
+    assert header.split("  ")[-1].strip() == "Adv disc"  # beside every Adversarial number
+    assert row.split("  ")[-1].strip() == f"{100 * disc['accuracy'].mean():.1f} ± 0.0"
     assert set(frame["model"]) == {"base", "multihead", "adversarial"}
     assert {"train_consistent", "train_inconsistent", "consistent", "inconsistent", "discriminator_train"} <= set(
         frame["split"]
