@@ -158,7 +158,7 @@ def on_data(app, record) -> AppTest:
 
 
 def captions(at) -> str:
-    return " ".join(c.value for c in at.caption)
+    return shown(" ".join(c.value for c in at.caption))  # as the reader sees it (visitor text is escaped)
 
 
 def clean(at):

@@ -6,6 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from apptest_helpers import shown
 from streamlit.testing.v1 import AppTest
 
 from causalpref.run import progress as p
@@ -91,13 +92,13 @@ def test_a_failed_training_shows_its_reason_and_train_again_clears_the_notice(pa
 
     real = cached.run_sweep
 
-    def broken(spec, progress=None, sequential=False):
+    def broken(spec, progress=None, sequential=False, **kwargs):  # kwargs: e.g. the resumable chunks
         progress(0, 33, "drawing")
         raise RuntimeError("the disk is full")
 
     monkeypatch.setattr(cached, "run_sweep", broken)
     at = page.run()
-    assert [e.value for e in at.error] == [
+    assert [shown(e.value) for e in at.error] == [
         "Training of the Experiment-1 sweep (11 ρ × 3 seeds) failed: RuntimeError: the disk is full"
     ]
     assert not any(b.label == "Stop training" for b in at.button)  # the bar's slot is gone
@@ -118,7 +119,9 @@ def test_a_stopped_training_says_so_and_trains_nothing_until_asked(page, monkeyp
     from causalpref.ui.views.correlation import page_spec
 
     trained = []
-    monkeypatch.setattr(cached, "run_sweep", lambda spec, progress=None, sequential=False: trained.append(spec))
+    monkeypatch.setattr(
+        cached, "run_sweep", lambda spec, progress=None, sequential=False, **kwargs: trained.append(spec)
+    )
     key = spec_key("exp1", page_spec(CORRELATION["scale"].default))
     page.session_state[appkit.ENDED] = {appkit.training_group([key]): None}  # what Stop leaves
     at = page.run()

@@ -153,7 +153,9 @@ def test_the_reference_is_read_from_the_specs_own_sweep_when_it_is_cached(tmp_pa
     trained = []
     real = cached.run_sweep
     monkeypatch.setattr(
-        cached, "run_sweep", lambda spec, progress=None: trained.append(spec.check) or real(spec, progress)
+        cached,
+        "run_sweep",
+        lambda spec, progress=None, **kwargs: trained.append(spec.check) or real(spec, progress, **kwargs),
     )
     report = run_sanity_checks("exp1", tiny_spec, 0.9, cache)
     assert trained == ["placebo", "random_feature", "half_data"] and report.cached["none"]

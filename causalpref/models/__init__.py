@@ -93,7 +93,7 @@ register(
         name="decorrelated",
         label="Decorrelated",
         short="Decor",
-        colour="#e377c2",
+        colour="#4b0082",  # indigo: clear of the other models, PALETTE and SEED_COLOURS (tests/test_plots.py)
         markdown_colour="violet",
         params=DecorrelatedParams,
         build=Lazy("causalpref.models.decorrelated", "build_decorrelated"),
