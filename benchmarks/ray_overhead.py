@@ -10,7 +10,8 @@
    1e-4; 2,000 val / ID / OOD pairs so that it finishes in minutes on 2 cores), one cell per
    chunk, on a one-node and then on a two-node Ray cluster on this machine (Ray's own
    `ray.cluster_utils.Cluster` harness, 1 CPU per node): the wall time of each, the speed-up,
-   where the chunks ran, and whether the CSVs are the same. Each cluster is new (cold
+   where the chunks ran, how many cores they kept busy (their CPU seconds over the wall time:
+   what the machine could give them), and whether the CSVs are the same. Each cluster is new (cold
    workers); its start-up is timed apart.
 
 Ray runs its workers at niceness 15 by default: on a machine busy with other work they would
@@ -111,7 +112,8 @@ def paper_shape(cells: int, epochs: int, lines: list[str]) -> None:
             for chunk in ray_backend.last_run():
                 per_node[chunk["node"]] = per_node.get(chunk["node"], 0) + 1
             split = "+".join(str(n) for n in sorted(per_node.values(), reverse=True))
-            rows.append((nodes, t_start, seconds, split, load_before))
+            cores = sum(chunk["cpu_seconds"] for chunk in ray_backend.last_run()) / seconds
+            rows.append((nodes, t_start, seconds, split, cores, load_before))
             print(f"   {nodes} node(s): {seconds:.1f} s (cluster up in {t_start:.1f} s)", flush=True)
         finally:
             ray_backend.shutdown()
@@ -122,14 +124,18 @@ def paper_shape(cells: int, epochs: int, lines: list[str]) -> None:
         f"2. Paper-shape sweep: d = {spec.world.dim}, hidden {spec.model.hidden}, latent {spec.model.latent}, "
         f"{spec.sizes.train:,} training pairs, {epochs} epoch(s), {len(spec.rhos)} cells, one per chunk; "
         f"same CSV on 1 and 2 nodes: {'yes' if same else 'NO'}",
-        "   nodes  CPUs  chunks per node  cluster start (s)  sweep (s)  speed-up  load average at start",
+        "   nodes  CPUs  chunks per node  cluster start (s)  sweep (s)  speed-up  cores busy  load average at start",
     ]
     first = rows[0][2]
-    for nodes, t_start, seconds, split, load_before in rows:
+    for nodes, t_start, seconds, split, cores, load_before in rows:
         lines.append(
             f"   {nodes:>5}  {nodes:>4}  {split:>15}  {t_start:>17.1f}  {seconds:>9.1f}  {first / seconds:>8.2f}"
-            f"  {load_before:>21.1f}"
+            f"  {cores:>10.2f}  {load_before:>21.1f}"
         )
+    lines.append(
+        "   cores busy: the chunks' CPU seconds per second of the sweep; below the node count, the "
+        "machine's other work had the rest"
+    )
     print("\n".join(lines[-len(rows) - 3 :]), flush=True)
 
 
