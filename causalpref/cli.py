@@ -223,10 +223,11 @@ def _add_short_exp1_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_backend(parser: argparse.ArgumentParser) -> None:
-    """Where the sweep's chunks train (run/backends.py): in this process or on Ray."""
+    """Where the sweep's chunks train and a data file's texts are embedded (run/backends.py,
+    run/ray_embed.py): in this process or on Ray."""
     from causalpref.run.backends import ADDRESS_ENV, BACKEND_ENV, BACKENDS
 
-    group = parser.add_argument_group("backend (where the models train)")
+    group = parser.add_argument_group("backend (where the models train and texts are embedded)")
     group.add_argument(
         "--backend",
         choices=tuple(BACKENDS),
@@ -326,6 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
     d2 = which.add_parser("exp2", help="user objectives")
     _add_common(d2, [0.5, 0.8, 0.9, 1.0], 1, "exp2", list(Exp2Spec.models))
     d2.add_argument("--epsilon", type=float, default=0.1, help="overlap band [eps, 1 - eps] (default 0.1)")
+    _add_backend(d2)  # a data file's texts are embedded first: on Ray with --backend ray
     for name in ("train", "val", "test"):
         d2.add_argument(f"--n-{name}", type=int)
     sanity = sub.add_parser(
