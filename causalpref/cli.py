@@ -374,6 +374,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name in ("train", "val", "test"):
         i2.add_argument(f"--n-{name}", type=int)
     for parser_ in (i1, i2):
+        _add_backend(parser_)  # the whole sweep as one Ray task: see run/ray_backend.py
         lab = parser_.add_argument_group("interventions")
         lab.add_argument(
             "--budget",

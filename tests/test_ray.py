@@ -160,6 +160,24 @@ def test_interactive_exp1_sweep_on_ray_is_byte_identical_and_shares_the_cache(ra
     assert csv_text(load_cached("exp1", spec, ResultCache(tmp_path / "ray"))) == csv_text(local)
 
 
+def test_an_intervention_sweep_on_ray_is_byte_identical_and_shares_the_cache(rays, tmp_path, local_choice, capsys):
+    from causalpref.interventions.run import load_cached as load_interventions
+    from causalpref.interventions.run import run_interventions_cached
+    from causalpref.interventions.spec import default_spec
+
+    base = Exp1Spec(rhos=(0.9,), seeds=(0,), sizes=SIZES, device="cpu", train=TrainConfig(epochs=2))
+    spec = default_spec("exp1", base=base, budgets=(0, 20), rounds=2, strategies=("observational", "active"))
+    local, _ = run_interventions_cached(spec, ResultCache(tmp_path / "local"))
+    backends.choose("ray", verbose=True)
+    rays.local()
+    backends.choose("ray", verbose=True)
+    on_ray, was_cached = run_interventions_cached(spec, ResultCache(tmp_path / "ray"))
+    assert not was_cached and csv_text(on_ray) == csv_text(local)
+    assert "interventions ran on node" in capsys.readouterr().err  # it really ran as a Ray task
+    backends.choose("local")
+    assert csv_text(load_interventions(spec, ResultCache(tmp_path / "ray"))) == csv_text(local)
+
+
 def test_small_exp2_sweep_in_several_chunks_on_ray_is_byte_identical(rays, monkeypatch, local_choice):
     spec = Exp2Spec(
         rhos=(0.6, 1.0),

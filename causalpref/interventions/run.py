@@ -29,6 +29,7 @@ from causalpref.interventions.plan import SeedPlan, check, plan_seed
 from causalpref.interventions.spec import InterventionSpec
 from causalpref.interventions.strategies import REFERENCES, REMEDY, REWEIGHTING, RHO0
 from causalpref.models import build_model
+from causalpref.run import backends
 from causalpref.run.cache import ResultCache, canonical_spec, spec_key, warn_unwritable
 from causalpref.run.cells import Cell
 from causalpref.run.flight import single_flight
@@ -304,8 +305,9 @@ class _Collector:
 
 
 def _keys(spec: InterventionSpec) -> dict[str, str]:
-    """One key per table: the full spec with the device type in place of 'auto'."""
-    keyed = replace(spec, base=replace(spec.base, device=resolve_device(spec.base.device).type))
+    """One key per table: the full spec with the device type it trains on (this backend's) in
+    place of 'auto'; the backend itself is not in the key (both give the same rows)."""
+    keyed = replace(spec, base=replace(spec.base, device=backends.device_type(spec.base)))
     return {table: spec_key(f"interventions/{table}", keyed) for table in TABLES}
 
 
@@ -332,6 +334,16 @@ def check_intervention_memory(spec: InterventionSpec, available: int | None = No
     check_memory(spec.base, _dim(spec.base.world), max(1, models), available)
 
 
+def _execute(spec: InterventionSpec, progress: Progress | None) -> Sweep:
+    """The sweep on the chosen backend (run/backends.py): in this process, or as one Ray task."""
+    choice = backends.current()
+    if choice.name == "local":
+        return run_interventions(spec, progress=progress)
+    from causalpref.run import ray_backend
+
+    return ray_backend.run_interventions_on_ray(spec, progress, choice)
+
+
 def run_interventions_cached(
     spec: InterventionSpec, cache: ResultCache | None = None, progress: Progress | None = None
 ) -> tuple[Sweep, bool]:
@@ -339,11 +351,12 @@ def run_interventions_cached(
     by several sessions (or the app and a CLI run on one cache), it trains once (run/flight.py)."""
     if not isinstance(spec, InterventionSpec):
         raise CausalPrefError(f"run_interventions_cached needs an InterventionSpec, got {type(spec).__name__}")
-    check_intervention_memory(spec)
+    if backends.current().name == "local":  # a Ray task checks its worker's memory
+        check_intervention_memory(spec)
     cache = cache if cache is not None else ResultCache()
     if not cache.enabled:
         with training_threads():
-            return run_interventions(spec, progress=progress), False
+            return _execute(spec, progress), False
 
     def compute(relay) -> Sweep:
         def progress_and_threads(done, total, message):
@@ -351,7 +364,7 @@ def run_interventions_cached(
             relay(done, total, message)
 
         with training_threads(cache.root):
-            sweep = run_interventions(spec, progress=progress_and_threads)
+            sweep = _execute(spec, progress_and_threads)
         _store(spec, sweep, cache)
         return sweep
 

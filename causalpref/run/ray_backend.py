@@ -372,3 +372,50 @@ def run_sweep_on_ray(spec, progress=None, chunks=None, choice=None):
                 ray.cancel(ref, force=True)
             raise
     return assemble_sweep(results, details)
+
+
+def interventions_task(spec, device_name: str, shipped):
+    """On a worker: a whole intervention sweep (interventions/run.py) and where it ran."""
+    import ray
+
+    from causalpref.interventions.run import check_intervention_memory, run_interventions
+
+    started = time.perf_counter()
+    if shipped is not None:
+        _adopt_pool(spec.base.world, shipped)
+    spec = replace(spec, base=replace(spec.base, device=device_name))
+    check_intervention_memory(spec)  # this worker's memory, not the driver's
+    sweep = run_interventions(spec)
+    where = {"ip": ray.util.get_node_ip_address(), "device": device_name, "seconds": time.perf_counter() - started}
+    return sweep, where
+
+
+def run_interventions_on_ray(spec, progress=None, choice=None):
+    """An intervention sweep as one Ray task. One task, not one per strategy or seed: the sweep
+    trains its waves as single stacks, and a different split would change the last float bits,
+    so one task keeps the local backend's numbers exactly while placing the work (a GPU, a node)."""
+    ray = connect(choice)
+    dtype = device_type(spec.base, choice)
+    gpus = 1.0 if dtype == "cuda" else 0.0
+    shipped = _ship_pool(ray, spec.base.world)
+    light = replace(spec, base=replace(spec.base, world=_light_world(spec.base.world)))
+    task = ray.remote(interventions_task).options(num_cpus=1, num_gpus=gpus, max_retries=MAX_RETRIES)
+    ref = task.remote(light, dtype, shipped)
+    try:
+        while True:
+            ready, _ = ray.wait([ref], timeout=WAIT_S)
+            if ready:
+                sweep, where = _get(ray, ref)
+                break
+            if progress is not None:  # never silent: the page's Stop is served here
+                progress(0, 1, "the intervention sweep is training on Ray")
+    except BaseException:  # stopped or failed: nothing keeps running
+        ray.cancel(ref, force=True)
+        raise
+    if choice is not None and choice.verbose:
+        print(
+            f"  interventions ran on node {where['ip']}, {where['device']}, {where['seconds']:.1f} s", file=sys.stderr
+        )
+    if progress is not None:
+        progress(1, 1, f"done on {where['ip']} ({where['device']})")
+    return sweep
