@@ -106,9 +106,9 @@ def run_interventions(spec: InterventionSpec, progress: Progress | None = None, 
     first, last, active = _first_jobs(spec, plans)
     total = len(first) + len(last) + sum(len(run.portions) for run in active)
     out = _Collector(spec, experiment, device, plans)
-    done, wave, previous = 0, first, {}
+    done, wave, previous, memo = 0, first, {}, {}  # memo: the base models' margins, shared by round 1
     for _ in range(max((len(run.portions) for run in active), default=0) + 1):  # a wave per round
-        asked = [next_active_job(run, previous, plans, spec, experiment, device) for run in active]
+        asked = [next_active_job(run, previous, plans, spec, experiment, device, memo) for run in active]
         wave = wave + [job for job in asked if job is not None]
         if not any(len(run.picked) < len(run.portions) for run in active):
             wave, last = wave + last, []  # nothing more to wait for: train the rest with this wave
@@ -146,9 +146,10 @@ def _first_jobs(spec, plans: dict[int, SeedPlan]):
     return first, last, active
 
 
-def next_active_job(run: ActiveRun, models: dict, plans, spec, experiment, device) -> Job | None:
+def next_active_job(run: ActiveRun, models: dict, plans, spec, experiment, device, memo=None) -> Job | None:
     """The next round's job of an active run, once the model of the round before is trained
-    (the base model for round 1): it asks for the pairs that model is least sure about."""
+    (the base model for round 1): it asks for the pairs that model is least sure about.
+    `memo` keeps round 1's margins: every budget of a seed asks the same base model first."""
     if len(run.picked) >= len(run.portions):
         return None
     model = models.get((run.seed, run.arch, run.budget if run.picked else BASE))
@@ -159,7 +160,12 @@ def next_active_job(run: ActiveRun, models: dict, plans, spec, experiment, devic
     for indices in run.picked:
         allowed[indices] = False
     candidates = np.flatnonzero(allowed)
-    margins = reward_margins(model, experiment.pool.pairs(candidates, name="candidates"), device)
+    key = (run.seed, run.arch) if not run.picked and memo is not None else None
+    margins = memo.get(key) if key is not None else None
+    if margins is None:
+        margins = reward_margins(model, experiment.pool.pairs(candidates, name="candidates"), device)
+        if key is not None:
+            memo[key] = margins
     chosen = candidates[least_sure(margins, run.portions[len(run.picked)])]
     run.picked.append(np.sort(chosen))
     added = experiment.pool.pairs(np.concatenate(run.picked), name="active")
