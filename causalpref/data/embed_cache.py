@@ -43,6 +43,7 @@ import json
 import os
 import re
 import warnings
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Sequence
@@ -347,6 +348,53 @@ class EmbeddingCache:
         return len(new_keys)
 
 
+@dataclass
+class Lacking:
+    """What the cache lacks of a list of (prompt, response) texts: `out` holds the cached
+    vectors (zeros elsewhere), `first` each missing key's first position; `done` of `total`
+    distinct texts are there already (reported once to `progress`)."""
+
+    cache: EmbeddingCache
+    texts: list[str]
+    keys: list[str]
+    found: np.ndarray
+    out: np.ndarray
+    first: dict[str, int]
+    done: int
+    total: int
+
+    @classmethod
+    def of(cls, encoder, prompts, responses, cache=None, progress=None) -> Lacking:
+        if cache is None:
+            cache = EmbeddingCache.for_encoder(encoder)
+        if cache.dim != encoder.dim or cache.fingerprint != encoder.fingerprint:
+            raise CausalPrefError(
+                f"this embedding cache (fingerprint {cache.fingerprint[:16]}, dim {cache.dim}) "
+                f"belongs to another encoder (fingerprint {encoder.fingerprint[:16]}, "
+                f"dim {encoder.dim})"
+            )
+        texts = encoder.format_texts(prompts, responses)
+        keys = [text_key(t) for t in texts]
+        found, out = cache.get(keys)
+        first: dict[str, int] = {}
+        for i in np.flatnonzero(~found):
+            first.setdefault(keys[i], int(i))
+        total = len(set(keys))
+        done = total - len(first)
+        if progress is not None:
+            progress(done, total)
+        return cls(cache, texts, keys, found, out, first, done, total)
+
+    def todo(self) -> list[int]:
+        """The first position of every missing text, longest first (batches of like length)."""
+        return sorted(self.first.values(), key=lambda i: -len(self.texts[i]))
+
+    def fill_duplicates(self) -> None:
+        """Copy each text embedded just now to its other positions."""
+        rest = np.flatnonzero(~self.found)
+        self.out[rest] = self.out[[self.first[self.keys[i]] for i in rest]]
+
+
 def embed_with_cache(
     encoder: Encoder,
     prompts: Sequence[str],
@@ -363,27 +411,12 @@ def embed_with_cache(
     that is interrupted (an exception, Ctrl-C, a crash) resumes where it stopped.
     progress(done, total) counts distinct texts: it is called once at the start (with those
     already cached) and after every batch."""
-    if cache is None:
-        cache = EmbeddingCache.for_encoder(encoder)
-    if cache.dim != encoder.dim or cache.fingerprint != encoder.fingerprint:
-        raise CausalPrefError(
-            f"this embedding cache (fingerprint {cache.fingerprint[:16]}, dim {cache.dim}) "
-            f"belongs to another encoder (fingerprint {encoder.fingerprint[:16]}, "
-            f"dim {encoder.dim})"
-        )
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise CausalPrefError(f"chunk_size must be a positive integer, got {chunk_size!r}")
-    texts = encoder.format_texts(prompts, responses)
-    keys = [text_key(t) for t in texts]
-    found, out = cache.get(keys)
-    first: dict[str, int] = {}  # each missing key -> its first position
-    for i in np.flatnonzero(~found):
-        first.setdefault(keys[i], int(i))
-    total = len(set(keys))
-    done = total - len(first)
-    if progress is not None:
-        progress(done, total)
-    todo = sorted(first.values(), key=lambda i: -len(texts[i]))
+    lack = Lacking.of(encoder, prompts, responses, cache, progress)
+    cache, texts, keys, out, first = lack.cache, lack.texts, lack.keys, lack.out, lack.first
+    done, total = lack.done, lack.total
+    todo = lack.todo()
     storing = True
     for start in range(0, len(todo), chunk_size):
         chunk = todo[start : start + chunk_size]
@@ -399,7 +432,5 @@ def embed_with_cache(
         out[chunk] = vectors
         done += len(chunk)
     if first:
-        # duplicates of texts embedded just now
-        rest = np.flatnonzero(~found)
-        out[rest] = out[[first[keys[i]] for i in rest]]
+        lack.fill_duplicates()
     return out

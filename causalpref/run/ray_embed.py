@@ -23,8 +23,8 @@ from typing import Sequence
 
 import numpy as np
 
-from causalpref.data.embed import Encoder, text_key
-from causalpref.data.embed_cache import CHUNK_SIZE, EmbeddingCache, Progress
+from causalpref.data.embed import Encoder
+from causalpref.data.embed_cache import CHUNK_SIZE, EmbeddingCache, Lacking, Progress
 from causalpref.errors import CausalPrefError
 from causalpref.run.cache import warn_unwritable
 
@@ -80,34 +80,18 @@ def embed_on_ray(
     """`embed_with_cache` with the encoding on Ray: float32 (n, dim) in input order, every
     vector the cache lacked embedded by the actor pool and written to the cache here.
     `device` is the actors': auto (a GPU each when the cluster has GPUs), cpu or cuda."""
-    if cache is None:
-        cache = EmbeddingCache.for_encoder(encoder)
-    if cache.dim != encoder.dim or cache.fingerprint != encoder.fingerprint:
-        raise CausalPrefError(
-            f"this embedding cache (fingerprint {cache.fingerprint[:16]}) belongs to another encoder "
-            f"(fingerprint {encoder.fingerprint[:16]})"
-        )
-    texts = encoder.format_texts(prompts, responses)
-    keys = [text_key(t) for t in texts]
-    found, out = cache.get(keys)
-    first: dict[str, int] = {}  # each missing key -> its first position
-    for i in np.flatnonzero(~found):
-        first.setdefault(keys[i], int(i))
-    total = len(set(keys))
-    done = total - len(first)
-    if progress is not None:
-        progress(done, total)
-    if not first:
-        return out
-    todo = sorted(first.values(), key=lambda i: -len(texts[i]))  # length-sorted batches
+    lack = Lacking.of(encoder, prompts, responses, cache, progress)
+    if not lack.first:
+        return lack.out
+    texts, keys, out, done, total = lack.texts, lack.keys, lack.out, lack.done, lack.total
+    todo = lack.todo()  # length-sorted batches
     embedded = _run_pool(
-        encoder, texts, todo, keys, cache, out, progress, done, total, chunk_size, choice, device, dtype
+        encoder, texts, todo, keys, lack.cache, out, progress, done, total, chunk_size, choice, device, dtype
     )
     missing = [i for i in todo if i not in embedded]
     if missing:  # never silently zero
         raise CausalPrefError(f"Ray returned no vector for {len(missing)} text(s), e.g. text {missing[0]}")
-    rest = np.flatnonzero(~found)  # duplicates of texts embedded just now
-    out[rest] = out[[first[keys[i]] for i in rest]]
+    lack.fill_duplicates()  # duplicates of texts embedded just now
     return out
 
 
