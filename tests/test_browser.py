@@ -615,7 +615,14 @@ def test_interventions_trains_once_then_the_budget_and_the_toggles_only_choose_w
     assert page.locator('[data-testid="stException"]').count() == 0
     assert page.locator('[data-testid="stAlertContentError"]').count() == 0
     assert page.get_by_text("Observational, 200 labels").count() == 1
-    assert page.locator('[data-testid="stPlotlyChart"]').count() >= 2  # the curves, where the labels went
+    charts = page.locator('[data-testid="stPlotlyChart"]')
+    charts.first.wait_for(state="attached", timeout=30_000)  # charts mount after the metrics
+    page.evaluate(
+        "() => { const m = document.querySelector('[data-testid=\"stMain\"]'); if (m) m.scrollTo(0, m.scrollHeight); }"
+    )
+    charts.nth(1).wait_for(state="attached", timeout=30_000)  # further down: mounted once scrolled to
+    page.evaluate("() => { const m = document.querySelector('[data-testid=\"stMain\"]'); if (m) m.scrollTo(0, 0); }")
+    assert charts.count() >= 2  # the curves, where the labels went
     page.screenshot(path=str(OUT / "interventions-1-trained.png"), full_page=True)
 
     budget = page.locator('.st-key-budget input[type="range"]')
