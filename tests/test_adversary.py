@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from test_engine_effects import objective_in_embedding  # c plain in column 0, label from column 1: c is removable
 
 from causalpref import CausalPrefError
 from causalpref.cli import main
-from causalpref.data.pairs import PairSet
 from causalpref.data.worlds import UserObjectivesWorld
 from causalpref.eval.inspect import probe_accuracy
 from causalpref.models import AdversarialParams, DecorrelatedParams, ModelConfig, build_model, discriminator_accuracy
@@ -76,22 +76,12 @@ def test_the_papers_game_is_the_reversal_layers_update_also_when_stacked():
         torch.testing.assert_close(p, q, atol=1e-6, rtol=1e-5, msg=name)
 
 
-def removable(n, seed):
-    """c shows plainly in column 0 and the label follows column 1 alone: c is removable."""
-    rng = np.random.default_rng(seed)
-    c = rng.integers(0, 2, n)
-    a, b = (rng.standard_normal((n, 8)).astype(np.float32) for _ in range(2))
-    a[:, 0] += 2 * (2 * c - 1)
-    b[:, 0] += 2 * (2 * c - 1)
-    return PairSet(emb_a=a, emb_b=b, label=(a[:, 1] > b[:, 1]).astype(np.float32), objective=c)
-
-
 def test_where_c_is_removable_the_default_game_ends_with_the_discriminator_near_chance():
     """Band: every seed's discriminator within 50 +- 10 % on validation responses, and a fresh
     probe reads c far worse than from the embedding (where it reads it ~98 %)."""
     discriminators, probes, traces = [], [], []
     for seed in (0, 1, 2):
-        train, val = removable(1000, seed), removable(300, seed + 100)
+        train, val = objective_in_embedding(1000, seed), objective_in_embedding(300, seed + 100)
         model = build_model("adversarial", 8, ModelConfig(32, 8, 2), seed, AdversarialParams(head_hidden=16), True)
         result = train_reward_model(model, train, val, TrainConfig(lr=3e-3, epochs=20, batch_size=64), seed, CPU)
         assert result.history[result.best_epoch - 1]["val_accuracy"] > 0.9  # the reward is learnt
@@ -122,7 +112,7 @@ def test_hsic_is_near_zero_for_independent_latents_and_large_for_dependent_ones(
 
 
 def test_decorrelated_penalty_leaves_less_of_c_in_the_latent():
-    train, val = removable(1000, 0), removable(300, 100)
+    train, val = objective_in_embedding(1000, 0), objective_in_embedding(300, 100)
     probes = {}
     for mu in (0.0, 10.0):
         model = build_model("decorrelated", 8, ModelConfig(32, 8, 2), 0, DecorrelatedParams(16, mu), True)

@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -30,12 +29,10 @@ from causalpref.interventions.spec import InterventionSpec
 from causalpref.interventions.strategies import REFERENCES, REMEDY, REWEIGHTING, RHO0
 from causalpref.models import build_model
 from causalpref.run import backends
-from causalpref.run.cache import ResultCache, canonical_spec, spec_key, warn_unwritable
+from causalpref.run.cache import ResultCache, spec_key
+from causalpref.run.cached import store_tables, train_once
 from causalpref.run.cells import Cell
-from causalpref.run.flight import single_flight
 from causalpref.run.sweep import EXPERIMENTS, RESULT_COLUMNS, Progress, Sweep, evaluate
-from causalpref.run.threads import refresh as refresh_threads
-from causalpref.run.threads import training_threads
 from causalpref.stats import CHANCE
 from causalpref.train.loop import reward_margins, train_reward_model
 from causalpref.train.ragged import train_ragged
@@ -360,32 +357,11 @@ def run_interventions_cached(
     if backends.current().name == "local":  # a Ray task checks its worker's memory
         check_intervention_memory(spec)
     cache = cache if cache is not None else ResultCache()
-    if not cache.enabled:
-        with training_threads():
-            return _execute(spec, progress), False
-
-    def compute(relay) -> Sweep:
-        def progress_and_threads(done, total, message):
-            refresh_threads(cache.root)
-            relay(done, total, message)
-
-        with training_threads(cache.root):
-            sweep = _execute(spec, progress_and_threads)
-        _store(spec, sweep, cache)
-        return sweep
-
-    key = _keys(spec)["results"]
-    sweep, computed = single_flight(cache.root, key, lambda: load_cached(spec, cache), compute, progress)
-    return sweep, not computed
-
-
-def _store(spec: InterventionSpec, sweep: Sweep, cache: ResultCache) -> None:
-    tables = {"results": sweep.results, **sweep.details}
-    meta = {"kind": "interventions", "spec": canonical_spec(spec)}
-    try:
-        for table, key in _keys(spec).items():
-            cache.store(key, tables[table], {**meta, "table": table})
-    except OSError as error:
-        warn_unwritable(cache.root, error)
-    except CausalPrefError as error:
-        warnings.warn(f"result cache: could not store the intervention sweep: {error}", stacklevel=2)
+    return train_once(
+        cache,
+        _keys(spec)["results"],
+        lambda: load_cached(spec, cache),
+        lambda progress_: _execute(spec, progress_),
+        lambda sweep: store_tables("interventions", spec, sweep, cache, _keys(spec)),
+        progress,
+    )

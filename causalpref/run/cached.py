@@ -60,35 +60,56 @@ def run_cached(kind: str, spec, cache: ResultCache | None = None, progress=None)
     if backends.current().name == "local":  # a Ray task checks its worker's memory
         check_sweep_memory(spec)  # before anything is drawn or allocated
     cache = cache if cache is not None else ResultCache()
+    key = _keys(kind, spec)["results"]
+    chunks = ChunkStore(cache.root, key) if cache.enabled else None
+
+    def store(sweep: Sweep) -> None:
+        store_sweep(kind, spec, sweep, cache)
+        chunks.clear()  # the whole sweep is stored: its chunks are no longer needed
+
+    return train_once(
+        cache,
+        key,
+        lambda: load_cached(kind, spec, cache),
+        lambda progress_: _execute(spec, progress_, chunks),
+        store,
+        progress,
+    )
+
+
+def train_once(cache: ResultCache, key: str, load, train, store, progress=None):
+    """(result, was_cached): `train(progress)` once across sessions and processes sharing the
+    cache (run/flight.py: the others wait and `load` its result), under the thread policy for
+    a shared CPU (run/threads.py), then `store(result)`. Without a cache: trained, not stored."""
     if not cache.enabled:
         with training_threads():
-            return _execute(spec, progress), False
+            return train(progress), False
 
-    def compute(relay) -> Sweep:
+    def compute(relay):
         def progress_and_threads(done, total, message):
             refresh_threads(cache.root)
             relay(done, total, message)
 
-        chunks = ChunkStore(cache.root, _keys(kind, spec)["results"])
         with training_threads(cache.root):
-            sweep = _execute(spec, progress_and_threads, chunks)
-        store_sweep(kind, spec, sweep, cache)
-        chunks.clear()  # the whole sweep is stored: its chunks are no longer needed
-        return sweep
+            result = train(progress_and_threads)
+        store(result)
+        return result
 
-    # one computation per spec across sessions and processes; the others load its result
-    sweep, computed = single_flight(
-        cache.root, _keys(kind, spec)["results"], lambda: load_cached(kind, spec, cache), compute, progress
-    )
-    return sweep, not computed
+    result, computed = single_flight(cache.root, key, load, compute, progress)
+    return result, not computed
 
 
 def store_sweep(kind: str, spec, sweep: Sweep, cache: ResultCache) -> None:
-    """Every table of the sweep into the cache; a cache that cannot be written is warned about."""
+    store_tables(kind, spec, sweep, cache, _keys(kind, spec))
+
+
+def store_tables(kind: str, spec, sweep: Sweep, cache: ResultCache, keys: dict[str, str]) -> None:
+    """Every table of the sweep into the cache under `keys`; a cache that cannot be written is
+    warned about (the run goes on without it)."""
     tables = {"results": sweep.results, **sweep.details}
     meta = {"kind": kind, "spec": canonical_spec(spec)}
     try:
-        for table, key in _keys(kind, spec).items():
+        for table, key in keys.items():
             cache.store(key, tables[table], {**meta, "table": table})
     except OSError as error:
         warn_unwritable(cache.root, error)
