@@ -222,6 +222,16 @@ def _add_short_exp1_options(parser: argparse.ArgumentParser) -> None:
         parser.add_argument(f"--n-{name}", type=int)
 
 
+def _add_short_exp2_options(parser: argparse.ArgumentParser) -> None:
+    """exp2's world and size options without their help (sanity, interventions: see exp2 --help)."""
+    parser.add_argument("--lambda", dest="adversary_lambda", type=float, metavar="LAMBDA")
+    parser.add_argument("--head-hidden", type=int)
+    parser.add_argument("--conflict", type=float)
+    parser.add_argument("--type-specificity", type=float)
+    for name in ("train", "val", "test"):
+        parser.add_argument(f"--n-{name}", type=int)
+
+
 def _add_backend(parser: argparse.ArgumentParser) -> None:
     """Where the sweep's chunks train and a data file's texts are embedded (run/backends.py,
     run/ray_embed.py): in this process or on Ray."""
@@ -346,12 +356,7 @@ def build_parser() -> argparse.ArgumentParser:
     s2 = which.add_parser("exp2", help="user objectives")
     _add_common(s2, [0.9], 3, "exp2", list(Exp2Spec.models))
     _add_backend(s2)
-    s2.add_argument("--lambda", dest="adversary_lambda", type=float, metavar="LAMBDA")
-    s2.add_argument("--head-hidden", type=int)
-    s2.add_argument("--conflict", type=float)
-    s2.add_argument("--type-specificity", type=float)
-    for name in ("train", "val", "test"):
-        s2.add_argument(f"--n-{name}", type=int)
+    _add_short_exp2_options(s2)
     interventions = sub.add_parser(
         "interventions",
         help="which extra labels buy back OOD accuracy: strategies x label budgets",
@@ -367,12 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_short_exp1_options(i1)
     i2 = which.add_parser("exp2", help="user objectives: observational, randomised, counterfactual, active")
     _add_common(i2, [0.9], 3, "exp2", ["base"])
-    i2.add_argument("--lambda", dest="adversary_lambda", type=float, metavar="LAMBDA")
-    i2.add_argument("--head-hidden", type=int)
-    i2.add_argument("--conflict", type=float)
-    i2.add_argument("--type-specificity", type=float)
-    for name in ("train", "val", "test"):
-        i2.add_argument(f"--n-{name}", type=int)
+    _add_short_exp2_options(i2)
     for parser_ in (i1, i2):
         _add_backend(parser_)  # the whole sweep as one Ray task: see run/ray_backend.py
         lab = parser_.add_argument_group("interventions")
